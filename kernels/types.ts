@@ -1,0 +1,133 @@
+/**
+ * The one interface between the autograd ops and the hot loops. Every backend (reference, js, gpu)
+ * implements it on flat row-major typed arrays; the autograd ops in src/ops never see which one runs.
+ *
+ * Conventions: N = batch · heads flattened (the scans are independent per head), T = time,
+ * dk = d_dot (feature size of q and k after φ), dv = value size. The fast weight state W of one head
+ * is a dv × dk matrix stored row-major, so y_t = W q_t reads row i of W against q_t.
+ * Outputs are freshly allocated with the dtype of the inputs (float32 or float64).
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * out[b] = op(A[b]) · op(B[b]) for b < batch, with op(X) = X or Xᵀ.
+ * A[b] is m × k (or k × m when transA), B[b] is k × n (or n × k when transB), out[b] is m × n.
+ * aBatchStride / bBatchStride are the element offsets between consecutive matrices; 0 broadcasts
+ * one matrix over the whole batch. With `accumulate`, out += result instead of out = result.
+ */
+export interface MatmulArgs {
+  a: FloatArray;
+  b: FloatArray;
+  out: FloatArray;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  aBatchStride: number;
+  bBatchStride: number;
+  accumulate?: boolean;
+}
+
+/** Sum rule (linear attention as a fast weight programmer), per head:
+ *  W_t = W_{t−1} + v_t ⊗ k_t,  y_t = W_t q_t, or with `normalise`:
+ *  z_t = z_{t−1} + k_t,  y_t = W_t q_t / (z_t · q_t + eps).
+ *  q, k: [N, T, dk]; v: [N, T, dv]; initialState: [N, dv, dk]; initialZ: [N, dk]. */
+export interface SumScanForwardArgs {
+  q: FloatArray;
+  k: FloatArray;
+  v: FloatArray;
+  N: number;
+  T: number;
+  dk: number;
+  dv: number;
+  normalise: boolean;
+  eps: number;
+  initialState: FloatArray | null;
+  initialZ: FloatArray | null;
+}
+
+export interface SumScanForwardResult {
+  /** [N, T, dv] */
+  y: FloatArray;
+  /** [N, dv, dk] */
+  finalState: FloatArray;
+  /** [N, dk], only when normalise (else null) */
+  finalZ: FloatArray | null;
+}
+
+export interface SumScanBackwardArgs extends SumScanForwardArgs {
+  /** what the forward returned */
+  forward: SumScanForwardResult;
+  /** [N, T, dv] */
+  dy: FloatArray;
+  /** [N, dv, dk] or null (no gradient flows into the final state) */
+  dFinalState: FloatArray | null;
+  /** [N, dk] or null */
+  dFinalZ: FloatArray | null;
+}
+
+export interface SumScanGrads {
+  dq: FloatArray;
+  dk: FloatArray;
+  dv: FloatArray;
+  /** null when initialState was null */
+  dInitialState: FloatArray | null;
+  /** null when initialZ was null */
+  dInitialZ: FloatArray | null;
+}
+
+/** Delta rule, per head (the paper's Eqs. 20–25 with q, k already mapped by φ):
+ *  v̄_t = W_{t−1} k_t;  W_t = W_{t−1} + β_t (v_t − v̄_t) ⊗ k_t;  y_t = W_t q_t.
+ *  q, k: [N, T, dk]; v: [N, T, dv]; beta: [N, T]; initialState: [N, dv, dk]. */
+export interface DeltaScanForwardArgs {
+  q: FloatArray;
+  k: FloatArray;
+  v: FloatArray;
+  beta: FloatArray;
+  N: number;
+  T: number;
+  dk: number;
+  dv: number;
+  initialState: FloatArray | null;
+}
+
+export interface DeltaScanForwardResult {
+  /** [N, T, dv] */
+  y: FloatArray;
+  /** [N, dv, dk] */
+  finalState: FloatArray;
+  /** What the backward needs instead of every W_t: the writes u_t = β_t (v_t − v̄_t), [N, T, dv]. */
+  writes: FloatArray;
+  /** v̄_t = W_{t−1} k_t, [N, T, dv] */
+  retrieved: FloatArray;
+}
+
+export interface DeltaScanBackwardArgs extends DeltaScanForwardArgs {
+  forward: DeltaScanForwardResult;
+  dy: FloatArray;
+  dFinalState: FloatArray | null;
+}
+
+export interface DeltaScanGrads {
+  dq: FloatArray;
+  dk: FloatArray;
+  dv: FloatArray;
+  /** [N, T] */
+  dbeta: FloatArray;
+  dInitialState: FloatArray | null;
+}
+
+export interface KernelBackend {
+  readonly name: 'reference' | 'js' | 'gpu';
+  matmul(args: MatmulArgs): void;
+  /** out[b, i, j] = a[b, i] · c[b, j]; a: [batch, m], c: [batch, n] → [batch, m, n] */
+  outer(a: FloatArray, c: FloatArray, batch: number, m: number, n: number): FloatArray;
+  /** out[b, i, j] = Σ_t a[b, t, i] · c[b, t, j]; a: [batch, T, m], c: [batch, T, n] → [batch, m, n] */
+  outerSum(a: FloatArray, c: FloatArray, batch: number, T: number, m: number, n: number): FloatArray;
+  sumScanForward(args: SumScanForwardArgs): SumScanForwardResult;
+  sumScanBackward(args: SumScanBackwardArgs): SumScanGrads;
+  deltaScanForward(args: DeltaScanForwardArgs): DeltaScanForwardResult;
+  deltaScanBackward(args: DeltaScanBackwardArgs): DeltaScanGrads;
+}

@@ -1,0 +1,156 @@
+/**
+ * Reverse mode over a recorded graph.
+ *
+ * Every op computes its output eagerly and, when grad mode is on and an input requires grad,
+ * calls `record` with a closure that maps the output's gradient to its inputs' gradients.
+ * `backward` walks the nodes in reverse topological order, sums gradients arriving by several
+ * paths, stores the sums of leaves in `.grad`, then releases the graph (drops closures and
+ * inputs) so that memory is freed and a second pass through it is a clear error.
+ *
+ * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
+ */
+import { Tensor, allocate, type FloatArray } from '../tensor/tensor.js';
+import { sameShape, shapeToString } from '../tensor/shape.js';
+
+/** Maps d(loss)/d(output) to d(loss)/d(input) for every input (null: no gradient for that input). */
+export type BackwardFn = (gradOutput: FloatArray) => (FloatArray | null)[];
+
+export interface GraphNode {
+  op: string;
+  inputs: Tensor[];
+  backward: BackwardFn;
+  released: boolean;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording a graph (evaluation, generation, optimiser updates). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Attaches `out` to the graph when any input requires grad. Returns `out` for chaining. */
+export function record(op: string, inputs: Tensor[], out: Tensor, backward: BackwardFn): Tensor {
+  if (!gradEnabled) return out;
+  let needed = false;
+  for (const t of inputs) {
+    if (t.node?.released) throw new Error(`${op}: an input was produced by a graph already released by backward(); recompute it`);
+    if (t.requiresGrad) needed = true;
+  }
+  if (!needed) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, backward, released: false };
+  return out;
+}
+
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS: deep graphs (long scans unrolled op by op) would overflow the call stack.
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const child = inputs[i]!;
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  return order; // children before parents
+}
+
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (root.node?.released) {
+    throw new Error('backward(): this graph was already released by an earlier backward(); run the forward pass again');
+  }
+  if (!root.requiresGrad) {
+    throw new Error('backward(): the tensor does not require grad (no input of its computation requires grad, or it was made under noGrad)');
+  }
+  let seed: FloatArray;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`backward(): called on a tensor of shape ${shapeToString(root.shape)}; it needs a scalar, or pass a gradient of the same shape`);
+    }
+    seed = allocate(root.dtype, 1);
+    seed[0] = 1;
+  } else {
+    if (!sameShape(gradient.shape, root.shape)) {
+      throw new Error(`backward(): gradient shape ${shapeToString(gradient.shape)} does not match tensor shape ${shapeToString(root.shape)}`);
+    }
+    if (gradient.dtype !== root.dtype) throw new Error(`backward(): gradient dtype ${gradient.dtype} does not match tensor dtype ${root.dtype}`);
+    seed = gradient.data.slice();
+  }
+
+  const order = topologicalOrder(root);
+  const grads = new Map<Tensor, FloatArray>([[root, seed]]);
+  // Op backwards may return their incoming gradient itself (add returns it to both inputs), so a
+  // gradient array is only written in place once we own a private copy of it.
+  const owned = new WeakSet<FloatArray>([seed]);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    const g = grads.get(t);
+    grads.delete(t);
+    if (g === undefined) continue;
+    const node = t.node;
+    if (node === null) {
+      // A leaf: accumulate into .grad.
+      if (t.grad === null) t.grad = new Tensor(owned.has(g) ? g : g.slice(), t.shape);
+      else {
+        const acc = t.grad.data;
+        for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
+      }
+      continue;
+    }
+    if (node.released) throw new Error(`backward(): reached a node of op '${node.op}' whose graph was already released`);
+    const inputGrads = node.backward(g);
+    node.inputs.forEach((input, k) => {
+      const gi = inputGrads[k];
+      if (!input.requiresGrad || gi === null || gi === undefined) return;
+      if (gi.length !== input.size) {
+        throw new Error(`internal error: op '${node.op}' returned a gradient of ${gi.length} elements for an input of shape ${shapeToString(input.shape)}`);
+      }
+      let existing = grads.get(input);
+      if (existing === undefined) {
+        grads.set(input, gi);
+        return;
+      }
+      if (!owned.has(existing)) {
+        existing = existing.slice();
+        owned.add(existing);
+        grads.set(input, existing);
+      }
+      for (let j = 0; j < existing.length; j++) existing[j]! += gi[j]!;
+    });
+  }
+  // Release: drop closures and inputs so saved activations can be collected.
+  for (const t of order) {
+    if (t.node !== null) {
+      t.node.released = true;
+      t.node.inputs = [];
+      t.node.backward = releasedBackward;
+    }
+  }
+}
+
+function releasedBackward(): never {
+  throw new Error('backward(): graph already released');
+}

@@ -1,0 +1,105 @@
+/**
+ * The one seeded random number generator used everywhere (data order, initialisation, dropout,
+ * FAVOR+ features). xoshiro128** on 32-bit integer arithmetic, so the same seed gives the same
+ * numbers on every machine and every JavaScript engine. Its state is four integers, which
+ * checkpoints save so that a resumed run draws exactly what the uninterrupted run would have drawn.
+ */
+export class Rng {
+  private s: Uint32Array;
+  /** Box–Muller makes normals in pairs; the spare one is kept here (and saved with the state). */
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.s = new Uint32Array(4);
+    // SplitMix32 spreads the seed over the state so that nearby seeds give unrelated streams.
+    let x = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+    if (this.s.every((v) => v === 0)) this.s[0] = 1;
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`Rng.int: n must be a positive integer, got ${n}`);
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Fisher–Yates shuffle in place. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i]!;
+      items[i] = items[j]!;
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** A new generator seeded from this one: independent streams for independent jobs. */
+  fork(): Rng {
+    return new Rng(this.nextUint32());
+  }
+
+  /** Serialisable state, for checkpoints. */
+  getState(): RngState {
+    return { s: Array.from(this.s), spare: this.spare };
+  }
+
+  setState(state: RngState): void {
+    if (!Array.isArray(state.s) || state.s.length !== 4 || state.s.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+      throw new Error('Rng.setState: state.s must be four unsigned 32-bit integers');
+    }
+    this.s = Uint32Array.from(state.s);
+    this.spare = state.spare;
+  }
+}
+
+export interface RngState {
+  s: number[];
+  spare: number | null;
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

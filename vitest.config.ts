@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    // Two cores on CI: one worker per core keeps the property tests from thrashing.
+    maxWorkers: 2,
+  },
+});
