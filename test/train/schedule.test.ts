@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { constantSchedule, warmupCosineSchedule, warmupInverseSqrtSchedule, type Schedule } from '../../src/train/schedule.js';
+
+const values = (s: Schedule, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => s(from + i));
+const nonIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x <= xs[i - 1]! + 1e-15);
+
+describe('constantSchedule', () => {
+  it('is constant and refuses bad input', () => {
+    const s = constantSchedule(3e-4);
+    expect(values(s, 0, 5).every((x) => x === 3e-4)).toBe(true);
+    expect(() => s(-1)).toThrow(/step must be a non-negative integer, got -1/);
+    expect(() => constantSchedule(Number.NaN)).toThrow(/lr must be a finite number/);
+  });
+});
+
+describe('warmupCosineSchedule', () => {
+  const s = warmupCosineSchedule({ peakLr: 1e-3, warmupSteps: 10, totalSteps: 110, minLr: 1e-4 });
+
+  it('warms up linearly from 0 and peaks at warmupSteps', () => {
+    expect(s(0)).toBe(0);
+    for (let t = 1; t <= 10; t++) expect(s(t)).toBeCloseTo((1e-3 * t) / 10, 15);
+    expect(s(10)).toBe(1e-3);
+    expect(Math.max(...values(s, 0, 200))).toBe(1e-3);
+  });
+
+  it('decays along a half cosine to the floor and stays there', () => {
+    expect(s(60)).toBeCloseTo((1e-3 + 1e-4) / 2, 15); // half-way: the midpoint
+    expect(s(110)).toBe(1e-4);
+    expect(s(1000)).toBe(1e-4);
+    expect(nonIncreasing(values(s, 10, 200))).toBe(true);
+  });
+
+  it('is monotone on each side of the peak for any settings', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 1, noNaN: true }), (warmup, decay, floorFraction) => {
+        const f = warmupCosineSchedule({ peakLr: 1, warmupSteps: warmup, totalSteps: warmup + decay, minLr: floorFraction });
+        const up = values(f, 0, warmup);
+        expect(up.every((x, i) => i === 0 || x >= up[i - 1]!)).toBe(true);
+        expect(nonIncreasing(values(f, warmup, warmup + decay + 5))).toBe(true);
+        expect(f(warmup)).toBeCloseTo(1, 12);
+      }),
+    );
+  });
+
+  it('refuses inconsistent settings', () => {
+    expect(() => warmupCosineSchedule({ peakLr: 1, warmupSteps: 10, totalSteps: 5 })).toThrow(/totalSteps 5 is before the end of warm-up/);
+    expect(() => warmupCosineSchedule({ peakLr: 1, warmupSteps: 1, totalSteps: 5, minLr: 2 })).toThrow(/minLr 2 is above peakLr 1/);
+  });
+});
+
+describe('warmupInverseSqrtSchedule', () => {
+  it('warms up linearly, peaks at warmupSteps, then falls as 1/√step', () => {
+    const s = warmupInverseSqrtSchedule({ peakLr: 2, warmupSteps: 4 });
+    expect(values(s, 0, 4)).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(s(16)).toBeCloseTo(1, 15);
+    expect(s(64)).toBeCloseTo(0.5, 15);
+    expect(nonIncreasing(values(s, 4, 500))).toBe(true);
+  });
+
+  it('without warm-up starts at the peak', () => {
+    const s = warmupInverseSqrtSchedule({ peakLr: 1, warmupSteps: 0 });
+    expect(s(0)).toBe(1);
+    expect(s(1)).toBe(1);
+    expect(s(4)).toBe(0.5);
+  });
+});
