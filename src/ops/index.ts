@@ -1,0 +1,9 @@
+/** Every differentiable op, by family. */
+export * from './arithmetic.js';
+export * from './unary.js';
+export * from './reduce.js';
+export * from './softmax.js';
+export * from './loss.js';
+export * from './shape.js';
+export * from './matmul.js';
+export * from './nn.js';

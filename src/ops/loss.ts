@@ -1,0 +1,109 @@
+/** Losses. */
+import { record } from '../autograd/graph.js';
+import { Tensor } from '../tensor/tensor.js';
+import { shapeToString, sizeOf } from '../tensor/shape.js';
+import { assertTensor, like } from './util.js';
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (padding); they add nothing to the loss or the count. */
+  ignoreIndex?: number;
+  /** ε: the target distribution is (1 − ε)·onehot + ε/C. */
+  labelSmoothing?: number;
+  /** 'mean' over the counted targets (default), 'sum', or 'none' (per-position losses, shape of targets). */
+  reduction?: 'mean' | 'sum' | 'none';
+}
+
+/**
+ * Cross-entropy from logits [..., C] against integer targets [...] (same leading shape).
+ * With every target ignored, 'mean' gives 0 (and zero gradients) rather than 0/0.
+ */
+export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
+  assertTensor(logits, 'crossEntropy', 'logits');
+  if (logits.rank < 1) throw new Error('crossEntropy: logits must have a class axis, got a scalar');
+  const C = logits.shape[logits.rank - 1]!;
+  const rows = sizeOf(logits.shape.slice(0, -1));
+  if (targets.length !== rows) {
+    throw new Error(`crossEntropy: ${targets.length} targets for logits of shape ${shapeToString(logits.shape)} (expected ${rows})`);
+  }
+  const ignore = options.ignoreIndex;
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps < 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
+  const reduction = options.reduction ?? 'mean';
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t === ignore) continue;
+    if (!Number.isInteger(t) || t < 0 || t >= C) throw new Error(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${C})`);
+  }
+  // log-softmax per row, kept for the backward as probabilities.
+  const probs = like(logits);
+  const losses = like(logits, rows);
+  let counted = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * C;
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, logits.data[base + c]!);
+    if (!Number.isFinite(m)) throw new Error(`crossEntropy: non-finite logits in row ${r}`);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += probs[base + c] = Math.exp(logits.data[base + c]! - m);
+    const lse = m + Math.log(s);
+    for (let c = 0; c < C; c++) probs[base + c]! /= s;
+    const t = targets[r]!;
+    if (t === ignore) continue;
+    counted++;
+    let loss = (1 - eps) * (lse - logits.data[base + t]!);
+    if (eps > 0) {
+      let meanLogit = 0;
+      for (let c = 0; c < C; c++) meanLogit += logits.data[base + c]!;
+      loss += eps * (lse - meanLogit / C);
+    }
+    losses[r] = loss;
+  }
+  const scale = reduction === 'mean' ? (counted > 0 ? 1 / counted : 0) : 1;
+  let out: Tensor;
+  if (reduction === 'none') out = new Tensor(losses, logits.shape.slice(0, -1));
+  else {
+    const total = like(logits, 1);
+    for (let r = 0; r < rows; r++) total[0]! += losses[r]!;
+    total[0]! *= scale;
+    out = new Tensor(total, []);
+  }
+  return record('crossEntropy', [logits], out, (g) => {
+    // d loss_r / d logit_c = p_c − q_c with q = (1 − ε)·onehot + ε/C.
+    const gx = like(logits);
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r]!;
+      if (t === ignore) continue;
+      const gr = (reduction === 'none' ? g[r]! : g[0]!) * scale;
+      const base = r * C;
+      for (let c = 0; c < C; c++) gx[base + c] = gr * (probs[base + c]! - eps / C - (c === t ? 1 - eps : 0));
+    }
+    return [gx];
+  });
+}
+
+/** Mean squared error ½‖a − b‖² summed over the last axis and averaged over the rest (the paper's retrieval loss). */
+export function halfSquaredError(prediction: Tensor, target: Tensor): Tensor {
+  assertTensor(prediction, 'halfSquaredError', 'prediction');
+  assertTensor(target, 'halfSquaredError', 'target');
+  if (shapeToString(prediction.shape) !== shapeToString(target.shape)) {
+    throw new Error(`halfSquaredError: prediction ${shapeToString(prediction.shape)} and target ${shapeToString(target.shape)} differ in shape`);
+  }
+  const last = prediction.shape[prediction.rank - 1] ?? 1;
+  const rows = prediction.size / last;
+  const out = like(prediction, 1);
+  for (let i = 0; i < prediction.size; i++) {
+    const d = prediction.data[i]! - target.data[i]!;
+    out[0]! += 0.5 * d * d;
+  }
+  out[0]! /= rows;
+  return record('halfSquaredError', [prediction, target], new Tensor(out, []), (g) => {
+    const gp = like(prediction);
+    const gt = like(prediction);
+    for (let i = 0; i < gp.length; i++) {
+      const d = ((prediction.data[i]! - target.data[i]!) * g[0]!) / rows;
+      gp[i] = d;
+      gt[i] = -d;
+    }
+    return [gp, gt];
+  });
+}

@@ -1,0 +1,153 @@
+/** Ops that layers are built from: layerNorm, embedding lookup, dropout, where / maskedFill. */
+import { record } from '../autograd/graph.js';
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
+import type { Rng } from '../tensor/rng.js';
+import { broadcastIndex, reduceToShape } from './broadcast.js';
+import { assertSameDType, assertTensor, like } from './util.js';
+
+/**
+ * Layer normalisation over the last axis: (x − mean) / √(var + eps) · weight + bias.
+ * x [..., D]; weight, bias [D] (either may be null).
+ */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  assertTensor(x, 'layerNorm');
+  if (x.rank < 1) throw new Error('layerNorm: input must have at least one axis');
+  const D = x.shape[x.rank - 1]!;
+  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+    if (p !== null && (p.rank !== 1 || p.shape[0] !== D)) {
+      throw new Error(`layerNorm: ${name} must have shape [${D}] for input ${shapeToString(x.shape)}, got ${shapeToString(p.shape)}`);
+    }
+    if (p !== null) assertSameDType('layerNorm', x, p);
+  }
+  const rows = x.size / D;
+  const xhat = like(x);
+  const rstd = like(x, rows);
+  const out = like(x);
+  for (let r = 0; r < rows; r++) {
+    const base = r * D;
+    let mu = 0;
+    for (let j = 0; j < D; j++) mu += x.data[base + j]!;
+    mu /= D;
+    let v = 0;
+    for (let j = 0; j < D; j++) v += (x.data[base + j]! - mu) ** 2;
+    const rs = 1 / Math.sqrt(v / D + eps);
+    rstd[r] = rs;
+    for (let j = 0; j < D; j++) {
+      const h = (x.data[base + j]! - mu) * rs;
+      xhat[base + j] = h;
+      out[base + j] = h * (weight ? weight.data[j]! : 1) + (bias ? bias.data[j]! : 0);
+    }
+  }
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record('layerNorm', inputs, new Tensor(out, x.shape), (g) => {
+    // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h)).
+    const gx = like(x);
+    const gw = weight ? like(weight) : null;
+    const gb = bias ? like(bias) : null;
+    for (let r = 0; r < rows; r++) {
+      const base = r * D;
+      let meanD = 0;
+      let meanDH = 0;
+      for (let j = 0; j < D; j++) {
+        const d = g[base + j]! * (weight ? weight.data[j]! : 1);
+        meanD += d;
+        meanDH += d * xhat[base + j]!;
+        if (gw) gw[j]! += g[base + j]! * xhat[base + j]!;
+        if (gb) gb[j]! += g[base + j]!;
+      }
+      meanD /= D;
+      meanDH /= D;
+      for (let j = 0; j < D; j++) {
+        const d = g[base + j]! * (weight ? weight.data[j]! : 1);
+        gx[base + j] = rstd[r]! * (d - meanD - xhat[base + j]! * meanDH);
+      }
+    }
+    return [gx, ...(gw ? [gw] : []), ...(gb ? [gb] : [])];
+  });
+}
+
+/**
+ * Gathers rows of `table` [V, D] at integer `ids` (any shape) → [...idsShape, D].
+ * The backward scatter-adds into the rows that were read.
+ */
+export function embedding(table: Tensor, ids: ArrayLike<number>, idsShape: readonly number[] = [ids.length]): Tensor {
+  assertTensor(table, 'embedding', 'table');
+  if (table.rank !== 2) throw new Error(`embedding: table must be [vocab, dim], got ${shapeToString(table.shape)}`);
+  if (sizeOf(idsShape) !== ids.length) throw new Error(`embedding: ${ids.length} ids do not fill shape ${shapeToString(idsShape)}`);
+  const [V, D] = table.shape as [number, number];
+  const out = like(table, ids.length * D);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`embedding: id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
+    out.set(table.data.subarray(id * D, (id + 1) * D), i * D);
+  }
+  return record('embedding', [table], new Tensor(out, [...idsShape, D]), (g) => {
+    const gt = like(table);
+    for (let i = 0; i < ids.length; i++) {
+      const row = ids[i]! * D;
+      for (let j = 0; j < D; j++) gt[row + j]! += g[i * D + j]!;
+    }
+    return [gt];
+  });
+}
+
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p),
+ * drawing from `rng`. The identity when `training` is false or p = 0.
+ */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  assertTensor(x, 'dropout');
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const scale = 1 / (1 - p);
+  const mask = like(x);
+  const out = like(x);
+  for (let i = 0; i < out.length; i++) {
+    mask[i] = rng.uniform() < p ? 0 : scale;
+    out[i] = x.data[i]! * mask[i]!;
+  }
+  return record('dropout', [x], new Tensor(out, x.shape), (g) => {
+    const gx = like(g);
+    for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * mask[i]!;
+    return [gx];
+  });
+}
+
+/** Elementwise choice: a where condition is non-zero, else b (all three broadcast together). */
+export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
+  assertTensor(condition, 'where', 'condition');
+  assertTensor(a, 'where', 'a');
+  assertTensor(b, 'where', 'b');
+  assertSameDType('where', a, b);
+  const shape = broadcastShapes(broadcastShapes(condition.shape, a.shape, 'where'), b.shape, 'where');
+  const n = sizeOf(shape);
+  const ic = broadcastIndex(condition.shape, shape);
+  const ia = broadcastIndex(a.shape, shape);
+  const ib = broadcastIndex(b.shape, shape);
+  const pick = new Uint8Array(n);
+  const out = like(a, n);
+  for (let i = 0; i < n; i++) {
+    pick[i] = condition.data[ic ? ic[i]! : i] !== 0 ? 1 : 0;
+    out[i] = pick[i] ? a.data[ia ? ia[i]! : i]! : b.data[ib ? ib[i]! : i]!;
+  }
+  return record('where', [condition, a, b], new Tensor(out, shape), (g) => {
+    const ga = like(g);
+    const gb = like(g);
+    for (let i = 0; i < n; i++) (pick[i] ? ga : gb)[i] = g[i]!;
+    return [null, reduceToShape(ga, shape, a.shape), reduceToShape(gb, shape, b.shape)];
+  });
+}
+
+/** x with `value` wherever mask is non-zero (mask broadcasts to x). The gradient is 0 there. */
+export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+  assertTensor(x, 'maskedFill');
+  assertTensor(mask, 'maskedFill', 'mask');
+  const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill');
+  if (shape.length !== x.rank || shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`maskedFill: mask ${shapeToString(mask.shape)} must broadcast to the input ${shapeToString(x.shape)}`);
+  }
+  const filler = like(x, 1);
+  filler[0] = value;
+  return where(mask, new Tensor(filler, []), x);
+}

@@ -1,0 +1,41 @@
+/** Small checks and conversions shared by the ops. */
+import { Tensor, allocate, type DType, type FloatArray } from '../tensor/tensor.js';
+import { shapeToString } from '../tensor/shape.js';
+
+/** A tensor or a plain number (made into a scalar of the other operand's dtype). */
+export type Operand = Tensor | number;
+
+export function asTensor(x: Operand, dtype: DType, op: string): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') throw new Error(`${op}: expected a Tensor or a number, got ${typeof x}`);
+  const data = allocate(dtype, 1);
+  data[0] = x;
+  return new Tensor(data, []);
+}
+
+export function assertTensor(x: unknown, op: string, what = 'input'): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: ${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+}
+
+export function assertSameDType(op: string, ...tensors: Tensor[]): DType {
+  const dtype = tensors[0]!.dtype;
+  for (const t of tensors) {
+    if (t.dtype !== dtype) {
+      throw new Error(`${op}: dtype mismatch (${tensors.map((x) => x.dtype).join(' vs ')}); convert with .to('${dtype}')`);
+    }
+  }
+  return dtype;
+}
+
+export function assertRank(x: Tensor, rank: number | [number, number], op: string, what = 'input'): void {
+  const [lo, hi] = typeof rank === 'number' ? [rank, rank] : rank;
+  if (x.rank < lo || x.rank > hi) {
+    const want = lo === hi ? `rank ${lo}` : `rank ${lo}–${hi}`;
+    throw new Error(`${op}: ${what} must have ${want}, got shape ${shapeToString(x.shape)}`);
+  }
+}
+
+export function like(x: Tensor | FloatArray, n?: number): FloatArray {
+  const data = x instanceof Tensor ? x.data : x;
+  return allocate(data instanceof Float64Array ? 'float64' : 'float32', n ?? data.length);
+}

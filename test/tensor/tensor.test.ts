@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, arange, full, ones, rand, randn, tensor, zeros } from '../../src/index.js';
+
+describe('Tensor creation', () => {
+  it('zeros, ones, full, arange with shapes and dtypes', () => {
+    expect(zeros([2, 3]).dtype).toBe('float32');
+    expect(zeros([2, 3], { dtype: 'float64' }).data).toBeInstanceOf(Float64Array);
+    expect(ones([2]).toArray()).toEqual([1, 1]);
+    expect(full([], 7).item()).toBe(7);
+    expect(arange(5).toArray()).toEqual([0, 1, 2, 3, 4]);
+    expect(arange(1, 2, 0.25).toArray()).toEqual([1, 1.25, 1.5, 1.75]);
+    expect(tensor([[1, 2, 3], [4, 5, 6]]).shape).toEqual([2, 3]);
+    expect(tensor(new Float64Array([1, 2, 3, 4]), [2, 2]).toArray()).toEqual([[1, 2], [3, 4]]);
+  });
+  it('a wrong data length or negative dimension is refused', () => {
+    expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/3 elements but shape \[2, 2\] needs 4/);
+    expect(() => zeros([-1])).toThrow(/invalid shape/);
+    expect(() => zeros([2]).to('int8' as never)).toThrow(/unknown dtype 'int8'/);
+  });
+});
+
+describe('Rng', () => {
+  it('same seed, same numbers; different seeds differ', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    const xs = Array.from({ length: 5 }, () => a.nextUint32());
+    expect(Array.from({ length: 5 }, () => b.nextUint32())).toEqual(xs);
+    expect(new Rng(43).nextUint32()).not.toBe(xs[0]);
+  });
+  it('pins the stream so every machine draws the same numbers', () => {
+    const r = new Rng(0);
+    // Recorded once; a change here means old seeds no longer reproduce old runs.
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([3809008728, 1133695204, 53579671]);
+  });
+  it('state round trip continues the stream exactly, normals included', () => {
+    const a = new Rng(7);
+    a.normal();
+    const state = a.getState();
+    const next = [a.normal(), a.uniform(), a.normal()];
+    const b = new Rng(0);
+    b.setState(JSON.parse(JSON.stringify(state)));
+    expect([b.normal(), b.uniform(), b.normal()]).toEqual(next);
+  });
+  it('uniform in [0,1) and normal with mean 0, variance 1', () => {
+    const r = new Rng(1);
+    const t = randn([20000], r, { dtype: 'float64' });
+    const m = t.data.reduce((s, v) => s + v, 0) / t.size;
+    const v = t.data.reduce((s, x) => s + (x - m) ** 2, 0) / t.size;
+    expect(Math.abs(m)).toBeLessThan(0.03);
+    expect(Math.abs(v - 1)).toBeLessThan(0.05);
+    const u = rand([1000], r);
+    expect(Math.min(...u.data)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...u.data)).toBeLessThan(1);
+  });
+});
