@@ -1,35 +1,41 @@
 /**
  * Backend selection. One backend per process, chosen by `setBackend` or the environment variable
  * FASTWEIGHTS_BACKEND (js | gpu | reference), read without importing Node modules so this file bundles
- * for a browser.
+ * for a browser. The default is `js`: on the CPUs measured (docs/kernels.md) it beats gpu.js's
+ * WebAssembly mode on every kernel.
  */
 import type { KernelBackend } from './types.js';
-import { matmulReference } from './reference/matmul.js';
+import { referenceBackend } from './reference/index.js';
+import { jsBackend } from './js/index.js';
 
 export type BackendName = KernelBackend['name'];
 
-// Placeholder until the kernels land: only matmul is wired.
-const notYet = (what: string) => (): never => {
-  throw new Error(`kernel '${what}' is not available yet`);
-};
-const reference: KernelBackend = {
-  name: 'reference',
-  matmul: matmulReference,
-  outer: notYet('outer'),
-  outerSum: notYet('outerSum'),
-  sumScanForward: notYet('sumScanForward'),
-  sumScanBackward: notYet('sumScanBackward'),
-  deltaScanForward: notYet('deltaScanForward'),
-  deltaScanBackward: notYet('deltaScanBackward'),
+const backends: Partial<Record<BackendName, KernelBackend>> = {
+  reference: referenceBackend,
+  js: jsBackend,
 };
 
-let current: KernelBackend = reference;
+export const backendNames = Object.keys(backends) as BackendName[];
+
+function lookup(name: string, where: string): KernelBackend {
+  const backend = (backends as Record<string, KernelBackend | undefined>)[name];
+  if (backend === undefined) throw new Error(`${where}: unknown kernel backend '${name}' (valid: ${backendNames.join(', ')})`);
+  return backend;
+}
+
+function fromEnvironment(): KernelBackend {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const name: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
+  if (typeof name !== 'string' || name === '') return jsBackend;
+  return lookup(name, 'FASTWEIGHTS_BACKEND');
+}
+
+let current: KernelBackend = fromEnvironment();
 
 export function getBackend(): KernelBackend {
   return current;
 }
 
 export function setBackend(name: BackendName): void {
-  if (name !== 'reference') throw new Error(`unknown kernel backend '${name}' (valid: reference)`);
-  current = reference;
+  current = lookup(name, 'setBackend');
 }

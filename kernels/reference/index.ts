@@ -1,0 +1,17 @@
+/** The reference backend: float64 loops written for clarity, the truth the others are tested against. */
+import type { KernelBackend } from '../types.js';
+import { matmulReference } from './matmul.js';
+import { outerReference, outerSumReference } from './outer.js';
+import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js';
+import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
+
+export const referenceBackend: KernelBackend = {
+  name: 'reference',
+  matmul: matmulReference,
+  outer: outerReference,
+  outerSum: outerSumReference,
+  sumScanForward: sumScanForwardReference,
+  sumScanBackward: sumScanBackwardReference,
+  deltaScanForward: deltaScanForwardReference,
+  deltaScanBackward: deltaScanBackwardReference,
+};
