@@ -1,0 +1,267 @@
+/**
+ * Checkpoints: a directory that a crash at any moment leaves holding a whole, loadable checkpoint.
+ *
+ *   checkpoint.json                 the manifest, the single source of truth: which files make up
+ *                                   the checkpoint, with their byte sizes and SHA-256 hashes
+ *   model-<gen>.safetensors         weights (F32/F64 tensors with their shapes)
+ *   optimizer-<gen>.safetensors     optimiser buffers (flat arrays, e.g. `m.<param>`)
+ *   config-<gen>.json, tokenizer-<gen>.json, state-<gen>.json
+ *
+ * Saving writes every data file under a new generation number (each file atomically), then
+ * atomically replaces the manifest, and only then deletes files no longer referenced. Until the
+ * manifest is replaced, it points at the previous generation's untouched files; after, at the new
+ * ones. Loading checks every file's size and hash against the manifest, so a truncated or altered
+ * file is refused by name instead of resuming from garbage.
+ *
+ * One writer per directory at a time: two processes saving into the same directory can clean up
+ * each other's files.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor, type FloatArray } from '../tensor/tensor.js';
+import { TEMPORARY_SUFFIX, syncDirectory, writeFileAtomic } from './atomic.js';
+import { stringifyJson } from './json.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
+
+export const MANIFEST_NAME = 'checkpoint.json';
+const FORMAT = 'fastweights-checkpoint';
+const VERSION = 1;
+
+/** The files of one checkpoint, by role, with the extension each is saved under. */
+const ROLES = { model: 'safetensors', optimizer: 'safetensors', config: 'json', tokenizer: 'json', state: 'json' } as const;
+type Role = keyof typeof ROLES;
+const ROLE_NAMES = Object.keys(ROLES) as Role[];
+/** Files this module writes (and may therefore delete): `<role>-<generation>.<ext>`, and their temporaries. */
+const OWN_FILE = /^(model|optimizer)-\d+\.safetensors$|^(config|tokenizer|state)-\d+\.json$/;
+
+export interface CheckpointContents {
+  weights: Map<string, Tensor> | Record<string, Tensor>;
+  optimizer: Record<string, FloatArray>;
+  /** Plain JSON values (see io/json.ts: NaN, Infinity, Maps and class instances are refused). */
+  config: unknown;
+  tokenizer: unknown;
+  /** Step, optimiser scalars, RNG states, anything else the trainer needs to resume. */
+  state: unknown;
+}
+
+export interface LoadedCheckpoint {
+  weights: Map<string, Tensor>;
+  optimizer: Record<string, FloatArray>;
+  config: unknown;
+  tokenizer: unknown;
+  state: unknown;
+  /** Increases by one with every save into the directory. */
+  generation: number;
+}
+
+interface ManifestFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+interface Manifest {
+  format: typeof FORMAT;
+  version: number;
+  generation: number;
+  savedAt: string;
+  files: Record<Role, ManifestFile>;
+}
+
+/** Points at which tests can simulate a crash by throwing. */
+export interface SaveHooks {
+  afterFile?: (fileName: string) => void;
+  beforeManifest?: () => void;
+  beforeCleanup?: () => void;
+}
+
+export interface SaveResult {
+  generation: number;
+  files: Record<Role, ManifestFile>;
+  /** Old files that could not be deleted; the checkpoint itself is saved. */
+  cleanupErrors: string[];
+}
+
+export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { hooks?: SaveHooks } = {}): SaveResult {
+  const hooks = options.hooks ?? {};
+  // Serialise everything first, so a bad value fails before anything on disk changes.
+  const payloads: Record<Role, Uint8Array> = {
+    model: encodeWeights(contents.weights),
+    optimizer: encodeOptimizer(contents.optimizer),
+    config: new TextEncoder().encode(stringifyJson(contents.config, 'config')),
+    tokenizer: new TextEncoder().encode(stringifyJson(contents.tokenizer, 'tokenizer')),
+    state: new TextEncoder().encode(stringifyJson(contents.state, 'state')),
+  };
+
+  mkdirSync(dir, { recursive: true });
+  const generation = nextGeneration(dir);
+  const files = {} as Record<Role, ManifestFile>;
+  for (const role of ROLE_NAMES) {
+    const path = `${role}-${String(generation).padStart(8, '0')}.${ROLES[role]}`;
+    writeFileAtomic(join(dir, path), payloads[role]);
+    files[role] = { path, bytes: payloads[role].byteLength, sha256: sha256Hex(payloads[role]) };
+    hooks.afterFile?.(path);
+  }
+
+  hooks.beforeManifest?.();
+  const manifest: Manifest = { format: FORMAT, version: VERSION, generation, savedAt: new Date().toISOString(), files };
+  writeFileAtomic(join(dir, MANIFEST_NAME), stringifyJson(manifest, 'manifest'));
+
+  hooks.beforeCleanup?.();
+  return { generation, files, cleanupErrors: removeUnreferenced(dir, files) };
+}
+
+export function loadCheckpoint(dir: string): LoadedCheckpoint {
+  if (!existsSync(dir)) throw new Error(`loadCheckpoint: checkpoint directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new Error(`loadCheckpoint: ${dir} is not a directory`);
+  const manifestPath = join(dir, MANIFEST_NAME);
+  if (!existsSync(manifestPath)) {
+    throw new Error(`loadCheckpoint: no ${MANIFEST_NAME} in ${dir} (not a checkpoint, or its first save never finished)`);
+  }
+  const manifest = parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+
+  const read = (role: Role): Uint8Array => {
+    const entry = manifest.files[role];
+    const path = join(dir, entry.path);
+    if (!existsSync(path)) throw new Error(`loadCheckpoint: ${path} is listed in ${MANIFEST_NAME} but missing`);
+    const bytes = new Uint8Array(readFileSync(path));
+    if (bytes.byteLength !== entry.bytes) {
+      throw new Error(`loadCheckpoint: ${path} has ${bytes.byteLength} bytes, ${MANIFEST_NAME} says ${entry.bytes} (truncated or replaced)`);
+    }
+    if (sha256Hex(bytes) !== entry.sha256) throw new Error(`loadCheckpoint: ${path} is corrupt (its SHA-256 does not match ${MANIFEST_NAME})`);
+    return bytes;
+  };
+  const readJson = (role: Role): unknown => {
+    const path = join(dir, manifest.files[role].path);
+    try {
+      return JSON.parse(new TextDecoder().decode(read(role)));
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new Error(`loadCheckpoint: ${path} is not valid JSON: ${error.message}`);
+      throw error;
+    }
+  };
+
+  return {
+    weights: decodeWeights(read('model'), join(dir, manifest.files.model.path)),
+    optimizer: decodeOptimizer(read('optimizer'), join(dir, manifest.files.optimizer.path)),
+    config: readJson('config'),
+    tokenizer: readJson('tokenizer'),
+    state: readJson('state'),
+    generation: manifest.generation,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tensors in and out of safetensors
+
+function encodeWeights(weights: Map<string, Tensor> | Record<string, Tensor>): Uint8Array {
+  const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, t] of entries) {
+    if (!(t instanceof Tensor)) throw new Error(`saveCheckpoint: weight '${name}' is not a Tensor`);
+    tensors.set(name, { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data: t.data });
+  }
+  return encodeSafetensors(tensors, { producer: 'fastweights', content: 'weights' });
+}
+
+function decodeWeights(bytes: Uint8Array, source: string): Map<string, Tensor> {
+  const weights = new Map<string, Tensor>();
+  for (const [name, t] of decodeSafetensors(bytes, source).tensors) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+      throw new Error(`loadCheckpoint: ${source}: weight '${name}' has dtype ${t.dtype}; weights must be F32 or F64`);
+    }
+    weights.set(name, new Tensor(t.data, t.shape, { name }));
+  }
+  return weights;
+}
+
+function encodeOptimizer(buffers: Record<string, FloatArray>): Uint8Array {
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, data] of Object.entries(buffers)) {
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+      throw new Error(`saveCheckpoint: optimizer buffer '${name}' must be a Float32Array or Float64Array`);
+    }
+    tensors.set(name, { dtype: data instanceof Float64Array ? 'F64' : 'F32', shape: [data.length], data });
+  }
+  return encodeSafetensors(tensors, { producer: 'fastweights', content: 'optimizer' });
+}
+
+function decodeOptimizer(bytes: Uint8Array, source: string): Record<string, FloatArray> {
+  const buffers: Record<string, FloatArray> = {};
+  for (const [name, t] of decodeSafetensors(bytes, source).tensors) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+      throw new Error(`loadCheckpoint: ${source}: optimizer buffer '${name}' has dtype ${t.dtype}; expected F32 or F64`);
+    }
+    buffers[name] = t.data;
+  }
+  return buffers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifest and the directory
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** One past the highest generation in the manifest or in any file name, so no save reuses a name in use. */
+function nextGeneration(dir: string): number {
+  let highest = 0;
+  for (const name of readdirSync(dir)) {
+    const match = /^[a-z]+-(\d+)\./.exec(name);
+    if (match !== null && OWN_FILE.test(name.replace(TEMPORARY_SUFFIX, ''))) highest = Math.max(highest, Number(match[1]));
+  }
+  const manifestPath = join(dir, MANIFEST_NAME);
+  if (existsSync(manifestPath)) {
+    try {
+      highest = Math.max(highest, parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath).generation);
+    } catch {
+      // An unreadable manifest means there is no loadable checkpoint to protect; the new save replaces it.
+    }
+  }
+  return highest + 1;
+}
+
+function removeUnreferenced(dir: string, files: Record<Role, ManifestFile>): string[] {
+  const keep = new Set(Object.values(files).map((f) => f.path));
+  const errors: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const ours = OWN_FILE.test(name) || (TEMPORARY_SUFFIX.test(name) && (OWN_FILE.test(name.replace(TEMPORARY_SUFFIX, '')) || name.startsWith(`${MANIFEST_NAME}.tmp-`)));
+    if (!ours || keep.has(name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch (error) {
+      errors.push(`${join(dir, name)}: ${(error as Error).message}`);
+    }
+  }
+  syncDirectory(dir);
+  return errors;
+}
+
+function parseManifest(text: string, source: string): Manifest {
+  const fail = (why: string): never => {
+    throw new Error(`loadCheckpoint: ${source} is not a valid checkpoint manifest: ${why}`);
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return fail(`invalid JSON (${(error as Error).message})`);
+  }
+  const m = raw as Partial<Manifest> | null;
+  if (m === null || typeof m !== 'object') return fail('not a JSON object');
+  if (m.format !== FORMAT) fail(`format is ${JSON.stringify(m.format)}, expected "${FORMAT}"`);
+  if (m.version !== VERSION) fail(`version ${JSON.stringify(m.version)} is not supported (this code reads version ${VERSION})`);
+  if (!Number.isInteger(m.generation) || m.generation! < 1) fail('generation must be a positive integer');
+  if (m.files === null || typeof m.files !== 'object') fail('missing "files"');
+  for (const role of ROLE_NAMES) {
+    const f = (m.files as Record<string, Partial<ManifestFile> | undefined>)[role];
+    if (f === undefined || f === null || typeof f !== 'object') fail(`no entry for the ${role} file`);
+    // Plain names only: a manifest must never point outside its directory.
+    if (typeof f!.path !== 'string' || !OWN_FILE.test(f!.path)) fail(`the ${role} file's path ${JSON.stringify(f!.path)} is not a checkpoint file name`);
+    if (!Number.isSafeInteger(f!.bytes) || f!.bytes! < 0) fail(`the ${role} file's byte size is invalid`);
+    if (typeof f!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f!.sha256)) fail(`the ${role} file's sha256 is invalid`);
+  }
+  return m as Manifest;
+}
