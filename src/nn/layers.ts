@@ -1,0 +1,100 @@
+/** The basic layers: Linear, Embedding, LayerNorm, FeedForward. Shapes in doc comments. */
+import { Module } from './module.js';
+import { Tensor, rand, randn, ones, zeros, type DType } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/rng.js';
+import { shapeToString } from '../tensor/shape.js';
+import * as ops from '../ops/index.js';
+
+export interface InitOptions {
+  rng: Rng;
+  dtype?: DType;
+}
+
+/** y = x W + b. x [..., inFeatures] → [..., outFeatures]; W is stored [inFeatures, outFeatures]. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean }) {
+    super();
+    const dtype = options.dtype ?? 'float32';
+    // Uniform(±1/√in): keeps the output variance near the input's at initialisation.
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', rand([inFeatures, outFeatures], options.rng, { dtype, low: -bound, high: bound }));
+    this.bias = options.bias === false ? null : this.param('bias', zeros([outFeatures], { dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/** The affine map of Linear as a function: x [..., in] · weight [in, out] + bias [out]. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [inF, outF] = weight.shape as [number, number];
+  if (x.shape[x.rank - 1] !== inF) {
+    throw new Error(`Linear(${inF} → ${outF}): input has shape ${shapeToString(x.shape)}, last axis must be ${inF}`);
+  }
+  // Fold every leading axis into one: a single [rows, in] · [in, out] product.
+  let y = ops.matmul(ops.reshape(x, [-1, inF]), weight);
+  if (bias) y = ops.add(y, bias);
+  return ops.reshape(y, [...x.shape.slice(0, -1), outF]);
+}
+
+/** Token ids [...] → vectors [..., dim]. */
+export class Embedding extends Module {
+  readonly weight: Tensor;
+
+  constructor(readonly vocabSize: number, readonly dim: number, options: InitOptions & { std?: number }) {
+    super();
+    this.weight = this.param('weight', randn([vocabSize, dim], options.rng, { dtype: options.dtype ?? 'float32', std: options.std ?? 0.02 }));
+  }
+
+  forward(ids: ArrayLike<number>, shape: readonly number[]): Tensor {
+    return ops.embedding(this.weight, ids, shape);
+  }
+}
+
+/** Layer normalisation over the last axis with a learned scale and shift. */
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly dim: number, options: { dtype?: DType; eps?: number } = {}) {
+    super();
+    this.weight = this.param('weight', ones([dim], { dtype: options.dtype ?? 'float32' }));
+    this.bias = this.param('bias', zeros([dim], { dtype: options.dtype ?? 'float32' }));
+    this.eps = options.eps ?? 1e-5;
+  }
+
+  private readonly eps: number;
+
+  forward(x: Tensor): Tensor {
+    return ops.layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Position-wise feed-forward: Linear → activation → dropout → Linear. [..., dim] → [..., dim]. */
+export class FeedForward extends Module {
+  readonly up: Linear;
+  readonly down: Linear;
+
+  constructor(
+    readonly dim: number,
+    readonly hidden: number,
+    readonly options: InitOptions & { dropout?: number; activation?: 'relu' | 'gelu' },
+  ) {
+    super();
+    this.up = this.child('up', new Linear(dim, hidden, options));
+    this.down = this.child('down', new Linear(hidden, dim, options));
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = this.up.forward(x);
+    h = this.options.activation === 'gelu' ? ops.gelu(h) : ops.relu(h);
+    // The same generator that initialised the weights draws the dropout masks: one RNG state per
+    // model, saved in checkpoints so a resumed run draws the masks the uninterrupted run would have.
+    h = ops.dropout(h, this.options.dropout ?? 0, this.options.rng, this.training);
+    return this.down.forward(h);
+  }
+}

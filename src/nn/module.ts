@@ -1,0 +1,88 @@
+/**
+ * Module: a container of named parameters and child modules, with a train/eval switch.
+ * Names are dotted paths (`blocks.0.attention.query.weight`): the same names are used by the
+ * optimisers, checkpoints (safetensors keys) and error messages.
+ */
+import { Tensor, type DType } from '../tensor/tensor.js';
+import { shapeToString } from '../tensor/shape.js';
+
+export abstract class Module {
+  training = true;
+  private readonly parameterMap = new Map<string, Tensor>();
+  private readonly childMap = new Map<string, Module>();
+
+  /** Registers a parameter (it becomes trainable) and returns it. */
+  protected param(name: string, value: Tensor): Tensor {
+    if (this.parameterMap.has(name) || this.childMap.has(name)) throw new Error(`Module: duplicate name '${name}'`);
+    value.requiresGrad = true;
+    value.name = name;
+    this.parameterMap.set(name, value);
+    return value;
+  }
+
+  /** Registers a child module and returns it. */
+  protected child<M extends Module>(name: string, module: M): M {
+    if (this.parameterMap.has(name) || this.childMap.has(name)) throw new Error(`Module: duplicate name '${name}'`);
+    this.childMap.set(name, module);
+    return module;
+  }
+
+  /** Every parameter with its dotted path, in registration order. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, p] of this.parameterMap) out.push([prefix + name, p]);
+    for (const [name, m] of this.childMap) out.push(...m.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Total number of trainable scalars. */
+  parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const m of this.childMap.values()) m.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** The parameters by name (shared tensors, not copies). */
+  stateDict(): Map<string, Tensor> {
+    return new Map(this.namedParameters());
+  }
+
+  /**
+   * Copies values into the parameters. Every parameter must be present with its shape; a
+   * missing, unexpected or misshapen entry is an error naming it.
+   */
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>): void {
+    const entries = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    for (const name of entries.keys()) if (!own.has(name)) throw new Error(`loadStateDict: unexpected parameter '${name}'`);
+    for (const [name, p] of own) {
+      const value = entries.get(name);
+      if (value === undefined) throw new Error(`loadStateDict: missing parameter '${name}'`);
+      if (shapeToString(value.shape) !== shapeToString(p.shape)) {
+        throw new Error(`loadStateDict: parameter '${name}' has shape ${shapeToString(value.shape)}, the model expects ${shapeToString(p.shape)}`);
+      }
+      p.data.set(value.data);
+    }
+  }
+
+  /** dtype of the parameters (float32 unless the module was built for float64). */
+  get dtype(): DType {
+    return this.parameters()[0]?.dtype ?? 'float32';
+  }
+}
