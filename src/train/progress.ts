@@ -1,0 +1,186 @@
+/**
+ * Progress reporting for long jobs (training, evaluation, data preparation).
+ *
+ * Modes:
+ *   bar     a redrawn bar (cli-progress) with the caller's fields (loss, ...), rate, elapsed, time left
+ *   plain   one line per `intervalMs` (and the first update, and the end): for logs and pipes
+ *   json    one JSON object per line per `intervalMs` (and the end), for machines
+ *   silent  nothing
+ *   auto    bar when the stream is a terminal, plain otherwise (the default)
+ *
+ * Everything goes to `stream`, which defaults to process.stderr, never stdout: a command's stdout
+ * stays free for its results (e.g. a `--json` result document). JSON records can instead be
+ * handed to `onJson`, and then nothing is written.
+ */
+import cliProgress from 'cli-progress';
+
+export type ProgressMode = 'auto' | 'bar' | 'plain' | 'json' | 'silent';
+export type ProgressFields = Record<string, number | string>;
+
+/** The part of a writable stream this module uses. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface ProgressRecord {
+  event: 'progress' | 'done';
+  label: string;
+  unit: string;
+  done: number;
+  total: number;
+  /** Units per second, averaged since the reporter was created. */
+  rate: number;
+  elapsedSeconds: number;
+  /** null until a rate is known. */
+  remainingSeconds: number | null;
+  fields: ProgressFields;
+}
+
+export interface ProgressOptions {
+  total: number;
+  label?: string;
+  /** What is counted: 'tokens', 'steps', 'sentences'... (default 'items'). */
+  unit?: string;
+  mode?: ProgressMode;
+  stream?: ProgressStream;
+  /** Least time between two plain or JSON reports, in ms (default 5000 plain, 1000 JSON). */
+  intervalMs?: number;
+  onJson?: (record: ProgressRecord) => void;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+}
+
+export interface Progress {
+  /** `done` is the running total so far (not an increment). */
+  update(done: number, fields?: ProgressFields): void;
+  /** Reports the final state once; later calls do nothing. Always call it (a bar holds a timer). */
+  finish(fields?: ProgressFields): void;
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const total = options.total;
+  if (!(total >= 0) || !Number.isFinite(total)) throw new Error(`createProgress: total must be a finite number ≥ 0, got ${total}`);
+  const stream = options.stream ?? process.stderr;
+  const requested = options.mode ?? 'auto';
+  const mode = requested === 'auto' ? (stream.isTTY === true ? 'bar' : 'plain') : requested;
+  const label = options.label ?? 'progress';
+  const unit = options.unit ?? 'items';
+  const now = options.now ?? Date.now;
+  const start = now();
+
+  const snapshot = (event: ProgressRecord['event'], done: number, fields: ProgressFields): ProgressRecord => {
+    const elapsedSeconds = Math.max(0, (now() - start) / 1000);
+    const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+    const remainingSeconds = rate > 0 ? Math.max(0, total - done) / rate : null;
+    return { event, label, unit, done, total, rate, elapsedSeconds, remainingSeconds, fields };
+  };
+
+  switch (mode) {
+    case 'silent':
+      return { update() {}, finish() {} };
+    case 'bar':
+      return barProgress(stream, snapshot, total);
+    case 'plain':
+      return throttled(options.intervalMs ?? 5000, now, (record) => stream.write(formatLine(record) + '\n'));
+    case 'json': {
+      const emit = options.onJson ?? ((record: ProgressRecord) => stream.write(JSON.stringify(record) + '\n'));
+      return throttled(options.intervalMs ?? 1000, now, emit);
+    }
+    default:
+      throw new Error(`createProgress: unknown mode '${String(mode)}' (use auto, bar, plain, json or silent)`);
+  }
+
+  /** Reports the first update, then at most one per interval, and always the end. */
+  function throttled(intervalMs: number, clock: () => number, report: (record: ProgressRecord) => void): Progress {
+    let lastReport = -Infinity;
+    let lastDone = 0;
+    let finished = false;
+    return {
+      update(done, fields = {}) {
+        if (finished) return;
+        lastDone = done;
+        const t = clock();
+        if (t - lastReport < intervalMs) return;
+        lastReport = t;
+        report(snapshot('progress', done, fields));
+      },
+      finish(fields = {}) {
+        if (finished) return;
+        finished = true;
+        report(snapshot('done', lastDone, fields));
+      },
+    };
+  }
+}
+
+function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['event'], done: number, fields: ProgressFields) => ProgressRecord, total: number): Progress {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: stream as NodeJS.WritableStream,
+      format: '{label} |{bar}| {percentage}% {value}/{total} {unit}{fieldsText} | {rateText} | {elapsedText} elapsed, {leftText} left',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const payload = (record: ProgressRecord) => ({
+    label: record.label,
+    unit: record.unit,
+    fieldsText: formatFields(record.fields),
+    rateText: `${formatRate(record.rate)} ${record.unit}/s`,
+    elapsedText: formatDuration(record.elapsedSeconds),
+    leftText: record.remainingSeconds === null ? '?' : formatDuration(record.remainingSeconds),
+  });
+  bar.start(total, 0, payload(snapshot('progress', 0, {})));
+  let lastDone = 0;
+  let finished = false;
+  return {
+    update(done, fields = {}) {
+      if (finished) return;
+      lastDone = done;
+      bar.update(done, payload(snapshot('progress', done, fields)));
+    },
+    finish(fields = {}) {
+      if (finished) return;
+      finished = true;
+      bar.update(lastDone, payload(snapshot('done', lastDone, fields)));
+      bar.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+/** `train: 1200/5000 tokens (24.0%) | loss 3.412 | 2,345 tokens/s | elapsed 0:51 | left 2:42` */
+export function formatLine(r: ProgressRecord): string {
+  const percent = r.total > 0 ? ` (${((100 * r.done) / r.total).toFixed(1)}%)` : '';
+  const left = r.event === 'done' ? 'done' : `left ${r.remainingSeconds === null ? '?' : formatDuration(r.remainingSeconds)}`;
+  return `${r.label}: ${r.done}/${r.total} ${r.unit}${percent}${formatFields(r.fields)} | ${formatRate(r.rate)} ${r.unit}/s | elapsed ${formatDuration(r.elapsedSeconds)} | ${left}`;
+}
+
+function formatFields(fields: ProgressFields): string {
+  return Object.entries(fields)
+    .map(([key, value]) => ` | ${key} ${typeof value === 'number' ? formatNumber(value) : value}`)
+    .join('');
+}
+
+/** Integers as they are; other numbers to four significant digits. */
+export function formatNumber(x: number): string {
+  if (Number.isInteger(x) || !Number.isFinite(x)) return String(x);
+  return String(Number(x.toPrecision(4)));
+}
+
+function formatRate(rate: number): string {
+  return rate >= 100 ? Math.round(rate).toLocaleString('en-US') : rate.toFixed(rate >= 10 ? 1 : 2);
+}
+
+/** `m:ss` under an hour, `h:mm:ss` above. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
