@@ -19,6 +19,8 @@ export interface ConformanceOptions {
   /** Largest matrix side and scan length drawn. */
   maxSize: number;
   maxT: number;
+  /** Restrict to the scans (for variants that only replace the scan kernels). */
+  only?: 'scans';
 }
 
 const ref = referenceBackend;
@@ -31,7 +33,8 @@ export function describeConformance(backend: KernelBackend, options: Conformance
   for (const dtype of options.dtypes) {
     const tol = options.tolerance(dtype);
     describe(`${backend.name} backend vs reference (${dtype})`, () => {
-      it('matmul: transposes, batch broadcast, accumulate', () => {
+      const itProducts = options.only === 'scans' ? it.skip : it;
+      itProducts('matmul: transposes, batch broadcast, accumulate', () => {
         fc.assert(
           fc.property(
             fc.record({
@@ -56,7 +59,7 @@ export function describeConformance(backend: KernelBackend, options: Conformance
         );
       });
 
-      it('outer and outerSum', () => {
+      itProducts('outer and outerSum', () => {
         fc.assert(
           fc.property(fc.record({ batch: fc.integer({ min: 1, max: 3 }), T: fc.integer({ min: 1, max: maxT }), m: dim, n: dim, seed }), ({ batch, T, m, n, seed }) => {
             const rng = new Rng(seed);
