@@ -34,3 +34,19 @@ describe('checkGradients', () => {
     expect(x.grad).toBeNull();
   });
 });
+
+describe('checkGradients on parameters', () => {
+  it('checks tensors used inside fn and restores their .grad', () => {
+    const w = new Tensor(new Float64Array([0.3, -0.7, 1.1]), [3], { requiresGrad: true });
+    const r = checkGradients((x) => ops.sum(ops.mul(ops.tanh(ops.mul(x, w)), w)), [randomTensor([2, 3], 9)], { parameters: [w] });
+    expect(r.ok).toBe(true);
+    expect(r.checked).toBe(6 + 3);
+    expect(w.grad).toBeNull();
+  });
+  it('catches a wrong parameter gradient', () => {
+    const w = new Tensor(new Float64Array([0.9, 1.3]), [2], { requiresGrad: true });
+    const r = checkGradients((x) => ops.mul(brokenCube(w), x), [randomTensor([2], 1)], { parameters: [w] });
+    expect(r.ok).toBe(false);
+    expect(r.worst!.input).toBe(1); // parameters are numbered after the inputs
+  });
+});

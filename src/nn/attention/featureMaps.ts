@@ -1,0 +1,127 @@
+/**
+ * Feature maps φ: R^{dKey} → R^{dDot} (DESIGN.md §2), built from differentiable ops so their
+ * gradients come from the engine. Input and output shapes: [..., dKey] → [..., dDot].
+ */
+import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
+import type { Rng } from '../../tensor/rng.js';
+import * as ops from '../../ops/index.js';
+
+export interface FeatureMap {
+  readonly name: string;
+  /** Output size d_dot for an input of size dKey. */
+  readonly dDot: number;
+  apply(x: Tensor, training: boolean): Tensor;
+}
+
+/** ELU(x) + 1: positive, d_dot = d_key (the Linear Transformer's map). */
+export class EluFeatureMap implements FeatureMap {
+  readonly name = 'elu';
+  readonly dDot: number;
+  constructor(dKey: number) {
+    this.dDot = dKey;
+  }
+  apply(x: Tensor): Tensor {
+    return ops.add(ops.elu(x), 1);
+  }
+}
+
+/**
+ * DPFP (the paper's Deterministic Parameter-Free Projection) with capacity knob ν:
+ * r = ReLU([x; −x]) ∈ R^{2 dKey};  φ = concat_{j=1..ν} (r ⊙ roll(r, j));  d_dot = 2 dKey ν.
+ * roll(r, j)_i = r_{(i − j) mod 2dKey}, as torch.roll.
+ */
+export class DpfpFeatureMap implements FeatureMap {
+  readonly name = 'dpfp';
+  readonly dDot: number;
+  constructor(readonly dKey: number, readonly nu: number) {
+    if (!Number.isInteger(nu) || nu < 1) throw new Error(`dpfp: nu must be an integer ≥ 1, got ${nu}`);
+    if (nu >= 2 * dKey) throw new Error(`dpfp: nu = ${nu} must be below 2·d_key = ${2 * dKey} (larger shifts repeat features)`);
+    this.dDot = 2 * dKey * nu;
+  }
+  apply(x: Tensor): Tensor {
+    const r = ops.relu(ops.concat([x, ops.neg(x)], -1));
+    const n = 2 * this.dKey;
+    const parts: Tensor[] = [];
+    for (let j = 1; j <= this.nu; j++) {
+      const rolled = ops.concat([ops.slice(r, -1, n - j, n), ops.slice(r, -1, 0, n - j)], -1);
+      parts.push(ops.mul(r, rolled));
+    }
+    return parts.length === 1 ? parts[0]! : ops.concat(parts, -1);
+  }
+}
+
+/**
+ * FAVOR+ (Performer) with m orthogonal random features:
+ * φ(x) = exp(−‖x‖²/2)/√(2m) · [exp(Rx); exp(−Rx)], d_dot = 2m, so that E[φ(q)·φ(k)] = exp(q·k).
+ * R (m × dKey): Gaussian blocks orthogonalised (Gram–Schmidt), rows rescaled to chi-distributed norms.
+ * Redrawn at every forward in training mode (one forward = one batch); a fixed draw is used in eval.
+ */
+export class FavorFeatureMap implements FeatureMap {
+  readonly name = 'favor';
+  readonly dDot: number;
+  private evalFeatures: Tensor;
+
+  constructor(readonly dKey: number, readonly m: number, private readonly rng: Rng, evalRng: Rng, readonly dtype: DType = 'float32') {
+    if (!Number.isInteger(m) || m < 1) throw new Error(`favor: m must be a positive integer, got ${m}`);
+    this.dDot = 2 * m;
+    this.evalFeatures = orthogonalRandomFeatures(m, dKey, evalRng, dtype);
+  }
+
+  apply(x: Tensor, training: boolean): Tensor {
+    const R = training ? orthogonalRandomFeatures(this.m, this.dKey, this.rng, x.dtype) : this.evalFeatures;
+    return favorFeatures(x, R.dtype === x.dtype ? R : R.to(x.dtype));
+  }
+}
+
+/** φ(x) for a given feature matrix R [m, dKey]; x [..., dKey] → [..., 2m]. */
+export function favorFeatures(x: Tensor, R: Tensor): Tensor {
+  const m = R.shape[0]!;
+  const proj = ops.matmul(ops.reshape(x, [-1, x.shape.at(-1)!]), ops.transpose(R)); // [rows, m]
+  const halfNorm = ops.mul(ops.sum(ops.mul(x, x), -1, true), 0.5); // [..., 1]
+  const shaped = ops.reshape(proj, [...x.shape.slice(0, -1), m]);
+  const scale = 1 / Math.sqrt(2 * m);
+  const pos = ops.exp(ops.sub(shaped, halfNorm));
+  const neg = ops.exp(ops.sub(ops.neg(shaped), halfNorm));
+  return ops.mul(ops.concat([pos, neg], -1), scale);
+}
+
+/** m × d random matrix with orthogonal rows inside each block of d rows, row norms ~ chi(d). */
+export function orthogonalRandomFeatures(m: number, d: number, rng: Rng, dtype: DType = 'float32'): Tensor {
+  const out = allocate(dtype, m * d);
+  for (let start = 0; start < m; start += d) {
+    const rows = Math.min(d, m - start);
+    const block: Float64Array[] = [];
+    for (let r = 0; r < rows; r++) {
+      // Gram–Schmidt against the rows already in this block; redraw on (improbable) degeneracy.
+      for (;;) {
+        const v = Float64Array.from({ length: d }, () => rng.normal());
+        for (const u of block) {
+          let dot = 0;
+          for (let i = 0; i < d; i++) dot += v[i]! * u[i]!;
+          for (let i = 0; i < d; i++) v[i]! -= dot * u[i]!;
+        }
+        const norm = Math.hypot(...v);
+        if (norm > 1e-6) {
+          for (let i = 0; i < d; i++) v[i]! /= norm;
+          block.push(v);
+          break;
+        }
+      }
+      // A chi(d)-distributed length: the norm of a fresh Gaussian vector.
+      let s = 0;
+      for (let i = 0; i < d; i++) s += rng.normal() ** 2;
+      const length = Math.sqrt(s);
+      const row = block[r]!;
+      for (let i = 0; i < d; i++) out[(start + r) * d + i] = row[i]! * length;
+    }
+  }
+  return new Tensor(out, [m, d]);
+}
+
+/**
+ * Sum normalisation (the paper's Eq. 29): φ'(x) = φ(x) / Σ_i φ(x)_i. The small eps keeps an
+ * all-zero feature vector (DPFP of x = 0) at zero instead of 0/0.
+ */
+export function sumNormalise(phi: Tensor, eps = 1e-6): Tensor {
+  return ops.div(phi, ops.add(ops.sum(phi, -1, true), eps));
+}
