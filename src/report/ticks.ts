@@ -25,26 +25,35 @@ export function niceStep(range: number, count: number): number {
 export function linearAxis(min: number, max: number, count = 5): Axis {
   if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new Error(`linearAxis: invalid range [${min}, ${max}]`);
   // A range too narrow to divide (equal ends, or differing in the last bits) is widened around its centre.
-  if (max - min <= Math.max(Math.abs(min), Math.abs(max)) * 1e-12 || max - min < 1e-300) {
+  if (max - min <= Math.max(Math.abs(min), Math.abs(max)) * 1e-9 || max - min < 1e-300) {
     const centre = min / 2 + max / 2;
     const pad = Math.abs(centre) > 1e-300 ? Math.abs(centre) * 0.1 : 1;
     min = centre - pad;
     max = centre + pad;
   }
   const step = niceStep(max - min, count);
-  const low = Math.floor(min / step) * step;
-  const high = Math.ceil(max / step) * step;
+  let low = Math.floor(min / step) * step;
+  let high = Math.ceil(max / step) * step;
+  // min / step can underflow to ±0 (min a denormal); the ends must still enclose the data.
+  if (low > min) low -= step;
+  if (high < max) high += step;
   const ticks: number[] = [];
   // Multiply rather than accumulate, and round away binary noise (0.30000000000000004).
   for (let i = 0; low + i * step <= high + step * 1e-9; i++) ticks.push(roundTo(low + i * step, step));
-  return { domain: [roundTo(low, step), roundTo(high, step)], ticks, log: false };
+  // Rounding must not pull the ends inside the data.
+  return { domain: [Math.min(roundTo(low, step), min), Math.max(roundTo(high, step), max)], ticks, log: false };
 }
 
 /** An axis covering [min, max] (both > 0) in whole decades with ticks at powers of ten. */
 export function logAxis(min: number, max: number, maxTicks = 10): Axis {
   if (!(min > 0) || !Number.isFinite(max) || min > max) throw new Error(`logAxis: invalid range [${min}, ${max}] (log scales need positive values)`);
-  let lowExp = Math.floor(Math.log10(min) + 1e-12);
-  let highExp = Math.ceil(Math.log10(max) - 1e-12);
+  // log10 is off by an ulp near powers of ten (log10(1000) = 2.9999999999999996): correct by comparing.
+  let lowExp = Math.floor(Math.log10(min));
+  if (powerOfTen(lowExp + 1) <= min) lowExp++;
+  if (powerOfTen(lowExp) > min) lowExp--;
+  let highExp = Math.ceil(Math.log10(max));
+  if (powerOfTen(highExp - 1) >= max) highExp--;
+  if (powerOfTen(highExp) < max) highExp++;
   if (highExp === lowExp) lowExp -= 1; // min = max = a power of ten: show the decade below it
   const every = Math.ceil((highExp - lowExp + 1) / maxTicks);
   const ticks: number[] = [];
@@ -59,7 +68,7 @@ function powerOfTen(e: number): number {
 
 /** x snapped to a whole multiple of step, without binary noise (0.30000000000000004 → 0.3). */
 function roundTo(x: number, step: number): number {
-  return Number((Math.round(x / step) * step).toPrecision(12));
+  return Number((Math.round(x / step) * step).toPrecision(15));
 }
 
 /** A tick label: plain decimals for everyday magnitudes, `1e-5` style beyond. */
@@ -71,5 +80,5 @@ export function formatTick(x: number, log: boolean): string {
     return e >= -3 && e <= 4 ? String(x) : `1e${e}`;
   }
   if (magnitude >= 1e6 || magnitude < 1e-4) return x.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
-  return String(Number(x.toPrecision(12)));
+  return String(Number(x.toPrecision(15)));
 }

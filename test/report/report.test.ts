@@ -116,7 +116,8 @@ describe('ticks', () => {
     expect(linearAxis(0.1, 0.95)).toEqual({ domain: [0, 1], ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], log: false });
     expect(linearAxis(3, 3).ticks).toContain(3);
     fc.assert(
-      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.double({ min: 0, max: 1e9, noNaN: true }), (min, span) => {
+      fc.property(fc.double({ min: -1e300, max: 1e300, noNaN: true }), fc.double({ min: 0, max: 1e300, noNaN: true }), (min, span) => {
+        fc.pre(Number.isFinite(min + span));
         const axis = linearAxis(min, min + span);
         expect(axis.domain[0]).toBeLessThanOrEqual(min);
         expect(axis.domain[1]).toBeGreaterThanOrEqual(min + span);
@@ -131,6 +132,15 @@ describe('ticks', () => {
     expect(logAxis(10, 10).domain).toEqual([1, 10]);
     expect(logAxis(1e-20, 1e20).ticks.length).toBeLessThanOrEqual(11);
     expect(() => logAxis(0, 1)).toThrow(/log scales need positive values/);
+    fc.assert(
+      fc.property(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), fc.double({ min: 1, max: 1e10, noNaN: true }), (min, factor) => {
+        fc.pre(Number.isFinite(min * factor));
+        const axis = logAxis(min, min * factor);
+        expect(axis.domain[0]).toBeLessThanOrEqual(min);
+        expect(axis.domain[1]).toBeGreaterThanOrEqual(min * factor);
+        for (const t of axis.ticks) expect(Math.log10(t)).toBeCloseTo(Math.round(Math.log10(t)), 9);
+      }),
+    );
     expect(formatTick(1e-5, true)).toBe('1e-5');
     expect(formatTick(1e6, false)).toBe('1e6');
     expect(formatTick(2.5e-7, false)).toBe('2.5e-7');
