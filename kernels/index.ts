@@ -7,12 +7,14 @@
 import type { KernelBackend } from './types.js';
 import { referenceBackend } from './reference/index.js';
 import { jsBackend } from './js/index.js';
+import { gpuBackend } from './gpu/index.js';
 
 export type BackendName = KernelBackend['name'];
 
-const backends: Partial<Record<BackendName, KernelBackend>> = {
-  reference: referenceBackend,
+const backends: Record<BackendName, KernelBackend> = {
   js: jsBackend,
+  gpu: gpuBackend,
+  reference: referenceBackend,
 };
 
 export const backendNames = Object.keys(backends) as BackendName[];
