@@ -193,7 +193,8 @@ function decodeOptimizer(bytes: Uint8Array, source: string): Record<string, Floa
     if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
       throw new Error(`loadCheckpoint: ${source}: optimizer buffer '${name}' has dtype ${t.dtype}; expected F32 or F64`);
     }
-    buffers[name] = t.data;
+    // defineProperty, not assignment: a buffer named "__proto__" must stay a plain entry.
+    Object.defineProperty(buffers, name, { value: t.data, enumerable: true, writable: true, configurable: true });
   }
   return buffers;
 }

@@ -198,7 +198,8 @@ function parseMetadata(value: unknown, fail: (why: string) => never): Record<str
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (typeof v !== 'string') fail(`metadata '${key}' is a ${v === null ? 'null' : typeof v}, not a string`);
-    out[key] = v as string;
+    // defineProperty, not assignment: a key named "__proto__" must stay a plain entry.
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

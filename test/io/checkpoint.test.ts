@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -7,6 +7,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointContents } from '../../src/io/checkpoint.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { stringifyJson } from '../../src/io/json.js';
+import { AdamW, type NamedParameters } from '../../src/train/optim.js';
 
 let dir: string;
 beforeEach(() => {
@@ -174,8 +175,14 @@ describe('writeFileAtomic and stringifyJson', () => {
     expect(readdirSync(dir)).toEqual(['out.txt']);
   });
 
-  it('fails with the path named and cleans up when the directory is missing', () => {
+  it('fails with the path named when the directory is missing', () => {
     expect(() => writeFileAtomic(join(dir, 'missing', 'x.txt'), 'x')).toThrow(/could not write .*missing\/x\.txt/);
+  });
+
+  it('removes its temporary file when the final rename fails', () => {
+    mkdirSync(join(dir, 'target'));
+    expect(() => writeFileAtomic(join(dir, 'target'), 'x')).toThrow(/could not write .*target/);
+    expect(readdirSync(dir)).toEqual(['target']);
   });
 
   it('names the path of a value JSON cannot hold', () => {
@@ -183,5 +190,37 @@ describe('writeFileAtomic and stringifyJson', () => {
     expect(() => stringifyJson({ f: () => 1 }, 'config')).toThrow(/config\.f is a function/);
     expect(() => stringifyJson({ t: new Float32Array(1) }, 'state')).toThrow(/state\.t is a Float32Array/);
     expect(JSON.parse(stringifyJson({ a: 1, skip: undefined, n: null }, 'x'))).toEqual({ a: 1, n: null });
+  });
+});
+
+describe('resuming training from a checkpoint', () => {
+  it('an AdamW run saved, loaded and continued matches the uninterrupted run bit for bit', () => {
+    const fresh = (): NamedParameters => [
+      ['w', new Tensor(Float32Array.from([0.5, -1, 2, 0.25]), [2, 2])],
+      ['b', new Tensor(Float32Array.from([0.1, -0.1]), [2])],
+    ];
+    const train = (params: NamedParameters, opt: AdamW, steps: number) => {
+      for (let i = 0; i < steps; i++) {
+        for (const [, p] of params) p.grad = new Tensor(p.data.map((x) => Math.sin(3 * x) + x), p.shape);
+        opt.step();
+      }
+    };
+    const paramsA = fresh();
+    const optA = new AdamW(paramsA, { lr: 0.01, weightDecay: 0.1 });
+    train(paramsA, optA, 4);
+    const { step, lr, buffers } = optA.stateDict();
+    saveCheckpoint(dir, { weights: new Map(paramsA), optimizer: buffers, config: {}, tokenizer: null, state: { optimizer: { step, lr } } });
+    train(paramsA, optA, 4);
+
+    const loaded = loadCheckpoint(dir);
+    const paramsB: NamedParameters = fresh().map(([name]) => [name, loaded.weights.get(name)!] as const);
+    const optB = new AdamW(paramsB, { lr: 0.5, weightDecay: 0.1 });
+    optB.loadStateDict({ ...(loaded.state as { optimizer: { step: number; lr: number } }).optimizer, buffers: loaded.optimizer });
+    expect(optB.lr).toBe(0.01);
+    train(paramsB, optB, 4);
+    paramsB.forEach(([, p], i) => {
+      expect(p.dtype).toBe('float32');
+      expect(p.data).toEqual(paramsA[i]![1].data);
+    });
   });
 });

@@ -82,7 +82,7 @@ const arbFile = fc.record({
     maxLength: 5,
     selector: ([name]) => name,
   }),
-  metadata: fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__'), fc.string({ maxLength: 10 }), { maxKeys: 3 }),
+  metadata: fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.constant('__proto__')), fc.string({ maxLength: 10 }), { maxKeys: 3 }),
 });
 
 describe('safetensors round trip and corruption', () => {
@@ -149,6 +149,9 @@ describe('safetensors round trip and corruption', () => {
     expect(bad('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}')).toThrow(/shape must be an array of non-negative integers/);
     expect(bad('{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}')).toThrow(/end before they begin/);
     expect(bad('{"__metadata__":{"k":1}}')).toThrow(/metadata 'k' is a number/);
+    const proto = decodeSafetensors(handMade('{"__metadata__":{"__proto__":"x"}}', []));
+    expect(Object.getPrototypeOf(proto.metadata)).toBe(Object.prototype);
+    expect(Object.keys(proto.metadata)).toEqual(['__proto__']);
     expect(bad('{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0],"extra":1}}')).toThrow(/unexpected field 'extra'/);
   });
 });
