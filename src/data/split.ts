@@ -37,8 +37,9 @@ export function splitCorpus(corpus: Corpus, fractions: SplitFractions = { valid:
   const nValid = heldOutCount(n, fractions.valid);
   const nTest = heldOutCount(n, fractions.test);
   const slots = Math.max(nValid, nTest);
-  // Each slot needs room for its valid and test document before the next slot starts.
-  if (slots > 0 && n / slots < 2) {
+  // Each slot needs room for its valid and test document before the next slot starts, and
+  // something must be left to train on.
+  if ((slots > 0 && n / slots < 2) || n - nValid - nTest < 1) {
     throw new RangeError(`corpus "${corpus.name}" has ${n} documents, too few for ${nValid} valid + ${nTest} test documents`);
   }
 
