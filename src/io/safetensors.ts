@@ -8,9 +8,10 @@
  *   [rest]     the tensors' little-endian bytes; data_offsets count from the start of this buffer,
  *              and the tensors tile it exactly: no gaps, no overlaps, nothing after the last one.
  *
- * Python's `safetensors` reads what `encodeSafetensors` writes. We write wider dtypes first (8-byte,
- * then 4-byte elements, otherwise in the caller's order), as the Python library does, so that
- * every tensor starts on a multiple of its element size and memory-mapping readers can view it in place.
+ * Python's `safetensors` (0.8.0, checked) reads what `encodeSafetensors` writes. Wider dtypes come
+ * first (8-byte, then 4-byte elements; the caller's order within each), as the Python library
+ * lays them out, so every tensor starts on a multiple of its element size and memory-mapping
+ * readers can view it in place. Given names in sorted order, the bytes equal the Python library's.
  *
  * `decodeSafetensors` trusts nothing: every structural rule is checked and each error names the
  * source (a file path, given by the caller) and what was wrong.

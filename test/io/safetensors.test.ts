@@ -8,6 +8,10 @@ import {
   type SafetensorsTensor,
 } from '../../src/io/safetensors.js';
 import { readLittleEndian, writeLittleEndian } from '../../src/io/endian.js';
+import { readFileSync } from 'node:fs';
+
+/** Written by Python: safetensors.numpy.save_file({x: arange(6, f32).reshape(2, 3), y: [1, 2] i64, z: 3.5 f64}, metadata={format: np}), safetensors 0.8.0. */
+const PYTHON_FIXTURE = new URL('./fixtures/python-safetensors-0.8.0.safetensors', import.meta.url);
 
 /** Builds a file by hand from a header string, the way the format's specification describes it. */
 function handMade(headerJson: string, data: number[]): Uint8Array {
@@ -39,6 +43,17 @@ describe('safetensors encoding', () => {
     expect(file.metadata).toEqual({ format: 'pt' });
     expect(file.tensors.get('w')).toEqual({ dtype: 'F64', shape: [1, 1], data: Float64Array.from([-0.5]) });
     expect(file.tensors.get('i')).toEqual({ dtype: 'I64', shape: [], data: BigInt64Array.from([-2n]) });
+  });
+
+  it('reads a file written by the Python library, and writes it back byte for byte', () => {
+    const bytes = new Uint8Array(readFileSync(PYTHON_FIXTURE));
+    const file = decodeSafetensors(bytes, 'python.safetensors');
+    expect(file.metadata).toEqual({ format: 'np' });
+    expect(file.tensors.get('x')).toEqual({ dtype: 'F32', shape: [2, 3], data: Float32Array.from([0, 1, 2, 3, 4, 5]) });
+    expect(file.tensors.get('y')).toEqual({ dtype: 'I64', shape: [2], data: BigInt64Array.from([1n, 2n]) });
+    expect(file.tensors.get('z')).toEqual({ dtype: 'F64', shape: [], data: Float64Array.from([3.5]) });
+    const inNameOrder = new Map(['x', 'y', 'z'].map((name) => [name, file.tensors.get(name)!] as const));
+    expect(encodeSafetensors(inNameOrder, file.metadata)).toEqual(bytes);
   });
 
   it('puts 8-byte dtypes first so every tensor is aligned to its element size', () => {
