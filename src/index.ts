@@ -6,3 +6,18 @@ export { noGrad, isGradEnabled, record, type GraphNode, type BackwardFn } from '
 export { checkGradients, describeGradCheck, type GradCheckOptions, type GradCheckResult } from './autograd/gradcheck.js';
 export * from './ops/index.js';
 export * from './nn/index.js';
+export { BpeTokenizer, PAD_ID, BOS_ID, EOS_ID, SPECIAL_TOKENS, type BpeTokenizerJSON, type BpeTrainingOptions } from './data/bpe.js';
+export { splitWords } from './data/pretokenize.js';
+export { corpusBleu, formatBleu, tokenize13a, bleuFromStatistics, BLEU_SIGNATURE, type BleuResult } from './eval/bleu.js';
+export * from './train/optim.js';
+export * from './train/schedule.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsDType, type SafetensorsTensor, type SafetensorsFile } from './io/safetensors.js';
+export { lineChartSvg, type Series, type LineChartOptions, type Point } from './report/svg.js';
+export { toCsv, recordsToCsv } from './report/csv.js';
+export { sinusoidalPositions } from './models/positions.js';
+export { TransformerBlock, type BlockOptions, type BlockInput } from './models/block.js';
+export { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig, type LanguageModelOutput } from './models/languageModel.js';
+export { trainLoop, type TrainLoopOptions, type TrainHistory, type StepRecord, type EvalRecord } from './train/loop.js';
+export { sampleSegments, sequentialSegments, type LmBatch } from './data/lmBatches.js';
+export { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode, type PerplexityOptions, type PerplexityResult } from './eval/perplexity.js';
+export { generate, sample, type GenerateOptions } from './eval/generate.js';

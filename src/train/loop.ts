@@ -1,0 +1,148 @@
+/**
+ * The training loop shared by the language model and the translation model: schedule → forward →
+ * finite-loss check → backward → gradient clipping → optimiser step, with evaluation, checkpoints
+ * and progress at fixed intervals, and a budget in steps or minutes.
+ *
+ * Determinism: everything random lives in generators whose states the caller saves with each
+ * checkpoint (data order, dropout, FAVOR+ draws), and evaluation consumes none of them, so a run
+ * resumed from a checkpoint takes exactly the steps the uninterrupted run would have taken.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/graph.js';
+import type { Module } from '../nn/module.js';
+import { clipGradNorm, type Optimizer } from './optim.js';
+import type { Schedule } from './schedule.js';
+import type { Progress } from './progress.js';
+
+export interface StepRecord {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+}
+
+export interface EvalRecord {
+  step: number;
+  [metric: string]: number;
+}
+
+export interface TrainHistory {
+  steps: StepRecord[];
+  evals: EvalRecord[];
+  /** Seconds spent training in this and all earlier (resumed) runs. */
+  elapsedSeconds: number;
+}
+
+export interface TrainLoopOptions {
+  model: Module;
+  optimizer: Optimizer;
+  schedule: Schedule;
+  /** Global gradient-norm limit (0 or undefined: no clipping). */
+  clip?: number;
+  /** Stop after this many steps in total (counting steps done before a resume). */
+  steps?: number;
+  /** Stop once this run has trained this many minutes. */
+  minutes?: number;
+  /** One training step's loss, and how many tokens it covered (for tokens/s). */
+  computeLoss: (step: number) => { loss: Tensor; tokens: number };
+  evaluate?: (step: number) => Record<string, number>;
+  evalEvery?: number;
+  /** Writes a checkpoint; called every saveEvery steps, at the end, and on interruption. */
+  save?: (step: number, history: TrainHistory) => void;
+  saveEvery?: number;
+  progress?: Progress;
+  /** Polled every step: true stops the loop (it still saves), e.g. after Ctrl-C. */
+  shouldStop?: () => boolean;
+  /** From a checkpoint; a fresh run starts empty. */
+  history?: TrainHistory;
+  /** The clock in ms (tests pass a fake one). */
+  now?: () => number;
+}
+
+export interface TrainLoopResult {
+  history: TrainHistory;
+  step: number;
+  stoppedBy: 'steps' | 'minutes' | 'interrupt';
+}
+
+export function trainLoop(options: TrainLoopOptions): TrainLoopResult {
+  const { model, optimizer, schedule } = options;
+  if (options.steps === undefined && options.minutes === undefined) throw new Error('trainLoop: give a budget (steps or minutes)');
+  const now = options.now ?? (() => performance.now());
+  const history: TrainHistory = options.history ?? { steps: [], evals: [], elapsedSeconds: 0 };
+  const params = model.namedParameters();
+  const start = now();
+  const elapsedBefore = history.elapsedSeconds;
+  let step = optimizer.stepCount;
+  let tokens = 0;
+  let stoppedBy: TrainLoopResult['stoppedBy'] = 'steps';
+  let savedAt = -1;
+  const save = () => {
+    if (savedAt === step) return;
+    options.save?.(step, history);
+    savedAt = step;
+  };
+  const minutesUsed = () => (now() - start) / 60_000;
+
+  model.train();
+  for (;;) {
+    if (options.steps !== undefined && step >= options.steps) {
+      stoppedBy = 'steps';
+      break;
+    }
+    if (options.minutes !== undefined && minutesUsed() >= options.minutes) {
+      stoppedBy = 'minutes';
+      break;
+    }
+    if (options.shouldStop?.()) {
+      stoppedBy = 'interrupt';
+      break;
+    }
+    step++;
+    optimizer.lr = schedule(step);
+    optimizer.zeroGrad();
+    const { loss, tokens: stepTokens } = options.computeLoss(step);
+    const value = loss.item();
+    if (!Number.isFinite(value)) {
+      throw new Error(`training diverged: the loss is ${value} at step ${step} (lr ${optimizer.lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint`);
+    }
+    loss.backward();
+    const gradNorm = options.clip ? clipGradNorm(params, options.clip) : Number.NaN;
+    optimizer.step();
+    tokens += stepTokens;
+    history.steps.push({ step, loss: value, lr: optimizer.lr, gradNorm });
+    history.elapsedSeconds = elapsedBefore + (now() - start) / 1000;
+
+    let evalFields: Record<string, number> = {};
+    if (options.evaluate && options.evalEvery && step % options.evalEvery === 0) {
+      evalFields = evaluateInEvalMode(model, () => options.evaluate!(step));
+      history.evals.push({ step, ...evalFields });
+    }
+    const seconds = (now() - start) / 1000;
+    const done = options.steps !== undefined ? step : Math.min(minutesUsed() * 60, options.minutes! * 60);
+    options.progress?.update(done, { loss: round(value), ...(seconds > 0 ? { 'tok/s': Math.round(tokens / seconds) } : {}), lr: optimizer.lr.toExponential(1), ...roundAll(evalFields) });
+    if (options.saveEvery && step % options.saveEvery === 0) save();
+  }
+  history.elapsedSeconds = elapsedBefore + (now() - start) / 1000;
+  save();
+  options.progress?.finish();
+  return { history, step, stoppedBy };
+}
+
+function evaluateInEvalMode<T>(model: Module, fn: () => T): T {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function roundAll(fields: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, round(v)]));
+}
