@@ -1,0 +1,91 @@
+/**
+ * Our implementations of the workloads: the kernels called directly (matmul, scans, outerSum) and
+ * the layers through the autograd engine (φ from engine ops, then fastWeightSum / fastWeightDelta).
+ */
+import { Tensor } from '../src/tensor/tensor.js';
+import { add, div, mul } from '../src/ops/arithmetic.js';
+import { elu } from '../src/ops/unary.js';
+import { sum } from '../src/ops/reduce.js';
+import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
+import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
+import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';
+
+function matmulRunners(size: number): { fwd: Runner; fwdbwd: Runner } {
+  const a = randomData(size * size, 1), b = randomData(size * size, 2), dC = randomData(size * size, 3);
+  const c = new Float32Array(size * size), dA = new Float32Array(size * size), dB = new Float32Array(size * size);
+  const shape = { batch: 1, m: size, n: size, k: size, aBatchStride: 0, bBatchStride: 0 };
+  const forward = () => getBackend().matmul({ ...shape, a, b, out: c, transA: false, transB: false });
+  return {
+    fwd: forward,
+    fwdbwd: () => {
+      forward();
+      getBackend().matmul({ ...shape, a: dC, b, out: dA, transA: false, transB: true });
+      getBackend().matmul({ ...shape, a, b: dC, out: dB, transA: true, transB: false });
+    },
+  };
+}
+
+/** φ'(x) = (ELU(x) + 1) / Σ_i (ELU(x)_i + 1), along the last axis, with engine ops. */
+function phi(x: Tensor): Tensor {
+  const features = add(elu(x), 1);
+  return div(features, sum(features, -1, true));
+}
+
+function layerRunner(rule: 'sum' | 'delta'): Runner {
+  const { B, H, T, d } = LAYER;
+  const leaf = (data: Float32Array, shape: number[]) => new Tensor(data, shape, { requiresGrad: true });
+  const q = leaf(randomData(B * H * T * d, 11), [B, H, T, d]);
+  const k = leaf(randomData(B * H * T * d, 12), [B, H, T, d]);
+  const v = leaf(randomData(B * H * T * d, 13), [B, H, T, d]);
+  const beta = leaf(randomData(B * H * T, 14, 0, 1), [B, H, T]);
+  const R = new Tensor(randomData(B * H * T * d, 15), [B, H, T, d]);
+  return () => {
+    for (const t of [q, k, v, beta]) t.grad = null;
+    const y = rule === 'sum' ? fastWeightSum(phi(q), phi(k), v).output : fastWeightDelta(phi(q), phi(k), v, beta).output;
+    sum(mul(y, R)).backward();
+  };
+}
+
+function scanKernelRunners(): { sum: Runner; delta: Runner; outerSum: Runner } {
+  const { T, d } = LAYER;
+  const N = LAYER.B * LAYER.H;
+  const q = randomData(N * T * d, 21, 0, 2 / d), k = randomData(N * T * d, 22, 0, 2 / d), v = randomData(N * T * d, 23);
+  const beta = randomData(N * T, 24, 0, 1), dy = randomData(N * T * d, 25);
+  const sumArgs = { q, k, v, N, T, dk: d, dv: d, normalise: true, eps: 1e-6, initialState: null, initialZ: null };
+  const deltaArgs = { q, k, v, beta, N, T, dk: d, dv: d, initialState: null };
+  return {
+    sum: () => {
+      const forward = getBackend().sumScanForward(sumArgs);
+      getBackend().sumScanBackward({ ...sumArgs, forward, dy, dFinalState: null, dFinalZ: null });
+    },
+    delta: () => {
+      const forward = getBackend().deltaScanForward(deltaArgs);
+      getBackend().deltaScanBackward({ ...deltaArgs, forward, dy, dFinalState: null });
+    },
+    outerSum: () => void getBackend().outerSum(v, k, N, T, d, d),
+  };
+}
+
+/** Every runner selects its backend first, so implementations can be measured in any order. */
+export function ours(backend: BackendName): Implementation {
+  const m128 = matmulRunners(128), m512 = matmulRunners(512), scans = scanKernelRunners();
+  const runners: Record<string, Runner> = {
+    'matmul-128-fwd': m128.fwd,
+    'matmul-128-fwdbwd': m128.fwdbwd,
+    'matmul-512-fwd': m512.fwd,
+    'matmul-512-fwdbwd': m512.fwdbwd,
+    'sum-layer-fwdbwd': layerRunner('sum'),
+    'delta-layer-fwdbwd': layerRunner('delta'),
+    'kernel-sumScan-fwdbwd': scans.sum,
+    'kernel-deltaScan-fwdbwd': scans.delta,
+    'kernel-outerSum': scans.outerSum,
+  };
+  const selected: Record<string, Runner> = {};
+  for (const [id, run] of Object.entries(runners)) {
+    selected[id] = () => {
+      setBackend(backend);
+      run();
+    };
+  }
+  return { name: `fastweights ${backend}`, runners: selected };
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench [-- options]`: times every workload (bench/workloads.ts) in our js and gpu backends
+ * and in the peers (tfjs-wasm, jax-js wasm), all in this process, and prints medians, GFLOP/s and
+ * the ratio to our js backend.
+ *
+ *   --quick              shorter sampling (about a minute in all instead of several)
+ *   --only=a,b           workloads whose id contains one of the strings (e.g. --only=delta,matmul-512)
+ *   --impl=js,gpu,tfjs,jax  implementations to run (default all)
+ *   --json               machine-readable results on stdout (progress goes to stderr)
+ */
+import os from 'node:os';
+import { measure, type MeasureOptions } from './measure.js';
+import { workloads, type Implementation } from './workloads.js';
+import { ours } from './ours.js';
+
+interface Result {
+  workload: string;
+  implementation: string;
+  medianMs: number | null;
+  samples: number;
+  gflops: number | null;
+  /** medianMs / our js median: above 1 means ours (js) is faster. */
+  ratioToOursJs: number | null;
+  error?: string;
+}
+
+function parseArgs(argv: string[]) {
+  const options = { json: false, quick: false, only: [] as string[], impl: ['js', 'gpu', 'tfjs', 'jax'] };
+  for (const arg of argv) {
+    if (arg === '--json') options.json = true;
+    else if (arg === '--quick') options.quick = true;
+    else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
+    else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=js,gpu,tfjs,jax]');
+      process.exit(0);
+    } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
+  }
+  const known = ['js', 'gpu', 'tfjs', 'jax'];
+  for (const name of options.impl) if (!known.includes(name)) throw new Error(`bench: unknown implementation '${name}' (valid: ${known.join(', ')})`);
+  return options;
+}
+
+async function implementations(names: string[]): Promise<Implementation[]> {
+  const list: Implementation[] = [];
+  for (const name of names) {
+    if (name === 'js' || name === 'gpu') list.push(ours(name));
+    if (name === 'tfjs') list.push(await (await import('./peers/tfjs.js')).tfjsWasm());
+    if (name === 'jax') list.push(await (await import('./peers/jax.js')).jaxWasm());
+  }
+  return list;
+}
+
+function formatTable(results: Result[]): string {
+  const header = ['workload', 'implementation', 'median ms', 'GFLOP/s', 'ms / ours(js)'];
+  const rows = results.map((r) => [
+    r.workload,
+    r.implementation,
+    r.medianMs === null ? `error: ${r.error}` : r.medianMs.toFixed(2),
+    r.gflops === null ? '' : r.gflops.toFixed(2),
+    r.ratioToOursJs === null ? '' : r.ratioToOursJs.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const log = options.json ? console.error.bind(console) : console.log.bind(console);
+  // Peers print banners with console.log; keep stdout clean for --json.
+  if (options.json) console.log = console.error;
+  const sampling: MeasureOptions = options.quick ? { maxTime: 0.5, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
+  const impls = await implementations(options.impl);
+  const selected = workloads.filter((w) => options.only.length === 0 || options.only.some((s) => w.id.includes(s)));
+  const results: Result[] = [];
+  for (const workload of selected) {
+    const rows: Result[] = [];
+    for (const impl of impls) {
+      const run = impl.runners[workload.id];
+      if (run === undefined) continue;
+      log(`… ${workload.id} / ${impl.name}`);
+      try {
+        const t = measure(`${workload.id} ${impl.name}`, run, sampling);
+        rows.push({ workload: workload.id, implementation: impl.name, medianMs: t.medianMs, samples: t.samples, gflops: workload.flops / (t.medianMs * 1e6), ratioToOursJs: null });
+      } catch (e) {
+        rows.push({ workload: workload.id, implementation: impl.name, medianMs: null, samples: 0, gflops: null, ratioToOursJs: null, error: (e as Error).message.split('\n')[0] });
+      }
+    }
+    const js = rows.find((r) => r.implementation === 'fastweights js')?.medianMs ?? null;
+    for (const r of rows) r.ratioToOursJs = js !== null && r.medianMs !== null ? r.medianMs / js : null;
+    results.push(...rows);
+  }
+  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}` };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results }, null, 2)}\n`);
+  } else {
+    log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
+    log(formatTable(results));
+    log('\nGFLOP/s use nominal counts (bench/workloads.ts); ms / ours(js) above 1 means fastweights js is faster.');
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
