@@ -65,7 +65,7 @@ export interface TrainLoopResult {
   stoppedBy: 'steps' | 'minutes' | 'interrupt';
 }
 
-export function trainLoop(options: TrainLoopOptions): TrainLoopResult {
+export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, optimizer, schedule } = options;
   if (options.steps === undefined && options.minutes === undefined) throw new Error('trainLoop: give a budget (steps or minutes)');
   const now = options.now ?? (() => performance.now());
@@ -94,6 +94,8 @@ export function trainLoop(options: TrainLoopOptions): TrainLoopResult {
       stoppedBy = 'minutes';
       break;
     }
+    // Yield to the event loop once a step so that signal handlers (Ctrl-C → save and stop) can run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (options.shouldStop?.()) {
       stoppedBy = 'interrupt';
       break;
