@@ -1,9 +1,53 @@
-/** The command-line entry: dispatches to one file per command. Node-only. */
+/** The command-line entry: `fastweights <command>`, one file per command. Node-only. */
+import { readFileSync } from 'node:fs';
+import { packageRoot } from '../data/ende.js';
+import { UsageError } from './args.js';
+import { runLm } from './lm.js';
+
+const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
+
+usage: fastweights <command> [options]
+
+commands:
+  lm          language modelling: train, eval (perplexity), generate
+  mt          English→German translation: train, translate, eval (BLEU)
+  retrieval   the paper's synthetic associative retrieval experiments (settings 1 and 2)
+
+  fastweights <command> --help    options of a command
+  fastweights --version
+
+models: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta
+kernel backend: FASTWEIGHTS_BACKEND=js|gpu|reference (default js)`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  lm: async () => runLm,
+};
+
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === '--version') {
-    console.log('0.1.0');
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
     return 0;
   }
-  console.log('usage: fastweights <command>');
-  return 0;
+  if (command === '--version' || command === '-v') {
+    const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return 0;
+  }
+  const load = commands[command];
+  if (!load) {
+    console.error(`fastweights: unknown command '${command}' (valid: ${Object.keys(commands).join(', ')}; see 'fastweights --help')`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`fastweights: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
 }
