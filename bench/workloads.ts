@@ -5,6 +5,8 @@
  * 3 × those of its recurrent forward (4·T·d² per head for the sum rule: write and read; 6·T·d² for
  * the delta rule: retrieve, write, read), whatever form an implementation computes.
  */
+import type { MeasureOptions, Timing } from './measure.js';
+
 export interface Workload {
   id: string;
   description: string;
@@ -35,6 +37,8 @@ export interface Implementation {
   name: string;
   /** Runners keyed by workload id; a missing id means "not implemented here". */
   runners: Partial<Record<string, Runner>>;
+  /** Workloads this implementation times itself (e.g. in a worker thread), keyed by id. */
+  measuredElsewhere?: Partial<Record<string, (options: MeasureOptions) => Promise<Timing>>>;
 }
 
 /** Deterministic pseudo-random floats in [low, high), the same for every implementation. */
