@@ -1,10 +1,13 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createProgress, type ProgressMode } from '../train/progress.js';
 import { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig } from '../train/lmTraining.js';
 import { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode } from '../eval/perplexity.js';
 import { generate } from '../eval/generate.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
 import { Rng } from '../tensor/rng.js';
+import { compareLanguageModels, markdownTable } from '../train/lmCompare.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from './args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -12,12 +15,16 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
   fastweights lm train    [--corpus sotu|brown|FILE] [--model NAME] [--out DIR] [budget] [model] [training]
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
   fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
+  fastweights lm compare  [--models a,b,c] [--steps N (600)] [--out DIR (runs/lm-compare)] [model] [training]
+                          trains each model in turn at equal steps, then a valid/test perplexity table,
+                          CSV, JSON and loss curves in DIR; rerun to continue an interrupted comparison
 
 train (defaults: a small Delta Network on SOTU for 3 minutes):
   --corpus C          sotu (default), brown, or a UTF-8 text file
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
+  --overwrite         start afresh even if --out already holds a checkpoint
   --steps N | --minutes M   budget (default --minutes 3); steps use cosine decay, minutes inverse-sqrt
   --layers N (4)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
   --vocab N (2048)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
@@ -36,13 +43,12 @@ export async function runLm(argv: string[]): Promise<number> {
   if (sub === 'train') return lmTrain(rest);
   if (sub === 'eval') return lmEval(rest);
   if (sub === 'generate') return lmGenerate(rest);
-  throw new UsageError(`lm: unknown subcommand '${sub}' (valid: train, eval, generate; see 'fastweights lm --help')`);
+  if (sub === 'compare') return lmCompare(rest);
+  throw new UsageError(`lm: unknown subcommand '${sub}' (valid: train, eval, generate, compare; see 'fastweights lm --help')`);
 }
 
-async function lmTrain(argv: string[]): Promise<number> {
-  const { values } = parseCommand(
-    argv,
-    {
+const TRAIN_OPTIONS = {
+      models: { type: 'string' }, overwrite: { type: 'boolean' },
       corpus: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
       steps: { type: 'string' }, minutes: { type: 'string' }, layers: { type: 'string' }, dim: { type: 'string' },
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
@@ -51,35 +57,21 @@ async function lmTrain(argv: string[]): Promise<number> {
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
-    },
-    'fastweights lm train',
-  );
+    } as const;
+
+async function lmTrain(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, TRAIN_OPTIONS, 'fastweights lm train');
   if (values.help) {
     console.log(HELP);
     return 0;
   }
+  if (values.models !== undefined) throw new UsageError("lm train: --models is for 'lm compare'; train takes one --model");
   const modelName = values.model ?? 'delta';
-  parseAttentionSpec(modelName); // unknown names fail here, listing the valid ones
-  const steps = optionalInt(values.steps, 'steps');
-  const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
-  if (steps !== undefined && minutes !== undefined) throw new UsageError('give either --steps or --minutes, not both');
-  const dim = intOption(values.dim, 'dim', 64);
-  const training: LmTrainingConfig = {
-    corpus: values.corpus ?? 'sotu',
-    vocabSize: intOption(values.vocab, 'vocab', 2048, 259),
-    batchSize: intOption(values.batch, 'batch', 8),
-    lr: numberOption(values.lr, 'lr', 1e-3, [0, 10]),
-    // Warm-up defaults to 100 steps, or a tenth of a shorter --steps budget.
-    warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(100, Math.floor(steps / 10)) : 100, 0),
-    weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
-    clip: numberOption(values.clip, 'clip', 1, [0, 1e9]),
-    ...(steps !== undefined ? { steps } : { minutes: minutes ?? 3 }),
-    evalEvery: intOption(values['eval-every'], 'eval-every', 100),
-    evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 20000),
-    saveEvery: intOption(values['save-every'], 'save-every', 200),
-    seed: intOption(values.seed, 'seed', 1, 0),
-  };
+  const { training, model: modelConfig } = trainSettings(values, modelName);
   const out = values.out ?? `runs/lm-${modelName}`;
+  if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
+    throw new UsageError(`lm train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
+  }
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
   let interrupted = false;
@@ -93,19 +85,7 @@ async function lmTrain(argv: string[]): Promise<number> {
     const result = await trainLanguageModel({
       out,
       resume: values.resume ?? false,
-      model: {
-        attention: modelName,
-        dModel: dim,
-        layers: intOption(values.layers, 'layers', 4),
-        heads: intOption(values.heads, 'heads', 4),
-        context: intOption(values.context, 'context', 64),
-        ffHidden: intOption(values.ff, 'ff', 4 * dim),
-        dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
-        positions: !(values['no-pos'] ?? false),
-        seed: intOption(values.seed, 'seed', 1, 0),
-        ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
-        ...(values['scale-output'] ? { scaleOutput: true } : {}),
-      },
+      model: modelConfig,
       training,
       log,
       progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
@@ -123,6 +103,84 @@ async function lmTrain(argv: string[]): Promise<number> {
       console.log(`\n${model.name}: step ${result.step}, valid perplexity ${valid.perplexity.toFixed(2)} (segments of ${model.config.context}, ${valid.tokens} tokens)`);
       console.log(`sample: ${prompt}${sample}`);
     }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+
+type TrainValues = ReturnType<typeof parseCommand<typeof TRAIN_OPTIONS>>['values'];
+
+/** Model and training settings from the flags shared by train and compare. */
+function trainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
+  parseAttentionSpec(modelName); // unknown names fail here, listing the valid ones
+  const steps = optionalInt(values.steps, 'steps');
+  const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
+  if (steps !== undefined && minutes !== undefined) throw new UsageError('give either --steps or --minutes, not both');
+  const dim = intOption(values.dim, 'dim', 64);
+  const training: LmTrainingConfig = {
+    corpus: values.corpus ?? 'sotu',
+    vocabSize: intOption(values.vocab, 'vocab', 2048, 259),
+    batchSize: intOption(values.batch, 'batch', 8),
+    lr: numberOption(values.lr, 'lr', 1e-3, [0, 10]),
+    // Warm-up defaults to 100 steps, or a tenth of a shorter --steps budget.
+    warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(100, Math.floor(steps / 10)) : 100, 0),
+    weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
+    clip: numberOption(values.clip, 'clip', 1, [0, 1e9]),
+    ...(steps !== undefined ? { steps } : defaultSteps !== undefined && minutes === undefined ? { steps: defaultSteps } : { minutes: minutes ?? 3 }),
+    evalEvery: intOption(values['eval-every'], 'eval-every', 100),
+    evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 20000),
+    saveEvery: intOption(values['save-every'], 'save-every', 200),
+    seed: intOption(values.seed, 'seed', 1, 0),
+  };
+  const model = {
+        attention: modelName,
+        dModel: dim,
+        layers: intOption(values.layers, 'layers', 4),
+        heads: intOption(values.heads, 'heads', 4),
+        context: intOption(values.context, 'context', 64),
+        ffHidden: intOption(values.ff, 'ff', 4 * dim),
+        dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
+        positions: !(values['no-pos'] ?? false),
+        seed: intOption(values.seed, 'seed', 1, 0),
+        ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
+        ...(values['scale-output'] ? { scaleOutput: true } : {}),
+      };
+  return { training, model };
+}
+
+async function lmCompare(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, TRAIN_OPTIONS, 'fastweights lm compare');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
+  const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
+  models.forEach((m) => parseAttentionSpec(m));
+  const { training, model } = trainSettings(values, models[0]!, 600);
+  const out = values.out ?? 'runs/lm-compare';
+  const json = values.json ?? false;
+  const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: saving a checkpoint after this step; rerun the same command to continue');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const rows = await compareLanguageModels({
+      models,
+      out,
+      base: { model, training },
+      evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 50000),
+      log,
+      progress: (total, unit) => createProgress({ total, label: 'train', unit, mode: json ? 'json' : 'auto' }),
+      shouldStop: () => interrupted,
+    });
+    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
