@@ -1,0 +1,247 @@
+/**
+ * Training an English→German translation model end to end: the shipped Ding sentence pairs → fixed
+ * split → joint BPE trained on both sides of the training pairs → TranslationModel → the shared
+ * trainLoop (AdamW, warm-up, label smoothing), with evaluation (valid loss, and less often greedy
+ * BLEU on a valid subset) and checkpoints that resume exactly (weights, optimiser moments and step,
+ * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
+ * (config, tokenizer). Node-only (files).
+ */
+import { BpeTokenizer, PAD_ID } from '../data/bpe.js';
+import { loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit } from '../data/ende.js';
+import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from '../data/translationBatches.js';
+import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from '../models/translationModel.js';
+import { translateIds } from '../eval/beamSearch.js';
+import { corpusBleu } from '../eval/bleu.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { noGrad } from '../autograd/graph.js';
+import { Rng, type RngState } from '../tensor/rng.js';
+import * as ops from '../ops/index.js';
+import { AdamW } from './optim.js';
+import { warmupCosineSchedule, warmupInverseSqrtSchedule } from './schedule.js';
+import { trainLoop, type TrainHistory, type TrainLoopResult } from './loop.js';
+import type { Progress } from './progress.js';
+
+export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
+
+export interface MtTrainingConfig {
+  /** A `English<TAB>German` file; undefined: the shipped Ding pairs. */
+  data?: string;
+  /** Train on only the first N training pairs (smoke tests). */
+  trainPairs?: number;
+  /** Joint BPE vocabulary size. */
+  vocabSize: number;
+  /** Token budget of a training batch: B · max(S, T) (padding included). */
+  maxTokens: number;
+  /** Training pairs with a side longer than this many tokens are left out. */
+  maxLength: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clip: number;
+  labelSmoothing: number;
+  /** Budget: total steps (cosine decay to 10% of lr over them), or minutes (inverse-sqrt decay). */
+  steps?: number;
+  minutes?: number;
+  evalEvery: number;
+  /** Greedy BLEU on `bleuSentences` valid pairs at every evaluation whose step is a multiple of this (0: never). */
+  bleuEvery: number;
+  bleuSentences: number;
+  saveEvery: number;
+  /** Seed of the data order. */
+  seed: number;
+}
+
+export interface MtCheckpointConfig {
+  format: typeof MT_CHECKPOINT_FORMAT;
+  version: 1;
+  model: TranslationModelConfig;
+  training: MtTrainingConfig;
+}
+
+interface MtCheckpointState {
+  step: number;
+  optimizer: { step: number; lr: number };
+  batcher: BatcherState;
+  modelRng: RngState;
+  history: TrainHistory;
+}
+
+export interface MtData {
+  split: EnDeSplit;
+  tokenizer: BpeTokenizer;
+  /** Tokenized training pairs within the length limit. */
+  train: TokenizedPair[];
+  valid: TokenizedPair[];
+}
+
+/** The text a joint vocabulary is learned from: both sides of every training pair. */
+export function tokenizerTrainingText(pairs: readonly EnDePair[]): string {
+  return pairs.map((p) => `${p.en}\n${p.de}`).join('\n');
+}
+
+export function tokenizePairs(tokenizer: BpeTokenizer, pairs: readonly EnDePair[]): TokenizedPair[] {
+  return pairs.map((p) => ({ source: tokenizer.encode(p.en), target: tokenizer.encode(p.de) }));
+}
+
+/** Loads and splits the pairs; trains the joint tokenizer on the training pairs unless one is given. */
+export function prepareMtData(training: Pick<MtTrainingConfig, 'data' | 'trainPairs' | 'vocabSize' | 'maxLength'>, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
+  const split = splitEnDe(loadEnDePairs(training.data));
+  if (training.trainPairs !== undefined) split.train = split.train.slice(0, training.trainPairs);
+  log(`pairs: ${split.train.length}/${split.valid.length}/${split.test.length} (train/valid/test)`);
+  const tok = tokenizer ?? BpeTokenizer.train(tokenizerTrainingText(split.train), { vocabSize: training.vocabSize });
+  const all = tokenizePairs(tok, split.train);
+  const train = all.filter((p) => p.source.length <= training.maxLength && p.target.length <= training.maxLength);
+  if (train.length === 0) throw new Error(`no training pair is within --max-len ${training.maxLength} tokens`);
+  log(`joint BPE vocabulary ${tok.vocabSize}; ${train.length} training pairs within ${training.maxLength} tokens (${all.length - train.length} longer ones left out)`);
+  return { split, tokenizer: tok, train, valid: tokenizePairs(tok, split.valid) };
+}
+
+/** Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. */
+export function translationLoss(model: TranslationModel, pairs: readonly TokenizedPair[], maxTokens: number): { loss: number; tokens: number } {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let nll = 0;
+      let tokens = 0;
+      for (const batch of evaluationBatches(pairs, maxTokens)) {
+        const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
+        nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+        tokens += batch.targetTokens;
+      }
+      return { loss: nll / tokens, tokens };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Greedy corpus BLEU of the first `count` valid pairs (a cheap progress signal, not the reported score). */
+export function validBleu(model: TranslationModel, tokenizer: BpeTokenizer, pairs: readonly EnDePair[], count: number): number {
+  const subset = pairs.slice(0, count);
+  const outputs = translateIds(model, subset.map((p) => tokenizer.encode(p.en)), { beamSize: 1 });
+  return corpusBleu(outputs.map((ids) => tokenizer.decode(ids)), subset.map((p) => p.de)).score;
+}
+
+export interface TrainTranslationOptions {
+  out: string;
+  model: Omit<TranslationModelConfig, 'vocabSize'>;
+  training: MtTrainingConfig;
+  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
+  resume?: boolean;
+  progress?: (total: number, unit: string) => Progress;
+  log?: (line: string) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface TrainTranslationResult extends TrainLoopResult {
+  model: TranslationModel;
+  data: MtData;
+}
+
+export async function trainTranslationModel(options: TrainTranslationOptions): Promise<TrainTranslationResult> {
+  const log = options.log ?? (() => {});
+  let config: MtCheckpointConfig;
+  let resumed: ReturnType<typeof readMtCheckpoint> | null = null;
+  if (options.resume) {
+    resumed = readMtCheckpoint(options.out);
+    const { steps, minutes } = options.training;
+    config = { ...resumed.config, training: { ...resumed.config.training, steps, minutes } };
+    log(`resuming ${options.out} at step ${resumed.state.step}`);
+  } else {
+    config = { format: MT_CHECKPOINT_FORMAT, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training };
+  }
+  const training = config.training;
+  const data = prepareMtData(training, resumed?.tokenizer, log);
+  config.model.vocabSize = data.tokenizer.vocabSize;
+  validateTranslationModelConfig(config.model);
+
+  const model = new TranslationModel(config.model);
+  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
+  const batcher = new TranslationBatcher(data.train, training.maxTokens, new Rng(training.seed));
+  let history: TrainHistory | undefined;
+  if (resumed) {
+    model.loadStateDict(resumed.weights);
+    optimizer.loadStateDict({ step: resumed.state.optimizer.step, lr: resumed.state.optimizer.lr, buffers: resumed.optimizer });
+    batcher.setState(resumed.state.batcher);
+    model.rng.setState(resumed.state.modelRng);
+    history = resumed.state.history;
+  }
+  const m = config.model;
+  log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
+
+  const schedule =
+    training.steps !== undefined
+      ? warmupCosineSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, totalSteps: training.steps, minLr: training.lr / 10 })
+      : warmupInverseSqrtSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps });
+  const save = (step: number, h: TrainHistory) => {
+    const state: MtCheckpointState = {
+      step,
+      optimizer: { step: optimizer.stepCount, lr: optimizer.lr },
+      batcher: batcher.getState(),
+      modelRng: model.rng.getState(),
+      history: h,
+    };
+    saveCheckpoint(options.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config, tokenizer: data.tokenizer.toJSON(), state });
+  };
+  const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
+  const result = await trainLoop({
+    model,
+    optimizer,
+    schedule,
+    clip: training.clip,
+    ...(training.steps !== undefined ? { steps: training.steps } : {}),
+    ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
+    computeLoss: () => {
+      const batch = batcher.next();
+      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
+      const loss = ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, labelSmoothing: training.labelSmoothing });
+      return { loss, tokens: batch.targetTokens };
+    },
+    evaluate: (step) => {
+      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, training.maxTokens).loss };
+      if (training.bleuEvery > 0 && step % training.bleuEvery === 0) {
+        fields.validBleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
+      }
+      return fields;
+    },
+    evalEvery: training.evalEvery,
+    save,
+    saveEvery: training.saveEvery,
+    ...(options.progress ? { progress: options.progress(total, training.steps !== undefined ? 'steps' : 's') } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(history ? { history } : {}),
+  });
+  return { ...result, model, data };
+}
+
+export interface LoadedTranslationModel {
+  model: TranslationModel;
+  tokenizer: BpeTokenizer;
+  config: MtCheckpointConfig;
+  history: TrainHistory;
+  step: number;
+}
+
+/** A trained model (in eval mode) with its tokenizer and settings, for translation and scoring. */
+export function loadTranslationModel(dir: string): LoadedTranslationModel {
+  const c = readMtCheckpoint(dir);
+  const model = new TranslationModel(c.config.model);
+  model.loadStateDict(c.weights);
+  model.eval();
+  return { model, tokenizer: c.tokenizer, config: c.config, history: c.state.history, step: c.state.step };
+}
+
+function readMtCheckpoint(dir: string) {
+  const c = loadCheckpoint(dir);
+  const config = c.config as MtCheckpointConfig | null;
+  if (config === null || typeof config !== 'object' || config.format !== MT_CHECKPOINT_FORMAT) {
+    throw new Error(`${dir}: not a translation-model checkpoint (config format is ${JSON.stringify((config as { format?: unknown } | null)?.format)})`);
+  }
+  validateTranslationModelConfig(config.model);
+  const state = c.state as MtCheckpointState | null;
+  if (!state || typeof state.step !== 'number' || !state.batcher || !state.modelRng || !state.history) {
+    throw new Error(`${dir}: checkpoint state is incomplete (no step, data order or RNG state)`);
+  }
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer: BpeTokenizer.fromJSON(c.tokenizer) };
+}
