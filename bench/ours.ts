@@ -2,7 +2,8 @@
  * Our implementations of the workloads: the kernels called directly (matmul, scans, outerSum) and
  * the layers through the autograd engine (φ from engine ops, then fastWeightSum / fastWeightDelta).
  */
-import { Tensor } from '../src/tensor/tensor.js';
+import { Tensor, allocate } from '../src/tensor/tensor.js';
+import { record } from '../src/autograd/graph.js';
 import { add, div, mul } from '../src/ops/arithmetic.js';
 import { elu } from '../src/ops/unary.js';
 import { sum } from '../src/ops/reduce.js';
@@ -31,7 +32,47 @@ function phi(x: Tensor): Tensor {
   return div(features, sum(features, -1, true));
 }
 
-function layerRunner(rule: 'sum' | 'delta'): Runner {
+/**
+ * The same φ' as one fused op with a hand-written backward (bench-local): with f = ELU(x) + 1,
+ * s = Σ f and y = f / s, dL/df_i = (g_i − Σ_j g_j y_j) / s and df/dx = 1 for x > 0, else f (= eˣ).
+ * It shows what the layer costs once the feature map is not a chain of generic elementwise ops.
+ */
+function fusedPhi(x: Tensor): Tensor {
+  const d = x.shape[x.shape.length - 1]!;
+  const rows = x.size / d;
+  const y = allocate(x.dtype, x.size);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const xi = x.data[r * d + j]!;
+      const f = xi > 0 ? xi + 1 : Math.exp(xi);
+      y[r * d + j] = f;
+      s += f;
+    }
+    for (let j = 0; j < d; j++) y[r * d + j] = y[r * d + j]! / s;
+  }
+  const out = new Tensor(y, x.shape);
+  return record('fusedPhi', [x], out, (g) => {
+    const dx = allocate(x.dtype, x.size);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      let gy = 0;
+      for (let j = 0; j < d; j++) {
+        const xi = x.data[r * d + j]!;
+        s += xi > 0 ? xi + 1 : Math.exp(xi);
+        gy += g[r * d + j]! * y[r * d + j]!;
+      }
+      for (let j = 0; j < d; j++) {
+        const xi = x.data[r * d + j]!;
+        const slope = xi > 0 ? 1 : Math.exp(xi);
+        dx[r * d + j] = ((g[r * d + j]! - gy) / s) * slope;
+      }
+    }
+    return [dx];
+  });
+}
+
+function layerRunner(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = phi): Runner {
   const { B, H, T, d } = LAYER;
   const leaf = (data: Float32Array, shape: number[]) => new Tensor(data, shape, { requiresGrad: true });
   const q = leaf(randomData(B * H * T * d, 11), [B, H, T, d]);
@@ -41,7 +82,8 @@ function layerRunner(rule: 'sum' | 'delta'): Runner {
   const R = new Tensor(randomData(B * H * T * d, 15), [B, H, T, d]);
   return () => {
     for (const t of [q, k, v, beta]) t.grad = null;
-    const y = rule === 'sum' ? fastWeightSum(phi(q), phi(k), v).output : fastWeightDelta(phi(q), phi(k), v, beta).output;
+    const [fq, fk] = [featureMap(q), featureMap(k)];
+    const y = rule === 'sum' ? fastWeightSum(fq, fk, v).output : fastWeightDelta(fq, fk, v, beta).output;
     sum(mul(y, R)).backward();
   };
 }
@@ -64,6 +106,18 @@ function scanKernelRunners(): { sum: Runner; delta: Runner; outerSum: Runner } {
     },
     outerSum: () => void getBackend().outerSum(v, k, N, T, d, d),
   };
+}
+
+/** The layers with the bench-local fused φ', on the js backend. */
+export function oursFusedPhi(): Implementation {
+  const runners: Record<string, Runner> = { 'sum-layer-fwdbwd': layerRunner('sum', fusedPhi), 'delta-layer-fwdbwd': layerRunner('delta', fusedPhi) };
+  for (const [id, run] of Object.entries(runners)) {
+    runners[id] = () => {
+      setBackend('js');
+      run();
+    };
+  }
+  return { name: 'fastweights js, fused φ', runners };
 }
 
 /** Every runner selects its backend first, so implementations can be measured in any order. */

@@ -5,38 +5,42 @@
  *
  *   --quick              shorter sampling (about a minute in all instead of several)
  *   --only=a,b           workloads whose id contains one of the strings (e.g. --only=delta,matmul-512)
- *   --impl=js,gpu,tfjs,jax  implementations to run (default all)
+ *   --impl=js,fused,gpu,tfjs,jax  implementations to run (default all; `fused` = the layers on js
+ *                        with a bench-local fused φ' instead of the engine's elementwise ops)
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';
 import { measure, type MeasureOptions } from './measure.js';
 import { workloads, type Implementation } from './workloads.js';
-import { ours } from './ours.js';
+import { ours, oursFusedPhi } from './ours.js';
 
 interface Result {
   workload: string;
   implementation: string;
+  /** Median wall-clock ms per call. */
   medianMs: number | null;
   samples: number;
+  /** Median CPU ms per call (see measure.ts): GFLOP/s and the ratio use it. */
+  cpuMs: number | null;
   gflops: number | null;
-  /** medianMs / our js median: above 1 means ours (js) is faster. */
+  /** cpuMs / our js cpuMs: above 1 means ours (js) is faster. */
   ratioToOursJs: number | null;
   error?: string;
 }
 
 function parseArgs(argv: string[]) {
-  const options = { json: false, quick: false, only: [] as string[], impl: ['js', 'gpu', 'tfjs', 'jax'] };
+  const options = { json: false, quick: false, only: [] as string[], impl: ['js', 'fused', 'gpu', 'tfjs', 'jax'] };
   for (const arg of argv) {
     if (arg === '--json') options.json = true;
     else if (arg === '--quick') options.quick = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=js,gpu,tfjs,jax]');
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=js,fused,gpu,tfjs,jax]');
       process.exit(0);
     } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
   }
-  const known = ['js', 'gpu', 'tfjs', 'jax'];
+  const known = ['js', 'fused', 'gpu', 'tfjs', 'jax'];
   for (const name of options.impl) if (!known.includes(name)) throw new Error(`bench: unknown implementation '${name}' (valid: ${known.join(', ')})`);
   return options;
 }
@@ -45,6 +49,7 @@ async function implementations(names: string[]): Promise<Implementation[]> {
   const list: Implementation[] = [];
   for (const name of names) {
     if (name === 'js' || name === 'gpu') list.push(ours(name));
+    if (name === 'fused') list.push(oursFusedPhi());
     if (name === 'tfjs') list.push(await (await import('./peers/tfjs.js')).tfjsWasm());
     if (name === 'jax') list.push(await (await import('./peers/jax.js')).jaxWasm());
   }
@@ -52,11 +57,12 @@ async function implementations(names: string[]): Promise<Implementation[]> {
 }
 
 function formatTable(results: Result[]): string {
-  const header = ['workload', 'implementation', 'median ms', 'GFLOP/s', 'ms / ours(js)'];
+  const header = ['workload', 'implementation', 'wall ms', 'CPU ms', 'GFLOP/s', 'CPU ms / ours(js)'];
   const rows = results.map((r) => [
     r.workload,
     r.implementation,
     r.medianMs === null ? `error: ${r.error}` : r.medianMs.toFixed(2),
+    r.cpuMs === null ? '' : r.cpuMs.toFixed(2),
     r.gflops === null ? '' : r.gflops.toFixed(2),
     r.ratioToOursJs === null ? '' : r.ratioToOursJs.toFixed(2),
   ]);
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
   const log = options.json ? console.error.bind(console) : console.log.bind(console);
   // Peers print banners with console.log; keep stdout clean for --json.
   if (options.json) console.log = console.error;
-  const sampling: MeasureOptions = options.quick ? { maxTime: 0.5, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
+  const sampling: MeasureOptions = options.quick ? { maxTime: 0.5, minSamples: 3, cpuCalls: 3 } : { maxTime: 3, minSamples: 5, cpuCalls: 7 };
   const impls = await implementations(options.impl);
   const selected = workloads.filter((w) => options.only.length === 0 || options.only.some((s) => w.id.includes(s)));
   const results: Result[] = [];
@@ -83,22 +89,23 @@ async function main(): Promise<void> {
       log(`… ${workload.id} / ${impl.name}`);
       try {
         const t = run !== undefined ? measure(`${workload.id} ${impl.name}`, run, sampling) : await elsewhere!(sampling);
-        rows.push({ workload: workload.id, implementation: impl.name, medianMs: t.medianMs, samples: t.samples, gflops: workload.flops / (t.medianMs * 1e6), ratioToOursJs: null });
+        rows.push({ workload: workload.id, implementation: impl.name, medianMs: t.medianMs, samples: t.samples, cpuMs: t.cpuMedianMs, gflops: workload.flops / (t.cpuMedianMs * 1e6), ratioToOursJs: null });
       } catch (e) {
-        rows.push({ workload: workload.id, implementation: impl.name, medianMs: null, samples: 0, gflops: null, ratioToOursJs: null, error: (e as Error).message.split('\n')[0] });
+        rows.push({ workload: workload.id, implementation: impl.name, medianMs: null, samples: 0, cpuMs: null, gflops: null, ratioToOursJs: null, error: (e as Error).message.split('\n')[0] });
       }
     }
-    const js = rows.find((r) => r.implementation === 'fastweights js')?.medianMs ?? null;
-    for (const r of rows) r.ratioToOursJs = js !== null && r.medianMs !== null ? r.medianMs / js : null;
+    const js = rows.find((r) => r.implementation === 'fastweights js')?.cpuMs ?? null;
+    for (const r of rows) r.ratioToOursJs = js !== null && r.cpuMs !== null ? r.cpuMs / js : null;
     results.push(...rows);
   }
-  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}` };
+  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() };
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results }, null, 2)}\n`);
   } else {
-    log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
+    const load = os.loadavg()[0]!.toFixed(1);
+    log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
     log(formatTable(results));
-    log('\nGFLOP/s use nominal counts (bench/workloads.ts); ms / ours(js) above 1 means fastweights js is faster.');
+    log('\nGFLOP/s: nominal counts (bench/workloads.ts) over CPU ms. CPU ms / ours(js) above 1: fastweights js is faster.');
   }
 }
 
