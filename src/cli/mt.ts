@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../train/progress.js';
-import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from '../train/translationTraining.js';
+import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from '../train/translationTraining.js';
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from '../eval/bleu.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
@@ -147,7 +147,7 @@ async function mtTrain(argv: string[]): Promise<number> {
     });
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
-    const valid = translationLoss(model, data.valid, training.maxTokens);
+    const valid = translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens);
     const bleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
     const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid.loss, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
     if (json) console.log(JSON.stringify(summary));

@@ -96,6 +96,9 @@ export function prepareMtData(training: Pick<MtTrainingConfig, 'data' | 'trainPa
   return { split, tokenizer: tok, train, valid: tokenizePairs(tok, split.valid) };
 }
 
+/** Evaluation keeps no graph for a backward pass, so its batches can be this many times larger. */
+export const EVAL_TOKENS_FACTOR = 4;
+
 /** Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. */
 export function translationLoss(model: TranslationModel, pairs: readonly TokenizedPair[], maxTokens: number): { loss: number; tokens: number } {
   const wasTraining = model.training;
@@ -199,7 +202,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       return { loss, tokens: batch.targetTokens };
     },
     evaluate: (step) => {
-      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, training.maxTokens).loss };
+      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens).loss };
       if (training.bleuEvery > 0 && step % training.bleuEvery === 0) {
         fields.validBleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
       }
