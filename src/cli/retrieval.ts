@@ -23,7 +23,8 @@ of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* −
 
   --preset NAME        ${PRESET_NAMES.join(' | ')} (default paper): the runs to do; flags below override it
                        paper: setting 1 at d_key 64, S = 20:600:20; setting 2 at S = 20 (hours of CPU)
-                       quick: setting 1 at d_key 16, S = 8,16,24,32,48; setting 2 at S = 10 (~30 min, --jobs 2)
+                       quick: setting 1 at d_key 16, S = 8,12,16,24,32; setting 2 at S = 10; lr 1e-2,
+                       at most 4000 steps a run (~30 min with --jobs 2)
   --setting 1|2        only this setting (1: S unique pairs; 2: 2S pairs with replacement, latest value wins)
   --models LIST        comma list of model names: softmax, linear, delta, dpfp-N, dpfp-delta-N,
                        performer-M, performer-delta-M (N = ν, M = random features m)
@@ -31,7 +32,7 @@ of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* −
   --d-key N            key size before the feature map
   --d-emb N            key embedding size (default round(2.2·S))
   --batch N            batch size (default 32)
-  --lr X               Adam learning rate (default 1e-3)
+  --lr X               Adam learning rate (default 1e-3; quick: 1e-2)
   --max-steps N        step cap per run
   --eval-every N       steps between evaluations
   --eval-size N        sequences in the fixed evaluation set
