@@ -54,7 +54,8 @@ const PAPER_TRAINING: TrainingPlan = {
  * paper: the paper's grid (d_key = 64, S = 20..600; setting 2 at S = 20): hours of CPU per model.
  * quick: d_key = 16 (d_dot 16 / 32 / 64 / 96 for linear / dpfp-1 / -2 / -3, 32 for performer-16),
  *        S = 8..32 in setting 1, setting 2 at S = 10, at most 4000 steps per run, and Adam's lr raised
- *        to 1e-2: at the paper's 1e-3 no model got past S = 8 within 5000 steps (docs/experiments.md).
+ *        to 1e-2: at the paper's 1e-3, linear, dpfp-1 and dpfp-2 were all still above 0.25 at S = 16
+ *        after 5000 steps (docs/experiments.md).
  *        Chosen by measurement to finish in about half an hour on two cores with --jobs 2.
  *        Patience must outlast the initial plateau (loss ≈ 0.45–0.49 for up to ~1000 steps at lr 1e-2,
  *        ~2000 at 1e-3, before keys and query line up).
