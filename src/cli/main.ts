@@ -23,6 +23,8 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   lm: async () => runLm,
+  mt: async () => (await import('./mt.js')).runMt,
+  retrieval: async () => (await import('./retrieval.js')).runRetrieval,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -17,6 +17,7 @@ import {
   zeros,
   checkGradients,
   describeGradCheck,
+  type AttentionState,
 } from '../../src/index.js';
 import * as ops from '../../src/ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../src/ops/fastweight.js';
@@ -220,7 +221,7 @@ describe('the layer', () => {
       const third = ops.concat([first.output, second.output], 1);
       expect(maxAbsDiff(whole, third), name).toBeLessThan(1e-12);
       // And one token at a time.
-      let state = undefined;
+      let state: AttentionState | undefined;
       const steps: Tensor[] = [];
       for (let t = 0; t < 7; t++) {
         const r = layer.forward(ops.slice(x, 1, t, t + 1), state ? { state } : {});
