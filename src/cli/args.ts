@@ -6,7 +6,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-export function parseCommand<T extends OptionSpec>(argv: string[], options: T, command: string, allowPositionals = false) {
+export type ParsedCommand<T extends OptionSpec> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>>;
+
+export function parseCommand<T extends OptionSpec>(argv: string[], options: T, command: string, allowPositionals = false): ParsedCommand<T> {
   try {
     return parseArgs({ args: argv, options, strict: true as const, allowPositionals: allowPositionals as true });
   } catch (err) {
