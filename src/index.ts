@@ -21,3 +21,6 @@ export { trainLoop, type TrainLoopOptions, type TrainHistory, type StepRecord, t
 export { sampleSegments, sequentialSegments, type LmBatch } from './data/lmBatches.js';
 export { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode, type PerplexityOptions, type PerplexityResult } from './eval/perplexity.js';
 export { generate, sample, type GenerateOptions } from './eval/generate.js';
+export * from './ops/fastweight.js';
+export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
+export type { KernelBackend, MatmulArgs } from '../kernels/types.js';

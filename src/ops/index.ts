@@ -7,3 +7,4 @@ export * from './loss.js';
 export * from './shape.js';
 export * from './matmul.js';
 export * from './nn.js';
+export * from './featureMap.js';

@@ -86,6 +86,17 @@ describe('forward semantics', () => {
     expect(ops.mean(y).item()).toBeCloseTo(1, 1);
     expect(ops.dropout(x, 0.3, new Rng(3), false)).toBe(x);
   });
+  it('the fused feature-map ops equal their compositions', () => {
+    fc.assert(
+      fc.property(shapeArb(1, 3), seedArb, (s, seed) => {
+        const x = randomTensor(s, seed);
+        close(ops.eluPlusOne(x).data, ops.add(ops.elu(x), 1).data, 1e-15);
+        const p = ops.exp(x);
+        close(ops.sumNormaliseLastAxis(p, 1e-6).data, ops.div(p, ops.add(ops.sum(p, -1, true), 1e-6)).data, 1e-14);
+      }),
+      RUNS,
+    );
+  });
   it('trilMask, where and maskedFill', async () => {
     const { trilMask } = await import('../../src/index.js');
     expect(trilMask(3).toArray()).toEqual([[1, 0, 0], [1, 1, 0], [1, 1, 1]]);

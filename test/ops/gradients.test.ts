@@ -55,6 +55,7 @@ describe('unary ops', () => {
     ['sigmoid', ops.sigmoid, -4, 4],
     ['tanh', ops.tanh, -3, 3],
     ['gelu', ops.gelu, -3, 3],
+    ['eluPlusOne', ops.eluPlusOne, -2, 2, { at: 0, gap: 0.05 }],
     ['pow 3', (x) => ops.pow(x, 3), -2, 2],
     ['pow 0.5', (x) => ops.pow(x, 0.5), 0.2, 3],
     ['pow -2', (x) => ops.pow(x, -2), 0.5, 2],
@@ -124,6 +125,9 @@ describe('softmax family and losses', () => {
       }),
       RUNS,
     );
+  });
+  it('sumNormaliseLastAxis (positive rows)', () => {
+    fc.assert(fc.property(shapeArb(1, 4), seedArb, (s, seed) => expectGradients((x) => ops.sumNormaliseLastAxis(x, 1e-3), [randomTensor(s, seed, 0.1, 2)])), RUNS);
   });
   it('halfSquaredError', () => {
     fc.assert(fc.property(shapeArb(1, 3), seedArb, (s, seed) => expectGradients(ops.halfSquaredError, [randomTensor(s, seed), randomTensor(s, seed + 1)])), RUNS);

@@ -21,7 +21,7 @@ export class EluFeatureMap implements FeatureMap {
     this.dDot = dKey;
   }
   apply(x: Tensor): Tensor {
-    return ops.add(ops.elu(x), 1);
+    return ops.eluPlusOne(x);
   }
 }
 
@@ -123,5 +123,5 @@ export function orthogonalRandomFeatures(m: number, d: number, rng: Rng, dtype: 
  * all-zero feature vector (DPFP of x = 0) at zero instead of 0/0.
  */
 export function sumNormalise(phi: Tensor, eps = 1e-6): Tensor {
-  return ops.div(phi, ops.add(ops.sum(phi, -1, true), eps));
+  return ops.sumNormaliseLastAxis(phi, eps);
 }

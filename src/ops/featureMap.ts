@@ -1,0 +1,52 @@
+/**
+ * Fused ops for the feature maps' hot path. Each replaces a chain of general ops (and their
+ * broadcast index maps) with one loop and a hand-written backward, which matters because φ and its
+ * normalisation run on every key and query of every layer.
+ */
+import { record } from '../autograd/graph.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assertTensor, like } from './util.js';
+
+/** ELU(x) + 1: x + 1 for x > 0, exp(x) otherwise. Positive everywhere. */
+export function eluPlusOne(x: Tensor): Tensor {
+  assertTensor(x, 'eluPlusOne');
+  const out = like(x);
+  for (let i = 0; i < out.length; i++) {
+    const v = x.data[i]!;
+    out[i] = v > 0 ? v + 1 : Math.exp(v);
+  }
+  return record('eluPlusOne', [x], new Tensor(out, x.shape), (g) => {
+    const gx = like(g);
+    for (let i = 0; i < gx.length; i++) gx[i] = x.data[i]! > 0 ? g[i]! : g[i]! * out[i]!;
+    return [gx];
+  });
+}
+
+/**
+ * Sum normalisation over the last axis: y = x / (Σ_i x_i + eps).
+ * Backward, with s = Σx + eps:  dx_j = (g_j − Σ_i g_i y_i) / s.
+ */
+export function sumNormaliseLastAxis(x: Tensor, eps = 1e-6): Tensor {
+  assertTensor(x, 'sumNormalise');
+  if (x.rank < 1) throw new Error('sumNormalise: input must have at least one axis');
+  const D = x.shape[x.rank - 1]!;
+  const rows = D === 0 ? 0 : x.size / D;
+  const out = like(x);
+  const sums = like(x, rows);
+  for (let r = 0; r < rows; r++) {
+    let s = eps;
+    for (let j = 0; j < D; j++) s += x.data[r * D + j]!;
+    if (s === 0) throw new Error(`sumNormalise: row ${r} sums to 0 (give eps > 0 for all-zero features)`);
+    sums[r] = s;
+    for (let j = 0; j < D; j++) out[r * D + j] = x.data[r * D + j]! / s;
+  }
+  return record('sumNormalise', [x], new Tensor(out, x.shape), (g) => {
+    const gx = like(g);
+    for (let r = 0; r < rows; r++) {
+      let dot = 0;
+      for (let j = 0; j < D; j++) dot += g[r * D + j]! * out[r * D + j]!;
+      for (let j = 0; j < D; j++) gx[r * D + j] = (g[r * D + j]! - dot) / sums[r]!;
+    }
+    return [gx];
+  });
+}
