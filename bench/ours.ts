@@ -1,12 +1,11 @@
 /**
  * Our implementations of the workloads: the kernels called directly (matmul, scans, outerSum) and
- * the layers through the autograd engine (φ from engine ops, then fastWeightSum / fastWeightDelta).
+ * the layers through the autograd engine (the layers' own φ', then fastWeightSum / fastWeightDelta).
  */
-import { Tensor, allocate } from '../src/tensor/tensor.js';
-import { record } from '../src/autograd/graph.js';
-import { add, div, mul } from '../src/ops/arithmetic.js';
-import { elu } from '../src/ops/unary.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { mul } from '../src/ops/arithmetic.js';
 import { sum } from '../src/ops/reduce.js';
+import { EluFeatureMap, sumNormalise } from '../src/nn/attention/featureMaps.js';
 import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
 import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';
@@ -26,50 +25,9 @@ function matmulRunners(size: number): { fwd: Runner; fwdbwd: Runner } {
   };
 }
 
-/** φ'(x) = (ELU(x) + 1) / Σ_i (ELU(x)_i + 1), along the last axis, with engine ops. */
+/** φ'(x): the library's own feature map path (fused ELU + 1, then sum normalisation), as the layers run it. */
 function phi(x: Tensor): Tensor {
-  const features = add(elu(x), 1);
-  return div(features, sum(features, -1, true));
-}
-
-/**
- * The same φ' as one fused op with a hand-written backward (bench-local): with f = ELU(x) + 1,
- * s = Σ f and y = f / s, dL/df_i = (g_i − Σ_j g_j y_j) / s and df/dx = 1 for x > 0, else f (= eˣ).
- * It shows what the layer costs once the feature map is not a chain of generic elementwise ops.
- */
-function fusedPhi(x: Tensor): Tensor {
-  const d = x.shape[x.shape.length - 1]!;
-  const rows = x.size / d;
-  const y = allocate(x.dtype, x.size);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const xi = x.data[r * d + j]!;
-      const f = xi > 0 ? xi + 1 : Math.exp(xi);
-      y[r * d + j] = f;
-      s += f;
-    }
-    for (let j = 0; j < d; j++) y[r * d + j] = y[r * d + j]! / s;
-  }
-  const out = new Tensor(y, x.shape);
-  return record('fusedPhi', [x], out, (g) => {
-    const dx = allocate(x.dtype, x.size);
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      let gy = 0;
-      for (let j = 0; j < d; j++) {
-        const xi = x.data[r * d + j]!;
-        s += xi > 0 ? xi + 1 : Math.exp(xi);
-        gy += g[r * d + j]! * y[r * d + j]!;
-      }
-      for (let j = 0; j < d; j++) {
-        const xi = x.data[r * d + j]!;
-        const slope = xi > 0 ? 1 : Math.exp(xi);
-        dx[r * d + j] = ((g[r * d + j]! - gy) / s) * slope;
-      }
-    }
-    return [dx];
-  });
+  return sumNormalise(new EluFeatureMap(x.shape[x.rank - 1]!).apply(x));
 }
 
 function layerRunner(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = phi): Runner {
@@ -106,18 +64,6 @@ function scanKernelRunners(): { sum: Runner; delta: Runner; outerSum: Runner } {
     },
     outerSum: () => void getBackend().outerSum(v, k, N, T, d, d),
   };
-}
-
-/** The layers with the bench-local fused φ', on the js backend. */
-export function oursFusedPhi(): Implementation {
-  const runners: Record<string, Runner> = { 'sum-layer-fwdbwd': layerRunner('sum', fusedPhi), 'delta-layer-fwdbwd': layerRunner('delta', fusedPhi) };
-  for (const [id, run] of Object.entries(runners)) {
-    runners[id] = () => {
-      setBackend('js');
-      run();
-    };
-  }
-  return { name: 'fastweights js, fused φ', runners };
 }
 
 /** Every runner selects its backend first, so implementations can be measured in any order. */

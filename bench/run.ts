@@ -5,14 +5,15 @@
  *
  *   --quick              shorter sampling (about a minute in all instead of several)
  *   --only=a,b           workloads whose id contains one of the strings (e.g. --only=delta,matmul-512)
- *   --impl=js,fused,gpu,tfjs,jax  implementations to run (default all; `fused` = the layers on js
- *                        with a bench-local fused φ' instead of the engine's elementwise ops)
+ *   --impl=js,gpu,tfjs,jax  implementations to run (default all)
+ *   --lm                 also time training steps of the default language model (tokens/s, peak memory)
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';
 import { measure, type MeasureOptions } from './measure.js';
 import { workloads, type Implementation } from './workloads.js';
-import { ours, oursFusedPhi } from './ours.js';
+import { ours } from './ours.js';
+import { measureLanguageModelTraining, type LmTrainingSpeed } from './lmTraining.js';
 
 interface Result {
   workload: string;
@@ -31,18 +32,19 @@ interface Result {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { json: false, quick: false, only: [] as string[], impl: ['js', 'fused', 'gpu', 'tfjs', 'jax'] };
+  const options = { json: false, quick: false, lm: false, only: [] as string[], impl: ['js', 'gpu', 'tfjs', 'jax'] };
   for (const arg of argv) {
     if (arg === '--json') options.json = true;
     else if (arg === '--quick') options.quick = true;
+    else if (arg === '--lm') options.lm = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=js,fused,gpu,tfjs,jax]');
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=js,gpu,tfjs,jax] [--lm]');
       process.exit(0);
     } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
   }
-  const known = ['js', 'fused', 'gpu', 'tfjs', 'jax'];
+  const known = ['js', 'gpu', 'tfjs', 'jax'];
   for (const name of options.impl) if (!known.includes(name)) throw new Error(`bench: unknown implementation '${name}' (valid: ${known.join(', ')})`);
   return options;
 }
@@ -51,7 +53,6 @@ async function implementations(names: string[]): Promise<Implementation[]> {
   const list: Implementation[] = [];
   for (const name of names) {
     if (name === 'js' || name === 'gpu') list.push(ours(name));
-    if (name === 'fused') list.push(oursFusedPhi());
     if (name === 'tfjs') list.push(await (await import('./peers/tfjs.js')).tfjsWasm());
     if (name === 'jax') list.push(await (await import('./peers/jax.js')).jaxWasm());
   }
@@ -101,15 +102,23 @@ async function main(): Promise<void> {
     for (const r of rows) r.ratioToOursJs = js !== null && r.cpuBestMs !== null ? r.cpuBestMs / js : null;
     results.push(...rows);
   }
+  let lm: LmTrainingSpeed[] = [];
+  if (options.lm) {
+    log('… language-model training steps');
+    lm = await measureLanguageModelTraining(options.quick ? 3 : 10);
+  }
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, languageModelTraining: lm }, null, 2)}\n`);
   } else {
     const load = os.loadavg()[0]!.toFixed(1);
     log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
     log(formatTable(results));
     log('\nMedians of wall and CPU ms per call; best = least CPU ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best CPU ms.');
     log('best / ours(js) above 1: fastweights js is faster.');
+    for (const r of lm) {
+      log(`\nLM training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB`);
+    }
   }
 }
 
