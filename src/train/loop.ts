@@ -109,7 +109,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       throw new Error(`training diverged: the loss is ${value} at step ${step} (lr ${optimizer.lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint`);
     }
     loss.backward();
-    const gradNorm = options.clip ? clipGradNorm(params, options.clip) : Number.NaN;
+    // Without clipping the norm is still measured (an infinite limit clips nothing).
+    const gradNorm = clipGradNorm(params, options.clip ? options.clip : Number.MAX_VALUE);
     optimizer.step();
     tokens += stepTokens;
     history.steps.push({ step, loss: value, lr: optimizer.lr, gradNorm });

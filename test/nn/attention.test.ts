@@ -255,3 +255,20 @@ describe('the layer', () => {
     expect(() => layer.forward(zeros([1, 3, 5]))).toThrow(/Linear\(4 → 4\): input has shape \[1, 3, 5\]/);
   });
 });
+
+describe('FAVOR+ in training mode', () => {
+  it('queries and keys of one forward share a draw, and the next forward draws anew', () => {
+    const layer = createAttention('performer-4', { dModel: 4, heads: 1, dHead: 4, causal: false, rng: new Rng(3), dtype: 'float64' }) as FastWeightAttention;
+    const fm = layer.options.featureMap;
+    const x = randomTensor([1, 3, 4], 2);
+    // Reading φ(x) twice within one forward gives the same features; after beginForward they change.
+    fm.beginForward!(true);
+    const a = fm.apply(x, true);
+    const b = fm.apply(x, true);
+    expect(maxAbsDiff(a, b)).toBe(0);
+    fm.beginForward!(true);
+    expect(maxAbsDiff(a, fm.apply(x, true))).toBeGreaterThan(0);
+    // In eval mode the draw is fixed.
+    expect(maxAbsDiff(fm.apply(x, false), fm.apply(x, false))).toBe(0);
+  });
+});

@@ -73,6 +73,7 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     }
     if (this.causal && input.memory) throw new Error('FastWeightAttention: a causal layer cannot take memory (use a non-causal layer for cross-attention)');
     const { heads, dHead, dValue } = this;
+    this.options.featureMap.beginForward?.(this.training); // one FAVOR+ draw shared by q and k
     const phi = (t: Tensor): Tensor => {
       const f = this.options.featureMap.apply(t, this.training);
       return this.options.sumNormalise === false ? f : sumNormalise(f);

@@ -11,6 +11,11 @@ export interface FeatureMap {
   /** Output size d_dot for an input of size dKey. */
   readonly dDot: number;
   apply(x: Tensor, training: boolean): Tensor;
+  /**
+   * Called once at the start of every layer forward: a random map draws its features for this
+   * batch here, so that the queries and keys of one forward share them.
+   */
+  beginForward?(training: boolean): void;
 }
 
 /** ELU(x) + 1: positive, d_dot = d_key (the Linear Transformer's map). */
@@ -54,12 +59,15 @@ export class DpfpFeatureMap implements FeatureMap {
  * FAVOR+ (Performer) with m orthogonal random features:
  * φ(x) = exp(−‖x‖²/2)/√(2m) · [exp(Rx); exp(−Rx)], d_dot = 2m, so that E[φ(q)·φ(k)] = exp(q·k).
  * R (m × dKey): Gaussian blocks orthogonalised (Gram–Schmidt), rows rescaled to chi-distributed norms.
- * Redrawn at every forward in training mode (one forward = one batch); a fixed draw is used in eval.
+ * Redrawn at every layer forward in training mode (one forward = one batch; `beginForward`), shared
+ * by the queries and keys of that forward; a fixed draw is used in eval.
  */
 export class FavorFeatureMap implements FeatureMap {
   readonly name = 'favor';
   readonly dDot: number;
   private evalFeatures: Tensor;
+  /** This forward's training draw; null until the first training-mode use after beginForward. */
+  private trainingFeatures: Tensor | null = null;
 
   constructor(readonly dKey: number, readonly m: number, private readonly rng: Rng, evalRng: Rng, readonly dtype: DType = 'float32') {
     if (!Number.isInteger(m) || m < 1) throw new Error(`favor: m must be a positive integer, got ${m}`);
@@ -67,8 +75,13 @@ export class FavorFeatureMap implements FeatureMap {
     this.evalFeatures = orthogonalRandomFeatures(m, dKey, evalRng, dtype);
   }
 
+  beginForward(training: boolean): void {
+    this.trainingFeatures = training ? orthogonalRandomFeatures(this.m, this.dKey, this.rng, this.dtype) : null;
+  }
+
   apply(x: Tensor, training: boolean): Tensor {
-    const R = training ? orthogonalRandomFeatures(this.m, this.dKey, this.rng, x.dtype) : this.evalFeatures;
+    if (training && this.trainingFeatures === null) this.beginForward(true);
+    const R = training ? this.trainingFeatures! : this.evalFeatures;
     return favorFeatures(x, R.dtype === x.dtype ? R : R.to(x.dtype));
   }
 }
