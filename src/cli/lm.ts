@@ -8,6 +8,7 @@ import { generate } from '../eval/generate.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
 import { Rng } from '../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from '../train/lmCompare.js';
+import { withInterrupt } from './interrupt.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from './args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -74,14 +75,7 @@ async function lmTrain(argv: string[]): Promise<number> {
   }
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: saving a checkpoint after this step (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
-  try {
+  return withInterrupt(log, async (shouldStop) => {
     const result = await trainLanguageModel({
       out,
       resume: values.resume ?? false,
@@ -89,7 +83,7 @@ async function lmTrain(argv: string[]): Promise<number> {
       training,
       log,
       progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
-      shouldStop: () => interrupted,
+      shouldStop,
     });
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
@@ -104,9 +98,7 @@ async function lmTrain(argv: string[]): Promise<number> {
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
 }
 
 
@@ -163,14 +155,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   const out = values.out ?? 'runs/lm-compare';
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: saving a checkpoint after this step; rerun the same command to continue');
-  };
-  process.on('SIGINT', onSigint);
-  try {
+  return withInterrupt(log, async (shouldStop) => {
     const rows = await compareLanguageModels({
       models,
       out,
@@ -178,13 +163,11 @@ async function lmCompare(argv: string[]): Promise<number> {
       evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 50000),
       log,
       progress: (total, unit) => createProgress({ total, label: 'train', unit, mode: json ? 'json' : 'auto' }),
-      shouldStop: () => interrupted,
+      shouldStop,
     });
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return 0;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
 }
 
 async function lmEval(argv: string[]): Promise<number> {

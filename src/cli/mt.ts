@@ -6,6 +6,7 @@ import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslati
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from '../eval/bleu.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
+import { withInterrupt } from './interrupt.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from './args.js';
 
 const HELP = `fastweights mt — English→German translation with fast weight programmers
@@ -112,14 +113,7 @@ async function mtTrain(argv: string[]): Promise<number> {
   const out = values.out ?? `runs/mt-${modelName}`;
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: saving a checkpoint after this step (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
-  try {
+  return withInterrupt(log, async (shouldStop) => {
     const result = await trainTranslationModel({
       out,
       resume: values.resume ?? false,
@@ -139,7 +133,7 @@ async function mtTrain(argv: string[]): Promise<number> {
       training,
       log,
       progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
-      shouldStop: () => interrupted,
+      shouldStop,
     }).catch((err: Error) => {
       // A missing or broken checkpoint is the caller's mistake, not a crash.
       if (values.resume && /checkpoint|not a translation/.test(err.message)) throw new UsageError(`mt train --resume: ${err.message}`);
@@ -153,9 +147,7 @@ async function mtTrain(argv: string[]): Promise<number> {
     if (json) console.log(JSON.stringify(summary));
     else console.log(`\n${model.name}: step ${result.step}, valid loss ${valid.loss.toFixed(3)} (${valid.tokens} tokens), greedy BLEU ${bleu.toFixed(2)} on the first ${summary.bleuSentences} valid pairs`);
     return 0;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
 }
 
 interface DecodingFlags {

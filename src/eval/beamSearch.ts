@@ -13,7 +13,7 @@
  *  - a hypothesis's length counts its <eos>; its score is log P / lp(length) with the GNMT length
  *    penalty lp(n) = ((5 + n) / 6)^α (α = 0: plain log-probability).
  */
-import { noGrad } from '../autograd/graph.js';
+import { inference } from '../nn/module.js';
 import { BOS_ID, EOS_ID, PAD_ID } from '../data/bpe.js';
 import { collateSources } from '../data/translationBatches.js';
 import type { EncodedSource, TranslationModel } from '../models/translationModel.js';
@@ -92,17 +92,6 @@ function logProbabilities(logits: ArrayLike<number>, offset: number, V: number):
   const logZ = max + Math.log(sum);
   for (let v = 0; v < V; v++) out[v] = v === PAD_ID || v === BOS_ID ? -Infinity : logits[offset + v]! - logZ;
   return out;
-}
-
-/** Runs fn with the model in eval mode and without building a graph. */
-function inference<T>(model: TranslationModel, fn: () => T): T {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(wasTraining);
-  }
 }
 
 /** One decoder step for R rows: feeds `previous` (one id per row) at position `position`. */

@@ -3,7 +3,7 @@
  * a time on their recurrent state: constant memory and time per token. Softmax models keep a
  * key/value cache, trimmed to the training context.
  */
-import { noGrad } from '../autograd/graph.js';
+import { inference } from '../nn/module.js';
 import type { LanguageModel } from '../models/languageModel.js';
 import type { AttentionState } from '../nn/attention/types.js';
 import * as ops from '../ops/index.js';
@@ -27,39 +27,33 @@ export function generate(model: LanguageModel, prompt: readonly number[], option
   if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`generate: topK must be a non-negative integer, got ${topK}`);
   const L = model.config.context;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const out: number[] = [];
-      // The prompt runs in segments of L (positions restart per segment, as in training) so that a
-      // long prompt costs what training on it would.
-      const context = model.isFastWeight ? prompt : prompt.slice(-L);
-      let states: AttentionState[] | undefined;
-      let position = 0;
-      let logits: Float32Array | Float64Array = new Float32Array(0);
-      for (let start = 0; start < context.length; start += L) {
-        const piece = context.slice(start, start + L);
-        const r = model.forward(piece, 1, piece.length, { ...(states ? { states } : {}), positionOffset: 0 });
-        states = trimCaches(r.states, L);
-        position = piece.length % L;
-        const V = model.config.vocabSize;
-        logits = r.logits.data.subarray((piece.length - 1) * V, piece.length * V);
-      }
-      for (let i = 0; i < options.tokens; i++) {
-        const next = sample(logits, temperature, topK, options.rng);
-        out.push(next);
-        if (next === options.stopToken) break;
-        const r = model.forward([next], 1, 1, { states: states!, positionOffset: position });
-        states = trimCaches(r.states, L);
-        position = (position + 1) % L;
-        logits = r.logits.data;
-      }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  return inference(model, () => {
+    const out: number[] = [];
+    // The prompt runs in segments of L (positions restart per segment, as in training) so that a
+    // long prompt costs what training on it would.
+    const context = model.isFastWeight ? prompt : prompt.slice(-L);
+    let states: AttentionState[] | undefined;
+    let position = 0;
+    let logits: Float32Array | Float64Array = new Float32Array(0);
+    for (let start = 0; start < context.length; start += L) {
+      const piece = context.slice(start, start + L);
+      const r = model.forward(piece, 1, piece.length, { ...(states ? { states } : {}), positionOffset: 0 });
+      states = trimCaches(r.states, L);
+      position = piece.length % L;
+      const V = model.config.vocabSize;
+      logits = r.logits.data.subarray((piece.length - 1) * V, piece.length * V);
+    }
+    for (let i = 0; i < options.tokens; i++) {
+      const next = sample(logits, temperature, topK, options.rng);
+      out.push(next);
+      if (next === options.stopToken) break;
+      const r = model.forward([next], 1, 1, { states: states!, positionOffset: position });
+      states = trimCaches(r.states, L);
+      position = (position + 1) % L;
+      logits = r.logits.data;
+    }
+    return out;
+  });
 }
 
 /** Softmax caches keep the last L positions (the model never saw a longer context). */

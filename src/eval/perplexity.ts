@@ -8,7 +8,7 @@
  *    (the paper's Table 4: no truncation of memory). Positions restart at each segment, as in
  *    training. Softmax models have no fixed-size state: carry mode refuses them.
  */
-import { noGrad } from '../autograd/graph.js';
+import { inference } from '../nn/module.js';
 import * as ops from '../ops/index.js';
 import type { LanguageModel } from '../models/languageModel.js';
 import type { AttentionState } from '../nn/attention/types.js';
@@ -41,55 +41,49 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
   const stream = options.maxTokens !== undefined ? tokens.subarray(0, Math.min(tokens.length, options.maxTokens + 1)) : tokens;
   if (stream.length < L + 1 && options.mode !== 'sliding') throw new Error(`perplexity: ${stream.length} tokens are fewer than one segment of ${L + 1}`);
   if (options.mode === 'carry' && !model.isFastWeight) throw new Error(`perplexity: carry mode needs a fast weight model; '${model.name}' is softmax attention`);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let nll = 0;
-      let count = 0;
-      const add = (logits: Parameters<typeof ops.crossEntropy>[0], targets: ArrayLike<number>) => {
-        const n = targets.length;
-        nll += ops.crossEntropy(logits, targets, { reduction: 'sum' }).item();
-        count += n;
-      };
-      if (options.mode === 'sliding') {
-        // The first window scores all its L positions (each sees every token before it); after that
-        // the window ending at token j − 1 scores only its last position, the prediction of token j.
-        if (stream.length < 2) throw new Error('perplexity: need at least two tokens');
-        const first = Math.min(L, stream.length - 1);
-        const head = model.forward(stream.subarray(0, first), 1, first);
-        add(ops.reshape(head.logits, [first, model.config.vocabSize]), stream.subarray(1, first + 1));
-        const V = model.config.vocabSize;
-        const positions = stream.length - 1;
-        for (let j = first + 1; j <= positions; j += B) {
-          const batch = Math.min(B, positions + 1 - j);
-          const inputs = new Int32Array(batch * L);
-          const targets = new Int32Array(batch);
-          for (let b = 0; b < batch; b++) {
-            inputs.set(stream.subarray(j + b - L, j + b), b * L);
-            targets[b] = stream[j + b]!;
-          }
-          const { logits } = model.forward(inputs, batch, L);
-          const flat = ops.reshape(logits, [batch * L, V]);
-          const last = ops.concat(Array.from({ length: batch }, (_, b) => ops.slice(flat, 0, b * L + L - 1, b * L + L)), 0);
-          add(last, targets);
-          options.onProgress?.(j + batch - 1, positions);
+  return inference(model, () => {
+    let nll = 0;
+    let count = 0;
+    const add = (logits: Parameters<typeof ops.crossEntropy>[0], targets: ArrayLike<number>) => {
+      const n = targets.length;
+      nll += ops.crossEntropy(logits, targets, { reduction: 'sum' }).item();
+      count += n;
+    };
+    if (options.mode === 'sliding') {
+      // The first window scores all its L positions (each sees every token before it); after that
+      // the window ending at token j − 1 scores only its last position, the prediction of token j.
+      if (stream.length < 2) throw new Error('perplexity: need at least two tokens');
+      const first = Math.min(L, stream.length - 1);
+      const head = model.forward(stream.subarray(0, first), 1, first);
+      add(ops.reshape(head.logits, [first, model.config.vocabSize]), stream.subarray(1, first + 1));
+      const V = model.config.vocabSize;
+      const positions = stream.length - 1;
+      for (let j = first + 1; j <= positions; j += B) {
+        const batch = Math.min(B, positions + 1 - j);
+        const inputs = new Int32Array(batch * L);
+        const targets = new Int32Array(batch);
+        for (let b = 0; b < batch; b++) {
+          inputs.set(stream.subarray(j + b - L, j + b), b * L);
+          targets[b] = stream[j + b]!;
         }
-      } else {
-        let states: AttentionState[] | undefined;
-        const total = Math.floor((stream.length - 1) / B / L) * B * L;
-        for (const batch of sequentialSegments(stream, B, L)) {
-          const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, options.mode === 'carry' && states ? { states } : {});
-          states = next;
-          add(logits, batch.targets);
-          options.onProgress?.(count, total);
-        }
-        if (count === 0) throw new Error(`perplexity: no full [${B}, ${L}] block of tokens to score; lower the batch size`);
+        const { logits } = model.forward(inputs, batch, L);
+        const flat = ops.reshape(logits, [batch * L, V]);
+        const last = ops.concat(Array.from({ length: batch }, (_, b) => ops.slice(flat, 0, b * L + L - 1, b * L + L)), 0);
+        add(last, targets);
+        options.onProgress?.(j + batch - 1, positions);
       }
-      const loss = nll / count;
-      return { perplexity: Math.exp(loss), loss, tokens: count, mode: options.mode };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+    } else {
+      let states: AttentionState[] | undefined;
+      const total = Math.floor((stream.length - 1) / B / L) * B * L;
+      for (const batch of sequentialSegments(stream, B, L)) {
+        const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, options.mode === 'carry' && states ? { states } : {});
+        states = next;
+        add(logits, batch.targets);
+        options.onProgress?.(count, total);
+      }
+      if (count === 0) throw new Error(`perplexity: no full [${B}, ${L}] block of tokens to score; lower the batch size`);
+    }
+    const loss = nll / count;
+    return { perplexity: Math.exp(loss), loss, tokens: count, mode: options.mode };
+  });
 }

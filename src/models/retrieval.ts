@@ -99,7 +99,8 @@ export class RetrievalModel extends Module {
       return this.readWeighted(ops.softmax(scores, 1), x);
     }
 
-    // Keys and query through φ' in one call (one FAVOR+ draw), then apart again.
+    // Keys and query through φ' in one call (one FAVOR+ draw per batch), then apart again.
+    this.featureMap!.beginForward?.(this.training);
     const features = sumNormalise(this.featureMap!.apply(ops.concat([kRaw, qRaw], 1), this.training)); // [B, L + 1, dDot]
     const k = ops.slice(features, 1, 0, L); // [B, L, dDot]
     const q = ops.slice(features, 1, L, L + 1); // [B, 1, dDot]

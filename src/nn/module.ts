@@ -5,6 +5,7 @@
  */
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
+import { noGrad } from '../autograd/graph.js';
 
 export abstract class Module {
   training = true;
@@ -84,5 +85,19 @@ export abstract class Module {
   /** dtype of the parameters (float32 unless the module was built for float64). */
   get dtype(): DType {
     return this.parameters()[0]?.dtype ?? 'float32';
+  }
+}
+
+/**
+ * Runs fn with the module in eval mode (no dropout, fixed FAVOR+ features) and without recording a
+ * graph, then restores the mode it had: for evaluation, decoding and sampling.
+ */
+export function inference<T>(module: Module, fn: () => T): T {
+  const wasTraining = module.training;
+  module.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    module.train(wasTraining);
   }
 }

@@ -15,7 +15,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
-import { warmupCosineSchedule, warmupInverseSqrtSchedule } from './schedule.js';
+import { budgetSchedule } from './schedule.js';
 import { trainLoop, type TrainHistory, type TrainLoopResult } from './loop.js';
 import type { Progress } from './progress.js';
 
@@ -123,10 +123,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   }
   log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
 
-  const schedule =
-    training.steps !== undefined
-      ? warmupCosineSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, totalSteps: training.steps, minLr: training.lr / 10 })
-      : warmupInverseSqrtSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps });
+  const schedule = budgetSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, ...(training.steps !== undefined ? { steps: training.steps } : {}) });
   const L = config.model.context;
   const B = training.batchSize;
   const save = (step: number, h: TrainHistory) => {

@@ -8,8 +8,7 @@
  * resumed from a checkpoint takes exactly the steps the uninterrupted run would have taken.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { noGrad } from '../autograd/graph.js';
-import type { Module } from '../nn/module.js';
+import { inference, type Module } from '../nn/module.js';
 import { clipGradNorm, type Optimizer } from './optim.js';
 import type { Schedule } from './schedule.js';
 import type { Progress } from './progress.js';
@@ -118,7 +117,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
 
     let evalFields: Record<string, number> = {};
     if (options.evaluate && options.evalEvery && step % options.evalEvery === 0) {
-      evalFields = evaluateInEvalMode(model, () => options.evaluate!(step));
+      evalFields = inference(model, () => options.evaluate!(step));
       history.evals.push({ step, ...evalFields });
     }
     const seconds = (now() - start) / 1000;
@@ -130,16 +129,6 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   save();
   options.progress?.finish();
   return { history, step, stoppedBy };
-}
-
-function evaluateInEvalMode<T>(model: Module, fn: () => T): T {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(wasTraining);
-  }
 }
 
 function round(x: number): number {

@@ -72,3 +72,13 @@ function assertRate(x: number, what: string): void {
 function assertStep(step: number, what: string): void {
   if (!Number.isInteger(step) || step < 0) throw new Error(`${what}: step must be a non-negative integer, got ${step}`);
 }
+
+/**
+ * The schedule for a training budget: with a number of steps, warm-up then cosine decay to a tenth of
+ * the peak at the last step; with a time budget (no known end), warm-up then inverse square root.
+ */
+export function budgetSchedule(options: { peakLr: number; warmupSteps: number; steps?: number }): Schedule {
+  return options.steps !== undefined
+    ? warmupCosineSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, totalSteps: options.steps, minLr: options.peakLr / 10 })
+    : warmupInverseSqrtSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps });
+}

@@ -13,11 +13,11 @@ import { TranslationModel, validateTranslationModelConfig, type TranslationModel
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { noGrad } from '../autograd/graph.js';
+import { inference } from '../nn/module.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
-import { warmupCosineSchedule, warmupInverseSqrtSchedule } from './schedule.js';
+import { budgetSchedule } from './schedule.js';
 import { trainLoop, type TrainHistory, type TrainLoopResult } from './loop.js';
 import type { Progress } from './progress.js';
 
@@ -101,22 +101,16 @@ export const EVAL_TOKENS_FACTOR = 4;
 
 /** Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. */
 export function translationLoss(model: TranslationModel, pairs: readonly TokenizedPair[], maxTokens: number): { loss: number; tokens: number } {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let nll = 0;
-      let tokens = 0;
-      for (const batch of evaluationBatches(pairs, maxTokens)) {
-        const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-        nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
-        tokens += batch.targetTokens;
-      }
-      return { loss: nll / tokens, tokens };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  return inference(model, () => {
+    let nll = 0;
+    let tokens = 0;
+    for (const batch of evaluationBatches(pairs, maxTokens)) {
+      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
+      nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+      tokens += batch.targetTokens;
+    }
+    return { loss: nll / tokens, tokens };
+  });
 }
 
 /** Greedy corpus BLEU of the first `count` valid pairs (a cheap progress signal, not the reported score). */
@@ -173,10 +167,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
-  const schedule =
-    training.steps !== undefined
-      ? warmupCosineSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, totalSteps: training.steps, minLr: training.lr / 10 })
-      : warmupInverseSqrtSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps });
+  const schedule = budgetSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, ...(training.steps !== undefined ? { steps: training.steps } : {}) });
   const save = (step: number, h: TrainHistory) => {
     const state: MtCheckpointState = {
       step,
