@@ -1,0 +1,14 @@
+/**
+ * fastweights/node: the parts that need Node (files, corpora, checkpoints, progress bars, whole
+ * training runs). The main entry point ('fastweights') stays free of Node imports so it bundles for
+ * a browser page.
+ */
+export { loadCorpus, loadTextFile, BUILTIN_CORPORA, type Corpus, type CorpusDocument } from './data/corpora.js';
+export { splitCorpus, type CorpusSplit, type SplitFractions } from './data/split.js';
+export { loadEnDePairs, splitEnDe, defaultEnDePath, packageRoot, type EnDePair, type EnDeSplit } from './data/ende.js';
+export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type LoadedCheckpoint } from './io/checkpoint.js';
+export { writeFileAtomic } from './io/atomic.js';
+export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './train/progress.js';
+export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './train/lmTraining.js';
+export { compareLanguageModels, type CompareOptions, type CompareRow } from './train/lmCompare.js';
+export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './train/translationTraining.js';
