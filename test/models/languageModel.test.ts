@@ -67,3 +67,26 @@ describe('language model', () => {
     expect(() => tiny('delta').forward([1, 99], 1, 2)).toThrow(/id 99 at position 1 is outside the vocabulary/);
   });
 });
+
+describe('causality', () => {
+  it('changing token t never changes the logits at positions before t (every model)', () => {
+    for (const name of ['softmax', 'linear', 'performer', 'dpfp', 'delta', 'performer-delta', 'dpfp-delta']) {
+      const model = tiny(name, { positions: true, context: 10 });
+      model.eval();
+      const x = ids(2 * 10, 11);
+      const base = model.forward(x, 2, 10).logits;
+      for (const t of [0, 4, 9]) {
+        const changed = x.slice();
+        changed[t] = (changed[t]! + 1) % 11; // row 0
+        changed[10 + t] = (changed[10 + t]! + 3) % 11; // row 1
+        const after = model.forward(changed, 2, 10).logits;
+        for (let b = 0; b < 2; b++)
+          for (let i = 0; i < t * 11; i++) expect(after.data[b * 110 + i], `${name}: position ${Math.floor(i / 11)} saw token ${t}`).toBe(base.data[b * 110 + i]);
+        // …and it does change position t itself.
+        let moved = 0;
+        for (let i = t * 11; i < (t + 1) * 11; i++) moved += Math.abs(after.data[i]! - base.data[i]!);
+        expect(moved, name).toBeGreaterThan(0);
+      }
+    }
+  });
+});
