@@ -94,7 +94,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       break;
     }
     // Yield to the event loop once a step so that signal handlers (Ctrl-C → save and stop) can run.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => yieldToEventLoop(resolve));
     if (options.shouldStop?.()) {
       stoppedBy = 'interrupt';
       break;
@@ -130,6 +130,10 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   options.progress?.finish();
   return { history, step, stoppedBy };
 }
+
+/** setImmediate where it exists (Node); a zero timeout in a browser. */
+const yieldToEventLoop: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (fn) => globalThis.setImmediate(fn) : (fn) => globalThis.setTimeout(fn, 0);
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
