@@ -27,9 +27,9 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
   --resume            continue from the checkpoint in --out exactly where it stopped
   --overwrite         start afresh even if --out already holds a checkpoint
   --steps N | --minutes M   budget (default --minutes 3); steps use cosine decay, minutes inverse-sqrt
-  --layers N (4)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
-  --vocab N (2048)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
-  --batch B (8)  --lr X (0.001)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
+  --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
+  --batch B (8)  --lr X (0.003)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
@@ -113,9 +113,9 @@ function trainSettings(values: TrainValues, modelName: string, defaultSteps?: nu
   const dim = intOption(values.dim, 'dim', 64);
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
-    vocabSize: intOption(values.vocab, 'vocab', 2048, 259),
+    vocabSize: intOption(values.vocab, 'vocab', 1024, 259),
     batchSize: intOption(values.batch, 'batch', 8),
-    lr: numberOption(values.lr, 'lr', 1e-3, [0, 10]),
+    lr: numberOption(values.lr, 'lr', 3e-3, [0, 10]),
     // Warm-up defaults to 100 steps, or a tenth of a shorter --steps budget.
     warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(100, Math.floor(steps / 10)) : 100, 0),
     weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
@@ -129,7 +129,7 @@ function trainSettings(values: TrainValues, modelName: string, defaultSteps?: nu
   const model = {
         attention: modelName,
         dModel: dim,
-        layers: intOption(values.layers, 'layers', 4),
+        layers: intOption(values.layers, 'layers', 2),
         heads: intOption(values.heads, 'heads', 4),
         context: intOption(values.context, 'context', 64),
         ffHidden: intOption(values.ff, 'ff', 4 * dim),
