@@ -35,7 +35,7 @@ export type Runner = () => void;
 
 export interface Implementation {
   name: string;
-  /** Runners keyed by workload id; a missing id means "not implemented here". */
+  /** Runners keyed by workload id; an implementation without a runner for a workload skips it. */
   runners: Partial<Record<string, Runner>>;
   /** Workloads this implementation times itself (e.g. in a worker thread), keyed by id. */
   measuredElsewhere?: Partial<Record<string, (options: MeasureOptions) => Promise<Timing>>>;
