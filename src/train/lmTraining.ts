@@ -10,13 +10,13 @@ import { BpeTokenizer } from '../data/bpe.js';
 import { sampleSegments } from '../data/lmBatches.js';
 import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from '../models/languageModel.js';
 import { evaluatePerplexity } from '../eval/perplexity.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
-import { budgetSchedule } from './schedule.js';
-import { trainLoop, type TrainHistory, type TrainLoopResult } from './loop.js';
+import { trainWithCheckpoints } from './checkpointedTraining.js';
+import type { TrainHistory, TrainLoopResult } from './loop.js';
 import type { Progress } from './progress.js';
 
 export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
@@ -123,27 +123,16 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   }
   log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
 
-  const schedule = budgetSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, ...(training.steps !== undefined ? { steps: training.steps } : {}) });
   const L = config.model.context;
   const B = training.batchSize;
-  const save = (step: number, h: TrainHistory) => {
-    const state: LmCheckpointState = {
-      step,
-      optimizer: { step: optimizer.stepCount, lr: optimizer.lr },
-      dataRng: dataRng.getState(),
-      modelRng: model.rng.getState(),
-      history: h,
-    };
-    saveCheckpoint(options.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config, tokenizer: data.tokenizer.toJSON(), state });
-  };
-  const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
-  const result = await trainLoop({
+  const result = await trainWithCheckpoints({
+    out: options.out,
     model,
     optimizer,
-    schedule,
-    clip: training.clip,
-    ...(training.steps !== undefined ? { steps: training.steps } : {}),
-    ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
+    training,
+    config,
+    tokenizer: data.tokenizer.toJSON(),
+    extraState: () => ({ dataRng: dataRng.getState() }),
     computeLoss: () => {
       const batch = sampleSegments(data.train, B, L, dataRng);
       const { logits } = model.forward(batch.inputs, B, L);
@@ -153,10 +142,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
       const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
       return { validLoss: r.loss, validPpl: r.perplexity };
     },
-    evalEvery: training.evalEvery,
-    save,
-    saveEvery: training.saveEvery,
-    ...(options.progress ? { progress: options.progress(total, training.steps !== undefined ? 'steps' : 's') } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
   });

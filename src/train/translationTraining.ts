@@ -12,13 +12,13 @@ import { TranslationBatcher, evaluationBatches, type BatcherState, type Tokenize
 import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from '../models/translationModel.js';
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu } from '../eval/bleu.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
 import { inference } from '../nn/module.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
-import { budgetSchedule } from './schedule.js';
-import { trainLoop, type TrainHistory, type TrainLoopResult } from './loop.js';
+import { trainWithCheckpoints } from './checkpointedTraining.js';
+import type { TrainHistory, TrainLoopResult } from './loop.js';
 import type { Progress } from './progress.js';
 
 export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
@@ -167,25 +167,14 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
-  const schedule = budgetSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, ...(training.steps !== undefined ? { steps: training.steps } : {}) });
-  const save = (step: number, h: TrainHistory) => {
-    const state: MtCheckpointState = {
-      step,
-      optimizer: { step: optimizer.stepCount, lr: optimizer.lr },
-      batcher: batcher.getState(),
-      modelRng: model.rng.getState(),
-      history: h,
-    };
-    saveCheckpoint(options.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config, tokenizer: data.tokenizer.toJSON(), state });
-  };
-  const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
-  const result = await trainLoop({
+  const result = await trainWithCheckpoints({
+    out: options.out,
     model,
     optimizer,
-    schedule,
-    clip: training.clip,
-    ...(training.steps !== undefined ? { steps: training.steps } : {}),
-    ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
+    training,
+    config,
+    tokenizer: data.tokenizer.toJSON(),
+    extraState: () => ({ batcher: batcher.getState() }),
     computeLoss: () => {
       const batch = batcher.next();
       const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
@@ -199,10 +188,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
-    evalEvery: training.evalEvery,
-    save,
-    saveEvery: training.saveEvery,
-    ...(options.progress ? { progress: options.progress(total, training.steps !== undefined ? 'steps' : 's') } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
   });

@@ -1,0 +1,74 @@
+/**
+ * trainLoop with a budget and crash-safe checkpoints: what the language-model and translation
+ * trainers share. The checkpoint state always holds the step, the optimiser's step and lr, the
+ * model's RNG state and the history; `extraState` adds what the caller needs to resume its data
+ * order exactly.
+ */
+import type { Module } from '../nn/module.js';
+import type { Rng } from '../tensor/rng.js';
+import { saveCheckpoint } from '../io/checkpoint.js';
+import type { Optimizer } from './optim.js';
+import type { Progress } from './progress.js';
+import { budgetSchedule } from './schedule.js';
+import { trainLoop, type TrainHistory, type TrainLoopOptions, type TrainLoopResult } from './loop.js';
+
+export interface TrainingBudget {
+  lr: number;
+  warmupSteps: number;
+  clip: number;
+  /** Total steps (cosine decay), or minutes (inverse-sqrt decay). */
+  steps?: number;
+  minutes?: number;
+  evalEvery: number;
+  saveEvery: number;
+}
+
+export interface CheckpointedTrainingOptions {
+  out: string;
+  model: Module & { readonly rng: Rng };
+  optimizer: Optimizer;
+  training: TrainingBudget;
+  /** Saved as they are with every checkpoint. */
+  config: unknown;
+  tokenizer: unknown;
+  /** Resume state beyond step, optimiser, model RNG and history (e.g. the data-order RNG). */
+  extraState: () => Record<string, unknown>;
+  computeLoss: TrainLoopOptions['computeLoss'];
+  evaluate: NonNullable<TrainLoopOptions['evaluate']>;
+  /** Builds the progress reporter from its total and unit ('steps', or seconds for a time budget). */
+  progress?: (total: number, unit: string) => Progress;
+  shouldStop?: () => boolean;
+  history?: TrainHistory;
+}
+
+export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Promise<TrainLoopResult> {
+  const { model, optimizer, training } = options;
+  const save = (step: number, history: TrainHistory) => {
+    const state = {
+      step,
+      optimizer: { step: optimizer.stepCount, lr: optimizer.lr },
+      ...options.extraState(),
+      modelRng: model.rng.getState(),
+      history,
+    };
+    saveCheckpoint(options.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
+  };
+  const byTime = training.steps === undefined;
+  const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
+  return trainLoop({
+    model,
+    optimizer,
+    schedule: budgetSchedule({ peakLr: training.lr, warmupSteps: training.warmupSteps, ...(byTime ? {} : { steps: training.steps! }) }),
+    clip: training.clip,
+    ...(training.steps !== undefined ? { steps: training.steps } : {}),
+    ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
+    computeLoss: options.computeLoss,
+    evaluate: options.evaluate,
+    evalEvery: training.evalEvery,
+    save,
+    saveEvery: training.saveEvery,
+    ...(options.progress ? { progress: options.progress(total, byTime ? 's' : 'steps') } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(options.history ? { history: options.history } : {}),
+  });
+}
