@@ -1,17 +1,19 @@
 /**
  * Backend selection. One backend per process, chosen by `setBackend` or the environment variable
- * FASTWEIGHTS_BACKEND (js | gpu | reference), read without importing Node modules so this file bundles
- * for a browser. The default is `js`: on the CPUs measured (docs/kernels.md) it beats gpu.js's
- * WebAssembly mode on every kernel.
+ * FASTWEIGHTS_BACKEND (wasm | js | gpu | reference), read without importing Node modules so this file
+ * bundles for a browser. The default is `wasm` wherever WebAssembly SIMD loads (Node 20, current
+ * browsers): on the CPUs measured (docs/kernels.md) it is the fastest; `js` where it does not.
  */
 import type { KernelBackend } from './types.js';
 import { referenceBackend } from './reference/index.js';
 import { jsBackend } from './js/index.js';
+import { wasmAvailable, wasmBackend } from './wasm/index.js';
 import { gpuBackend } from './gpu/index.js';
 
 export type BackendName = KernelBackend['name'];
 
 const backends: Record<BackendName, KernelBackend> = {
+  wasm: wasmBackend,
   js: jsBackend,
   gpu: gpuBackend,
   reference: referenceBackend,
@@ -28,7 +30,7 @@ function lookup(name: string, where: string): KernelBackend {
 function fromEnvironment(): KernelBackend {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const name: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
-  if (typeof name !== 'string' || name === '') return jsBackend;
+  if (typeof name !== 'string' || name === '') return wasmAvailable() ? wasmBackend : jsBackend;
   return lookup(name, 'FASTWEIGHTS_BACKEND');
 }
 

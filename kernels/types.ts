@@ -1,5 +1,5 @@
 /**
- * The one interface between the autograd ops and the hot loops. Every backend (reference, js, gpu)
+ * The one interface between the autograd ops and the hot loops. Every backend (reference, js, wasm, gpu)
  * implements it on flat row-major typed arrays; the autograd ops in src/ops never see which one runs.
  *
  * Conventions: N = batch · heads flattened (the scans are independent per head), T = time,
@@ -120,7 +120,7 @@ export interface DeltaScanGrads {
 }
 
 export interface KernelBackend {
-  readonly name: 'reference' | 'js' | 'gpu';
+  readonly name: 'reference' | 'js' | 'wasm' | 'gpu';
   matmul(args: MatmulArgs): void;
   /** out[b, i, j] = a[b, i] · c[b, j]; a: [batch, m], c: [batch, n] → [batch, m, n] */
   outer(a: FloatArray, c: FloatArray, batch: number, m: number, n: number): FloatArray;

@@ -1,0 +1,4 @@
+/** The WebAssembly module's exports. Pointers are byte addresses in the one linear memory; 0 means "none". */
+export { matmulF32, matmulBatchedF32, matmulScratchFloats } from './matmul';
+export { sumScanForwardF32, sumScanBackwardF32, sumScanScratchFloats } from './sumScan';
+export { deltaScanForwardF32, deltaScanBackwardF32, deltaScanScratchFloats } from './deltaScan';

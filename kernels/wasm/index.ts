@@ -1,0 +1,147 @@
+/**
+ * The wasm backend: float32 kernels in WebAssembly SIMD (source: ./assembly, AssemblyScript), split
+ * over worker threads in Node (./threads.ts). Float64 inputs, and products too small to repay the
+ * copy into WebAssembly memory, go to the js backend, which is also the fallback where WebAssembly
+ * SIMD is missing. Results are the same bits whatever the thread count (see WasmRuntime.run).
+ */
+import type { DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
+import { jsBackend } from '../js/index.js';
+import { outerJs } from '../js/outer.js';
+import { wasmRuntime, type WasmRuntime } from './runtime.js';
+
+/** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
+const MIN_WASM_MACS = 4096;
+/** Multiply-adds (or scan cells T·dk·dv·N) below which a second thread costs more than it saves. */
+const MIN_SPLIT_WORK = 1 << 18;
+/** Rows of the matmul micro-kernel: row splits fall on whole panels. */
+const MATMUL_ROWS = 4;
+
+function allFloat32(...arrays: (FloatArray | null | undefined)[]): boolean {
+  return arrays.every((a) => a === null || a === undefined || a instanceof Float32Array);
+}
+
+/** The runtime when these arrays can use it, else null (the caller uses js). */
+function runtimeFor(...arrays: (FloatArray | null | undefined)[]): WasmRuntime | null {
+  return allFloat32(...arrays) ? wasmRuntime() : null;
+}
+
+const bit = (b: boolean | undefined) => (b ? 1 : 0);
+
+export function matmulWasm(args: MatmulArgs): void {
+  const { batch, m, n, k, aBatchStride, bBatchStride } = args;
+  const rt = batch * m * n * k >= MIN_WASM_MACS ? runtimeFor(args.a, args.b, args.out) : null;
+  if (rt === null) return jsBackend.matmul(args);
+  rt.reset();
+  const size = batch * m * n;
+  const a = rt.put((args.a as Float32Array).subarray(0, aBatchStride === 0 ? m * k : (batch - 1) * aBatchStride + m * k));
+  const b = rt.put((args.b as Float32Array).subarray(0, bBatchStride === 0 ? k * n : (batch - 1) * bBatchStride + k * n));
+  const out = args.accumulate ? rt.put((args.out as Float32Array).subarray(0, size)) : rt.alloc(size);
+  const common = [a, b, out, aBatchStride, bBatchStride, m, n, k, bit(args.transA), bit(args.transB), bit(args.accumulate)];
+  const scratch = rt.kernels.matmulScratchFloats(m, n, k);
+  const worth = batch * m * n * k >= MIN_SPLIT_WORK;
+  if (batch >= rt.threads || m < 2 * MATMUL_ROWS) {
+    rt.run('matmulBatchedF32', (lo, hi) => [...common, lo, hi, 0, m], batch, scratch, worth);
+  } else {
+    // One big product (or fewer products than threads): split its rows instead.
+    for (let bi = 0; bi < batch; bi++) rt.run('matmulBatchedF32', (lo, hi) => [...common, bi, bi + 1, lo, hi], m, scratch, worth, MATMUL_ROWS);
+  }
+  args.out.set(rt.floats().subarray(out >> 2, (out >> 2) + size));
+}
+
+function outerSumWasm(a: FloatArray, c: FloatArray, batch: number, T: number, m: number, n: number): FloatArray {
+  const out = a instanceof Float64Array ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+  matmulWasm({ a, b: c, out, batch, m, n, k: T, transA: true, transB: false, aBatchStride: T * m, bBatchStride: T * n });
+  return out;
+}
+
+function sumScanForwardWasm(args: SumScanForwardArgs): SumScanForwardResult {
+  const { N, T, dk, dv, normalise } = args;
+  const rt = runtimeFor(args.q, args.k, args.v, args.initialState, args.initialZ);
+  if (rt === null) return jsBackend.sumScanForward(args);
+  rt.reset();
+  const [q, k, v] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array)];
+  const initialState = rt.put(args.initialState as Float32Array | null);
+  const initialZ = normalise ? rt.put(args.initialZ as Float32Array | null) : 0;
+  const y = rt.alloc(N * T * dv), finalState = rt.alloc(N * dv * dk), finalZ = normalise ? rt.alloc(N * dk) : 0;
+  const common = [q, k, v, y, finalState, finalZ, initialState, initialZ, T, dk, dv, bit(normalise), args.eps];
+  rt.run('sumScanForwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
+  return { y: rt.take(y, N * T * dv), finalState: rt.take(finalState, N * dv * dk), finalZ: normalise ? rt.take(finalZ, N * dk) : null };
+}
+
+function sumScanBackwardWasm(args: SumScanBackwardArgs): SumScanGrads {
+  const { N, T, dk, dv, normalise, forward } = args;
+  const rt = runtimeFor(args.q, args.k, args.v, args.dy, args.dFinalState, args.dFinalZ, forward.y);
+  if (rt === null) return jsBackend.sumScanBackward(args);
+  rt.reset();
+  const [q, k, v] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array)];
+  const y = normalise ? rt.put(forward.y as Float32Array) : 0;
+  const finalState = rt.put(forward.finalState as Float32Array);
+  const finalZ = normalise ? rt.put(forward.finalZ as Float32Array) : 0;
+  const dy = rt.put(args.dy as Float32Array);
+  const dFinalState = rt.put(args.dFinalState as Float32Array | null);
+  const dFinalZ = normalise ? rt.put(args.dFinalZ as Float32Array | null) : 0;
+  const dq = rt.alloc(N * T * dk), dkOut = rt.alloc(N * T * dk), dvOut = rt.alloc(N * T * dv);
+  const dInitialState = args.initialState ? rt.alloc(N * dv * dk) : 0;
+  const dInitialZ = args.initialZ ? rt.alloc(N * dk) : 0;
+  const common = [q, k, v, y, finalState, finalZ, dy, dFinalState, dFinalZ, dq, dkOut, dvOut, dInitialState, dInitialZ, T, dk, dv, bit(normalise), args.eps];
+  rt.run('sumScanBackwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
+  return {
+    dq: rt.take(dq, N * T * dk),
+    dk: rt.take(dkOut, N * T * dk),
+    dv: rt.take(dvOut, N * T * dv),
+    dInitialState: args.initialState ? rt.take(dInitialState, N * dv * dk) : null,
+    // dz_0 exists only when z_0 was given; without normalisation it is zero (z plays no part).
+    dInitialZ: args.initialZ ? (normalise ? rt.take(dInitialZ, N * dk) : new Float32Array(N * dk)) : null,
+  };
+}
+
+function deltaScanForwardWasm(args: DeltaScanForwardArgs): DeltaScanForwardResult {
+  const { N, T, dk, dv } = args;
+  const rt = runtimeFor(args.q, args.k, args.v, args.beta, args.initialState);
+  if (rt === null) return jsBackend.deltaScanForward(args);
+  rt.reset();
+  const [q, k, v, beta] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array), rt.put(args.beta as Float32Array)];
+  const initialState = rt.put(args.initialState as Float32Array | null);
+  const y = rt.alloc(N * T * dv), finalState = rt.alloc(N * dv * dk), writes = rt.alloc(N * T * dv), retrieved = rt.alloc(N * T * dv);
+  const common = [q, k, v, beta, y, finalState, writes, retrieved, initialState, T, dk, dv];
+  rt.run('deltaScanForwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.deltaScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
+  return { y: rt.take(y, N * T * dv), finalState: rt.take(finalState, N * dv * dk), writes: rt.take(writes, N * T * dv), retrieved: rt.take(retrieved, N * T * dv) };
+}
+
+function deltaScanBackwardWasm(args: DeltaScanBackwardArgs): DeltaScanGrads {
+  const { N, T, dk, dv, forward } = args;
+  const rt = runtimeFor(args.q, args.k, args.v, args.beta, args.dy, args.dFinalState, forward.writes);
+  if (rt === null) return jsBackend.deltaScanBackward(args);
+  rt.reset();
+  const [q, k, v, beta] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array), rt.put(args.beta as Float32Array)];
+  const finalState = rt.put(forward.finalState as Float32Array);
+  const writes = rt.put(forward.writes as Float32Array), retrieved = rt.put(forward.retrieved as Float32Array);
+  const dy = rt.put(args.dy as Float32Array), dFinalState = rt.put(args.dFinalState as Float32Array | null);
+  const dq = rt.alloc(N * T * dk), dkOut = rt.alloc(N * T * dk), dvOut = rt.alloc(N * T * dv), dbeta = rt.alloc(N * T);
+  const dInitialState = args.initialState ? rt.alloc(N * dv * dk) : 0;
+  const common = [q, k, v, beta, finalState, writes, retrieved, dy, dFinalState, dq, dkOut, dvOut, dbeta, dInitialState, T, dk, dv];
+  rt.run('deltaScanBackwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.deltaScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
+  return {
+    dq: rt.take(dq, N * T * dk),
+    dk: rt.take(dkOut, N * T * dk),
+    dv: rt.take(dvOut, N * T * dv),
+    dbeta: rt.take(dbeta, N * T),
+    dInitialState: args.initialState ? rt.take(dInitialState, N * dv * dk) : null,
+  };
+}
+
+export const wasmBackend: KernelBackend = {
+  name: 'wasm',
+  matmul: matmulWasm,
+  outer: outerJs, // one multiply per element written: copying into WebAssembly memory would cost more
+  outerSum: outerSumWasm,
+  sumScanForward: sumScanForwardWasm,
+  sumScanBackward: sumScanBackwardWasm,
+  deltaScanForward: deltaScanForwardWasm,
+  deltaScanBackward: deltaScanBackwardWasm,
+};
+
+/** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */
+export function wasmAvailable(): boolean {
+  return wasmRuntime() !== null;
+}

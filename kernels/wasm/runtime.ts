@@ -1,0 +1,197 @@
+/**
+ * The WebAssembly side of the wasm backend: one module instance, one linear memory, a bump allocator
+ * over it, and (in Node) a pool of worker threads running the same module over the same shared memory.
+ *
+ * Every kernel call is: reset the allocator, copy the inputs in (one typed-array `set` each), run,
+ * copy the outputs out. Nothing stays allocated between calls, so there is nothing to free.
+ * The memory only grows (to the largest call so far).
+ *
+ * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 10 kB) and
+ * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
+ */
+import { sharedMaxPages, sharedMemoryBase64, singleThreadBase64 } from './generated/modules.js';
+import { ThreadPool, workerThreadsModule } from './threads.js';
+
+/** The module's exports (kernels/wasm/assembly/index.ts); pointers are byte addresses, booleans 0/1. */
+type Kernel = (...args: number[]) => void;
+export interface KernelExports {
+  matmulBatchedF32: Kernel;
+  matmulScratchFloats(m: number, n: number, k: number): number;
+  sumScanForwardF32: Kernel;
+  sumScanBackwardF32: Kernel;
+  sumScanScratchFloats(dk: number, dv: number): number;
+  deltaScanForwardF32: Kernel;
+  deltaScanBackwardF32: Kernel;
+  deltaScanScratchFloats(dk: number, dv: number): number;
+}
+export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32';
+
+const PAGE_BYTES = 65536;
+/** Bytes below this are never handed out, so that pointer 0 can mean "none". */
+const BASE = 1024;
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export class WasmRuntime {
+  private view: Float32Array;
+  private top = BASE;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly kernels: KernelExports,
+    /** Worker threads besides this one (null: single-threaded). */
+    readonly pool: ThreadPool | null,
+  ) {
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** Threads that share a kernel call, this one included. */
+  get threads(): number {
+    return 1 + (this.pool?.size ?? 0);
+  }
+
+  /** The memory as floats (a fresh view after the memory grew). */
+  floats(): Float32Array {
+    if (this.view.byteLength !== this.memory.buffer.byteLength) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** Starts a kernel call: everything allocated by the previous one is released. */
+  reset(): void {
+    this.top = BASE;
+  }
+
+  /** Room for n floats, 16-byte aligned (whole vectors); returns its byte address. */
+  alloc(n: number): number {
+    const ptr = this.top;
+    this.top = ptr + Math.ceil((n * 4) / 16) * 16;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) {
+      const pages = Math.ceil((this.top - have) / PAGE_BYTES);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        throw new Error(`wasm backend: cannot grow WebAssembly memory to ${Math.ceil(this.top / 2 ** 20)} MiB for this kernel call (use the js backend for arrays this large)`);
+      }
+    }
+    return ptr;
+  }
+
+  /** Allocates and copies `data` in; returns its byte address (0 for null). */
+  put(data: Float32Array | null): number {
+    if (data === null) return 0;
+    const ptr = this.alloc(data.length);
+    this.floats().set(data, ptr >> 2);
+    return ptr;
+  }
+
+  /** A copy of n floats at ptr, as a new Float32Array. */
+  take(ptr: number, n: number): Float32Array {
+    return this.floats().slice(ptr >> 2, (ptr >> 2) + n);
+  }
+
+  /**
+   * Runs kernel `name` over work items [0, total), one contiguous range per thread: each thread calls
+   * name(...argsFor(lo, hi), scratch) with a scratch area of its own (`scratchFloats`). `align`
+   * rounds the split points (e.g. to whole 4-row panels). Every output element is computed by the
+   * same code in the same order whatever the split, so results do not depend on the thread count.
+   * Work that is not `worthSplitting` (thread hand-off costs tens of µs) runs here alone.
+   */
+  run(name: KernelName, argsFor: (lo: number, hi: number) => number[], total: number, scratchFloats: number, worthSplitting: boolean, align = 1): void {
+    const parts = this.pool !== null && worthSplitting ? Math.min(this.threads, Math.ceil(total / align)) : 1;
+    const scratch: number[] = [];
+    for (let p = 0; p < parts; p++) scratch.push(this.alloc(scratchFloats));
+    const bound = (p: number) => (p === parts ? total : Math.min(total, Math.round((total * p) / parts / align) * align));
+    if (parts === 1) {
+      this.kernels[name](...argsFor(0, total), scratch[0]!);
+      return;
+    }
+    const jobs = [];
+    for (let p = 1; p < parts; p++) jobs.push({ name, args: [...argsFor(bound(p), bound(p + 1)), scratch[p]!] });
+    this.pool!.start(jobs);
+    try {
+      this.kernels[name](...argsFor(0, bound(1)), scratch[0]!);
+    } finally {
+      this.pool!.finish();
+    }
+  }
+}
+
+let runtime: WasmRuntime | null | undefined;
+let failure = '';
+
+/** How many threads to use: FASTWEIGHTS_THREADS, else every core up to 2 (the machines measured here). */
+function threadsWanted(): number {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const g = globalThis as any;
+  const env: unknown = g.process?.env?.FASTWEIGHTS_THREADS;
+  if (typeof env === 'string' && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`FASTWEIGHTS_THREADS must be an integer from 1 to 64, got '${env}'`);
+    return n;
+  }
+  // Browsers (and Node ≥ 21) have navigator.hardwareConcurrency; Node 20 has os.availableParallelism.
+  let cores: unknown = g.navigator?.hardwareConcurrency;
+  if (typeof cores !== 'number') {
+    try {
+      cores = g.process?.getBuiltinModule?.('node:os')?.availableParallelism?.();
+    } catch {
+      cores = 1;
+    }
+  }
+  return Math.max(1, Math.min(2, typeof cores === 'number' ? cores : 1));
+}
+
+let threadOverride: number | null = null;
+
+/** Sets the thread count (1 = this thread only); takes effect for the next runtime (see resetWasmRuntime). */
+export function setWasmThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`setWasmThreads: expected an integer from 1 to 64, got ${n}`);
+  threadOverride = n;
+  resetWasmRuntime();
+}
+
+/** Drops the current runtime (and its workers); the next call builds a fresh one. */
+export function resetWasmRuntime(): void {
+  runtime?.pool?.close();
+  runtime = undefined;
+}
+
+function create(threads: number): WasmRuntime {
+  const workers = threads > 1 ? workerThreadsModule() : null;
+  if (workers !== null && typeof SharedArrayBuffer !== 'undefined') {
+    const module = new WebAssembly.Module(decodeBase64(sharedMemoryBase64));
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: sharedMaxPages, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const pool = new ThreadPool(workers, module, memory, threads - 1);
+    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool);
+  }
+  const module = new WebAssembly.Module(decodeBase64(singleThreadBase64));
+  const memory = new WebAssembly.Memory({ initial: 16 });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return new WasmRuntime(memory, instance.exports as unknown as KernelExports, null);
+}
+
+/** The runtime, built on first use; null when WebAssembly SIMD is not available here (see wasmUnavailableReason). */
+export function wasmRuntime(): WasmRuntime | null {
+  if (runtime === undefined) {
+    const threads = threadOverride ?? threadsWanted(); // a bad FASTWEIGHTS_THREADS is an error, not a fallback
+    try {
+      runtime = create(threads);
+    } catch (e) {
+      runtime = null;
+      failure = (e as Error).message;
+    }
+  }
+  return runtime;
+}
+
+/** Why wasmRuntime() returned null ('' when it did not). */
+export function wasmUnavailableReason(): string {
+  return failure;
+}

@@ -1,0 +1,59 @@
+/**
+ * The wasm backend pinned to the reference: float32 runs the WebAssembly SIMD kernels (shapes drawn
+ * past the 4-float vector, the 4 × 8 matmul tile and the 256-deep k block), float64 the js fallback.
+ * Then the threaded runtime: same bits with one thread and with two.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { wasmAvailable, wasmBackend } from '../../kernels/wasm/index.js';
+import { resetWasmRuntime, setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
+import { Rng } from '../../src/tensor/rng.js';
+import { describeConformance } from './backendConformance.js';
+import { randomArray, toleranceFor } from './helpers.js';
+
+describe('wasm backend availability', () => {
+  it('loads the WebAssembly SIMD kernels in Node 20', () => {
+    expect(wasmAvailable()).toBe(true);
+  });
+});
+
+describeConformance(wasmBackend, { dtypes: ['float32', 'float64'], tolerance: toleranceFor, numRuns: 60, maxSize: 13, maxT: 40 });
+// Larger shapes: several tiles, panels and k blocks; not every case, fewer runs.
+describeConformance(wasmBackend, { dtypes: ['float32'], tolerance: () => 5e-4, numRuns: 8, maxSize: 300, maxT: 70 });
+
+describe('wasm threads', () => {
+  afterAll(() => setWasmThreads(1));
+
+  it('gives the same bits with one thread and with two', () => {
+    fc.assert(
+      fc.property(fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: fc.integer({ min: 1, max: 300 }), batch: fc.integer({ min: 1, max: 3 }), N: fc.integer({ min: 1, max: 5 }), seed: fc.nat() }), ({ m, n, k, batch, N, seed }) => {
+        const rng = new Rng(seed);
+        const a = randomArray(rng, batch * m * k, 'float32');
+        const b = randomArray(rng, batch * k * n, 'float32');
+        const T = 40, d = 48; // N ≥ 3 heads of this size are split over the threads
+        const q = randomArray(rng, N * T * d, 'float32', 0, 2 / d), kk = randomArray(rng, N * T * d, 'float32', 0, 2 / d);
+        const v = randomArray(rng, N * T * d, 'float32'), beta = randomArray(rng, N * T, 'float32', 0, 1), dy = randomArray(rng, N * T * d, 'float32');
+        const runAll = () => {
+          const out = new Float32Array(batch * m * n);
+          wasmBackend.matmul({ a, b, out, batch, m, n, k, transA: false, transB: true, aBatchStride: m * k, bBatchStride: k * n });
+          const args = { q, k: kk, v, beta, N, T, dk: d, dv: d, initialState: null };
+          const forward = wasmBackend.deltaScanForward(args);
+          const grads = wasmBackend.deltaScanBackward({ ...args, forward, dy, dFinalState: null });
+          return [out, forward.y, grads.dk, grads.dbeta];
+        };
+        setWasmThreads(1);
+        const one = runAll();
+        setWasmThreads(2);
+        expect(wasmRuntime()!.threads).toBe(2);
+        const two = runAll();
+        for (let i = 0; i < one.length; i++) expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer))).toBe(true);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('refuses a bad thread count with its name', () => {
+    expect(() => setWasmThreads(0)).toThrow('setWasmThreads: expected an integer from 1 to 64, got 0');
+    resetWasmRuntime();
+  });
+});
