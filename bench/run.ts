@@ -6,14 +6,15 @@
  *   --quick              shorter sampling (about a minute in all instead of several)
  *   --only=a,b           workloads whose id contains one of the strings (e.g. --only=delta,matmul-512)
  *   --impl=wasm,js,gpu,tfjs,jax  implementations to run (default all)
- *   --lm                 also time training steps of the default language model (tokens/s, peak memory)
+ *   --lm                 also time training steps of the `lm train` default model (tokens/s, peak memory)
+ *   --mt                 also time training steps of the `mt train` default model size (tokens/s, peak memory)
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';
 import { measure, type MeasureOptions } from './measure.js';
 import { workloads, type Implementation } from './workloads.js';
 import { ours } from './ours.js';
-import { measureLanguageModelTraining, type LmTrainingSpeed } from './lmTraining.js';
+import { measureLanguageModelTraining, measureTranslationTraining, type TrainingSpeed } from './lmTraining.js';
 
 interface Result {
   workload: string;
@@ -34,15 +35,16 @@ interface Result {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { json: false, quick: false, lm: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'] };
+  const options = { json: false, quick: false, lm: false, mt: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'] };
   for (const arg of argv) {
     if (arg === '--json') options.json = true;
     else if (arg === '--quick') options.quick = true;
     else if (arg === '--lm') options.lm = true;
+    else if (arg === '--mt') options.mt = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm]');
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm] [--mt]');
       process.exit(0);
     } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
   }
@@ -104,22 +106,26 @@ async function main(): Promise<void> {
     for (const r of rows) r.ratioToOurs = base !== null && r.bestMs !== null ? r.bestMs / base : null;
     results.push(...rows);
   }
-  let lm: LmTrainingSpeed[] = [];
+  const training: TrainingSpeed[] = [];
   if (options.lm) {
     log('… language-model training steps');
-    lm = await measureLanguageModelTraining(options.quick ? 3 : 10);
+    training.push(...measureLanguageModelTraining(options.quick ? 5 : 20));
+  }
+  if (options.mt) {
+    log('… translation training steps');
+    training.push(...measureTranslationTraining(options.quick ? 5 : 20));
   }
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, languageModelTraining: lm }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training }, null, 2)}\n`);
   } else {
     const load = os.loadavg()[0]!.toFixed(1);
     log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
     log(formatTable(results));
     log('\nMedians of wall and CPU ms (all threads) per call; best = least wall ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best ms.');
     log('best / ours: best ms over that of fastweights wasm (js when wasm was not run); above 1, ours is faster.');
-    for (const r of lm) {
-      log(`\nLM training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB`);
+    for (const r of training) {
+      log(`\n${r.task} training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.stepsPerSecond.toFixed(1)} steps/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB`);
     }
   }
 }

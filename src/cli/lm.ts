@@ -68,7 +68,7 @@ async function lmTrain(argv: string[]): Promise<number> {
   }
   if (values.models !== undefined) throw new UsageError("lm train: --models is for 'lm compare'; train takes one --model");
   const modelName = values.model ?? 'delta';
-  const { training, model: modelConfig } = trainSettings(values, modelName);
+  const { training, model: modelConfig } = lmTrainSettings(values, modelName);
   const out = values.out ?? `runs/lm-${modelName}`;
   if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
     throw new UsageError(`lm train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
@@ -104,8 +104,11 @@ async function lmTrain(argv: string[]): Promise<number> {
 
 type TrainValues = ReturnType<typeof parseCommand<typeof TRAIN_OPTIONS>>['values'];
 
-/** Model and training settings from the flags shared by train and compare. */
-function trainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
+/**
+ * Model and training settings from the flags shared by train and compare; `lmTrainSettings({}, 'delta')`
+ * is the default model of `lm train` (the benchmark measures exactly that).
+ */
+export function lmTrainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
   parseAttentionSpec(modelName); // unknown names fail here, listing the valid ones
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
@@ -151,7 +154,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
   const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
   models.forEach((m) => parseAttentionSpec(m));
-  const { training, model } = trainSettings(values, models[0]!, 600);
+  const { training, model } = lmTrainSettings(values, models[0]!, 600);
   const out = values.out ?? 'runs/lm-compare';
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../train/progress.js';
+import type { TranslationModelConfig } from '../models/translationModel.js';
 import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from '../train/translationTraining.js';
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from '../eval/bleu.js';
@@ -55,28 +56,25 @@ export async function runMt(argv: string[]): Promise<number> {
   throw new UsageError(`mt: unknown subcommand '${sub}' (valid: train, translate, eval; see 'fastweights mt --help')`);
 }
 
-async function mtTrain(argv: string[]): Promise<number> {
-  const { values } = parseCommand(
-    argv,
-    {
-      model: { type: 'string' }, cross: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
-      steps: { type: 'string' }, minutes: { type: 'string' }, 'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' },
-      dim: { type: 'string' }, heads: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
-      'attention-normalise': { type: 'boolean' }, 'scale-output': { type: 'boolean' }, vocab: { type: 'string' },
-      'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
-      'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
-      'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-      'save-every': { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
-      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-    'fastweights mt train',
-  );
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
-  const modelName = values.model;
+const MT_TRAIN_OPTIONS = {
+  model: { type: 'string' }, cross: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+  steps: { type: 'string' }, minutes: { type: 'string' }, 'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' },
+  dim: { type: 'string' }, heads: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
+  'attention-normalise': { type: 'boolean' }, 'scale-output': { type: 'boolean' }, vocab: { type: 'string' },
+  'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
+  'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
+  'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
+  'save-every': { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['values'];
+
+/**
+ * Model and training settings of `mt train` from its flags; `mtTrainSettings({}, 'softmax')` is the
+ * default model (the benchmark measures exactly that).
+ */
+export function mtTrainSettings(values: MtTrainValues, modelName: string): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'> } {
   const cross = values.cross ?? 'softmax';
   try {
     parseAttentionSpec(modelName);
@@ -110,6 +108,31 @@ async function mtTrain(argv: string[]): Promise<number> {
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     seed: intOption(values.seed, 'seed', 1, 0),
   };
+  const model: Omit<TranslationModelConfig, 'vocabSize'> = {
+    attention: modelName,
+    crossAttention: cross,
+    dModel: dim,
+    encoderLayers: intOption(values['enc-layers'], 'enc-layers', 2),
+    decoderLayers: intOption(values['dec-layers'], 'dec-layers', 2),
+    heads,
+    ffHidden: intOption(values.ff, 'ff', 4 * dim),
+    dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
+    seed: intOption(values.seed, 'seed', 1, 0),
+    ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
+    ...(values['scale-output'] ? { scaleOutput: true } : {}),
+  };
+  return { training, model };
+}
+
+async function mtTrain(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt train');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
+  const modelName = values.model;
+  const { training, model: modelConfig } = mtTrainSettings(values, modelName);
   const out = values.out ?? `runs/mt-${modelName}`;
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
@@ -117,19 +140,7 @@ async function mtTrain(argv: string[]): Promise<number> {
     const result = await trainTranslationModel({
       out,
       resume: values.resume ?? false,
-      model: {
-        attention: modelName,
-        crossAttention: cross,
-        dModel: dim,
-        encoderLayers: intOption(values['enc-layers'], 'enc-layers', 2),
-        decoderLayers: intOption(values['dec-layers'], 'dec-layers', 2),
-        heads,
-        ffHidden: intOption(values.ff, 'ff', 4 * dim),
-        dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
-        seed: intOption(values.seed, 'seed', 1, 0),
-        ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
-        ...(values['scale-output'] ? { scaleOutput: true } : {}),
-      },
+      model: modelConfig,
       training,
       log,
       progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
