@@ -130,4 +130,13 @@ export interface KernelBackend {
   sumScanBackward(args: SumScanBackwardArgs): SumScanGrads;
   deltaScanForward(args: DeltaScanForwardArgs): DeltaScanForwardResult;
   deltaScanBackward(args: DeltaScanBackwardArgs): DeltaScanGrads;
+  // Elementwise hot paths (equations in ./reference/elementwise.ts); outputs are new arrays.
+  /** GELU (tanh form) of every element. */
+  gelu(x: FloatArray): FloatArray;
+  /** g ⊙ GELU′(x). */
+  geluBackward(x: FloatArray, g: FloatArray): FloatArray;
+  /** ELU(x) + 1 of every element. */
+  eluPlusOne(x: FloatArray): FloatArray;
+  /** Softmax of each row of x [rows, C] → probs [rows, C], and each row's log-sum-exp [rows]. */
+  softmaxRows(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray };
 }

@@ -25,4 +25,9 @@ export const gpuBackend: KernelBackend = {
   sumScanBackward: (args) => (args.q instanceof Float32Array ? sumScanBackwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.sumScanBackward(args)),
   deltaScanForward: (args) => (args.q instanceof Float32Array ? deltaScanForwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.deltaScanForward(args)),
   deltaScanBackward: (args) => (args.q instanceof Float32Array ? deltaScanBackwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.deltaScanBackward(args)),
+  // Elementwise work stays on the CPU: a GPU round trip per activation would cost more than it saves.
+  gelu: jsBackend.gelu,
+  geluBackward: jsBackend.geluBackward,
+  eluPlusOne: jsBackend.eluPlusOne,
+  softmaxRows: jsBackend.softmaxRows,
 };

@@ -4,6 +4,8 @@ import { matmulJs } from './matmul.js';
 import { outerJs, outerSumJs } from './outer.js';
 import { sumScanBackwardJs, sumScanForwardJs } from './sumScan.js';
 import { deltaScanBackwardJs, deltaScanForwardJs } from './deltaScan.js';
+// No faster plain form of the elementwise loops exists: the js backend runs the reference's.
+import { eluPlusOneReference, geluBackwardReference, geluReference, softmaxRowsReference } from '../reference/elementwise.js';
 
 export const jsBackend: KernelBackend = {
   name: 'js',
@@ -14,4 +16,8 @@ export const jsBackend: KernelBackend = {
   sumScanBackward: sumScanBackwardJs,
   deltaScanForward: deltaScanForwardJs,
   deltaScanBackward: deltaScanBackwardJs,
+  gelu: geluReference,
+  geluBackward: geluBackwardReference,
+  eluPlusOne: eluPlusOneReference,
+  softmaxRows: softmaxRowsReference,
 };

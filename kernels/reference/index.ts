@@ -4,6 +4,7 @@ import { matmulReference } from './matmul.js';
 import { outerReference, outerSumReference } from './outer.js';
 import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js';
 import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
+import { eluPlusOneReference, geluBackwardReference, geluReference, softmaxRowsReference } from './elementwise.js';
 
 export const referenceBackend: KernelBackend = {
   name: 'reference',
@@ -14,4 +15,8 @@ export const referenceBackend: KernelBackend = {
   sumScanBackward: sumScanBackwardReference,
   deltaScanForward: deltaScanForwardReference,
   deltaScanBackward: deltaScanBackwardReference,
+  gelu: geluReference,
+  geluBackward: geluBackwardReference,
+  eluPlusOne: eluPlusOneReference,
+  softmaxRows: softmaxRowsReference,
 };

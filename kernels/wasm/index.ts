@@ -130,6 +130,39 @@ function deltaScanBackwardWasm(args: DeltaScanBackwardArgs): DeltaScanGrads {
   };
 }
 
+/** Elements below which an elementwise op stays in js (the copies in and out would dominate). */
+const MIN_WASM_ELEMENTS = 256;
+
+/** y = f(x) elementwise by wasm kernel `name`, or by `fallback` for float64 and tiny arrays. */
+function elementwise(name: 'geluF32' | 'eluPlusOneF32', fallback: (x: FloatArray) => FloatArray) {
+  return (x: FloatArray): FloatArray => {
+    const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
+    if (rt === null) return fallback(x);
+    rt.reset();
+    const input = rt.put(x as Float32Array), output = rt.alloc(x.length);
+    rt.run(name, (lo, hi) => [input, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
+    return rt.take(output, x.length);
+  };
+}
+
+function geluBackwardWasm(x: FloatArray, g: FloatArray): FloatArray {
+  const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x, g) : null;
+  if (rt === null) return jsBackend.geluBackward(x, g);
+  rt.reset();
+  const input = rt.put(x as Float32Array), grad = rt.put(g as Float32Array), output = rt.alloc(x.length);
+  rt.run('geluBackwardF32', (lo, hi) => [input, grad, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
+  return rt.take(output, x.length);
+}
+
+function softmaxRowsWasm(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray } {
+  const rt = rows * C >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
+  if (rt === null) return jsBackend.softmaxRows(x, rows, C);
+  rt.reset();
+  const input = rt.put((x as Float32Array).subarray(0, rows * C)), probs = rt.alloc(rows * C), logSumExp = rt.alloc(rows);
+  rt.run('softmaxRowsF32', (lo, hi) => [input, probs, logSumExp, C, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
+  return { probs: rt.take(probs, rows * C), logSumExp: rt.take(logSumExp, rows) };
+}
+
 export const wasmBackend: KernelBackend = {
   name: 'wasm',
   matmul: matmulWasm,
@@ -139,6 +172,10 @@ export const wasmBackend: KernelBackend = {
   sumScanBackward: sumScanBackwardWasm,
   deltaScanForward: deltaScanForwardWasm,
   deltaScanBackward: deltaScanBackwardWasm,
+  gelu: elementwise('geluF32', jsBackend.gelu),
+  geluBackward: geluBackwardWasm,
+  eluPlusOne: elementwise('eluPlusOneF32', jsBackend.eluPlusOne),
+  softmaxRows: softmaxRowsWasm,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

@@ -23,12 +23,17 @@ export interface KernelExports {
   deltaScanForwardF32: Kernel;
   deltaScanBackwardF32: Kernel;
   deltaScanScratchFloats(dk: number, dv: number): number;
+  /** The end of the module's static data; nothing below it is handed out (so pointer 0 means "none"). */
+  heapBase(): number;
+  geluF32: Kernel;
+  geluBackwardF32: Kernel;
+  eluPlusOneF32: Kernel;
+  softmaxRowsF32: Kernel;
 }
-export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32';
+export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
+  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32';
 
 const PAGE_BYTES = 65536;
-/** Bytes below this are never handed out, so that pointer 0 can mean "none". */
-const BASE = 1024;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -39,7 +44,9 @@ function decodeBase64(text: string): Uint8Array {
 
 export class WasmRuntime {
   private view: Float32Array;
-  private top = BASE;
+  /** The first byte the allocator hands out: past the module's static data, 16-byte aligned. */
+  private readonly base: number;
+  private top: number;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -48,6 +55,8 @@ export class WasmRuntime {
     readonly pool: ThreadPool | null,
   ) {
     this.view = new Float32Array(memory.buffer);
+    this.base = Math.ceil(Math.max(kernels.heapBase(), 16) / 16) * 16;
+    this.top = this.base;
   }
 
   /** Threads that share a kernel call, this one included. */
@@ -63,7 +72,7 @@ export class WasmRuntime {
 
   /** Starts a kernel call: everything allocated by the previous one is released. */
   reset(): void {
-    this.top = BASE;
+    this.top = this.base;
   }
 
   /** Room for n floats, 16-byte aligned (whole vectors); returns its byte address. */

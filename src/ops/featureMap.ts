@@ -6,15 +6,12 @@
 import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertTensor, like } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
-/** ELU(x) + 1: x + 1 for x > 0, exp(x) otherwise. Positive everywhere. */
+/** ELU(x) + 1: x + 1 for x > 0, exp(x) otherwise (in the kernel backend). Positive everywhere. */
 export function eluPlusOne(x: Tensor): Tensor {
   assertTensor(x, 'eluPlusOne');
-  const out = like(x);
-  for (let i = 0; i < out.length; i++) {
-    const v = x.data[i]!;
-    out[i] = v > 0 ? v + 1 : Math.exp(v);
-  }
+  const out = getBackend().eluPlusOne(x.data);
   return record('eluPlusOne', [x], new Tensor(out, x.shape), (g) => {
     const gx = like(g);
     for (let i = 0; i < gx.length; i++) gx[i] = x.data[i]! > 0 ? g[i]! : g[i]! * out[i]!;

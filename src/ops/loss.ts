@@ -3,6 +3,7 @@ import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { shapeToString, sizeOf } from '../tensor/shape.js';
 import { assertTensor, like } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
 export interface CrossEntropyOptions {
   /** Targets equal to this are skipped (padding); they add nothing to the loss or the count. */
@@ -34,19 +35,14 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
     if (t === ignore) continue;
     if (!Number.isInteger(t) || t < 0 || t >= C) throw new Error(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${C})`);
   }
-  // log-softmax per row, kept for the backward as probabilities.
-  const probs = like(logits);
+  // Softmax per row (kept for the backward) and its log-sum-exp, in the kernel backend.
+  const { probs, logSumExp } = getBackend().softmaxRows(logits.data, rows, C);
   const losses = like(logits, rows);
   let counted = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * C;
-    let m = -Infinity;
-    for (let c = 0; c < C; c++) m = Math.max(m, logits.data[base + c]!);
-    if (!Number.isFinite(m)) throw new Error(`crossEntropy: non-finite logits in row ${r}`);
-    let s = 0;
-    for (let c = 0; c < C; c++) s += probs[base + c] = Math.exp(logits.data[base + c]! - m);
-    const lse = m + Math.log(s);
-    for (let c = 0; c < C; c++) probs[base + c]! /= s;
+    const lse = logSumExp[r]!;
+    if (!Number.isFinite(lse)) throw new Error(`crossEntropy: non-finite logits in row ${r}`);
     const t = targets[r]!;
     if (t === ignore) continue;
     counted++;

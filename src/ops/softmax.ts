@@ -6,6 +6,7 @@ import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { normaliseAxis } from '../tensor/shape.js';
 import { assertTensor, like } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
 function layout(x: Tensor, axis: number, op: string): { outer: number; n: number; inner: number } {
   const a = normaliseAxis(axis, x.rank, op);
@@ -19,8 +20,9 @@ function layout(x: Tensor, axis: number, op: string): { outer: number; n: number
 export function softmax(x: Tensor, axis = -1): Tensor {
   assertTensor(x, 'softmax');
   const { outer, n, inner } = layout(x, axis, 'softmax');
-  const y = like(x);
-  for (let o = 0; o < outer; o++) {
+  // Over the last axis (attention scores) the rows are contiguous: the kernel backend's row softmax.
+  const y = inner === 1 ? getBackend().softmaxRows(x.data, outer, n).probs : like(x);
+  for (let o = 0; o < outer && inner !== 1; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
       let m = -Infinity;

@@ -6,6 +6,7 @@
 import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertTensor, like } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
 /**
  * Builds a unary op. `derivative(x, y)` gets the input and the output value (for exp, sigmoid and
@@ -40,17 +41,15 @@ export const elu = unary('elu', (x) => (x > 0 ? x : Math.expm1(x)), (x) => (x > 
 export const sigmoid = unary('sigmoid', stableSigmoid, (_x, y) => y * (1 - y));
 export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
 
-/** GELU, tanh approximation (as in GPT-2): 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))). */
-export const gelu = unary(
-  'gelu',
-  (x) => 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x))),
-  (x) => {
-    const u = GELU_C * (x + 0.044715 * x * x * x);
-    const t = Math.tanh(u);
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
-  },
-);
-const GELU_C = Math.sqrt(2 / Math.PI);
+/**
+ * GELU, tanh approximation (as in GPT-2): ½ x (1 + tanh(√(2/π)(x + 0.044715 x³))). The feed-forward
+ * layers' hot path, so the kernel backend computes it and its derivative (kernels/reference/elementwise.ts).
+ */
+export function gelu(x: Tensor): Tensor {
+  assertTensor(x, 'gelu');
+  const kernels = getBackend();
+  return record('gelu', [x], new Tensor(kernels.gelu(x.data), x.shape), (g) => [kernels.geluBackward(x.data, g)]);
+}
 
 function stableSigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));

@@ -2,9 +2,10 @@
  * Property tests that pin one backend to the float64 reference over random shapes: T = 1, d = 1 and
  * sizes that are not multiples of any tile are all in range; matmul covers both transposes,
  * batch-broadcast (stride 0) and accumulate; the scans cover normalisation, initial state in and
- * final state out. Each backend's test file calls `describeConformance` with its own tolerances.
+ * final state out; the elementwise kernels see large, tiny, zero and −∞ inputs. Each backend's test
+ * file calls `describeConformance` with its own tolerances.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Rng } from '../../src/tensor/rng.js';
 import type { KernelBackend } from '../../kernels/types.js';
@@ -117,6 +118,45 @@ export function describeConformance(backend: KernelBackend, options: Conformance
           );
         });
       }
+
+      // Elementwise inputs: mostly O(1), with a share of large magnitudes, exact zeros and (softmax) −∞.
+      const element = fc.oneof(
+        { weight: 6, arbitrary: fc.double({ min: -6, max: 6, noNaN: true }) },
+        { weight: 1, arbitrary: fc.double({ min: -200, max: 200, noNaN: true }) },
+        { weight: 1, arbitrary: fc.constantFrom(0, -0, 1e-30, -1e-30) },
+      );
+      const toArray = (values: number[]) => (dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values));
+
+      itProducts('elementwise: gelu, its backward, elu + 1', () => {
+        fc.assert(
+          fc.property(fc.array(element, { minLength: 1, maxLength: 700 }), fc.integer({ min: 0, max: 1_000_000 }), (values, seed) => {
+            const x = toArray(values);
+            const g = randomArray(new Rng(seed), x.length, dtype);
+            expectClose(backend.gelu(x), ref.gelu(x), tol, 'gelu');
+            expectClose(backend.geluBackward(x, g), ref.geluBackward(x, g), tol, 'geluBackward');
+            expectClose(backend.eluPlusOne(x), ref.eluPlusOne(x), tol, 'eluPlusOne');
+          }),
+          { numRuns },
+        );
+      });
+
+      itProducts('elementwise: row softmax and log-sum-exp', () => {
+        const entry = fc.oneof({ weight: 12, arbitrary: element }, { weight: 1, arbitrary: fc.constant(-Infinity) });
+        fc.assert(
+          fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 300 }), fc.infiniteStream(entry), (rows, C, stream) => {
+            const values = [...stream.take(rows * C)];
+            // Every row keeps one finite entry (an all-masked row has no softmax).
+            for (let r = 0; r < rows; r++) if (values[r * C] === -Infinity) values[r * C] = 0;
+            const x = toArray(values);
+            const got = backend.softmaxRows(x, rows, C);
+            const want = ref.softmaxRows(x, rows, C);
+            expectClose(got.probs, want.probs, tol, 'probs');
+            expectClose(got.logSumExp, want.logSumExp, tol * 4, 'logSumExp');
+            for (let i = 0; i < values.length; i++) if (values[i] === -Infinity) expect(got.probs[i], 'a masked entry gets exactly zero weight').toBe(0);
+          }),
+          { numRuns },
+        );
+      });
 
       it('delta scan forward and backward', () => {
         fc.assert(

@@ -1,0 +1,57 @@
+/**
+ * Float64 reference of the elementwise hot paths that the fast backends vectorise. Outputs take the
+ * dtype of the input. These plain loops are also what the js backend runs: there is no faster plain
+ * form of them.
+ *   GELU (tanh form, as in GPT-2):  y = ½ x (1 + tanh u),  u = √(2/π) (x + 0.044715 x³)
+ *                         GELU′(x) = ½ (1 + tanh u) + ½ x (1 − tanh² u) · √(2/π) (1 + 3 · 0.044715 x²)
+ *   ELU + 1:                     y = x + 1 for x > 0, e^x otherwise
+ *   row softmax of x [rows, C]:  p_c = e^{x_c − m} / Σ e^{x_j − m}, m = max_j x_j;  lse = m + log Σ e^{x_j − m}
+ */
+import type { FloatArray } from '../types.js';
+import { allocLike } from '../alloc.js';
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+export function geluReference(x: FloatArray): FloatArray {
+  const y = allocLike(x, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+  }
+  return y;
+}
+
+export function geluBackwardReference(x: FloatArray, g: FloatArray): FloatArray {
+  const gx = allocLike(x, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+    gx[i] = g[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v));
+  }
+  return gx;
+}
+
+export function eluPlusOneReference(x: FloatArray): FloatArray {
+  const y = allocLike(x, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    y[i] = v > 0 ? v + 1 : Math.exp(v);
+  }
+  return y;
+}
+
+export function softmaxRowsReference(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray } {
+  const probs = allocLike(x, rows * C);
+  const logSumExp = allocLike(x, rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * C;
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, x[base + c]!);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += probs[base + c] = Math.exp(x[base + c]! - m);
+    for (let c = 0; c < C; c++) probs[base + c]! /= s;
+    logSumExp[r] = m + Math.log(s);
+  }
+  return { probs, logSumExp };
+}

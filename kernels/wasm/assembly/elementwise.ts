@@ -1,0 +1,143 @@
+/**
+ * Elementwise hot paths in float32 SIMD: exp (the Cephes polynomial, a few ulp), and on it GELU and
+ * its derivative, ELU + 1, and row softmax with the rows' log-sum-exp. The equations, in float64,
+ * are in ../../reference/elementwise.ts. Each kernel works on items [lo, hi) so threads can split it.
+ */
+import { at } from './common';
+
+const LOG2E: f32 = 1.44269504088896341;
+// ln 2 split in two so that n · ln 2 is exact in its first part (Cody–Waite reduction).
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+// exp(88) < FLT_MAX: a larger input gives exp(88) (about 1.7e38) rather than overflowing the 2^n
+// construction; below −87.3 (where e^x is no longer a normal float) the result is exactly 0, so that
+// masked entries (−∞) get exactly zero weight.
+const EXP_MAX: f32 = 88.0;
+const EXP_MIN: f32 = -87.33654;
+const GELU_C: f32 = 0.7978845608028654; // √(2/π)
+const GELU_A: f32 = 0.044715;
+
+/** e^x in each lane. NaN stays NaN. */
+// @ts-ignore: decorator
+@inline
+export function exp4(input: v128): v128 {
+  const underflow = f32x4.lt(input, f32x4.splat(EXP_MIN));
+  const x = f32x4.max(f32x4.min(input, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  // 2^n built in the exponent field.
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(y, pow2n), underflow);
+}
+
+/** tanh(u) = 1 − 2 / (e^{2u} + 1): saturates to ±1 for large |u| with no overflow. */
+// @ts-ignore: decorator
+@inline
+function tanh4(u: v128): v128 {
+  const e = exp4(f32x4.add(u, u));
+  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+}
+
+/** The lanes of the last, partial vector of an array of n floats: loads past the end read zeros. */
+// @ts-ignore: decorator
+@inline
+function loadTail(ptr: usize, i: i32, n: i32): v128 {
+  let v = f32x4.splat(0);
+  if (i < n) v = f32x4.replace_lane(v, 0, load<f32>(at(ptr, i)));
+  if (i + 1 < n) v = f32x4.replace_lane(v, 1, load<f32>(at(ptr, i + 1)));
+  if (i + 2 < n) v = f32x4.replace_lane(v, 2, load<f32>(at(ptr, i + 2)));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline
+function storeTail(ptr: usize, i: i32, n: i32, v: v128): void {
+  if (i < n) store<f32>(at(ptr, i), f32x4.extract_lane(v, 0));
+  if (i + 1 < n) store<f32>(at(ptr, i + 1), f32x4.extract_lane(v, 1));
+  if (i + 2 < n) store<f32>(at(ptr, i + 2), f32x4.extract_lane(v, 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function geluValue(x: v128): v128 {
+  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x, f32x4.mul(x, x)))));
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), tanh4(u)));
+}
+
+// @ts-ignore: decorator
+@inline
+function geluSlope(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x, x2))));
+  const t = tanh4(u);
+  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_A), x2)));
+  // 0.5 (1 + t) + 0.5 x (1 − t²) u'
+  return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.add(f32x4.splat(1), t), f32x4.mul(f32x4.mul(x, f32x4.sub(f32x4.splat(1), f32x4.mul(t, t))), du)));
+}
+
+/** y[i] = GELU(x[i]) for i in [lo, hi). */
+export function geluF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) v128.store(at(y, i), geluValue(v128.load(at(x, i))));
+  if (i < hi) storeTail(y, i, hi, geluValue(loadTail(x, i, hi)));
+}
+
+/** gx[i] = g[i] · GELU′(x[i]) for i in [lo, hi). */
+export function geluBackwardF32(x: usize, g: usize, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) v128.store(at(gx, i), f32x4.mul(v128.load(at(g, i)), geluSlope(v128.load(at(x, i)))));
+  if (i < hi) storeTail(gx, i, hi, f32x4.mul(loadTail(g, i, hi), geluSlope(loadTail(x, i, hi))));
+}
+
+// @ts-ignore: decorator
+@inline
+function eluPlusOne4(x: v128): v128 {
+  const positive = f32x4.gt(x, f32x4.splat(0));
+  return v128.bitselect(f32x4.add(x, f32x4.splat(1)), exp4(f32x4.min(x, f32x4.splat(0))), positive);
+}
+
+/** y[i] = ELU(x[i]) + 1 (x + 1 above 0, e^x below) for i in [lo, hi). */
+export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) v128.store(at(y, i), eluPlusOne4(v128.load(at(x, i))));
+  if (i < hi) storeTail(y, i, hi, eluPlusOne4(loadTail(x, i, hi)));
+}
+
+/**
+ * Rows [lo, hi) of x [rows, C]: probs = softmax of the row (its maximum subtracted first) and
+ * logSumExp[r] = log Σ_c e^{x_c}.
+ */
+export function softmaxRowsF32(x: usize, probs: usize, logSumExp: usize, C: i32, lo: i32, hi: i32, _scratch: usize): void {
+  const full = C & ~3;
+  for (let r = lo; r < hi; r++) {
+    const row = at(x, r * C), out = at(probs, r * C);
+    let mv = f32x4.splat(-Infinity);
+    for (let c = 0; c < full; c += 4) mv = f32x4.max(mv, v128.load(at(row, c)));
+    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (let c = full; c < C; c++) m = max(m, load<f32>(at(row, c)));
+    const ms = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) {
+      const e = exp4(f32x4.sub(v128.load(at(row, c)), ms));
+      v128.store(at(out, c), e);
+      sv = f32x4.add(sv, e);
+    }
+    let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+    for (let c = full; c < C; c++) {
+      const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(row, c)) - m)), 0);
+      store<f32>(at(out, c), e);
+      s += e;
+    }
+    const inv = f32x4.splat(1 / s);
+    for (let c = 0; c < full; c += 4) v128.store(at(out, c), f32x4.mul(v128.load(at(out, c)), inv));
+    for (let c = full; c < C; c++) store<f32>(at(out, c), load<f32>(at(out, c)) / s);
+    store<f32>(at(logSumExp, r), m + Mathf.log(s));
+  }
+}
