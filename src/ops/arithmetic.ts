@@ -6,7 +6,7 @@
 import { record } from '../autograd/graph.js';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { broadcastShapes, sizeOf, shapeToString } from '../tensor/shape.js';
-import { broadcastIndex, reduceToShape } from './broadcast.js';
+import { broadcastIndex, broadcastPeriod, reduceToShape } from './broadcast.js';
 import { asTensor, assertSameDType, like, type Operand } from './util.js';
 
 interface Broadcast {
@@ -15,6 +15,9 @@ interface Broadcast {
   shape: number[];
   ia: Int32Array | null;
   ib: Int32Array | null;
+  /** broadcastPeriod of each operand (null: it needs its index map). */
+  pa: number | null;
+  pb: number | null;
 }
 
 function prepare(op: string, x: Operand, y: Operand): Broadcast {
@@ -24,36 +27,54 @@ function prepare(op: string, x: Operand, y: Operand): Broadcast {
   const b = asTensor(y, dtype, op);
   assertSameDType(op, a, b);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  return { a, b, shape, ia: broadcastIndex(a.shape, shape), ib: broadcastIndex(b.shape, shape) };
+  const pa = broadcastPeriod(a.shape, shape), pb = broadcastPeriod(b.shape, shape);
+  return { a, b, shape, pa, pb, ia: pa === null ? broadcastIndex(a.shape, shape) : null, ib: pb === null ? broadcastIndex(b.shape, shape) : null };
 }
 
-/** out[i] = f(a[ia[i]], b[ib[i]]) */
-function apply(p: Broadcast, f: (x: number, y: number) => number): FloatArray {
-  const { a, b, ia, ib } = p;
-  const out = like(a, sizeOf(p.shape));
-  const ad = a.data;
-  const bd = b.data;
-  for (let i = 0; i < out.length; i++) out[i] = f(ad[ia ? ia[i]! : i]!, bd[ib ? ib[i]! : i]!);
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/**
+ * out[i] = a[i] op b[i] with both operands broadcast. The op is chosen outside the loops and the
+ * common broadcasts (same shape, scalar, a bias over rows) cycle through the operand by its period,
+ * so the loops are monomorphic and read no index map.
+ */
+function apply(p: Broadcast, op: BinaryOp): FloatArray {
+  const out = like(p.a, sizeOf(p.shape));
+  const n = out.length;
+  const ad = p.pa === null ? expanded(p.a, p.ia, n) : p.a.data;
+  const bd = p.pb === null ? expanded(p.b, p.ib, n) : p.b.data;
+  const pa = p.pa ?? n, pb = p.pb ?? n;
+  let ja = 0, jb = 0;
+  if (op === 'add') for (let i = 0; i < n; i++) { out[i] = ad[ja]! + bd[jb]!; if (++ja === pa) ja = 0; if (++jb === pb) jb = 0; }
+  else if (op === 'sub') for (let i = 0; i < n; i++) { out[i] = ad[ja]! - bd[jb]!; if (++ja === pa) ja = 0; if (++jb === pb) jb = 0; }
+  else if (op === 'mul') for (let i = 0; i < n; i++) { out[i] = ad[ja]! * bd[jb]!; if (++ja === pa) ja = 0; if (++jb === pb) jb = 0; }
+  else for (let i = 0; i < n; i++) { out[i] = ad[ja]! / bd[jb]!; if (++ja === pa) ja = 0; if (++jb === pb) jb = 0; }
   return out;
 }
 
 /** Values of an input at every output position (the input broadcast to the output shape). */
 function expanded(t: Tensor, index: Int32Array | null, n: number): FloatArray {
-  if (index === null) return t.data;
+  if (index !== null) {
+    const out = like(t, n);
+    for (let i = 0; i < n; i++) out[i] = t.data[index[i]!]!;
+    return out;
+  }
+  if (t.size === n) return t.data;
+  // A periodic operand (see broadcastPeriod): its data tiled.
   const out = like(t, n);
-  for (let i = 0; i < n; i++) out[i] = t.data[index[i]!]!;
+  for (let i = 0; i < n; i += t.size) out.set(t.data, i);
   return out;
 }
 
 export function add(x: Operand, y: Operand): Tensor {
   const p = prepare('add', x, y);
-  const out = new Tensor(apply(p, (u, v) => u + v), p.shape);
+  const out = new Tensor(apply(p, 'add'), p.shape);
   return record('add', [p.a, p.b], out, (g) => [reduceToShape(g, p.shape, p.a.shape), reduceToShape(g, p.shape, p.b.shape)]);
 }
 
 export function sub(x: Operand, y: Operand): Tensor {
   const p = prepare('sub', x, y);
-  const out = new Tensor(apply(p, (u, v) => u - v), p.shape);
+  const out = new Tensor(apply(p, 'sub'), p.shape);
   return record('sub', [p.a, p.b], out, (g) => {
     const neg = like(g);
     for (let i = 0; i < g.length; i++) neg[i] = -g[i]!;
@@ -61,37 +82,39 @@ export function sub(x: Operand, y: Operand): Tensor {
   });
 }
 
+/** g ⊙ other, where `other` is an operand cycled by its period (or expanded through its index map). */
+function timesOperand(g: FloatArray, other: Tensor, period: number | null, index: Int32Array | null, divide: boolean): FloatArray {
+  const n = g.length;
+  const od = period === null ? expanded(other, index, n) : other.data;
+  const p = period ?? n;
+  const out = like(other, n);
+  if (divide) for (let i = 0, j = 0; i < n; i++) { out[i] = g[i]! / od[j]!; if (++j === p) j = 0; }
+  else for (let i = 0, j = 0; i < n; i++) { out[i] = g[i]! * od[j]!; if (++j === p) j = 0; }
+  return out;
+}
+
 export function mul(x: Operand, y: Operand): Tensor {
   const p = prepare('mul', x, y);
-  const out = new Tensor(apply(p, (u, v) => u * v), p.shape);
-  return record('mul', [p.a, p.b], out, (g) => {
-    const n = g.length;
-    const av = expanded(p.a, p.ia, n);
-    const bv = expanded(p.b, p.ib, n);
-    const ga = like(g);
-    const gb = like(g);
-    for (let i = 0; i < n; i++) {
-      ga[i] = g[i]! * bv[i]!;
-      gb[i] = g[i]! * av[i]!;
-    }
-    return [reduceToShape(ga, p.shape, p.a.shape), reduceToShape(gb, p.shape, p.b.shape)];
-  });
+  const out = new Tensor(apply(p, 'mul'), p.shape);
+  return record('mul', [p.a, p.b], out, (g) => [
+    p.a.requiresGrad ? reduceToShape(timesOperand(g, p.b, p.pb, p.ib, false), p.shape, p.a.shape) : null,
+    p.b.requiresGrad ? reduceToShape(timesOperand(g, p.a, p.pa, p.ia, false), p.shape, p.b.shape) : null,
+  ]);
 }
 
 export function div(x: Operand, y: Operand): Tensor {
   const p = prepare('div', x, y);
   const zero = p.b.data.indexOf(0);
   if (zero >= 0) throw new Error(`div: division by zero (divisor of shape ${shapeToString(p.b.shape)} is 0 at flat index ${zero})`);
-  const out = new Tensor(apply(p, (u, v) => u / v), p.shape);
+  const out = new Tensor(apply(p, 'div'), p.shape);
   return record('div', [p.a, p.b], out, (g) => {
-    const n = g.length;
-    const bv = expanded(p.b, p.ib, n);
-    const ga = like(g);
-    const gb = like(g);
-    for (let i = 0; i < n; i++) {
-      ga[i] = g[i]! / bv[i]!;
-      gb[i] = (-g[i]! * out.data[i]!) / bv[i]!; // d(a/b)/db = −a/b² = −out/b
+    const ga = timesOperand(g, p.b, p.pb, p.ib, true); // d(a/b)/da = 1/b
+    let gb: FloatArray | null = null;
+    if (p.b.requiresGrad) {
+      // d(a/b)/db = −a/b² = −out/b
+      gb = like(g);
+      for (let i = 0; i < g.length; i++) gb[i] = -ga[i]! * out.data[i]!;
     }
-    return [reduceToShape(ga, p.shape, p.a.shape), reduceToShape(gb, p.shape, p.b.shape)];
+    return [p.a.requiresGrad ? reduceToShape(ga, p.shape, p.a.shape) : null, gb === null ? null : reduceToShape(gb, p.shape, p.b.shape)];
   });
 }

@@ -39,19 +39,48 @@ export function broadcastIndex(src: Shape, out: Shape): Int32Array | null {
   return index;
 }
 
+/**
+ * The period of `src` broadcast to `out` when the broadcast only repeats src's data over leading
+ * axes, so that output element i reads src[i mod period]; null otherwise. Equal shapes (period =
+ * size), scalars (1) and a bias [D] over [..., D] (D) are the common cases, and they need no index
+ * map: the fast loops of the elementwise ops and reductions use the period instead.
+ */
+export function broadcastPeriod(src: Shape, out: Shape): number | null {
+  let first = 0;
+  while (first < src.length && src[first] === 1) first++;
+  const core = src.length - first;
+  if (core > out.length) return null;
+  for (let i = 0; i < core; i++) if (src[first + i] !== out[out.length - core + i]) return null;
+  return sizeOf(src);
+}
+
 /** Sums a gradient of shape `from` down to shape `to` (the inverse of broadcasting `to` to `from`). */
 export function reduceToShape(grad: FloatArray, from: Shape, to: Shape): FloatArray {
-  const index = broadcastIndex(to, from);
-  if (index === null) return grad;
+  if (sameShape(from, to)) return grad;
   const out = allocate(grad instanceof Float64Array ? 'float64' : 'float32', sizeOf(to));
+  const period = broadcastPeriod(to, from);
+  if (period !== null) {
+    for (let i = 0, j = 0; i < grad.length; i++) {
+      out[j]! += grad[i]!;
+      if (++j === period) j = 0;
+    }
+    return out;
+  }
+  const index = broadcastIndex(to, from)!;
   for (let i = 0; i < grad.length; i++) out[index[i]!]! += grad[i]!;
   return out;
 }
 
 /** Materialises `data` of shape `src` broadcast to shape `out`. */
 export function expandData(data: FloatArray, src: Shape, out: Shape): FloatArray {
-  const index = broadcastIndex(src, out);
-  if (index === null) return data;
+  if (sameShape(src, out)) return data;
+  const period = broadcastPeriod(src, out);
+  if (period !== null) {
+    const res = allocate(data instanceof Float64Array ? 'float64' : 'float32', sizeOf(out));
+    for (let i = 0; i < res.length; i += period) res.set(data.subarray(0, period), i);
+    return res;
+  }
+  const index = broadcastIndex(src, out)!;
   const res = allocate(data instanceof Float64Array ? 'float64' : 'float32', index.length);
   for (let i = 0; i < index.length; i++) res[i] = data[index[i]!]!;
   return res;

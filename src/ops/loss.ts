@@ -71,7 +71,9 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
       if (t === ignore) continue;
       const gr = (reduction === 'none' ? g[r]! : g[0]!) * scale;
       const base = r * C;
-      for (let c = 0; c < C; c++) gx[base + c] = gr * (probs[base + c]! - eps / C - (c === t ? 1 - eps : 0));
+      const offset = gr * (eps / C);
+      for (let c = 0; c < C; c++) gx[base + c] = gr * probs[base + c]! - offset;
+      gx[base + t]! -= gr * (1 - eps);
     }
     return [gx];
   });

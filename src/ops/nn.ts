@@ -24,46 +24,48 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const xhat = like(x);
   const rstd = like(x, rows);
   const out = like(x);
+  // Absent weight and bias act as ones and zeros; hoisting them keeps the loops free of branches.
+  const w = weight ? weight.data : like(x, D).fill(1);
+  const b = bias ? bias.data : like(x, D);
+  const xd = x.data;
   for (let r = 0; r < rows; r++) {
     const base = r * D;
     let mu = 0;
-    for (let j = 0; j < D; j++) mu += x.data[base + j]!;
+    for (let j = 0; j < D; j++) mu += xd[base + j]!;
     mu /= D;
     let v = 0;
-    for (let j = 0; j < D; j++) v += (x.data[base + j]! - mu) ** 2;
+    for (let j = 0; j < D; j++) v += (xd[base + j]! - mu) ** 2;
     const rs = 1 / Math.sqrt(v / D + eps);
     rstd[r] = rs;
     for (let j = 0; j < D; j++) {
-      const h = (x.data[base + j]! - mu) * rs;
+      const h = (xd[base + j]! - mu) * rs;
       xhat[base + j] = h;
-      out[base + j] = h * (weight ? weight.data[j]! : 1) + (bias ? bias.data[j]! : 0);
+      out[base + j] = h * w[j]! + b[j]!;
     }
   }
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record('layerNorm', inputs, new Tensor(out, x.shape), (g) => {
     // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h)).
     const gx = like(x);
-    const gw = weight ? like(weight) : null;
-    const gb = bias ? like(bias) : null;
+    const gw = like(x, D);
+    const gb = like(x, D);
     for (let r = 0; r < rows; r++) {
       const base = r * D;
       let meanD = 0;
       let meanDH = 0;
       for (let j = 0; j < D; j++) {
-        const d = g[base + j]! * (weight ? weight.data[j]! : 1);
+        const gj = g[base + j]!, h = xhat[base + j]!, d = gj * w[j]!;
         meanD += d;
-        meanDH += d * xhat[base + j]!;
-        if (gw) gw[j]! += g[base + j]! * xhat[base + j]!;
-        if (gb) gb[j]! += g[base + j]!;
+        meanDH += d * h;
+        gw[j]! += gj * h;
+        gb[j]! += gj;
       }
       meanD /= D;
       meanDH /= D;
-      for (let j = 0; j < D; j++) {
-        const d = g[base + j]! * (weight ? weight.data[j]! : 1);
-        gx[base + j] = rstd[r]! * (d - meanD - xhat[base + j]! * meanDH);
-      }
+      const rs = rstd[r]!;
+      for (let j = 0; j < D; j++) gx[base + j] = rs * (g[base + j]! * w[j]! - meanD - xhat[base + j]! * meanDH);
     }
-    return [gx, ...(gw ? [gw] : []), ...(gb ? [gb] : [])];
+    return [gx, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
   });
 }
 
@@ -101,10 +103,13 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const scale = 1 / (1 - p);
+  // An element is dropped when its 32 random bits fall below p · 2³².
+  const threshold = p * 4294967296;
+  const bits = rng.fillUint32(new Uint32Array(x.size));
   const mask = like(x);
   const out = like(x);
   for (let i = 0; i < out.length; i++) {
-    mask[i] = rng.uniform() < p ? 0 : scale;
+    mask[i] = bits[i]! < threshold ? 0 : scale;
     out[i] = x.data[i]! * mask[i]!;
   }
   return record('dropout', [x], new Tensor(out, x.shape), (g) => {

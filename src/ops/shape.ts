@@ -31,12 +31,22 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const perm = axes.map((a) => normaliseAxis(a, x.rank, 'permute'));
   if (new Set(perm).size !== perm.length) throw new Error(`permute: axes [${axes}] are not a permutation`);
   const outShape = perm.map((a) => x.shape[a]!);
-  const index = permutationIndex(x.shape, perm);
+  // Trailing axes that stay in place move together as contiguous runs (the last axis of a head split).
+  let kept = x.rank;
+  while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
+  const run = sizeOf(x.shape.slice(kept));
+  const index = permutationIndex(x.shape.slice(0, kept), perm.slice(0, kept));
   const out = like(x);
-  for (let i = 0; i < out.length; i++) out[i] = x.data[index[i]!]!;
+  for (let r = 0; r < index.length; r++) {
+    const from = index[r]! * run, to = r * run;
+    for (let j = 0; j < run; j++) out[to + j] = x.data[from + j]!;
+  }
   return record('permute', [x], new Tensor(out, outShape), (g) => {
     const gx = like(g);
-    for (let i = 0; i < g.length; i++) gx[index[i]!] = g[i]!;
+    for (let r = 0; r < index.length; r++) {
+      const from = r * run, to = index[r]! * run;
+      for (let j = 0; j < run; j++) gx[to + j] = g[from + j]!;
+    }
     return [gx];
   });
 }

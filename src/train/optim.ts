@@ -178,13 +178,15 @@ export class Adam extends Optimizer {
     const { lr, beta1: b1, beta2: b2, eps } = this;
     const m = this.buffer('m', name);
     const v = this.buffer('v', name);
-    const correction1 = 1 - Math.pow(b1, this.stepCount);
-    const correction2 = 1 - Math.pow(b2, this.stepCount);
+    const stepSize = lr / (1 - Math.pow(b1, this.stepCount));
+    const inverseCorrection2 = 1 / (1 - Math.pow(b2, this.stepCount));
     for (let i = 0; i < p.length; i++) {
       const g = grad[i]! + l2 * p[i]!;
-      m[i] = b1 * m[i]! + (1 - b1) * g;
-      v[i] = b2 * v[i]! + (1 - b2) * g * g;
-      p[i] = p[i]! - (lr * (m[i]! / correction1)) / (Math.sqrt(v[i]! / correction2) + eps);
+      const mi = b1 * m[i]! + (1 - b1) * g;
+      const vi = b2 * v[i]! + (1 - b2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi * inverseCorrection2) + eps);
     }
   }
 }
