@@ -1,13 +1,13 @@
 /**
  * Backend selection. One backend per process, chosen by `setBackend` or the environment variable
  * FASTWEIGHTS_BACKEND (wasm | js | gpu | reference), read without importing Node modules so this file
- * bundles for a browser. The default is `wasm` wherever WebAssembly SIMD loads (Node 20, current
- * browsers): on the CPUs measured (docs/kernels.md) it is the fastest; `js` where it does not.
+ * bundles for a browser. The default is `wasm`, the fastest on the CPUs measured (docs/kernels.md);
+ * where WebAssembly SIMD does not load it runs the `js` kernels.
  */
 import type { KernelBackend } from './types.js';
 import { referenceBackend } from './reference/index.js';
 import { jsBackend } from './js/index.js';
-import { wasmAvailable, wasmBackend } from './wasm/index.js';
+import { wasmBackend } from './wasm/index.js';
 import { gpuBackend } from './gpu/index.js';
 
 export type BackendName = KernelBackend['name'];
@@ -30,7 +30,9 @@ function lookup(name: string, where: string): KernelBackend {
 function fromEnvironment(): KernelBackend {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const name: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
-  if (typeof name !== 'string' || name === '') return wasmAvailable() ? wasmBackend : jsBackend;
+  // wasm runs the js kernels itself where WebAssembly SIMD is missing (see wasmAvailable), so the
+  // default needs no probe here: importing the library compiles nothing and starts no thread.
+  if (typeof name !== 'string' || name === '') return wasmBackend;
   return lookup(name, 'FASTWEIGHTS_BACKEND');
 }
 

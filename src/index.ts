@@ -23,6 +23,8 @@ export { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode, type Perplex
 export { generate, sample, type GenerateOptions } from './eval/generate.js';
 export * from './ops/fastweight.js';
 export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
+export { wasmAvailable } from '../kernels/wasm/index.js';
+export { setWasmThreads } from '../kernels/wasm/runtime.js';
 export type { KernelBackend, MatmulArgs } from '../kernels/types.js';
 export { inference } from './nn/module.js';
 export { budgetSchedule } from './train/schedule.js';

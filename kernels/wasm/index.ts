@@ -12,7 +12,7 @@ import { wasmRuntime, type WasmRuntime } from './runtime.js';
 /** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
 const MIN_WASM_MACS = 4096;
 /** Multiply-adds (or scan cells T·dk·dv·N) below which a second thread costs more than it saves. */
-const MIN_SPLIT_WORK = 1 << 18;
+const MIN_SPLIT_WORK = 1 << 20;
 /** Rows of the matmul micro-kernel: row splits fall on whole panels. */
 const MATMUL_ROWS = 4;
 

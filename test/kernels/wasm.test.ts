@@ -3,7 +3,7 @@
  * past the 4-float vector, the 4 × 8 matmul tile and the 256-deep k block), float64 the js fallback.
  * Then the threaded runtime: same bits with one thread and with two.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { wasmAvailable, wasmBackend } from '../../kernels/wasm/index.js';
 import { resetWasmRuntime, setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
@@ -55,5 +55,22 @@ describe('wasm threads', () => {
   it('refuses a bad thread count with its name', () => {
     expect(() => setWasmThreads(0)).toThrow('setWasmThreads: expected an integer from 1 to 64, got 0');
     resetWasmRuntime();
+  });
+});
+
+describe('FASTWEIGHTS_THREADS', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('sets the thread count, and a bad value is an error that names the variable', async () => {
+    vi.stubEnv('FASTWEIGHTS_THREADS', '1');
+    const one = await import('../../kernels/wasm/runtime.js');
+    expect(one.wasmRuntime()!.threads).toBe(1);
+    vi.resetModules();
+    vi.stubEnv('FASTWEIGHTS_THREADS', 'two');
+    const bad = await import('../../kernels/wasm/runtime.js');
+    expect(() => bad.wasmRuntime()).toThrow("FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'two'");
   });
 });
