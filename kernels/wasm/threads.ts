@@ -80,6 +80,8 @@ export class ThreadPool {
   private readonly names: string[];
   private posted = 0;
   private active = 0;
+  /** Jobs handed to workers so far (tests check that work was really split). */
+  jobsPosted = 0;
 
   constructor(threads: WorkerThreadsLike, module: WebAssembly.Module, memory: WebAssembly.Memory, size: number) {
     this.names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
@@ -101,6 +103,7 @@ export class ThreadPool {
     if (jobs.length > this.slots.length) throw new Error(`wasm threads: ${jobs.length} jobs for ${this.slots.length} workers`);
     this.posted++;
     this.active = jobs.length;
+    this.jobsPosted += jobs.length;
     jobs.forEach((job, i) => {
       const slot = this.slots[i]!;
       const kernel = this.names.indexOf(job.name);

@@ -24,31 +24,38 @@ describeConformance(wasmBackend, { dtypes: ['float32'], tolerance: () => 5e-4, n
 describe('wasm threads', () => {
   afterAll(() => setWasmThreads(1));
 
-  it('gives the same bits with one thread and with two', () => {
+  it('gives the same bits with one thread and with two (and two threads really share the work)', () => {
     fc.assert(
-      fc.property(fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: fc.integer({ min: 1, max: 300 }), batch: fc.integer({ min: 1, max: 3 }), N: fc.integer({ min: 1, max: 5 }), seed: fc.nat() }), ({ m, n, k, batch, N, seed }) => {
+      fc.property(fc.record({ m: fc.integer({ min: 1, max: 200 }), n: fc.integer({ min: 1, max: 200 }), k: fc.integer({ min: 1, max: 300 }), batch: fc.integer({ min: 1, max: 3 }), N: fc.integer({ min: 3, max: 5 }), seed: fc.nat() }), ({ m, n, k, batch, N, seed }) => {
         const rng = new Rng(seed);
         const a = randomArray(rng, batch * m * k, 'float32');
         const b = randomArray(rng, batch * k * n, 'float32');
-        const T = 40, d = 48; // N ≥ 3 heads of this size are split over the threads
+        // Scans of N ≥ 3 heads of this size, and 2²⁰ elements, are above the size where work is split.
+        const T = 100, d = 64, big = 1 << 20;
         const q = randomArray(rng, N * T * d, 'float32', 0, 2 / d), kk = randomArray(rng, N * T * d, 'float32', 0, 2 / d);
         const v = randomArray(rng, N * T * d, 'float32'), beta = randomArray(rng, N * T, 'float32', 0, 1), dy = randomArray(rng, N * T * d, 'float32');
+        const x = randomArray(rng, big, 'float32', -8, 8);
         const runAll = () => {
           const out = new Float32Array(batch * m * n);
           wasmBackend.matmul({ a, b, out, batch, m, n, k, transA: false, transB: true, aBatchStride: m * k, bBatchStride: k * n });
           const args = { q, k: kk, v, beta, N, T, dk: d, dv: d, initialState: null };
           const forward = wasmBackend.deltaScanForward(args);
           const grads = wasmBackend.deltaScanBackward({ ...args, forward, dy, dFinalState: null });
-          return [out, forward.y, grads.dk, grads.dbeta];
+          const sumArgs = { q, k: kk, v, N, T, dk: d, dv: d, normalise: true, eps: 1e-6, initialState: null, initialZ: null };
+          const sumForward = wasmBackend.sumScanForward(sumArgs);
+          const sumGrads = wasmBackend.sumScanBackward({ ...sumArgs, forward: sumForward, dy, dFinalState: null, dFinalZ: null });
+          const softmax = wasmBackend.softmaxRows(x, 1024, 1024);
+          return [out, forward.y, grads.dk, grads.dbeta, sumForward.y, sumGrads.dq, wasmBackend.gelu(x), wasmBackend.geluBackward(x, x), softmax.probs, softmax.logSumExp];
         };
         setWasmThreads(1);
         const one = runAll();
         setWasmThreads(2);
-        expect(wasmRuntime()!.threads).toBe(2);
+        const pool = wasmRuntime()!.pool!;
         const two = runAll();
-        for (let i = 0; i < one.length; i++) expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer))).toBe(true);
+        expect(pool.jobsPosted).toBeGreaterThanOrEqual(7); // every scan and elementwise call above was split
+        for (let i = 0; i < one.length; i++) expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer)), `output ${i}`).toBe(true);
       }),
-      { numRuns: 10 },
+      { numRuns: 6 },
     );
   });
 
