@@ -126,37 +126,28 @@ export function sumScanBackwardF32(q: usize, k: usize, v: usize, y: usize, final
       for (let i = 0; i < dv; i++) store<f32>(at(gt, i), load<f32>(at(dy, row * dv + i)) * scale);
       for (let i = dv; i < dvp; i++) store<f32>(at(gt, i), 0);
       const dvRow = at(dvOut, row * dv);
-      for (let i = 0; i < dvp; i += 4) {
+      // Two rows per pass here (four in the forward): the backward keeps five accumulators per row
+      // pair live, and four rows would need more than the 16 vector registers of x86-64.
+      for (let i = 0; i < dvp; i += 2) {
         const g0 = f32x4.splat(load<f32>(at(gt, i))), g1 = f32x4.splat(load<f32>(at(gt, i + 1)));
-        const g2 = f32x4.splat(load<f32>(at(gt, i + 2))), g3 = f32x4.splat(load<f32>(at(gt, i + 3)));
         const v0 = f32x4.splat(load<f32>(at(vt, i))), v1 = f32x4.splat(load<f32>(at(vt, i + 1)));
-        const v2 = f32x4.splat(load<f32>(at(vt, i + 2))), v3 = f32x4.splat(load<f32>(at(vt, i + 3)));
-        const w0p = at(W, i * dkp), w1p = at(w0p, dkp), w2p = at(w1p, dkp), w3p = at(w2p, dkp);
-        const d0p = at(D, i * dkp), d1p = at(d0p, dkp), d2p = at(d1p, dkp), d3p = at(d2p, dkp);
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        const w0p = at(W, i * dkp), w1p = at(w0p, dkp);
+        const d0p = at(D, i * dkp), d1p = at(d0p, dkp);
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
         for (let j = 0; j < dkp; j += 4) {
           const kj = v128.load(at(kt, j)), qj = v128.load(at(qt, j));
-          let dqj = v128.load(at(dqt, j));
-          let dkj = v128.load(at(dkt, j));
           // dq_t += W_tᵀ g;  W_{t−1} = W_t − v ⊗ k;  D += g ⊗ q;  dv_t = D k;  dk_t += Dᵀ v.
-          const w0 = v128.load(at(w0p, j)); dqj = f32x4.add(dqj, f32x4.mul(w0, g0)); v128.store(at(w0p, j), f32x4.sub(w0, f32x4.mul(v0, kj)));
-          const w1 = v128.load(at(w1p, j)); dqj = f32x4.add(dqj, f32x4.mul(w1, g1)); v128.store(at(w1p, j), f32x4.sub(w1, f32x4.mul(v1, kj)));
-          const w2 = v128.load(at(w2p, j)); dqj = f32x4.add(dqj, f32x4.mul(w2, g2)); v128.store(at(w2p, j), f32x4.sub(w2, f32x4.mul(v2, kj)));
-          const w3 = v128.load(at(w3p, j)); dqj = f32x4.add(dqj, f32x4.mul(w3, g3)); v128.store(at(w3p, j), f32x4.sub(w3, f32x4.mul(v3, kj)));
+          const w0 = v128.load(at(w0p, j)), w1 = v128.load(at(w1p, j));
+          v128.store(at(dqt, j), f32x4.add(v128.load(at(dqt, j)), f32x4.add(f32x4.mul(w0, g0), f32x4.mul(w1, g1))));
+          v128.store(at(w0p, j), f32x4.sub(w0, f32x4.mul(v0, kj)));
+          v128.store(at(w1p, j), f32x4.sub(w1, f32x4.mul(v1, kj)));
           const d0 = f32x4.add(v128.load(at(d0p, j)), f32x4.mul(g0, qj)); v128.store(at(d0p, j), d0);
           const d1 = f32x4.add(v128.load(at(d1p, j)), f32x4.mul(g1, qj)); v128.store(at(d1p, j), d1);
-          const d2 = f32x4.add(v128.load(at(d2p, j)), f32x4.mul(g2, qj)); v128.store(at(d2p, j), d2);
-          const d3 = f32x4.add(v128.load(at(d3p, j)), f32x4.mul(g3, qj)); v128.store(at(d3p, j), d3);
           a0 = f32x4.add(a0, f32x4.mul(d0, kj)); a1 = f32x4.add(a1, f32x4.mul(d1, kj));
-          a2 = f32x4.add(a2, f32x4.mul(d2, kj)); a3 = f32x4.add(a3, f32x4.mul(d3, kj));
-          dkj = f32x4.add(dkj, f32x4.add(f32x4.add(f32x4.mul(d0, v0), f32x4.mul(d1, v1)), f32x4.add(f32x4.mul(d2, v2), f32x4.mul(d3, v3))));
-          v128.store(at(dqt, j), dqj);
-          v128.store(at(dkt, j), dkj);
+          v128.store(at(dkt, j), f32x4.add(v128.load(at(dkt, j)), f32x4.add(f32x4.mul(d0, v0), f32x4.mul(d1, v1))));
         }
         store<f32>(at(dvRow, i), hsum(a0));
         if (i + 1 < dv) store<f32>(at(dvRow, i + 1), hsum(a1));
-        if (i + 2 < dv) store<f32>(at(dvRow, i + 2), hsum(a2));
-        if (i + 3 < dv) store<f32>(at(dvRow, i + 3), hsum(a3));
       }
       memory.copy(at(dq, row * dk), dqt, <usize>dk << 2);
       memory.copy(at(dkOut, row * dk), dkt, <usize>dk << 2);
