@@ -34,6 +34,8 @@ const sourceHash = hash.digest('hex').slice(0, 16);
 
 if (existsSync(outFile) && readFileSync(outFile, 'utf8').includes(`sourceHash = '${sourceHash}'`)) process.exit(0);
 
+// asc resolves the entry file against the working directory whatever baseDir says: build from here.
+process.chdir(here);
 const { default: asc } = await import('assemblyscript/asc');
 const encoded = {};
 for (const [name, flags] of Object.entries(builds)) {

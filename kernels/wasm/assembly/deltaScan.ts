@@ -2,7 +2,9 @@
  * Delta rule, float32, fused recurrent form: the equations of ../../reference/deltaScan.ts, each time
  * step in two passes over W (retrieve v̄_t, then write u_t ⊗ k_t and read y_t). The forward keeps
  * u_t and v̄_t and the final W; the backward rebuilds W_{t−1} = W_t − u_t ⊗ k_t.
- * Layout and padding as in ./sumScan.ts: vectors along a row of W, four rows per pass.
+ * Layout and padding as in ./sumScan.ts: vectors along a row of W, four rows per pass in the
+ * forward, two in the backward (its second pass keeps u, dv̄, D and W of every row live: four rows
+ * would spill out of the 16 vector registers; measured 1.1–1.25× faster with two).
  */
 import { at, copyPadded, copyRowsPadded, copyRowsUnpadded, hsum, roundUp4 } from './common';
 
@@ -94,51 +96,38 @@ export function deltaScanBackwardF32(q: usize, k: usize, v: usize, beta: usize, 
       const b = load<f32>(at(beta, row));
       let dBeta: f32 = 0;
       const dvRow = at(dvOut, row * dv);
-      for (let i = 0; i < dvp; i += 4) {
-        const w0p = at(W, i * dkp), w1p = at(w0p, dkp), w2p = at(w1p, dkp), w3p = at(w2p, dkp);
-        const d0p = at(D, i * dkp), d1p = at(d0p, dkp), d2p = at(d1p, dkp), d3p = at(d2p, dkp);
+      for (let i = 0; i < dvp; i += 2) { // dvp is a multiple of four, so rows come in whole pairs
+        const w0p = at(W, i * dkp), w1p = at(w0p, dkp);
+        const d0p = at(D, i * dkp), d1p = at(d0p, dkp);
         const g0 = f32x4.splat(load<f32>(at(gt, i))), g1 = f32x4.splat(load<f32>(at(gt, i + 1)));
-        const g2 = f32x4.splat(load<f32>(at(gt, i + 2))), g3 = f32x4.splat(load<f32>(at(gt, i + 3)));
         // Pass 1: D += g ⊗ q_t, dq_t += W_tᵀ g, du = D k_t.
-        let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+        let e0 = f32x4.splat(0), e1 = f32x4.splat(0);
         for (let j = 0; j < dkp; j += 4) {
           const kj = v128.load(at(kt, j)), qj = v128.load(at(qt, j));
           const d0 = f32x4.add(v128.load(at(d0p, j)), f32x4.mul(g0, qj)); v128.store(at(d0p, j), d0);
           const d1 = f32x4.add(v128.load(at(d1p, j)), f32x4.mul(g1, qj)); v128.store(at(d1p, j), d1);
-          const d2 = f32x4.add(v128.load(at(d2p, j)), f32x4.mul(g2, qj)); v128.store(at(d2p, j), d2);
-          const d3 = f32x4.add(v128.load(at(d3p, j)), f32x4.mul(g3, qj)); v128.store(at(d3p, j), d3);
-          const wg = f32x4.add(f32x4.add(f32x4.mul(v128.load(at(w0p, j)), g0), f32x4.mul(v128.load(at(w1p, j)), g1)),
-            f32x4.add(f32x4.mul(v128.load(at(w2p, j)), g2), f32x4.mul(v128.load(at(w3p, j)), g3)));
+          const wg = f32x4.add(f32x4.mul(v128.load(at(w0p, j)), g0), f32x4.mul(v128.load(at(w1p, j)), g1));
           v128.store(at(dqt, j), f32x4.add(v128.load(at(dqt, j)), wg));
           e0 = f32x4.add(e0, f32x4.mul(d0, kj)); e1 = f32x4.add(e1, f32x4.mul(d1, kj));
-          e2 = f32x4.add(e2, f32x4.mul(d2, kj)); e3 = f32x4.add(e3, f32x4.mul(d3, kj));
         }
         // dv_t = β du, dβ_t = du · (v_t − v̄_t), dv̄ = −β du (padding rows have du = 0).
-        const du0 = hsum(e0), du1 = hsum(e1), du2 = hsum(e2), du3 = hsum(e3);
+        const du0 = hsum(e0), du1 = hsum(e1);
         store<f32>(at(dvRow, i), b * du0);
         if (i + 1 < dv) store<f32>(at(dvRow, i + 1), b * du1);
-        if (i + 2 < dv) store<f32>(at(dvRow, i + 2), b * du2);
-        if (i + 3 < dv) store<f32>(at(dvRow, i + 3), b * du3);
-        dBeta += du0 * (load<f32>(at(vt, i)) - load<f32>(at(rt, i))) + du1 * (load<f32>(at(vt, i + 1)) - load<f32>(at(rt, i + 1)))
-          + du2 * (load<f32>(at(vt, i + 2)) - load<f32>(at(rt, i + 2))) + du3 * (load<f32>(at(vt, i + 3)) - load<f32>(at(rt, i + 3)));
-        const h0 = f32x4.splat(-b * du0), h1 = f32x4.splat(-b * du1), h2 = f32x4.splat(-b * du2), h3 = f32x4.splat(-b * du3);
+        dBeta += du0 * (load<f32>(at(vt, i)) - load<f32>(at(rt, i))) + du1 * (load<f32>(at(vt, i + 1)) - load<f32>(at(rt, i + 1)));
+        const h0 = f32x4.splat(-b * du0), h1 = f32x4.splat(-b * du1);
         const u0 = f32x4.splat(load<f32>(at(ut, i))), u1 = f32x4.splat(load<f32>(at(ut, i + 1)));
-        const u2 = f32x4.splat(load<f32>(at(ut, i + 2))), u3 = f32x4.splat(load<f32>(at(ut, i + 3)));
         // Pass 2: dk_t += Dᵀ u + W_{t−1}ᵀ dv̄, rebuild W_{t−1}, then D += dv̄ ⊗ k_t.
         for (let j = 0; j < dkp; j += 4) {
           const kj = v128.load(at(kt, j));
-          const d0 = v128.load(at(d0p, j)), d1 = v128.load(at(d1p, j)), d2 = v128.load(at(d2p, j)), d3 = v128.load(at(d3p, j));
+          const d0 = v128.load(at(d0p, j)), d1 = v128.load(at(d1p, j));
           const w0 = f32x4.sub(v128.load(at(w0p, j)), f32x4.mul(u0, kj)); v128.store(at(w0p, j), w0);
           const w1 = f32x4.sub(v128.load(at(w1p, j)), f32x4.mul(u1, kj)); v128.store(at(w1p, j), w1);
-          const w2 = f32x4.sub(v128.load(at(w2p, j)), f32x4.mul(u2, kj)); v128.store(at(w2p, j), w2);
-          const w3 = f32x4.sub(v128.load(at(w3p, j)), f32x4.mul(u3, kj)); v128.store(at(w3p, j), w3);
-          const du = f32x4.add(f32x4.add(f32x4.mul(d0, u0), f32x4.mul(d1, u1)), f32x4.add(f32x4.mul(d2, u2), f32x4.mul(d3, u3)));
-          const dw = f32x4.add(f32x4.add(f32x4.mul(w0, h0), f32x4.mul(w1, h1)), f32x4.add(f32x4.mul(w2, h2), f32x4.mul(w3, h3)));
+          const du = f32x4.add(f32x4.mul(d0, u0), f32x4.mul(d1, u1));
+          const dw = f32x4.add(f32x4.mul(w0, h0), f32x4.mul(w1, h1));
           v128.store(at(dkt, j), f32x4.add(v128.load(at(dkt, j)), f32x4.add(du, dw)));
           v128.store(at(d0p, j), f32x4.add(d0, f32x4.mul(h0, kj)));
           v128.store(at(d1p, j), f32x4.add(d1, f32x4.mul(h1, kj)));
-          v128.store(at(d2p, j), f32x4.add(d2, f32x4.mul(h2, kj)));
-          v128.store(at(d3p, j), f32x4.add(d3, f32x4.mul(h3, kj)));
         }
       }
       store<f32>(at(dbeta, row), dBeta);
