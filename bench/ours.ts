@@ -8,7 +8,11 @@ import { sum } from '../src/ops/reduce.js';
 import { EluFeatureMap, sumNormalise } from '../src/nn/attention/featureMaps.js';
 import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
+import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/chunkwise/sumChunked.js';
+import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../kernels/chunkwise/deltaChunked.js';
 import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';
+
+const CHUNK = 64;
 
 function matmulRunners(size: number): { fwd: Runner; fwdbwd: Runner } {
   const a = randomData(size * size, 1), b = randomData(size * size, 2), dC = randomData(size * size, 3);
@@ -46,7 +50,7 @@ function layerRunner(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = 
   };
 }
 
-function scanKernelRunners(): { sum: Runner; delta: Runner; outerSum: Runner } {
+function scanKernelRunners(): { sum: Runner; delta: Runner; sumChunkwise: Runner; deltaChunkwise: Runner; outerSum: Runner } {
   const { T, d } = LAYER;
   const N = LAYER.B * LAYER.H;
   const q = randomData(N * T * d, 21, 0, 2 / d), k = randomData(N * T * d, 22, 0, 2 / d), v = randomData(N * T * d, 23);
@@ -61,6 +65,17 @@ function scanKernelRunners(): { sum: Runner; delta: Runner; outerSum: Runner } {
     delta: () => {
       const forward = getBackend().deltaScanForward(deltaArgs);
       getBackend().deltaScanBackward({ ...deltaArgs, forward, dy, dFinalState: null });
+    },
+    // The chunkwise forms over whatever matmul the backend has: what the fused kernels are chosen over.
+    sumChunkwise: () => {
+      const matmul = getBackend().matmul;
+      const forward = sumScanForwardChunked(sumArgs, matmul, CHUNK);
+      sumScanBackwardChunked({ ...sumArgs, forward, dy, dFinalState: null, dFinalZ: null }, matmul, CHUNK);
+    },
+    deltaChunkwise: () => {
+      const matmul = getBackend().matmul;
+      const forward = deltaScanForwardChunked(deltaArgs, matmul, CHUNK);
+      deltaScanBackwardChunked({ ...deltaArgs, forward, dy, dFinalState: null }, matmul, CHUNK);
     },
     outerSum: () => void getBackend().outerSum(v, k, N, T, d, d),
   };
@@ -78,6 +93,8 @@ export function ours(backend: BackendName): Implementation {
     'delta-layer-fwdbwd': layerRunner('delta'),
     'kernel-sumScan-fwdbwd': scans.sum,
     'kernel-deltaScan-fwdbwd': scans.delta,
+    'kernel-sumScan-chunkwise-fwdbwd': scans.sumChunkwise,
+    'kernel-deltaScan-chunkwise-fwdbwd': scans.deltaChunkwise,
     'kernel-outerSum': scans.outerSum,
   };
   const selected: Record<string, Runner> = {};

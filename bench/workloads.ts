@@ -27,6 +27,8 @@ export const workloads: Workload[] = [
   { id: 'delta-layer-fwdbwd', description: 'delta rule, φ and grads, B1 H8 T256 d64', flops: 3 * 6 * LAYER.T * LAYER.d ** 2 * heads, peers: true },
   { id: 'kernel-sumScan-fwdbwd', description: 'sum-rule scan kernels only (normalised), N8 T256 d64', flops: 3 * 4 * LAYER.T * LAYER.d ** 2 * heads, peers: false },
   { id: 'kernel-deltaScan-fwdbwd', description: 'delta-rule scan kernels only, N8 T256 d64', flops: 3 * 6 * LAYER.T * LAYER.d ** 2 * heads, peers: false },
+  { id: 'kernel-sumScan-chunkwise-fwdbwd', description: 'the same in the chunkwise form (C = 64) over the backend matmul', flops: 3 * 4 * LAYER.T * LAYER.d ** 2 * heads, peers: false },
+  { id: 'kernel-deltaScan-chunkwise-fwdbwd', description: 'the same in the chunkwise form (C = 64) over the backend matmul', flops: 3 * 6 * LAYER.T * LAYER.d ** 2 * heads, peers: false },
   { id: 'kernel-outerSum', description: 'Σ_t v_t ⊗ k_t, N8 T256 d64', flops: 2 * LAYER.T * LAYER.d ** 2 * heads, peers: false },
 ];
 
