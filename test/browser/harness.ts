@@ -24,15 +24,22 @@ export interface OpenedPage {
   page: Page;
   /** Uncaught page errors and console.error messages, in order. */
   problems: string[];
+  /** Paths the page requested from the server, in order (to see which chunks were fetched when). */
+  requests: string[];
   close(): Promise<void>;
 }
 
-const SHELL = '<!doctype html><meta charset="utf-8"><title>fastweights browser suite</title><script type="module" src="/main.js"></script>';
+const SHELL = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>fastweights browser suite</title><script type="module" src="/main.js"></script>';
 
-export async function openPage(chromiumPath: string, entry: string, files: PageFiles = new Map()): Promise<OpenedPage> {
+/** Opens the bundle of `entry` in a minimal HTML shell. */
+export async function openPage(chromiumPath: string, entry: string): Promise<OpenedPage> {
   const bundle = await bundlePage(entry);
-  for (const [path, contents] of files) bundle.set(path, contents);
-  if (!bundle.has('/index.html')) bundle.set('/index.html', SHELL);
+  bundle.set('/index.html', SHELL);
+  return openFiles(chromiumPath, bundle);
+}
+
+/** Serves `bundle` (with its own /index.html) and opens it. */
+export async function openFiles(chromiumPath: string, bundle: PageFiles): Promise<OpenedPage> {
   let server: StaticServer | null = null;
   let browser: Browser | null = null;
   try {
@@ -40,15 +47,45 @@ export async function openPage(chromiumPath: string, entry: string, files: PageF
     browser = await launchChromium(chromiumPath);
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(new URL(request.url()).pathname));
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
     });
     await page.goto(server.url);
     const [openedBrowser, openedServer] = [browser, server];
-    return { page, problems, close: async () => void (await Promise.all([openedBrowser.close(), openedServer.close()])) };
+    return { page, problems, requests, close: async () => void (await Promise.all([openedBrowser.close(), openedServer.close()])) };
   } catch (e) {
     await Promise.all([browser?.close(), server?.close()]);
     throw e;
   }
+}
+
+/** Waits until the text of `selector` matches `pattern`; returns the text, or throws with the last text seen. */
+export async function waitForText(page: Page, selector: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await page.locator(selector).textContent()) ?? '';
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`${selector}: its text '${text}' did not match ${pattern} within ${timeoutMs} ms`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Minimal shapes of the page's canvas API, for functions that run in the page (Node's types have no DOM). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/** Runs in the page: the share of the canvas's pixels that are painted and not white (0 when there is no such canvas). */
+export function paintedShare(id: string): number {
+  const canvas = (globalThis as unknown as { document: { getElementById(id: string): PageCanvas | null } }).document.getElementById(id);
+  const pixels = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  if (canvas === null || pixels === undefined) return 0;
+  let painted = 0;
+  for (let i = 0; i < pixels.length; i += 4) if (pixels[i + 3]! > 0 && (pixels[i]! < 245 || pixels[i + 1]! < 245 || pixels[i + 2]! < 245)) painted++;
+  return painted / (pixels.length / 4);
 }
