@@ -20,8 +20,8 @@ export interface OpenedPage {
 const SHELL = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>fastweights</title><script type="module" src="/main.js"></script>';
 
 /** Opens the bundle of `entry` (a TypeScript file, relative to the repository root) in a minimal HTML shell. */
-export async function openPage(chromiumPath: string, entry: string): Promise<OpenedPage> {
-  const bundle = await bundlePage(entry);
+export async function openPage(chromiumPath: string, entry: string, options: { minify?: boolean } = {}): Promise<OpenedPage> {
+  const bundle = await bundlePage(entry, options);
   bundle.set('/index.html', SHELL);
   return openFiles(chromiumPath, bundle);
 }

@@ -19,7 +19,10 @@ describe.runIf(chromium !== null)('in headless Chromium', () => {
   let report: SuiteReport;
 
   beforeAll(async () => {
-    opened = await openPage(chromium!, 'test/browser/pages/suite.ts');
+    // Minified, as an application ships it: gpu.js translates kernels from their source text, so this
+    // also checks that the minifier's rewriting of our kernel functions still translates (the demo's
+    // test covers the unminified bundle).
+    opened = await openPage(chromium!, 'test/browser/pages/suite.ts', { minify: true });
     await opened.page.waitForFunction(readSuiteReport, null, { timeout: 90_000 });
     report = (await opened.page.evaluate(readSuiteReport))!;
   }, 120_000);
