@@ -64,14 +64,14 @@ export function drawLossChart(canvas: HTMLCanvasElement, series: readonly LossSe
     points.forEach((loss, step) => (step === 0 ? context.moveTo(x(step + 1), y(loss)) : context.lineTo(x(step + 1), y(loss))));
     context.stroke();
   });
-  // The legend last, on a white box, with each series' latest smoothed loss.
-  const legendX = width - MARGIN.right - 200;
-  context.fillStyle = 'rgba(255,255,255,0.9)';
-  context.fillRect(legendX - 8, MARGIN.top, 200, 12 + series.length * 18);
+  // The legend last, bottom left (losses start near 0.5 and rarely reach there), with each
+  // series' latest smoothed loss.
+  const legendX = MARGIN.left + 14;
+  const legendY = MARGIN.top + plotH - 10 - series.length * 18;
   series.forEach((s, index) => {
     const last = smoothed[index]!.at(-1);
     context.fillStyle = s.color;
-    context.fillRect(legendX, MARGIN.top + 8 + index * 18, 14, 4);
-    context.fillText(`${s.label}${last === undefined ? '' : `: ${last.toPrecision(2)}`}`, legendX + 20, MARGIN.top + 14 + index * 18);
+    context.fillRect(legendX, legendY + 8 + index * 18, 14, 4);
+    context.fillText(`${s.label}${last === undefined ? '' : `: ${last.toPrecision(2)}`}`, legendX + 20, legendY + 14 + index * 18);
   });
 }
