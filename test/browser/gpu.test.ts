@@ -35,6 +35,10 @@ describe.runIf(chromium !== null)('in headless Chromium', () => {
     expect(report.error, opened.problems.join('\n')).toBe('');
   });
 
+  it("the core page has no gpu.js: setBackend('gpu') before importing fastweights/gpu says how to load it", () => {
+    expect(report.gpuBeforeImport).toMatch(/^the gpu backend is loaded only when asked for: `await import\('fastweights\/gpu'\)` before setBackend\('gpu'\)/);
+  });
+
   it('gpu.js runs every kernel in a GPU mode (webgl2 or webgpu), not a CPU fallback', () => {
     expect(GPU_MODES).toContain(report.gpuMode);
     const modes = Object.keys(report.kernelModes);

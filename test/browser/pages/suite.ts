@@ -10,8 +10,16 @@ import { publishSuiteReport, type SuiteReport } from '../shared/suiteReport.js';
 import { trainDeltaSteps } from '../shared/deltaTraining.js';
 
 async function run(): Promise<SuiteReport> {
-  const report: SuiteReport = { gpuMode: '', kernelModes: {}, cases: [], wasmAvailable: wasmAvailable(), training: {}, error: '' };
+  const report: SuiteReport = { gpuBeforeImport: '', gpuMode: '', kernelModes: {}, cases: [], wasmAvailable: wasmAvailable(), training: {}, error: '' };
   try {
+    // Before the gpu entry is imported, the core has no gpu.js: selecting the backend must say how to get it.
+    try {
+      setBackend('gpu');
+      report.gpuBeforeImport = 'selected';
+    } catch (e) {
+      report.gpuBeforeImport = (e as Error).message;
+      setBackend('wasm');
+    }
     const gpu = await import('../../../src/gpu.js');
     setBackend('gpu');
     report.gpuMode = gpu.gpuMode();

@@ -3,6 +3,8 @@ import type { BackendName } from '../../../src/index.js';
 import type { KernelCaseResult } from './kernelCases.js';
 
 export interface SuiteReport {
+  /** What setBackend('gpu') said before the fastweights/gpu entry was imported ('selected' if it did not refuse). */
+  gpuBeforeImport: string;
   /** gpu.js's mode for its instance (webgl2, webgl, headlessgl, webgpu, webasm or cpu). */
   gpuMode: string;
   /** The mode each compiled gpu.js kernel really ran in, counted. */
