@@ -29,6 +29,7 @@ export type PageFiles = Map<string, Uint8Array | string>;
  * code makes a failing page easier to debug.
  */
 export async function bundlePage(entry: string, options: { minify?: boolean } = {}): Promise<PageFiles> {
+  // Nothing is written (write: false); esbuild still wants an output folder to name the chunks.
   const outdir = resolve(ROOT, 'dist-browser-page');
   const result = await esbuild.build({
     entryPoints: { main: resolve(ROOT, entry) },
@@ -66,7 +67,7 @@ export async function measureBundle(entry: string): Promise<BundleSize> {
     target: 'es2022',
     minify: true,
     metafile: true,
-    outfile: resolve(ROOT, 'dist-browser-size/bundle.js'),
+    outfile: resolve(ROOT, 'dist-browser-size/bundle.js'), // never written (write: false)
     write: false,
     logLevel: 'silent',
   });

@@ -16,8 +16,6 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer {
   url: string;
-  /** Replaces what is served (the demo rebuilds on request). */
-  files: Map<string, Uint8Array | string>;
   close(): Promise<void>;
 }
 
@@ -28,11 +26,10 @@ function typeOf(path: string): string {
 
 /** Serves `files` (keys like '/index.html'); '/' is '/index.html'. port 0 picks a free one. */
 export async function serveFiles(files: Map<string, Uint8Array | string>, port = 0): Promise<StaticServer> {
-  const served = { files };
   const server: Server = createServer((request, response) => {
     const asked = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     const path = asked === '/' ? '/index.html' : asked;
-    const body = served.files.get(path);
+    const body = files.get(path);
     if (body === undefined) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       return;
@@ -44,14 +41,5 @@ export async function serveFiles(files: Map<string, Uint8Array | string>, port =
     server.listen(port, '127.0.0.1', resolve);
   });
   const address = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${address.port}/`,
-    get files() {
-      return served.files;
-    },
-    set files(next) {
-      served.files = next;
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: `http://127.0.0.1:${address.port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -64,7 +64,6 @@ export function setUpLmPanel(elements: LmPanelElements): void {
         const ids = generate(lm.model, prompt.length > 0 ? prompt : [BOS_ID], { tokens, temperature, topK: 40, rng: new Rng(Date.now() >>> 0) });
         const ms = performance.now() - started;
         elements.output.textContent = `${elements.prompt.value}${lm.tokenizer.decode(ids)}`;
-        elements.status.dataset.lastGeneration = `${ids.length} tokens in ${ms.toFixed(0)} ms`;
         elements.output.title = `${ids.length} tokens in ${ms.toFixed(0)} ms`;
       } catch (e) {
         elements.output.textContent = `could not generate: ${(e as Error).message}`;

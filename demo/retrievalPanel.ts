@@ -26,6 +26,8 @@ const COLORS: Record<Rule, string> = { delta: '#c0392b', sum: '#2471a3' };
 const SLICE_MS = 40;
 /** Milliseconds per token while a sequence is fed. */
 const FEED_MS = 220;
+/** While training, the heatmaps are redrawn (for the sequence on display) every this many steps. */
+const REFRESH_STEPS = 50;
 const RULE_NAMES: Rule[] = ['delta', 'sum'];
 
 export class RetrievalPanel {
@@ -33,6 +35,8 @@ export class RetrievalPanel {
   private running = false;
   private paused = false;
   private sequenceSeed = 1;
+  /** Training step at which the heatmaps were last redrawn. */
+  private shownAtStep = 0;
   private feedTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly el: RetrievalPanelElements, private readonly status: DemoStatus) {
@@ -53,7 +57,14 @@ export class RetrievalPanel {
     this.status.steps = { delta: 0, sum: 0 };
     this.status.losses = { delta: [], sum: [] };
     this.redraw();
-    this.showSequence(displaySequence(this.sequenceSeed), displaySequence(this.sequenceSeed).L);
+    this.showWholeSequence();
+  }
+
+  /** The sequence on display, after its last pair. */
+  private showWholeSequence(): void {
+    const sequence = displaySequence(this.sequenceSeed);
+    this.showSequence(sequence, sequence.L);
+    this.shownAtStep = this.trainers.delta.steps;
   }
 
   private start(): void {
@@ -81,8 +92,8 @@ export class RetrievalPanel {
         return;
       }
       this.redraw();
-      // Every few hundred steps, show what the models now write for the sequence on display.
-      if (this.feedTimer === null && this.trainers.delta.steps % 50 < 4) this.showSequence(displaySequence(this.sequenceSeed), displaySequence(this.sequenceSeed).L);
+      // Every few dozen steps, show what the models now write for the sequence on display.
+      if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
     }
     setTimeout(() => this.tick(), 0);
   }
