@@ -125,6 +125,12 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
 
   const L = config.model.context;
   const B = training.batchSize;
+  // Evaluation needs one segment of L + 1 valid tokens; without it the run trains unevaluated (said once).
+  const evalStream = Math.min(data.valid.length, training.evalTokens + 1);
+  const canEvaluate = evalStream >= L + 1;
+  if (!canEvaluate) {
+    log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
+  }
   const result = await trainWithCheckpoints({
     out: options.out,
     model,
@@ -138,10 +144,15 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
       const { logits } = model.forward(batch.inputs, B, L);
       return { loss: ops.crossEntropy(logits, batch.targets), tokens: B * L };
     },
-    evaluate: () => {
-      const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
-      return { validLoss: r.loss, validPpl: r.perplexity };
-    },
+    ...(canEvaluate
+      ? {
+          evaluate: () => {
+            const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
+            return { validLoss: r.loss, validPpl: r.perplexity };
+          },
+        }
+      : {}),
+    log,
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),

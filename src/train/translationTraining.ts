@@ -109,6 +109,7 @@ export function translationLoss(model: TranslationModel, pairs: readonly Tokeniz
       nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
       tokens += batch.targetTokens;
     }
+    if (tokens === 0) throw new Error(`no target tokens to score (${pairs.length} pairs)`);
     return { loss: nll / tokens, tokens };
   });
 }
@@ -188,6 +189,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
+    log,
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
