@@ -38,7 +38,8 @@ function featureCount(spec: AttentionSpec, dk: number): number {
   return dk;
 }
 
-function blockParameters(shape: StackShape, cross: boolean): number {
+/** Exact: the parameters of one TransformerBlock (tested against parameterCount()). */
+function blockParameters(shape: StackShape, cross?: string): number {
   const D = shape.dModel;
   const H = shape.heads;
   const dk = shape.dHead ?? D / H;
@@ -48,8 +49,8 @@ function blockParameters(shape: StackShape, cross: boolean): number {
     return qkvo + (parseAttentionSpec(spec).model.endsWith('delta') ? D * H + H : 0);
   };
   const feedForward = D * F + F + F * D + D;
-  const norms = (cross ? 3 : 2) * 2 * D;
-  return attention(shape.attention) + (cross ? attention('softmax') : 0) + feedForward + norms;
+  const norms = (cross !== undefined ? 3 : 2) * 2 * D;
+  return attention(shape.attention) + (cross !== undefined ? attention(cross) : 0) + feedForward + norms;
 }
 
 /** Floats one block keeps for backward, per sequence of T tokens (attending over S keys). */
@@ -74,7 +75,7 @@ function blockActivations(shape: StackShape, T: number, S: number): { floats: nu
 
 export function estimateLanguageModel(model: StackShape & { layers: number; context: number }, vocabSize: number, batchSize: number): ResourceEstimate {
   const L = model.context;
-  const parameters = vocabSize * model.dModel + model.layers * blockParameters(model, false) + 2 * model.dModel;
+  const parameters = vocabSize * model.dModel + model.layers * blockParameters(model) + 2 * model.dModel;
   const block = blockActivations(model, L, L);
   const logits = batchSize * L * vocabSize;
   const activations = batchSize * model.layers * block.floats + 3 * logits;
@@ -91,7 +92,7 @@ export function estimateTranslationModel(model: StackShape & { encoderLayers: nu
   // A batch holds maxTokens tokens per side (padding included); a sequence is at most maxLength.
   const T = Math.min(maxLength + 1, maxTokens);
   const sequences = Math.max(1, Math.floor(maxTokens / T));
-  const parameters = vocabSize * model.dModel + model.encoderLayers * blockParameters(model, false) + model.decoderLayers * blockParameters(model, true) + 4 * model.dModel;
+  const parameters = vocabSize * model.dModel + model.encoderLayers * blockParameters(model) + model.decoderLayers * blockParameters(model, model.crossAttention ?? 'softmax') + 4 * model.dModel;
   const self = blockActivations(model, T, T);
   const cross = blockActivations({ ...model, attention: model.crossAttention ?? 'softmax' }, T, T);
   const logits = sequences * T * vocabSize;
