@@ -18,6 +18,7 @@ import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
+import { rescaleLargeRows } from './robust.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
 
 export interface FastWeightAttentionOptions extends InitOptions {
@@ -75,8 +76,11 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     const { heads, dHead, dValue } = this;
     this.options.featureMap.beginForward?.(this.training); // one FAVOR+ draw shared by q and k
     const phi = (t: Tensor): Tensor => {
-      const f = this.options.featureMap.apply(t, this.training);
-      return this.options.sumNormalise === false ? f : sumNormalise(f);
+      const map = this.options.featureMap;
+      if (this.options.sumNormalise === false) return map.apply(t, this.training);
+      // Normalisation cancels a per-row rescale of a homogeneous map's input: huge rows are scaled
+      // down first so φ does not overflow (DPFP of 1e30 is 1e60, Infinity in float32).
+      return sumNormalise(map.apply(map.homogeneous ? rescaleLargeRows(t) : t, this.training));
     };
     const q = phi(splitHeads(this.query.forward(x), heads)); // [B, H, T, dDot]
     const [kRaw, v] = ops.split(this.keyValue.forward(source), [heads * dHead, heads * dValue], -1);

@@ -16,6 +16,8 @@ export interface FeatureMap {
    * batch here, so that the queries and keys of one forward share them.
    */
   beginForward?(training: boolean): void;
+  /** φ(cx) = c^k φ(x) for every c > 0 (so sum normalisation makes it scale-invariant). */
+  readonly homogeneous?: boolean;
 }
 
 /** ELU(x) + 1: positive, d_dot = d_key (the Linear Transformer's map). */
@@ -37,6 +39,8 @@ export class EluFeatureMap implements FeatureMap {
  */
 export class DpfpFeatureMap implements FeatureMap {
   readonly name = 'dpfp';
+  /** Products of two ReLUs: φ(cx) = c² φ(x). */
+  readonly homogeneous = true;
   readonly dDot: number;
   constructor(readonly dKey: number, readonly nu: number) {
     if (!Number.isInteger(nu) || nu < 1) throw new Error(`dpfp: nu must be an integer ≥ 1, got ${nu}`);
