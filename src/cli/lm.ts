@@ -35,7 +35,9 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
-Ctrl-C during training saves a checkpoint and stops; --resume continues it.`;
+Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runLm(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -44,7 +44,9 @@ translate / eval:
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
-Ctrl-C during training saves a checkpoint and stops; --resume continues it.`;
+Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runMt(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -203,10 +205,11 @@ const DECODING_OPTIONS = {
 
 function decodingFlags(values: { beam?: string; 'length-penalty'?: string; 'max-len'?: string; batch?: string }): DecodingFlags {
   return {
-    beamSize: intOption(values.beam, 'beam', 1),
+    // Bounds far above any sensible setting, far below a decode that never ends or cannot be allocated.
+    beamSize: intOption(values.beam, 'beam', 1, 1, 256),
     lengthPenalty: numberOption(values['length-penalty'], 'length-penalty', 0.6, [0, 10]),
-    maxLength: intOption(values['max-len'], 'max-len', 128),
-    batchSize: intOption(values.batch, 'batch', 32),
+    maxLength: intOption(values['max-len'], 'max-len', 128, 1, 4096),
+    batchSize: intOption(values.batch, 'batch', 32, 1, 4096),
   };
 }
 
