@@ -5,7 +5,8 @@
  * Kills and interrupts real `fastweights lm train` processes at random moments (during steps and
  * during saves) with kill -9, SIGTERM, SIGHUP, one Ctrl-C and the double Ctrl-C that npx and
  * `timeout -s INT` deliver, resumes each run with --resume until it finishes, and checks that it
- * ends with exactly the weights, optimiser moments and loss history of an uninterrupted run.
+ * ends with exactly the weights, optimiser moments and loss history of an uninterrupted run, and
+ * that every caught signal left a checkpoint of the very step the run stopped at (nothing lost).
  *
  * Prints one line per trial and the figures at the end; exits 1 if any trial ends differently or
  * any checkpoint left by a fault cannot be loaded. Uses the built CLI (dist/), so build first
@@ -84,7 +85,7 @@ if (straight.code !== 0) throw new Error(`the reference run failed (exit ${strai
 const want = fingerprint(reference).text;
 
 const rng = new Rng(SEED);
-const figures = { trials: 0, faults: 0, identical: 0, different: 0, unloadable: 0, unexpectedExit: 0, lostBeforeFirstSave: 0, duringStartup: 0, byFault: Object.fromEntries(FAULTS.map((f) => [f, 0])) };
+const figures = { trials: 0, faults: 0, identical: 0, different: 0, unloadable: 0, unexpectedExit: 0, lostBeforeFirstSave: 0, duringStartup: 0, lostWork: 0, byFault: Object.fromEntries(FAULTS.map((f) => [f, 0])) };
 const startedAt = Date.now();
 for (let trial = 1; trial <= TRIALS; trial++) {
   const out = join(work, `trial-${trial}`);
@@ -108,8 +109,23 @@ for (let trial = 1; trial <= TRIALS; trial++) {
         // Also fine: the run finished before the signal landed, or the signal landed during startup,
         // before the handlers were installed and before training began (nothing to save yet).
         const duringStartup = exit.signal !== null && !exit.stderr.includes('"message":"model ');
-        const ok = got === EXPECTED_EXIT[fault] || (exit.code === 0 && fault !== 'kill -9') || duringStartup;
+        const stoppedAt = /stopped after step (\d+)/.exec(exit.stderr);
+        // Or it had already finished training and saved when the signal came (its default action ended it).
+        const ok = got === EXPECTED_EXIT[fault] || (exit.code === 0 && fault !== 'kill -9') || duringStartup || (stoppedAt !== null && exit.signal !== null);
         if (duringStartup && fault !== 'kill -9') figures.duringStartup++;
+        // Nothing lost: a caught signal must leave a checkpoint of exactly the step the run stopped at.
+        if (fault !== 'kill -9' && !duringStartup) {
+          let saved = null;
+          try {
+            saved = fingerprint(out).step;
+          } catch {
+            // counted as unloadable below
+          }
+          if (stoppedAt === null || saved !== Number(stoppedAt[1])) {
+            figures.lostWork++;
+            notes.push(`${fault}: LOST WORK (stopped ${stoppedAt ? `at step ${stoppedAt[1]}` : 'without saying where'}, checkpoint at step ${saved})`);
+          }
+        }
         if (!ok) {
           figures.unexpectedExit++;
           notes.push(`${fault}: exit ${got}, expected ${EXPECTED_EXIT[fault]}\n${exit.stderr.split('\n').slice(-3).join('\n')}`);
@@ -157,5 +173,6 @@ for (let trial = 1; trial <= TRIALS; trial++) {
 rmSync(work, { recursive: true, force: true });
 
 console.log(`\nresumed byte-identical: ${figures.identical}/${figures.trials} runs after ${figures.faults} faults (${Object.entries(figures.byFault).map(([f, n]) => `${f} ${n}`).join(', ')})`);
+console.log(`caught signals whose run lost steps (checkpoint behind the step it stopped at): ${figures.lostWork}`);
 console.log(`unloadable checkpoints after a fault: ${figures.unloadable}; unexpected exit codes: ${figures.unexpectedExit}; faults before the first save (run restarted): ${figures.lostBeforeFirstSave}, of which signals during startup: ${figures.duringStartup}; ${Math.round((Date.now() - startedAt) / 1000)} s`);
-process.exitCode = figures.different === 0 && figures.unloadable === 0 && figures.unexpectedExit === 0 ? 0 : 1;
+process.exitCode = figures.different === 0 && figures.unloadable === 0 && figures.unexpectedExit === 0 && figures.lostWork === 0 ? 0 : 1;

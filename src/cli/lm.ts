@@ -118,6 +118,15 @@ async function lmTrain(argv: string[]): Promise<number> {
   });
 }
 
+/** An unknown model name or knob is the caller's mistake: a usage error listing the valid names. */
+function checkModelName(name: string): void {
+  try {
+    parseAttentionSpec(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** A run whose valid perplexity is above this fraction of the unigram baseline gets a warning. */
 const PLATEAU_FRACTION = 0.9;
 
@@ -152,7 +161,7 @@ type TrainValues = ReturnType<typeof parseCommand<typeof TRAIN_OPTIONS>>['values
  * is the default model of `lm train` (the benchmark measures exactly that).
  */
 export function lmTrainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
-  parseAttentionSpec(modelName); // unknown names fail here, listing the valid ones
+  checkModelName(modelName); // unknown names fail here, listing the valid ones
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
   if (steps !== undefined && minutes !== undefined) throw new UsageError('give either --steps or --minutes, not both');
@@ -200,7 +209,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
   if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
   if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
-  models.forEach((m) => parseAttentionSpec(m));
+  models.forEach(checkModelName);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
