@@ -57,11 +57,14 @@ function start(out, saveEvery, resume) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function deliver(child, fault) {
+async function deliver(child, fault) {
   if (fault === 'kill -9') child.kill('SIGKILL');
   else if (fault === 'SIGINT twice') {
+    // Two pending SIGINTs merge into one; 10 ms apart, both are delivered (as npx's forwarded one is),
+    // usually while the same training step still runs.
     child.kill('SIGINT');
-    child.kill('SIGINT');
+    await sleep(10);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
   } else child.kill(fault);
 }
 
@@ -100,7 +103,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
       const fault = FAULTS[rng.int(FAULTS.length)];
       await sleep(300 + rng.int(1500));
       if (run.child.exitCode === null) {
-        deliver(run.child, fault);
+        await deliver(run.child, fault);
         faults++;
         figures.faults++;
         figures.byFault[fault]++;
