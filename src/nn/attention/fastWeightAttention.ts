@@ -18,7 +18,6 @@ import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
-import { rescaleLargeRows } from './robust.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
 
 export interface FastWeightAttentionOptions extends InitOptions {
@@ -78,9 +77,9 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     const phi = (t: Tensor): Tensor => {
       const map = this.options.featureMap;
       if (this.options.sumNormalise === false) return map.apply(t, this.training);
-      // Normalisation cancels a per-row rescale of a homogeneous map's input: huge rows are scaled
-      // down first so φ does not overflow (DPFP of 1e30 is 1e60, Infinity in float32).
-      return sumNormalise(map.apply(map.homogeneous ? rescaleLargeRows(t) : t, this.training));
+      // Normalisation cancels a positive factor per row, which lets the map keep large inputs in
+      // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
+      return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
     };
     const q = phi(splitHeads(this.query.forward(x), heads)); // [B, H, T, dDot]
     const [kRaw, v] = ops.split(this.keyValue.forward(source), [heads * dHead, heads * dValue], -1);
