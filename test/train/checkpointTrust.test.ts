@@ -16,11 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LanguageModel, Rng, TranslationModel } from '../../src/index.js';
 import { MODEL_NAMES } from '../../src/nn/attention/factory.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData } from '../../src/train/lmTraining.js';
+import { loadTranslationModel, trainTranslationModel } from '../../src/train/translationTraining.js';
 import { estimateLanguageModel, estimateTranslationModel } from '../../src/train/resources.js';
 
 let root: string;
 let data: LmData;
 let good: string;
+let goodMt: string;
 
 function corpusFile(dir: string): string {
   const rng = new Rng(4);
@@ -42,6 +44,12 @@ beforeAll(async () => {
     training: { corpus, vocabSize: 280, batchSize: 2, lr: 3e-3, warmupSteps: 1, weightDecay: 0.01, clip: 1, steps: 2, evalEvery: 100, evalTokens: 64, saveEvery: 100, seed: 7 },
     data,
   });
+  goodMt = join(root, 'good-mt');
+  await trainTranslationModel({
+    out: goodMt,
+    model: { attention: 'dpfp-delta', crossAttention: 'linear', dModel: 8, encoderLayers: 1, decoderLayers: 1, heads: 2, ffHidden: 8, dropout: 0, seed: 3 },
+    training: { trainPairs: 30, vocabSize: 280, maxTokens: 150, maxLength: 64, lr: 3e-3, warmupSteps: 1, weightDecay: 0.01, clip: 1, labelSmoothing: 0.1, steps: 1, evalEvery: 100, bleuEvery: 0, bleuSentences: 2, saveEvery: 100, seed: 8 },
+  });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -49,11 +57,11 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 type Role = 'model' | 'optimizer' | 'config' | 'tokenizer' | 'state';
 
-/** A copy of the good checkpoint. */
-function copy(name: string): string {
+/** A copy of a good checkpoint (the language model's unless another is named). */
+function copy(name: string, source = good): string {
   const dir = join(root, name);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(good, dir, { recursive: true });
+  cpSync(source, dir, { recursive: true });
   return dir;
 }
 
@@ -197,8 +205,24 @@ describe('the size estimate', () => {
   });
 });
 
+/** What a load gives, for comparing with the good checkpoint's. */
+interface Loaded {
+  weights: Map<string, { data: ArrayLike<number> }>;
+  config: unknown;
+  merges: string;
+}
+const loaders: Record<'language model' | 'translation model', (dir: string) => Loaded> = {
+  'language model': (dir) => {
+    const r = loadLanguageModel(dir);
+    return { weights: r.model.stateDict(), config: r.config, merges: JSON.stringify(r.tokenizer.toJSON()) };
+  },
+  'translation model': (dir) => {
+    const r = loadTranslationModel(dir);
+    return { weights: r.model.stateDict(), config: r.config, merges: JSON.stringify(r.tokenizer.toJSON()) };
+  },
+};
+
 describe('fuzz: a corrupted checkpoint gives a clear error or the original numbers', () => {
-  const reference = () => loadLanguageModel(good).model.stateDict();
 
   /** One corruption of a copy of the good checkpoint; returns a description for failure messages. */
   const corruption = fc.oneof(
@@ -253,54 +277,61 @@ describe('fuzz: a corrupted checkpoint gives a clear error or the original numbe
     forge(dir, c.role, bytes);
   }
 
-  it('never a crash, a hang or silently different weights (bounded time per case)', () => {
-    const expected = reference();
-    let clear = 0;
-    let loaded = 0;
-    let alteredValues = 0;
-    const buffersBefore = process.memoryUsage().arrayBuffers;
-    fc.assert(
-      fc.property(corruption, (c) => {
-        const dir = copy('fuzz');
-        apply(dir, c);
-        const started = Date.now();
-        let outcome: { model: LanguageModel } | Error;
-        try {
-          outcome = loadLanguageModel(dir);
-        } catch (error) {
-          outcome = error as Error;
-        }
-        // Generous: a load takes milliseconds and a few MB; these only catch runaway reads or allocations.
-        expect(Date.now() - started, JSON.stringify(c)).toBeLessThan(5000);
-        expect(process.memoryUsage().arrayBuffers, JSON.stringify(c)).toBeLessThan(buffersBefore + 256e6);
-        if (outcome instanceof Error) {
-          // A clear error names a file or field, never an engine internal.
-          expect(outcome.message, JSON.stringify(c)).not.toMatch(/Cannot read properties|is not a function|Invalid typed array length|undefined \(reading|Maximum call stack/);
-          expect(outcome.message, JSON.stringify(c)).toMatch(/checkpoint|config|state|tokenizer|safetensors|BpeTokenizer|\.json|loadStateDict/);
-          clear++;
-          return;
-        }
-        // A load that succeeds has the trained numbers, except where bytes of the weights' data were
-        // flipped and the manifest rewritten: a changed value that no hash can tell from training.
-        // Even then only the flipped elements may differ (one per flip), never the structure.
-        let differing = 0;
-        for (const [name, t] of outcome.model.stateDict()) {
-          const want = expected.get(name)!.data;
-          t.data.forEach((v, i) => void (Object.is(v, want[i]) || differing++));
-        }
-        if (differing === 0) loaded++;
-        else {
-          expect(c.kind === 'bytes' && c.role === 'model', `weights changed by ${JSON.stringify(c)}`).toBe(true);
-          expect(differing).toBeLessThanOrEqual((c as { flips: unknown[] }).flips.length);
-          alteredValues++;
-        }
-      }),
-      { numRuns: 150, seed: 12 },
-    );
-    if (process.env.FUZZ_REPORT) console.log(JSON.stringify({ cases: 150, clear, loaded, alteredValues }));
-    expect(clear + loaded + alteredValues).toBe(150);
-    expect(clear).toBeGreaterThan(75);
-  });
+  for (const [kind, load] of Object.entries(loaders)) {
+    it(`${kind}: never a crash, a hang or silently different numbers (bounded time and memory per case)`, () => {
+      const source = kind === 'language model' ? good : goodMt;
+      const expected = load(source);
+      const figures = { cases: 0, clear: 0, loaded: 0, alteredValues: 0, legacyConfigEdits: 0 };
+      const buffersBefore = process.memoryUsage().arrayBuffers;
+      fc.assert(
+        fc.property(corruption, (c) => {
+          figures.cases++;
+          const dir = copy('fuzz', source);
+          apply(dir, c);
+          const started = Date.now();
+          let outcome: Loaded | Error;
+          try {
+            outcome = load(dir);
+          } catch (error) {
+            outcome = error as Error;
+          }
+          // Generous: a load takes milliseconds and a few MB; these only catch runaway reads or allocations.
+          expect(Date.now() - started, JSON.stringify(c)).toBeLessThan(5000);
+          expect(process.memoryUsage().arrayBuffers, JSON.stringify(c)).toBeLessThan(buffersBefore + 256e6);
+          if (outcome instanceof Error) {
+            // A clear error names a file or field, never an engine internal.
+            expect(outcome.message, JSON.stringify(c)).not.toMatch(/Cannot read properties|is not a function|Invalid typed array length|undefined \(reading|Maximum call stack/);
+            expect(outcome.message, JSON.stringify(c)).toMatch(/checkpoint|config|state|tokenizer|safetensors|BpeTokenizer|\.json|loadStateDict/);
+            figures.clear++;
+            return;
+          }
+          // A load that succeeds has the trained numbers, except where bytes of the weights' data were
+          // flipped and the manifest rewritten: a changed value that no hash can tell from training.
+          // Even then only the flipped elements may differ (one per flip), never the structure.
+          let differing = 0;
+          for (const [name, t] of outcome.weights) {
+            const want = expected.weights.get(name)!.data;
+            Array.from(t.data).forEach((v, i) => void (Object.is(v, want[i]) || differing++));
+          }
+          expect(outcome.merges, `tokenizer changed by ${JSON.stringify(c)}`).toBe(expected.merges);
+          if (JSON.stringify(outcome.config) !== JSON.stringify(expected.config)) {
+            // Only a checkpoint without the weights' record of their config (saved before it existed)
+            // can load an edited config that still describes weights of the same names and shapes.
+            expect(c.kind === 'field' && c.unbound, `config changed by ${JSON.stringify(c)}`).toBe(true);
+            figures.legacyConfigEdits++;
+          } else if (differing === 0) figures.loaded++;
+          if (differing > 0) {
+            expect(c.kind === 'bytes' && c.role === 'model', `weights changed by ${JSON.stringify(c)}`).toBe(true);
+            expect(differing).toBeLessThanOrEqual((c as { flips: unknown[] }).flips.length);
+            figures.alteredValues++;
+          }
+        }),
+        { numRuns: 150, seed: 12 },
+      );
+      if (process.env.FUZZ_REPORT) console.log(JSON.stringify({ kind, ...figures }));
+      expect(figures.clear).toBeGreaterThan(75);
+    });
+  }
 });
 
 // Files named by the manifest only: nothing else in the directory is read.
