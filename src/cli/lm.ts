@@ -102,7 +102,8 @@ async function lmTrain(argv: string[]): Promise<number> {
     const valid = finalPerplexity(model, data, training, log);
     const baseline = unigramPerplexity(data.train, data.valid.subarray(0, training.evalTokens + 1), model.config.vocabSize);
     if (valid !== null && valid.perplexity > PLATEAU_FRACTION * baseline) {
-      log(`warning: valid perplexity ${valid.perplexity.toFixed(1)} is at the unigram baseline (${baseline.toFixed(1)}, token frequencies alone): the model has not learned to use context yet; train longer (--minutes, --steps) or raise --lr`);
+      const where = valid.perplexity > baseline ? 'above' : 'at';
+      log(`warning: valid perplexity ${valid.perplexity.toFixed(1)} is ${where} the unigram baseline (${baseline.toFixed(1)}, token frequencies alone): the model has not learned to use context yet; train longer (--minutes, --steps) or raise --lr`);
     }
     const rng = new Rng(training.seed);
     const prompt = samplePrompt(data.split.valid);
