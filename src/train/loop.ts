@@ -9,6 +9,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { inference, type Module } from '../nn/module.js';
+import { debugChecksEnabled } from '../autograd/graph.js';
 import { clipGradNorm, type Optimizer } from './optim.js';
 import type { Schedule } from './schedule.js';
 import type { Progress } from './progress.js';
@@ -105,7 +106,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     const { loss, tokens: stepTokens } = options.computeLoss(step);
     const value = loss.item();
     if (!Number.isFinite(value)) {
-      throw new Error(`training diverged: the loss is ${value} at step ${step} (lr ${optimizer.lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint`);
+      const hint = debugChecksEnabled() ? '' : '; FASTWEIGHTS_DEBUG_CHECKS=1 names the op that first produced it';
+      throw new Error(`training diverged: the loss is ${value} at step ${step} (lr ${optimizer.lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint${hint}`);
     }
     loss.backward();
     // Without clipping the norm is still measured (an infinite limit clips nothing).
