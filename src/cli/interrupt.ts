@@ -8,9 +8,8 @@
  *   still saves after its current step, then skips the final evaluation and exits with
  *   128 + the signal's number.
  *
- * No handler exits the process itself. Training is synchronous between the loop's yields, so a
- * handler only ever runs at a step boundary, where the weights, the optimiser and the data order
- * agree; the loop then sees the request at once and saves. (Two SIGINTs often arrive together:
+ * No handler exits the process itself: it only records the request, and the loop acts on it at the
+ * next step boundary, where the weights, the optimiser and the data order agree, and saves. (Two SIGINTs often arrive together:
  * `npx` forwards the terminal's Ctrl-C to a child that already received it, and `timeout -s INT`
  * adds its own; exiting on the second one used to lose every step since the last save.)
  */

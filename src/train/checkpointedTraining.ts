@@ -34,7 +34,9 @@ export interface CheckpointedTrainingOptions {
   tokenizer: unknown;
   /** Resume state beyond step, optimiser, model RNG and history (e.g. the data-order RNG). */
   extraState: () => Record<string, unknown>;
-  computeLoss: TrainLoopOptions['computeLoss'];
+  /** One of the two: see TrainLoopOptions. */
+  computeLoss?: TrainLoopOptions['computeLoss'];
+  computeGradients?: TrainLoopOptions['computeGradients'];
   /** Periodic evaluation; none when undefined. One that fails is reported through `log` and skipped. */
   evaluate?: NonNullable<TrainLoopOptions['evaluate']>;
   log?: (line: string) => void;
@@ -65,7 +67,8 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     clip: training.clip,
     ...(training.steps !== undefined ? { steps: training.steps } : {}),
     ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
-    computeLoss: options.computeLoss,
+    ...(options.computeLoss ? { computeLoss: options.computeLoss } : {}),
+    ...(options.computeGradients ? { computeGradients: options.computeGradients } : {}),
     ...(options.evaluate ? { evaluate: reportingFailures(options.evaluate, options.log ?? (() => {})) } : {}),
     evalEvery: training.evalEvery,
     save,

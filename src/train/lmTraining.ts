@@ -14,6 +14,8 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { bool, checkParameterCount, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from './checkpointSchema.js';
 import { estimateLanguageModel } from './resources.js';
 import { Rng, type RngState } from '../tensor/rng.js';
+import { threadsWanted } from '../../kernels/wasm/runtime.js';
+import { DataParallel } from './dataParallel.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
 import { trainWithCheckpoints } from './checkpointedTraining.js';
@@ -132,6 +134,8 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   if (!canEvaluate) {
     log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
   }
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,
     model,
@@ -140,10 +144,10 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     config,
     tokenizer: data.tokenizer.toJSON(),
     extraState: () => ({ dataRng: dataRng.getState() }),
-    computeLoss: () => {
+    computeGradients: async () => {
       const batch = sampleSegments(data.train, B, L, dataRng);
-      const { logits } = model.forward(batch.inputs, B, L);
-      return { loss: ops.crossEntropy(logits, batch.targets), tokens: B * L };
+      const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
+      return { loss, tokens: B * L };
     },
     ...(canEvaluate
       ? {
@@ -157,7 +161,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
-  });
+  }).finally(() => parallel.close());
   return { ...result, model, data };
 }
 

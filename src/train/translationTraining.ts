@@ -17,6 +17,8 @@ import { attentionName, checkParameterCount, int, literal, num, object, optional
 import { estimateTranslationModel } from './resources.js';
 import { inference } from '../nn/module.js';
 import { Rng, type RngState } from '../tensor/rng.js';
+import { threadsWanted } from '../../kernels/wasm/runtime.js';
+import { DataParallel } from './dataParallel.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
 import { trainWithCheckpoints } from './checkpointedTraining.js';
@@ -170,6 +172,8 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,
     model,
@@ -178,11 +182,10 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
     config,
     tokenizer: data.tokenizer.toJSON(),
     extraState: () => ({ batcher: batcher.getState() }),
-    computeLoss: () => {
-      const batch = batcher.next();
-      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-      const loss = ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, labelSmoothing: training.labelSmoothing });
-      return { loss, tokens: batch.targetTokens };
+    computeGradients: async () => {
+      const b = batcher.next();
+      const loss = await parallel.gradients({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+      return { loss, tokens: b.targetTokens };
     },
     evaluate: (step) => {
       const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens).loss };
@@ -195,7 +198,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
-  });
+  }).finally(() => parallel.close());
   return { ...result, model, data };
 }
 
