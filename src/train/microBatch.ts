@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../ops/loss.js';
 import { mul } from '../ops/arithmetic.js';
 import { PAD_ID } from '../data/bpe.js';
+import type { TranslationBatch } from '../data/translationBatches.js';
 import type { LanguageModel } from '../models/languageModel.js';
 import type { TranslationModel } from '../models/translationModel.js';
 
@@ -22,15 +23,9 @@ export interface LmMicroBatch {
   targets: Int32Array;
 }
 
-/** Rows of a translation batch: source [B, S], decoder input and targets [B, T] (PAD_ID pads). */
-export interface MtMicroBatch {
+/** Rows of a translation batch (source [B, S], decoder input and targets [B, T], PAD_ID pads) and its label smoothing. */
+export interface MtMicroBatch extends Pick<TranslationBatch, 'B' | 'S' | 'T' | 'source' | 'decoderInput' | 'targets'> {
   task: 'mt';
-  B: number;
-  S: number;
-  T: number;
-  source: Int32Array;
-  decoderInput: Int32Array;
-  targets: Int32Array;
   labelSmoothing: number;
 }
 
