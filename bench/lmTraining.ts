@@ -1,21 +1,22 @@
 /**
  * Training speed and peak memory of the default models of `lm train` and `mt train`, built from the
  * CLI's own settings (lmTrainSettings / mtTrainSettings with no flags), so the benchmark follows the
- * defaults when they change. A step is what the training loop does: forward, loss, backward, gradient
- * clipping, AdamW. Random token ids (the speed does not depend on the text); translation pairs have
- * random lengths like the Ding sentences and go through the training batcher's token budget.
+ * defaults when they change. A step is what the training run does: data-parallel forward and
+ * backward over micro-batches on FASTWEIGHTS_THREADS threads (default: the cores, at most 2),
+ * gradient clipping, AdamW. Random token ids (the speed does not depend on the text); translation
+ * pairs have random lengths like the Ding sentences and go through the training batcher's token budget.
  */
 import { LanguageModel } from '../src/models/languageModel.js';
 import { TranslationModel } from '../src/models/translationModel.js';
 import { TranslationBatcher, type TokenizedPair } from '../src/data/translationBatches.js';
-import { PAD_ID } from '../src/data/bpe.js';
-import { crossEntropy } from '../src/ops/loss.js';
 import { AdamW, clipGradNorm } from '../src/train/optim.js';
+import { DataParallel, type ReplicaSpec } from '../src/train/dataParallel.js';
+import type { MicroBatch } from '../src/train/microBatch.js';
+import { threadsWanted } from '../kernels/wasm/runtime.js';
 import { Rng } from '../src/tensor/rng.js';
 import { lmTrainSettings } from '../src/cli/lm.js';
 import { mtTrainSettings } from '../src/cli/mt.js';
 import type { Module } from '../src/nn/module.js';
-import type { Tensor } from '../src/tensor/tensor.js';
 
 export interface TrainingSpeed {
   task: 'lm' | 'mt';
@@ -31,13 +32,13 @@ export interface TrainingSpeed {
 }
 
 /** Times `steps` training steps after one warm-up step; `step` returns the tokens it counted. */
-function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, description: string, steps: number, step: () => number): TrainingSpeed {
-  step(); // warm-up: compilation and first allocations
+async function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, description: string, steps: number, step: () => Promise<number>): Promise<TrainingSpeed> {
+  await step(); // warm-up: compilation, first allocations, the workers' start
   let peakRss = 0, peakHeap = 0, tokens = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
-    tokens += step();
+    tokens += await step();
     const m = process.memoryUsage();
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
@@ -47,7 +48,7 @@ function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, descript
   return {
     task,
     model: model.name,
-    description: `${description}, ${model.parameterCount()} parameters`,
+    description: `${description}, ${model.parameterCount()} parameters, ${threadsWanted()} thread(s)`,
     tokensPerSecond: tokens / seconds,
     stepsPerSecond: steps / seconds,
     msPerStep: (seconds * 1000) / steps,
@@ -57,50 +58,70 @@ function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, descript
   };
 }
 
-function optimise(model: Module, lr: number, weightDecay: number, clip: number): (loss: () => Tensor) => void {
+/** One training step as the trainers take it: data-parallel gradients, clipping, AdamW. */
+function trainer(model: LanguageModel | TranslationModel, spec: ReplicaSpec, lr: number, weightDecay: number, clip: number) {
   const optimizer = new AdamW(model.namedParameters(), { lr, weightDecay });
-  return (loss) => {
-    optimizer.zeroGrad();
-    loss().backward();
-    clipGradNorm(model.namedParameters(), clip);
-    optimizer.step();
+  const parallel = new DataParallel(model, spec, { threads: threadsWanted() });
+  model.train();
+  return {
+    step: async (batch: MicroBatch) => {
+      optimizer.zeroGrad();
+      await parallel.gradients(batch);
+      clipGradNorm(model.namedParameters(), clip);
+      optimizer.step();
+    },
+    close: () => parallel.close(),
   };
 }
 
 /** The `lm train` default model (attention `delta`), and the same settings with other attention. */
-export function measureLanguageModelTraining(steps: number, models = ['delta', 'linear', 'softmax']): TrainingSpeed[] {
-  return models.map((attention) => {
-    const { training, model: config } = lmTrainSettings({}, attention);
-    const model = new LanguageModel({ ...config, vocabSize: training.vocabSize });
-    const update = optimise(model, training.lr, training.weightDecay, training.clip);
+export async function measureLanguageModelTraining(steps: number, models = ['delta', 'linear', 'softmax']): Promise<TrainingSpeed[]> {
+  const out: TrainingSpeed[] = [];
+  for (const attention of models) {
+    const { training, model: settings } = lmTrainSettings({}, attention);
+    const spec: ReplicaSpec = { kind: 'lm', config: { ...settings, vocabSize: training.vocabSize } };
+    const model = new LanguageModel(spec.config);
+    const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);
     const rng = new Rng(2);
-    const B = training.batchSize, L = config.context, V = training.vocabSize;
-    const description = `lm train defaults: ${config.layers} layers, d_model ${config.dModel}, batch ${B} × context ${L}, vocabulary ${V}`;
-    return timeSteps('lm', model, description, steps, () => {
-      const ids = Int32Array.from({ length: B * L }, () => rng.int(V));
-      const targets = Array.from({ length: B * L }, () => rng.int(V));
-      update(() => crossEntropy(model.forward(ids, B, L).logits, targets));
-      return B * L;
-    });
-  });
+    const B = training.batchSize, L = spec.config.context, V = training.vocabSize;
+    const description = `lm train defaults: ${spec.config.layers} layers, d_model ${spec.config.dModel}, batch ${B} × context ${L}, vocabulary ${V}`;
+    try {
+      out.push(await timeSteps('lm', model, description, steps, async () => {
+        const ids = Int32Array.from({ length: B * L }, () => rng.int(V));
+        const targets = Int32Array.from({ length: B * L }, () => rng.int(V));
+        await step({ task: 'lm', B, L, ids, targets });
+        return B * L;
+      }));
+    } finally {
+      close();
+    }
+  }
+  return out;
 }
 
 /** The `mt train` default model size with each given self-attention (cross-attention softmax, the default). */
-export function measureTranslationTraining(steps: number, models = ['softmax', 'linear', 'delta']): TrainingSpeed[] {
-  return models.map((attention) => {
-    const { training, model: config } = mtTrainSettings({}, attention);
-    const model = new TranslationModel({ ...config, vocabSize: training.vocabSize });
-    const update = optimise(model, training.lr, training.weightDecay, training.clip);
+export async function measureTranslationTraining(steps: number, models = ['softmax', 'linear', 'delta']): Promise<TrainingSpeed[]> {
+  const out: TrainingSpeed[] = [];
+  for (const attention of models) {
+    const { training, model: settings } = mtTrainSettings({}, attention);
+    const spec: ReplicaSpec = { kind: 'mt', config: { ...settings, vocabSize: training.vocabSize } };
+    const model = new TranslationModel(spec.config);
+    const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);
     // Ding-like pairs: 4–24 tokens a side (ids above the special tokens).
     const rng = new Rng(3);
     const sentence = () => Array.from({ length: 4 + rng.int(21) }, () => 4 + rng.int(training.vocabSize - 4));
     const pairs: TokenizedPair[] = Array.from({ length: 4000 }, () => ({ source: sentence(), target: sentence() }));
     const batcher = new TranslationBatcher(pairs, training.maxTokens, new Rng(4));
-    const description = `mt train defaults: ${config.encoderLayers}+${config.decoderLayers} layers, d_model ${config.dModel}, ≤ ${training.maxTokens} tokens a batch, vocabulary ${training.vocabSize}`;
-    return timeSteps('mt', model, description, steps, () => {
-      const batch = batcher.next();
-      update(() => crossEntropy(model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T), batch.targets, { ignoreIndex: PAD_ID, labelSmoothing: training.labelSmoothing }));
-      return batch.targetTokens;
-    });
-  });
+    const description = `mt train defaults: ${spec.config.encoderLayers}+${spec.config.decoderLayers} layers, d_model ${spec.config.dModel}, ≤ ${training.maxTokens} tokens a batch, vocabulary ${training.vocabSize}`;
+    try {
+      out.push(await timeSteps('mt', model, description, steps, async () => {
+        const b = batcher.next();
+        await step({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+        return b.targetTokens;
+      }));
+    } finally {
+      close();
+    }
+  }
+  return out;
 }

@@ -109,11 +109,11 @@ async function main(): Promise<void> {
   const training: TrainingSpeed[] = [];
   if (options.lm) {
     log('… language-model training steps');
-    training.push(...measureLanguageModelTraining(options.quick ? 5 : 20));
+    training.push(...(await measureLanguageModelTraining(options.quick ? 5 : 20)));
   }
   if (options.mt) {
     log('… translation training steps');
-    training.push(...measureTranslationTraining(options.quick ? 5 : 20));
+    training.push(...(await measureTranslationTraining(options.quick ? 5 : 20)));
   }
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() };
   if (options.json) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The CLI entry point: the TypeScript sources are compiled to dist/ by `npm install` (the prepare script).
-import { main } from '../dist/src/cli/main.js';
+// The CLI is imported dynamically so that an error while loading it (e.g. FASTWEIGHTS_BACKEND=cuda,
+// refused when the kernels load) is one line naming the problem, not a stack trace.
+const fail = (err) => {
+  console.error(`fastweights: ${err instanceof Error ? err.message : String(err)}`);
+  if (process.env.FASTWEIGHTS_DEBUG) console.error(err);
+  process.exitCode = 1;
+};
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    console.error(`fastweights: ${err instanceof Error ? err.message : String(err)}`);
-    if (process.env.FASTWEIGHTS_DEBUG) console.error(err);
-    process.exitCode = 1;
-  },
+import('../dist/src/cli/main.js').then(
+  ({ main }) => main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, fail),
+  fail,
 );

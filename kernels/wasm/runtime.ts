@@ -134,8 +134,12 @@ export class WasmRuntime {
 let runtime: WasmRuntime | null | undefined;
 let failure = '';
 
-/** How many threads to use: FASTWEIGHTS_THREADS, else every core up to 2 (the machines measured here). */
-function threadsWanted(): number {
+/**
+ * How many threads to use: FASTWEIGHTS_THREADS, else every core up to 2 (the machines measured
+ * here). The wasm kernels split work over this many; data-parallel training runs this many
+ * micro-batches side by side (src/train/dataParallel.ts).
+ */
+export function threadsWanted(): number {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const g = globalThis as any;
   const env: unknown = g.process?.env?.FASTWEIGHTS_THREADS;

@@ -39,8 +39,80 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Finite checks (debug mode)
+
+/**
+ * Thrown in debug mode when an op's output holds NaN or ±Infinity; names the first op that produced
+ * one, or the tensor it came from when no op did (a parameter, or input data).
+ */
+export class DebugCheckError extends Error {
+  override name = 'DebugCheckError';
+}
+
+/**
+ * FASTWEIGHTS_DEBUG_CHECKS=1 turns the checks on from the start; read through globalThis so that
+ * this file imports nothing from Node and bundles for a browser page.
+ */
+function debugChecksFromEnvironment(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const value: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_DEBUG_CHECKS;
+  return value === '1' || value === 'true';
+}
+
+let debugChecks = debugChecksFromEnvironment();
+
+/**
+ * Debug mode: every op's output (and, in backward, every gradient) is scanned for NaN and ±Infinity,
+ * and the first op producing one throws a DebugCheckError naming it. Costs one pass over every
+ * result; off by default.
+ */
+export function setDebugChecks(on: boolean): void {
+  debugChecks = on;
+}
+
+export function debugChecksEnabled(): boolean {
+  return debugChecks;
+}
+
+function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+function describeTensor(t: Tensor): string {
+  return `${t.name ? `'${t.name}' ` : ''}of shape ${shapeToString(t.shape)}`;
+}
+
+/** Throws when `out` holds a non-finite value, blaming `op` if its inputs are all finite. */
+function checkForward(op: string, inputs: Tensor[], out: Tensor): void {
+  const at = firstNonFinite(out.data);
+  if (at < 0) return;
+  const value = out.data[at]!;
+  for (const [k, input] of inputs.entries()) {
+    const bad = firstNonFinite(input.data);
+    if (bad < 0) continue;
+    // Every op's output passes this check, so a non-finite input no op was blamed for came from outside.
+    throw new DebugCheckError(
+      `finite check: input ${k} of op '${op}', a tensor ${describeTensor(input)}, holds ${input.data[bad]} at index ${bad}; no op produced it, so it came in as a parameter or as input data`,
+    );
+  }
+  throw new DebugCheckError(`finite check: op '${op}' produced ${value} at index ${at} of its output of shape ${shapeToString(out.shape)} from finite inputs`);
+}
+
+function checkBackward(op: string, gradOutput: FloatArray, inputGrads: (FloatArray | null)[]): void {
+  if (firstNonFinite(gradOutput) >= 0) return; // blamed where it was produced
+  inputGrads.forEach((g, k) => {
+    const at = g ? firstNonFinite(g) : -1;
+    if (at >= 0) throw new DebugCheckError(`finite check: the backward pass of op '${op}' produced ${g![at]} at index ${at} of the gradient of input ${k} from a finite gradient`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
 /** Attaches `out` to the graph when any input requires grad. Returns `out` for chaining. */
 export function record(op: string, inputs: Tensor[], out: Tensor, backward: BackwardFn): Tensor {
+  if (debugChecks) checkForward(op, inputs, out);
   if (!gradEnabled) return out;
   let needed = false;
   for (const t of inputs) {
@@ -122,6 +194,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     }
     if (node.released) throw new Error(`backward(): reached a node of op '${node.op}' whose graph was already released`);
     const inputGrads = node.backward(g);
+    if (debugChecks) checkBackward(node.op, g, inputGrads);
     node.inputs.forEach((input, k) => {
       const gi = inputGrads[k];
       if (!input.requiresGrad || gi === null || gi === undefined) return;

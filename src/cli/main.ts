@@ -17,7 +17,8 @@ commands:
   fastweights --version
 
 models: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta
-kernel backend: FASTWEIGHTS_BACKEND=js|gpu|reference (default js)`;
+kernel backend: FASTWEIGHTS_BACKEND=wasm|js|gpu|reference (default wasm where WebAssembly SIMD loads)
+finite checks: FASTWEIGHTS_DEBUG_CHECKS=1 names the first op that produces NaN or Infinity`;
 
 type Command = (argv: string[]) => Promise<number>;
 

@@ -1,5 +1,5 @@
 /** `fastweights mt train | translate | eval`: English→German translation with BLEU. */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../train/progress.js';
 import type { TranslationModelConfig } from '../models/translationModel.js';
@@ -8,6 +8,7 @@ import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from '../eval/bleu.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
 import { withInterrupt } from './interrupt.js';
+import { availableMemory, checkFits, estimateTranslationModel } from '../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from './args.js';
 
 const HELP = `fastweights mt — English→German translation with fast weight programmers
@@ -26,6 +27,7 @@ train (defaults: 2+2 layers, d_model 64, 4 heads, 10 minutes):
   --cross NAME        cross-attention: softmax (default) or linear (any model name works)
   --out DIR           checkpoint directory (default runs/mt-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
+  --overwrite         start afresh even if --out already holds a checkpoint
   --steps N | --minutes M   budget (default --minutes 10); steps use cosine decay, minutes inverse-sqrt
   --enc-layers N (2)  --dec-layers N (2)  --dim D (64)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
@@ -42,7 +44,9 @@ translate / eval:
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
-Ctrl-C during training saves a checkpoint and stops; --resume continues it.`;
+Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runMt(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -57,7 +61,7 @@ export async function runMt(argv: string[]): Promise<number> {
 }
 
 const MT_TRAIN_OPTIONS = {
-  model: { type: 'string' }, cross: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+  model: { type: 'string' }, cross: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' },
   steps: { type: 'string' }, minutes: { type: 'string' }, 'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' },
   dim: { type: 'string' }, heads: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
   'attention-normalise': { type: 'boolean' }, 'scale-output': { type: 'boolean' }, vocab: { type: 'string' },
@@ -92,7 +96,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string): { tra
   const training: MtTrainingConfig = {
     ...(values.data !== undefined ? { data: values.data } : {}),
     ...(trainPairs !== undefined ? { trainPairs } : {}),
-    vocabSize: intOption(values.vocab, 'vocab', 2000, 259),
+    vocabSize: intOption(values.vocab, 'vocab', 2000, 259, 65536),
     maxTokens: intOption(values['max-tokens'], 'max-tokens', 1200),
     maxLength: intOption(values['max-len'], 'max-len', 64),
     lr: numberOption(values.lr, 'lr', 2e-3, [0, 10]),
@@ -132,11 +136,22 @@ async function mtTrain(argv: string[]): Promise<number> {
   }
   if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
   const modelName = values.model;
+  if (values.resume && values.overwrite) throw new UsageError('mt train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const { training, model: modelConfig } = mtTrainSettings(values, modelName);
+  if (!values.resume) {
+    const estimate = estimateTranslationModel(modelConfig, training.vocabSize, training.maxTokens, training.maxLength);
+    checkFits(estimate, availableMemory(), (message) => {
+      throw new UsageError(`mt train: ${message}`);
+    });
+  }
   const out = values.out ?? `runs/mt-${modelName}`;
+  if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
+    throw new UsageError(`mt train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
+  }
+  if (values.resume && !existsSync(join(out, 'checkpoint.json'))) throw new UsageError(`mt train --resume: ${out} holds no checkpoint to continue (no ${join(out, 'checkpoint.json')})`);
   const json = values.json ?? false;
   const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
-  return withInterrupt(log, async (shouldStop) => {
+  return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainTranslationModel({
       out,
       resume: values.resume ?? false,
@@ -146,19 +161,34 @@ async function mtTrain(argv: string[]): Promise<number> {
       progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
     }).catch((err: Error) => {
-      // A missing or broken checkpoint is the caller's mistake, not a crash.
-      if (values.resume && /checkpoint|not a translation/.test(err.message)) throw new UsageError(`mt train --resume: ${err.message}`);
+      // A missing, broken or mismatched checkpoint is the caller's mistake, not a crash.
+      if (values.resume && /checkpoint|not a translation|config|tokenizer|state/.test(err.message)) throw new UsageError(`mt train --resume: ${err.message}`);
       throw err;
     });
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
-    const valid = translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens);
-    const bleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
-    const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid.loss, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
+    if (stop.urgent) return stop.exitCode;
+    const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens));
+    const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
+    const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid?.loss ?? null, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
     if (json) console.log(JSON.stringify(summary));
-    else console.log(`\n${model.name}: step ${result.step}, valid loss ${valid.loss.toFixed(3)} (${valid.tokens} tokens), greedy BLEU ${bleu.toFixed(2)} on the first ${summary.bleuSentences} valid pairs`);
+    else {
+      const loss = valid === null ? 'valid loss not computed' : `valid loss ${valid.loss.toFixed(3)} (${valid.tokens} tokens)`;
+      const greedy = bleu === null ? 'greedy BLEU not computed' : `greedy BLEU ${bleu.toFixed(2)} on the first ${summary.bleuSentences} valid pairs`;
+      console.log(`\n${model.name}: step ${result.step}, ${loss}, ${greedy}`);
+    }
     return 0;
   });
+}
+
+/** Runs an end-of-run evaluation; one that cannot run is reported, and the run still ends normally. */
+function reported<T>(log: (line: string) => void, what: string, evaluate: () => T): T | null {
+  try {
+    return evaluate();
+  } catch (err) {
+    log(`${what} not computed: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 interface DecodingFlags {
@@ -175,10 +205,11 @@ const DECODING_OPTIONS = {
 
 function decodingFlags(values: { beam?: string; 'length-penalty'?: string; 'max-len'?: string; batch?: string }): DecodingFlags {
   return {
-    beamSize: intOption(values.beam, 'beam', 1),
+    // Bounds far above any sensible setting, far below a decode that never ends or cannot be allocated.
+    beamSize: intOption(values.beam, 'beam', 1, 1, 256),
     lengthPenalty: numberOption(values['length-penalty'], 'length-penalty', 0.6, [0, 10]),
-    maxLength: intOption(values['max-len'], 'max-len', 128),
-    batchSize: intOption(values.batch, 'batch', 32),
+    maxLength: intOption(values['max-len'], 'max-len', 128, 1, 4096),
+    batchSize: intOption(values.batch, 'batch', 32, 1, 4096),
   };
 }
 

@@ -81,9 +81,12 @@ function loadBrown(): Corpus {
 
 /**
  * A UTF-8 text file as a corpus. Line endings are normalised to "\n"; the text is cut into
- * paragraphs at blank lines, and consecutive paragraphs are grouped into documents of at least
- * TEXT_FILE_CHUNK_CHARS characters (the last may be shorter), paragraphs within a document joined
- * by "\n\n". Document ids are `<file name>:<5-digit index>`, so sorted ids follow the file.
+ * paragraphs at blank lines (a paragraph longer than TEXT_FILE_CHUNK_CHARS is cut at line ends),
+ * and consecutive paragraphs are grouped into documents of at least TEXT_FILE_CHUNK_CHARS
+ * characters (the last may be shorter), paragraphs within a document joined by "\n\n". A file
+ * that gives fewer than three documents that way (no blank lines, or a short text) is cut by size
+ * into about TEXT_FILE_SIZE_SPLIT documents instead. Document ids are `<file name>:<5-digit index>`,
+ * so sorted ids follow the file.
  */
 export function loadTextFile(path: string): Corpus {
   if (!existsSync(path)) throw new Error(`corpus file not found: ${path}`);
@@ -100,6 +103,25 @@ export function loadTextFile(path: string): Corpus {
     .map((p) => p.replace(/^\n+|\n+$/g, ''))
     .filter((p) => p.trim().length > 0);
   const name = basename(path);
+  let documents = groupIntoDocuments(name, paragraphs.flatMap((p) => cutBySize(p, TEXT_FILE_CHUNK_CHARS)), TEXT_FILE_CHUNK_CHARS);
+  if (documents.length === 0) throw new Error(`corpus file has no text: ${path}`);
+  if (documents.length < MIN_TEXT_FILE_DOCUMENTS) {
+    // Too few blank lines (or too little text) for whole documents in train, valid and test: cut
+    // the text by size instead, into about TEXT_FILE_SIZE_SPLIT documents, at line or word ends.
+    const total = paragraphs.reduce((n, p) => n + p.length, 0);
+    const size = Math.max(1, Math.ceil(total / TEXT_FILE_SIZE_SPLIT));
+    documents = groupIntoDocuments(name, paragraphs.flatMap((p) => cutBySize(p, size)), 1); // a piece each
+  }
+  return { name, license: 'unknown (user-supplied file)', documents };
+}
+
+/** The train/valid/test split needs at least this many documents. */
+const MIN_TEXT_FILE_DOCUMENTS = 3;
+/** A text file with too few paragraphs is cut into this many documents. */
+export const TEXT_FILE_SIZE_SPLIT = 20;
+
+/** Consecutive pieces grouped into documents of at least `size` characters (the last may be shorter). */
+function groupIntoDocuments(name: string, pieces: string[], size: number): CorpusDocument[] {
   const documents: CorpusDocument[] = [];
   let chunk: string[] = [];
   let chunkChars = 0;
@@ -108,12 +130,34 @@ export function loadTextFile(path: string): Corpus {
     chunk = [];
     chunkChars = 0;
   };
-  for (const paragraph of paragraphs) {
-    chunk.push(paragraph);
-    chunkChars += paragraph.length;
-    if (chunkChars >= TEXT_FILE_CHUNK_CHARS) flush();
+  for (const piece of pieces) {
+    chunk.push(piece);
+    chunkChars += piece.length;
+    if (chunkChars >= size) flush();
   }
   if (chunk.length > 0) flush();
-  if (documents.length === 0) throw new Error(`corpus file has no text: ${path}`);
-  return { name, license: 'unknown (user-supplied file)', documents };
+  return documents;
+}
+
+/**
+ * A paragraph cut into pieces of at most `size` characters: at the last line end before the
+ * limit, else the last space, else at the limit itself (never inside a surrogate pair).
+ */
+export function cutBySize(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > size) {
+    let cut = rest.lastIndexOf('\n', size);
+    if (cut <= 0) cut = rest.lastIndexOf(' ', size);
+    if (cut <= 0) {
+      cut = size;
+      const code = rest.charCodeAt(cut);
+      if (code >= 0xdc00 && code <= 0xdfff) cut--; // keep a surrogate pair together
+    }
+    const piece = rest.slice(0, cut).trim();
+    if (piece.length > 0) pieces.push(piece);
+    rest = rest.slice(cut).replace(/^[\n ]+/, '');
+  }
+  if (rest.trim().length > 0) pieces.push(rest);
+  return pieces;
 }

@@ -84,6 +84,12 @@ function gatherEncoded(encoded: EncodedSource, rows: readonly number[]): Encoded
 
 /** log-softmax of one row of logits, with <pad> and <bos> set to −∞ (never generated). */
 function logProbabilities(logits: ArrayLike<number>, offset: number, V: number): Float64Array {
+  for (let v = 0; v < V; v++) {
+    const x = logits[offset + v]!;
+    if (!Number.isFinite(x)) {
+      throw new Error(`decoding: the model produced a non-finite logit (${x} for token ${v}); the weights or the input hold NaN/Infinity (FASTWEIGHTS_DEBUG_CHECKS=1 names the op)`);
+    }
+  }
   const out = new Float64Array(V);
   let max = -Infinity;
   for (let v = 0; v < V; v++) if (v !== PAD_ID && v !== BOS_ID) max = Math.max(max, logits[offset + v]!);

@@ -68,6 +68,8 @@ function trimCaches(states: AttentionState[], L: number): AttentionState[] {
 /** Draws one id from logits with temperature and top-k (temperature 0: the argmax). */
 export function sample(logits: ArrayLike<number>, temperature: number, topK: number, rng: Rng): number {
   const V = logits.length;
+  if (V === 0) throw new Error('sample: no logits to sample from');
+  assertFiniteLogits(logits, 'sample');
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
   if (temperature === 0) return best;
@@ -81,4 +83,65 @@ export function sample(logits: ArrayLike<number>, temperature: number, topK: num
     if (u <= 0) return candidates[j]!;
   }
   return candidates[candidates.length - 1]!;
+}
+
+/**
+ * Refuses logits holding NaN or ±Infinity: a distribution built from them is meaningless (NaN
+ * compares false with everything, so an argmax or a cumulative draw would return an arbitrary id).
+ */
+export function assertFiniteLogits(logits: ArrayLike<number>, where: string): void {
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (!Number.isFinite(v)) {
+      throw new Error(`${where}: the model produced a non-finite logit (${v} for token ${i}); the weights or the input hold NaN/Infinity (FASTWEIGHTS_DEBUG_CHECKS=1 names the op)`);
+    }
+  }
+}
+
+/**
+ * UTF-8 bytes as text, whole characters only: a model generates bytes, and may stop in the middle
+ * of a multi-byte character or emit a byte sequence that is no character at all; those bytes are
+ * dropped instead of becoming U+FFFD.
+ */
+export function decodeWholeCharacters(bytes: Uint8Array): string {
+  const kept: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const length = utf8SequenceLength(bytes, i);
+    if (length === 0) {
+      i++;
+      continue;
+    }
+    for (let j = 0; j < length; j++) kept.push(bytes[i + j]!);
+    i += length;
+  }
+  return new TextDecoder('utf-8').decode(Uint8Array.from(kept));
+}
+
+/** The length of the valid UTF-8 character starting at bytes[i], or 0 if none starts there. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i]!;
+  if (b0 < 0x80) return 1;
+  const length = b0 >= 0xc2 && b0 <= 0xdf ? 2 : b0 >= 0xe0 && b0 <= 0xef ? 3 : b0 >= 0xf0 && b0 <= 0xf4 ? 4 : 0;
+  if (length === 0 || i + length > bytes.length) return 0;
+  for (let j = 1; j < length; j++) if ((bytes[i + j]! & 0xc0) !== 0x80) return 0;
+  // Overlong forms, surrogates and code points past U+10FFFF (the second byte's allowed range).
+  const b1 = bytes[i + 1]!;
+  if (b0 === 0xe0 && b1 < 0xa0) return 0;
+  if (b0 === 0xed && b1 > 0x9f) return 0;
+  if (b0 === 0xf0 && b1 < 0x90) return 0;
+  if (b0 === 0xf4 && b1 > 0x8f) return 0;
+  return length;
+}
+
+/** The text of generated ids, whole characters only (see decodeWholeCharacters). */
+export function generatedText(tokenizer: { tokenBytes(id: number): Uint8Array }, ids: readonly number[]): string {
+  const parts = ids.map((id) => tokenizer.tokenBytes(id));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    bytes.set(p, offset);
+    offset += p.length;
+  }
+  return decodeWholeCharacters(bytes);
 }

@@ -37,9 +37,10 @@ export interface PerplexityResult {
 
 export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, options: PerplexityOptions): PerplexityResult {
   const L = options.context ?? model.config.context;
-  const B = options.batchSize ?? 8;
   const stream = options.maxTokens !== undefined ? tokens.subarray(0, Math.min(tokens.length, options.maxTokens + 1)) : tokens;
   if (stream.length < L + 1 && options.mode !== 'sliding') throw new Error(`perplexity: ${stream.length} tokens are fewer than one segment of ${L + 1}`);
+  // Fewer rows than asked when the tokens cannot fill [batchSize, L]: a short stream is still scored.
+  const B = options.mode === 'sliding' ? (options.batchSize ?? 8) : Math.min(options.batchSize ?? 8, Math.floor((stream.length - 1) / L));
   if (options.mode === 'carry' && !model.isFastWeight) throw new Error(`perplexity: carry mode needs a fast weight model; '${model.name}' is softmax attention`);
   return inference(model, () => {
     let nll = 0;
@@ -86,4 +87,19 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
     const loss = nll / count;
     return { perplexity: Math.exp(loss), loss, tokens: count, mode: options.mode };
   });
+}
+
+/**
+ * The perplexity of the unigram model of `train` (token frequencies, add-one smoothed over the
+ * vocabulary) on `tokens`: what a language model reaches by learning frequencies alone. A trained
+ * model near this figure has learned nothing about context yet.
+ */
+export function unigramPerplexity(train: ArrayLike<number>, tokens: ArrayLike<number>, vocabSize: number): number {
+  if (tokens.length === 0) throw new Error('unigramPerplexity: no tokens to score');
+  const counts = new Float64Array(vocabSize).fill(1);
+  for (let i = 0; i < train.length; i++) counts[train[i]!]! += 1;
+  const total = train.length + vocabSize;
+  let nll = 0;
+  for (let i = 0; i < tokens.length; i++) nll -= Math.log(counts[tokens[i]!]! / total);
+  return Math.exp(nll / tokens.length);
 }

@@ -17,12 +17,12 @@
  * each other's files.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { TEMPORARY_SUFFIX, syncDirectory, writeFileAtomic } from './atomic.js';
 import { stringifyJson } from './json.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
 
 export const MANIFEST_NAME = 'checkpoint.json';
 const FORMAT = 'fastweights-checkpoint';
@@ -86,11 +86,14 @@ export interface SaveResult {
 export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { hooks?: SaveHooks } = {}): SaveResult {
   const hooks = options.hooks ?? {};
   // Serialise everything first, so a bad value fails before anything on disk changes.
+  const config = new TextEncoder().encode(stringifyJson(contents.config, 'config'));
+  const tokenizer = new TextEncoder().encode(stringifyJson(contents.tokenizer, 'tokenizer'));
   const payloads: Record<Role, Uint8Array> = {
-    model: encodeWeights(contents.weights),
+    // The weights record which config and tokenizer they were trained with (see checkBinding).
+    model: encodeWeights(contents.weights, { [BINDING_KEYS.config]: sha256Hex(config), [BINDING_KEYS.tokenizer]: sha256Hex(tokenizer) }),
     optimizer: encodeOptimizer(contents.optimizer),
-    config: new TextEncoder().encode(stringifyJson(contents.config, 'config')),
-    tokenizer: new TextEncoder().encode(stringifyJson(contents.tokenizer, 'tokenizer')),
+    config,
+    tokenizer,
     state: new TextEncoder().encode(stringifyJson(contents.state, 'state')),
   };
 
@@ -119,17 +122,18 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (!existsSync(manifestPath)) {
     throw new Error(`loadCheckpoint: no ${MANIFEST_NAME} in ${dir} (not a checkpoint, or its first save never finished)`);
   }
-  const manifest = parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+  const manifestBytes = readRegularFile(manifestPath, { atMost: MAX_MANIFEST_BYTES });
+  const manifest = parseManifest(new TextDecoder().decode(manifestBytes), manifestPath);
 
+  const files = new Map<Role, Uint8Array>();
   const read = (role: Role): Uint8Array => {
+    const cached = files.get(role);
+    if (cached) return cached;
     const entry = manifest.files[role];
     const path = join(dir, entry.path);
-    if (!existsSync(path)) throw new Error(`loadCheckpoint: ${path} is listed in ${MANIFEST_NAME} but missing`);
-    const bytes = new Uint8Array(readFileSync(path));
-    if (bytes.byteLength !== entry.bytes) {
-      throw new Error(`loadCheckpoint: ${path} has ${bytes.byteLength} bytes, ${MANIFEST_NAME} says ${entry.bytes} (truncated or replaced)`);
-    }
+    const bytes = readRegularFile(path, { exactly: entry.bytes });
     if (sha256Hex(bytes) !== entry.sha256) throw new Error(`loadCheckpoint: ${path} is corrupt (its SHA-256 does not match ${MANIFEST_NAME})`);
+    files.set(role, bytes);
     return bytes;
   };
   const readJson = (role: Role): unknown => {
@@ -142,8 +146,12 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     }
   };
 
+  const modelPath = join(dir, manifest.files.model.path);
+  const model = decodeSafetensors(read('model'), modelPath);
+  checkBinding(model.metadata, 'config', read('config'), modelPath, join(dir, manifest.files.config.path));
+  checkBinding(model.metadata, 'tokenizer', read('tokenizer'), modelPath, join(dir, manifest.files.tokenizer.path));
   return {
-    weights: decodeWeights(read('model'), join(dir, manifest.files.model.path)),
+    weights: decodeWeights(model, modelPath),
     optimizer: decodeOptimizer(read('optimizer'), join(dir, manifest.files.optimizer.path)),
     config: readJson('config'),
     tokenizer: readJson('tokenizer'),
@@ -155,19 +163,19 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
 // ---------------------------------------------------------------------------------------------
 // Tensors in and out of safetensors
 
-function encodeWeights(weights: Map<string, Tensor> | Record<string, Tensor>): Uint8Array {
+function encodeWeights(weights: Map<string, Tensor> | Record<string, Tensor>, bindings: Record<string, string> = {}): Uint8Array {
   const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const [name, t] of entries) {
     if (!(t instanceof Tensor)) throw new Error(`saveCheckpoint: weight '${name}' is not a Tensor`);
     tensors.set(name, { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data: t.data });
   }
-  return encodeSafetensors(tensors, { producer: 'fastweights', content: 'weights' });
+  return encodeSafetensors(tensors, { producer: 'fastweights', content: 'weights', ...bindings });
 }
 
-function decodeWeights(bytes: Uint8Array, source: string): Map<string, Tensor> {
+function decodeWeights(file: SafetensorsFile, source: string): Map<string, Tensor> {
   const weights = new Map<string, Tensor>();
-  for (const [name, t] of decodeSafetensors(bytes, source).tensors) {
+  for (const [name, t] of file.tensors) {
     if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
       throw new Error(`loadCheckpoint: ${source}: weight '${name}' has dtype ${t.dtype}; weights must be F32 or F64`);
     }
@@ -200,6 +208,77 @@ function decodeOptimizer(bytes: Uint8Array, source: string): Record<string, Floa
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reading files, bounded
+
+/** A manifest is a few hundred bytes; anything this large is not one. */
+const MAX_MANIFEST_BYTES = 1_000_000;
+
+/**
+ * The bytes of a regular file, read only after fstat has shown what it is: a symlink to /dev/zero,
+ * a FIFO or a device is refused (reading one would never end, or block), and so is a file whose
+ * size is not the one expected, before a byte is read. O_NONBLOCK keeps opening a FIFO from
+ * waiting for a writer.
+ */
+export function readRegularFile(path: string, limit: { exactly: number } | { atMost: number }): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`loadCheckpoint: ${path} is listed in ${MANIFEST_NAME} but missing`);
+    throw new Error(`loadCheckpoint: cannot open ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`loadCheckpoint: ${path} is ${fileKind(stats)}, not a regular file; a checkpoint is made of regular files only`);
+    if ('exactly' in limit && stats.size !== limit.exactly) {
+      throw new Error(`loadCheckpoint: ${path} has ${stats.size} bytes, ${MANIFEST_NAME} says ${limit.exactly} (truncated or replaced)`);
+    }
+    if ('atMost' in limit && stats.size > limit.atMost) throw new Error(`loadCheckpoint: ${path} has ${stats.size} bytes, more than the ${limit.atMost} a manifest can have`);
+    const bytes = new Uint8Array(stats.size);
+    let filled = 0;
+    while (filled < bytes.byteLength) {
+      const n = readSync(fd, bytes, filled, bytes.byteLength - filled, filled);
+      if (n === 0) throw new Error(`loadCheckpoint: ${path} shrank to ${filled} bytes while it was read`);
+      filled += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config and tokenizer bound to the weights
+
+/** Metadata keys of the model file holding the SHA-256 of the config and tokenizer saved with it. */
+const BINDING_KEYS = { config: 'config_sha256', tokenizer: 'tokenizer_sha256' } as const;
+
+/**
+ * The manifest proves each file is the one it lists; this proves the config and the tokenizer are
+ * the ones the weights were saved with. A config edited after the fact (attention changed from
+ * delta to dpfp-delta, positions toggled: the same parameter names and shapes, different numbers)
+ * or another checkpoint's tokenizer is refused instead of loading and running. Checkpoints written
+ * before the binding existed have no such metadata and are checked by names and shapes only.
+ */
+function checkBinding(metadata: Record<string, string>, role: 'config' | 'tokenizer', bytes: Uint8Array, modelPath: string, path: string): void {
+  const recorded = metadata[BINDING_KEYS[role]];
+  if (recorded === undefined) return;
+  if (recorded !== sha256Hex(bytes)) {
+    throw new Error(`loadCheckpoint: ${path} is not the ${role} the weights in ${modelPath} were saved with (edited, or copied from another checkpoint)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The manifest and the directory
 
 function sha256Hex(bytes: Uint8Array): string {
@@ -216,7 +295,8 @@ function nextGeneration(dir: string): number {
   const manifestPath = join(dir, MANIFEST_NAME);
   if (existsSync(manifestPath)) {
     try {
-      highest = Math.max(highest, parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath).generation);
+      const text = new TextDecoder().decode(readRegularFile(manifestPath, { atMost: MAX_MANIFEST_BYTES }));
+      highest = Math.max(highest, parseManifest(text, manifestPath).generation);
     } catch {
       // An unreadable manifest means there is no loadable checkpoint to protect; the new save replaces it.
     }

@@ -65,8 +65,8 @@ export abstract class Module {
   }
 
   /**
-   * Copies values into the parameters. Every parameter must be present with its shape; a
-   * missing, unexpected or misshapen entry is an error naming it.
+   * Copies values into the parameters. Every parameter must be present with its shape and dtype;
+   * a missing, unexpected, misshapen or mistyped entry is an error naming it.
    */
   loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>): void {
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
@@ -78,8 +78,11 @@ export abstract class Module {
       if (shapeToString(value.shape) !== shapeToString(p.shape)) {
         throw new Error(`loadStateDict: parameter '${name}' has shape ${shapeToString(value.shape)}, the model expects ${shapeToString(p.shape)}`);
       }
-      p.data.set(value.data);
+      // Copying float64 into float32 (or back) would silently change the numbers.
+      if (value.dtype !== p.dtype) throw new Error(`loadStateDict: parameter '${name}' is ${value.dtype}, the model expects ${p.dtype}`);
     }
+    // All checked: only now change anything, so a refused state leaves the model as it was.
+    for (const [name, p] of own) p.data.set(entries.get(name)!.data);
   }
 
   /** dtype of the parameters (float32 unless the module was built for float64). */

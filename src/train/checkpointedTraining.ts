@@ -7,6 +7,7 @@
 import type { Module } from '../nn/module.js';
 import type { Rng } from '../tensor/rng.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
+import { DebugCheckError } from '../autograd/graph.js';
 import type { Optimizer } from './optim.js';
 import type { Progress } from './progress.js';
 import { budgetSchedule } from './schedule.js';
@@ -33,8 +34,12 @@ export interface CheckpointedTrainingOptions {
   tokenizer: unknown;
   /** Resume state beyond step, optimiser, model RNG and history (e.g. the data-order RNG). */
   extraState: () => Record<string, unknown>;
-  computeLoss: TrainLoopOptions['computeLoss'];
-  evaluate: NonNullable<TrainLoopOptions['evaluate']>;
+  /** One of the two: see TrainLoopOptions. */
+  computeLoss?: TrainLoopOptions['computeLoss'];
+  computeGradients?: TrainLoopOptions['computeGradients'];
+  /** Periodic evaluation; none when undefined. One that fails is reported through `log` and skipped. */
+  evaluate?: NonNullable<TrainLoopOptions['evaluate']>;
+  log?: (line: string) => void;
   /** Builds the progress reporter from its total and unit ('steps', or seconds for a time budget). */
   progress?: (total: number, unit: string) => Progress;
   shouldStop?: () => boolean;
@@ -62,8 +67,9 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     clip: training.clip,
     ...(training.steps !== undefined ? { steps: training.steps } : {}),
     ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
-    computeLoss: options.computeLoss,
-    evaluate: options.evaluate,
+    ...(options.computeLoss ? { computeLoss: options.computeLoss } : {}),
+    ...(options.computeGradients ? { computeGradients: options.computeGradients } : {}),
+    ...(options.evaluate ? { evaluate: reportingFailures(options.evaluate, options.log ?? (() => {})) } : {}),
     evalEvery: training.evalEvery,
     save,
     saveEvery: training.saveEvery,
@@ -71,4 +77,21 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(options.history ? { history: options.history } : {}),
   });
+}
+
+/**
+ * An evaluation that throws would end the run and lose every step since the last save; instead
+ * its error is reported once per evaluation and training goes on. A failed finite check
+ * (DebugCheckError) still stops the run: the model itself is broken.
+ */
+function reportingFailures(evaluate: NonNullable<TrainLoopOptions['evaluate']>, log: (line: string) => void): NonNullable<TrainLoopOptions['evaluate']> {
+  return (step) => {
+    try {
+      return evaluate(step);
+    } catch (error) {
+      if (error instanceof DebugCheckError) throw error;
+      log(`evaluation at step ${step} skipped: ${(error as Error).message}`);
+      return {};
+    }
+  };
 }

@@ -11,8 +11,11 @@ import { sampleSegments } from '../data/lmBatches.js';
 import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from '../models/languageModel.js';
 import { evaluatePerplexity } from '../eval/perplexity.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
-import { Tensor } from '../tensor/tensor.js';
+import { bool, checkParameterCount, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from './checkpointSchema.js';
+import { estimateLanguageModel } from './resources.js';
 import { Rng, type RngState } from '../tensor/rng.js';
+import { threadsWanted } from '../../kernels/wasm/runtime.js';
+import { DataParallel } from './dataParallel.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
 import { trainWithCheckpoints } from './checkpointedTraining.js';
@@ -125,6 +128,14 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
 
   const L = config.model.context;
   const B = training.batchSize;
+  // Evaluation needs one segment of L + 1 valid tokens; without it the run trains unevaluated (said once).
+  const evalStream = Math.min(data.valid.length, training.evalTokens + 1);
+  const canEvaluate = evalStream >= L + 1;
+  if (!canEvaluate) {
+    log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
+  }
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,
     model,
@@ -133,19 +144,24 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     config,
     tokenizer: data.tokenizer.toJSON(),
     extraState: () => ({ dataRng: dataRng.getState() }),
-    computeLoss: () => {
+    computeGradients: async () => {
       const batch = sampleSegments(data.train, B, L, dataRng);
-      const { logits } = model.forward(batch.inputs, B, L);
-      return { loss: ops.crossEntropy(logits, batch.targets), tokens: B * L };
+      const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
+      return { loss, tokens: B * L };
     },
-    evaluate: () => {
-      const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
-      return { validLoss: r.loss, validPpl: r.perplexity };
-    },
+    ...(canEvaluate
+      ? {
+          evaluate: () => {
+            const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
+            return { validLoss: r.loss, validPpl: r.perplexity };
+          },
+        }
+      : {}),
+    log,
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
-  });
+  }).finally(() => parallel.close());
   return { ...result, model, data };
 }
 
@@ -158,15 +174,32 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
   return { model, tokenizer: c.tokenizer, config: c.config, history: c.state.history };
 }
 
+const lmConfigSchema = object({
+  format: literal(LM_CHECKPOINT_FORMAT),
+  version: literal(1),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
+  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1) }),
+});
+
+const lmStateSchema = trainingState({ dataRng: rngState });
+
+/**
+ * Reads and checks a language-model checkpoint: the config and state against their schemas, the
+ * tokenizer against the embedding, the weights against the model the config describes.
+ */
 function readLmCheckpoint(dir: string) {
   const c = loadCheckpoint(dir);
+  const format = (c.config as { format?: unknown } | null)?.format;
+  if (format !== LM_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a language-model checkpoint (config format is ${JSON.stringify(format)})`);
+  validate(lmConfigSchema, c.config, 'config', dir);
+  validate(lmStateSchema, c.state, 'state', dir);
   const config = c.config as LmCheckpointConfig;
-  if (config === null || typeof config !== 'object' || config.format !== LM_CHECKPOINT_FORMAT) {
-    throw new Error(`${dir}: not a language-model checkpoint (config format is ${JSON.stringify((config as { format?: unknown } | null)?.format)})`);
-  }
   const state = c.state as LmCheckpointState;
-  if (!state || typeof state.step !== 'number' || !state.dataRng || !state.modelRng) throw new Error(`${dir}: checkpoint state is incomplete (no step or RNG states)`);
-  const weights = new Map<string, Tensor>();
-  for (const [name, t] of c.weights) weights.set(name, t);
-  return { config, state, weights, optimizer: c.optimizer, tokenizer: BpeTokenizer.fromJSON(c.tokenizer) };
+  validateLanguageModelConfig(config.model);
+  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
+  if (tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
+  }
+  checkParameterCount(estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters, c.weights, dir);
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
 }

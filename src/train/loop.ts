@@ -1,6 +1,7 @@
 /**
  * The training loop shared by the language model and the translation model: schedule → forward →
- * finite-loss check → backward → gradient clipping → optimiser step, with evaluation, checkpoints
+ * finite-loss check → backward (or both through computeGradients, data-parallel) → gradient
+ * clipping → optimiser step, with evaluation, checkpoints
  * and progress at fixed intervals, and a budget in steps or minutes.
  *
  * Determinism: everything random lives in generators whose states the caller saves with each
@@ -9,6 +10,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { inference, type Module } from '../nn/module.js';
+import { debugChecksEnabled } from '../autograd/graph.js';
 import { clipGradNorm, type Optimizer } from './optim.js';
 import type { Schedule } from './schedule.js';
 import type { Progress } from './progress.js';
@@ -43,7 +45,12 @@ export interface TrainLoopOptions {
   /** Stop once this run has trained this many minutes. */
   minutes?: number;
   /** One training step's loss, and how many tokens it covered (for tokens/s). */
-  computeLoss: (step: number) => { loss: Tensor; tokens: number };
+  computeLoss?: (step: number) => { loss: Tensor; tokens: number };
+  /**
+   * Instead of computeLoss: fills the parameters' gradients itself (data-parallel over threads,
+   * ./dataParallel.ts) and returns the loss and the tokens it covered.
+   */
+  computeGradients?: (step: number) => Promise<{ loss: number; tokens: number }>;
   evaluate?: (step: number) => Record<string, number>;
   evalEvery?: number;
   /** Writes a checkpoint; called every saveEvery steps, at the end, and on interruption. */
@@ -67,6 +74,7 @@ export interface TrainLoopResult {
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, optimizer, schedule } = options;
   if (options.steps === undefined && options.minutes === undefined) throw new Error('trainLoop: give a budget (steps or minutes)');
+  if ((options.computeLoss === undefined) === (options.computeGradients === undefined)) throw new Error('trainLoop: give exactly one of computeLoss and computeGradients');
   const now = options.now ?? (() => performance.now());
   const history: TrainHistory = options.history ?? { steps: [], evals: [], elapsedSeconds: 0 };
   const params = model.namedParameters();
@@ -102,12 +110,18 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     step++;
     optimizer.lr = schedule(step);
     optimizer.zeroGrad();
-    const { loss, tokens: stepTokens } = options.computeLoss(step);
-    const value = loss.item();
-    if (!Number.isFinite(value)) {
-      throw new Error(`training diverged: the loss is ${value} at step ${step} (lr ${optimizer.lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint`);
+    let value: number;
+    let stepTokens: number;
+    if (options.computeGradients) {
+      ({ loss: value, tokens: stepTokens } = await options.computeGradients(step));
+      checkFinite(value, step, optimizer.lr);
+    } else {
+      const result = options.computeLoss!(step);
+      value = result.loss.item();
+      stepTokens = result.tokens;
+      checkFinite(value, step, optimizer.lr);
+      result.loss.backward();
     }
-    loss.backward();
     // Without clipping the norm is still measured (an infinite limit clips nothing).
     const gradNorm = clipGradNorm(params, options.clip ? options.clip : Number.MAX_VALUE);
     optimizer.step();
@@ -129,6 +143,12 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   save();
   options.progress?.finish();
   return { history, step, stoppedBy };
+}
+
+function checkFinite(loss: number, step: number, lr: number): void {
+  if (Number.isFinite(loss)) return;
+  const hint = debugChecksEnabled() ? '' : '; FASTWEIGHTS_DEBUG_CHECKS=1 names the op that first produced it';
+  throw new Error(`training diverged: the loss is ${loss} at step ${step} (lr ${lr.toExponential(2)}); lower the learning rate or resume from the last checkpoint${hint}`);
 }
 
 /** setImmediate where it exists (Node); a zero timeout in a browser. */

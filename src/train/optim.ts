@@ -73,6 +73,7 @@ export abstract class Optimizer {
       const saved = state.buffers[key];
       if (saved === undefined) throw new Error(`${where}: missing buffer '${key}'`);
       if (saved.length !== buffer.length) throw new Error(`${where}: buffer '${key}' has ${saved.length} elements, the parameter has ${buffer.length}`);
+      if (saved.constructor !== buffer.constructor) throw new Error(`${where}: buffer '${key}' is a ${saved.constructor.name}, the parameter's is a ${buffer.constructor.name}`);
     }
     // All checked: only now change anything, so a refused state leaves the optimiser as it was.
     for (const [key, buffer] of this.buffers) buffer.set(state.buffers[key]!);

@@ -13,8 +13,12 @@ import { TranslationModel, validateTranslationModelConfig, type TranslationModel
 import { translateIds } from '../eval/beamSearch.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
+import { attentionName, checkParameterCount, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from './checkpointSchema.js';
+import { estimateTranslationModel } from './resources.js';
 import { inference } from '../nn/module.js';
 import { Rng, type RngState } from '../tensor/rng.js';
+import { threadsWanted } from '../../kernels/wasm/runtime.js';
+import { DataParallel } from './dataParallel.js';
 import * as ops from '../ops/index.js';
 import { AdamW } from './optim.js';
 import { trainWithCheckpoints } from './checkpointedTraining.js';
@@ -109,6 +113,7 @@ export function translationLoss(model: TranslationModel, pairs: readonly Tokeniz
       nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
       tokens += batch.targetTokens;
     }
+    if (tokens === 0) throw new Error(`no target tokens to score (${pairs.length} pairs)`);
     return { loss: nll / tokens, tokens };
   });
 }
@@ -167,6 +172,8 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,
     model,
@@ -175,11 +182,10 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
     config,
     tokenizer: data.tokenizer.toJSON(),
     extraState: () => ({ batcher: batcher.getState() }),
-    computeLoss: () => {
-      const batch = batcher.next();
-      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-      const loss = ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, labelSmoothing: training.labelSmoothing });
-      return { loss, tokens: batch.targetTokens };
+    computeGradients: async () => {
+      const b = batcher.next();
+      const loss = await parallel.gradients({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+      return { loss, tokens: b.targetTokens };
     },
     evaluate: (step) => {
       const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens).loss };
@@ -188,10 +194,11 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
+    log,
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     ...(history ? { history } : {}),
-  });
+  }).finally(() => parallel.close());
   return { ...result, model, data };
 }
 
@@ -212,16 +219,42 @@ export function loadTranslationModel(dir: string): LoadedTranslationModel {
   return { model, tokenizer: c.tokenizer, config: c.config, history: c.state.history, step: c.state.step };
 }
 
+const mtConfigSchema = object({
+  format: literal(MT_CHECKPOINT_FORMAT),
+  version: literal(1),
+  model: object({ ...sharedModelFields, crossAttention: optional(attentionName), encoderLayers: int(1, 1 << 20), decoderLayers: int(1, 1 << 20) }),
+  training: object({
+    ...sharedTrainingFields,
+    data: optional(str),
+    trainPairs: optional(int(1)),
+    maxTokens: int(1, 1 << 24),
+    maxLength: int(1, 1 << 20),
+    labelSmoothing: num(0, 1, true),
+    bleuEvery: int(0),
+    bleuSentences: int(1),
+  }),
+});
+
+const mtStateSchema = trainingState({ batcher: object({ epoch: int(0), position: int(0), epochRng: rngState }) });
+
+/**
+ * Reads and checks a translation checkpoint: the config and state against their schemas, the
+ * tokenizer against the embedding, the weights against the model the config describes.
+ */
 function readMtCheckpoint(dir: string) {
   const c = loadCheckpoint(dir);
-  const config = c.config as MtCheckpointConfig | null;
-  if (config === null || typeof config !== 'object' || config.format !== MT_CHECKPOINT_FORMAT) {
-    throw new Error(`${dir}: not a translation-model checkpoint (config format is ${JSON.stringify((config as { format?: unknown } | null)?.format)})`);
-  }
+  const format = (c.config as { format?: unknown } | null)?.format;
+  if (format !== MT_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a translation-model checkpoint (config format is ${JSON.stringify(format)})`);
+  validate(mtConfigSchema, c.config, 'config', dir);
+  validate(mtStateSchema, c.state, 'state', dir);
+  const config = c.config as MtCheckpointConfig;
+  const state = c.state as MtCheckpointState;
   validateTranslationModelConfig(config.model);
-  const state = c.state as MtCheckpointState | null;
-  if (!state || typeof state.step !== 'number' || !state.batcher || !state.modelRng || !state.history) {
-    throw new Error(`${dir}: checkpoint state is incomplete (no step, data order or RNG state)`);
+  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
+  if (tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
   }
-  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer: BpeTokenizer.fromJSON(c.tokenizer) };
+  const m = config.model;
+  checkParameterCount(estimateTranslationModel(m, m.vocabSize, 1, 1).parameters, c.weights, dir);
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
 }

@@ -100,7 +100,7 @@ describe('mt train / translate / eval', () => {
 
   it('names a missing, corrupt or foreign checkpoint', async () => {
     await expect(run(['eval', '--checkpoint', join(dir, 'nowhere')])).rejects.toThrow(/cannot load checkpoint: .*does not exist/);
-    await expect(run(['train', '--model', 'dpfp', '--out', join(dir, 'nowhere'), '--resume', '--steps', '1'])).rejects.toThrow(/does not exist/);
+    await expect(run(['train', '--model', 'dpfp', '--out', join(dir, 'nowhere'), '--resume', '--steps', '1'])).rejects.toThrow(/nowhere holds no checkpoint to continue/);
     const broken = join(dir, 'broken');
     cpSync(join(dir, 'straight'), broken, { recursive: true });
     const modelFile = readdirSync(broken).find((f) => f.startsWith('model-'))!;

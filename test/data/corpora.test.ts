@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detokenizeBrown, parseBrownFile, stripTag } from '../../src/data/brown.js';
-import { type Corpus, TEXT_FILE_CHUNK_CHARS, loadCorpus } from '../../src/data/corpora.js';
+import { type Corpus, TEXT_FILE_CHUNK_CHARS, TEXT_FILE_SIZE_SPLIT, loadCorpus } from '../../src/data/corpora.js';
 import { splitCorpus } from '../../src/data/split.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'fastweights-corpora-'));
@@ -64,14 +64,32 @@ describe('loadCorpus(path)', () => {
   it('groups blank-line paragraphs of a text file into chunked documents', () => {
     const paragraph = 'word '.repeat(1_200).trim(); // 5 999 characters
     const path = join(scratch, 'book.txt');
-    writeFileSync(path, [paragraph, paragraph, paragraph, 'The end.'].join('\r\n\r\n') + '\r\n');
+    writeFileSync(path, [paragraph, paragraph, paragraph, paragraph, paragraph, 'The end.'].join('\r\n\r\n') + '\r\n');
     const corpus = loadCorpus(path);
     expect(corpus.name).toBe('book.txt');
-    expect(corpus.documents.map((d) => d.id)).toEqual(['book.txt:00000', 'book.txt:00001']);
-    // 5 999 + 5 999 ≥ TEXT_FILE_CHUNK_CHARS (10 000) closes the first document; the rest forms the second.
+    expect(corpus.documents.map((d) => d.id)).toEqual(['book.txt:00000', 'book.txt:00001', 'book.txt:00002']);
+    // 5 999 + 5 999 ≥ TEXT_FILE_CHUNK_CHARS (10 000) closes a document; the rest forms the last.
     expect(TEXT_FILE_CHUNK_CHARS).toBe(10_000);
     expect(corpus.documents[0]!.text).toBe(`${paragraph}\n\n${paragraph}`);
-    expect(corpus.documents[1]!.text).toBe(`${paragraph}\n\nThe end.`);
+    expect(corpus.documents[2]!.text).toBe(`${paragraph}\n\nThe end.`);
+  });
+
+  it('cuts a text with no blank lines by size instead of refusing it as one document', () => {
+    const lines = Array.from({ length: 400 }, (_, i) => `Line ${i} of a text that has no blank lines at all.`);
+    const path = join(scratch, 'lines.txt');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const corpus = loadCorpus(path);
+    expect(corpus.documents.length).toBeGreaterThanOrEqual(TEXT_FILE_SIZE_SPLIT - 1);
+    expect(corpus.documents.length).toBeLessThanOrEqual(TEXT_FILE_SIZE_SPLIT + 1);
+    // Cut at line ends: every line survives whole, in order.
+    expect(corpus.documents.map((d) => d.text).join('\n').split('\n')).toEqual(lines);
+    const split = splitCorpus(corpus);
+    expect(split.ids.valid.length).toBe(1);
+    expect(split.ids.train.length).toBeGreaterThan(15);
+    // One long line: cut at spaces.
+    const oneLine = join(scratch, 'one-line.txt');
+    writeFileSync(oneLine, lines.join(' '));
+    expect(loadCorpus(oneLine).documents.map((d) => d.text).join(' ')).toBe(lines.join(' '));
   });
 
   it('names the path for a missing file, a directory and invalid UTF-8', () => {

@@ -112,7 +112,7 @@ export function deltaScanBackwardF32(q: usize, k: usize, v: usize, beta: usize, 
         }
         // dv_t = β du, dβ_t = du · (v_t − v̄_t), dv̄ = −β du (padding rows have du = 0).
         const du0 = hsum(e0), du1 = hsum(e1);
-        store<f32>(at(dvRow, i), b * du0);
+        if (i < dv) store<f32>(at(dvRow, i), b * du0); // rows come in pairs: the pair may start in the padding
         if (i + 1 < dv) store<f32>(at(dvRow, i + 1), b * du1);
         dBeta += du0 * (load<f32>(at(vt, i)) - load<f32>(at(rt, i))) + du1 * (load<f32>(at(vt, i + 1)) - load<f32>(at(rt, i + 1)));
         const h0 = f32x4.splat(-b * du0), h1 = f32x4.splat(-b * du1);

@@ -146,7 +146,7 @@ export function sumScanBackwardF32(q: usize, k: usize, v: usize, y: usize, final
           a0 = f32x4.add(a0, f32x4.mul(d0, kj)); a1 = f32x4.add(a1, f32x4.mul(d1, kj));
           v128.store(at(dkt, j), f32x4.add(v128.load(at(dkt, j)), f32x4.add(f32x4.mul(d0, v0), f32x4.mul(d1, v1))));
         }
-        store<f32>(at(dvRow, i), hsum(a0));
+        if (i < dv) store<f32>(at(dvRow, i), hsum(a0)); // rows come in pairs: the pair may start in the padding
         if (i + 1 < dv) store<f32>(at(dvRow, i + 1), hsum(a1));
       }
       memory.copy(at(dq, row * dk), dqt, <usize>dk << 2);

@@ -42,6 +42,7 @@ export function parseAttentionSpec(text: string): AttentionSpec {
   if (match && isModelName(match[1]!)) {
     const model = match[1] as ModelName;
     const value = Number(match[2]);
+    if (value < 1) throw new Error(`model '${text}': the number suffix (${model.startsWith('dpfp') ? 'ν' : 'm'}) must be at least 1`);
     if (model.startsWith('dpfp')) return { model, nu: value };
     if (model.startsWith('performer')) return { model, m: value };
     throw new Error(`model '${text}': only dpfp (ν) and performer (m) variants take a number suffix`);

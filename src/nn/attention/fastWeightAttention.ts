@@ -75,8 +75,11 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     const { heads, dHead, dValue } = this;
     this.options.featureMap.beginForward?.(this.training); // one FAVOR+ draw shared by q and k
     const phi = (t: Tensor): Tensor => {
-      const f = this.options.featureMap.apply(t, this.training);
-      return this.options.sumNormalise === false ? f : sumNormalise(f);
+      const map = this.options.featureMap;
+      if (this.options.sumNormalise === false) return map.apply(t, this.training);
+      // Normalisation cancels a positive factor per row, which lets the map keep large inputs in
+      // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
+      return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
     };
     const q = phi(splitHeads(this.query.forward(x), heads)); // [B, H, T, dDot]
     const [kRaw, v] = ops.split(this.keyValue.forward(source), [heads * dHead, heads * dValue], -1);

@@ -5,6 +5,7 @@
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import type { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
+import { rescaleLargeRows } from './robust.js';
 
 export interface FeatureMap {
   readonly name: string;
@@ -16,6 +17,12 @@ export interface FeatureMap {
    * batch here, so that the queries and keys of one forward share them.
    */
   beginForward?(training: boolean): void;
+  /**
+   * φ(x) times some positive factor per row (along the last axis), chosen so that nothing
+   * overflows or underflows. Sum normalisation cancels such a factor, so the layer uses this when
+   * it normalises; maps without it are used as they are.
+   */
+  applyUpToRowScale?(x: Tensor, training: boolean): Tensor;
 }
 
 /** ELU(x) + 1: positive, d_dot = d_key (the Linear Transformer's map). */
@@ -37,6 +44,7 @@ export class EluFeatureMap implements FeatureMap {
  */
 export class DpfpFeatureMap implements FeatureMap {
   readonly name = 'dpfp';
+
   readonly dDot: number;
   constructor(readonly dKey: number, readonly nu: number) {
     if (!Number.isInteger(nu) || nu < 1) throw new Error(`dpfp: nu must be an integer ≥ 1, got ${nu}`);
@@ -52,6 +60,10 @@ export class DpfpFeatureMap implements FeatureMap {
       parts.push(ops.mul(r, rolled));
     }
     return parts.length === 1 ? parts[0]! : ops.concat(parts, -1);
+  }
+  /** Products of two ReLUs, φ(cx) = c² φ(x): huge rows are scaled down first (1e30 squared is Infinity in float32). */
+  applyUpToRowScale(x: Tensor): Tensor {
+    return this.apply(rescaleLargeRows(x));
   }
 }
 
@@ -80,18 +92,66 @@ export class FavorFeatureMap implements FeatureMap {
   }
 
   apply(x: Tensor, training: boolean): Tensor {
+    return favorFeatures(x, this.features(x, training));
+  }
+
+  /** The features of this forward (training) or the fixed ones (eval), in x's dtype. */
+  private features(x: Tensor, training: boolean): Tensor {
     if (training && this.trainingFeatures === null) this.beginForward(true);
     const R = training ? this.trainingFeatures! : this.evalFeatures;
-    return favorFeatures(x, R.dtype === x.dtype ? R : R.to(x.dtype));
+    return R.dtype === x.dtype ? R : R.to(x.dtype);
   }
+
+  applyUpToRowScale(x: Tensor, training: boolean): Tensor {
+    return favorFeaturesUpToRowScale(x, this.features(x, training));
+  }
+}
+
+/** Exponents beyond this would overflow or underflow exp in float32 (its range is about ±87). */
+const SAFE_EXPONENT = 60;
+
+/**
+ * FAVOR+ features up to a positive factor per row: every feature of a row shares the factor
+ * exp(−‖x‖²/2)/√(2m), so after sum normalisation φ′ is a softmax of [Rx; −Rx]. When some row's
+ * exponents leave float32's safe range (keys of norm ≥ ~18 underflow to all-zero features, which
+ * normalise to 0: a silent collapse), that softmax is computed with its row maximum subtracted;
+ * otherwise the features are the plain ones (bit-identical to `favorFeatures`).
+ */
+export function favorFeaturesUpToRowScale(x: Tensor, R: Tensor): Tensor {
+  const m = R.shape[0]!;
+  const proj = project(x, R);
+  const rows = proj.size / m;
+  const D = x.shape.at(-1)!;
+  const shifts = allocate(x.dtype, rows);
+  let unsafe = false;
+  for (let r = 0; r < rows; r++) {
+    let top = 0;
+    for (let i = 0; i < m; i++) top = Math.max(top, Math.abs(proj.data[r * m + i]!));
+    let halfNorm = 0;
+    for (let i = 0; i < D; i++) halfNorm += x.data[r * D + i]! ** 2 / 2;
+    shifts[r] = top; // the row maximum of [Rx; −Rx]
+    // The largest exponent, top − ‖x‖²/2, must stay in range: above, exp overflows; below, every feature underflows.
+    if (!(Math.abs(top - halfNorm) < SAFE_EXPONENT)) unsafe = true;
+  }
+  if (!unsafe) return favorFromProjection(x, proj);
+  const shift = new Tensor(shifts, [...x.shape.slice(0, -1), 1]); // a constant: no gradient through it
+  return ops.concat([ops.exp(ops.sub(proj, shift)), ops.exp(ops.sub(ops.neg(proj), shift))], -1);
 }
 
 /** φ(x) for a given feature matrix R [m, dKey]; x [..., dKey] → [..., 2m]. */
 export function favorFeatures(x: Tensor, R: Tensor): Tensor {
-  const m = R.shape[0]!;
+  return favorFromProjection(x, project(x, R));
+}
+
+/** Rx for every row of x: [..., dKey] → [..., m]. */
+function project(x: Tensor, R: Tensor): Tensor {
   const proj = ops.matmul(ops.reshape(x, [-1, x.shape.at(-1)!]), ops.transpose(R)); // [rows, m]
+  return ops.reshape(proj, [...x.shape.slice(0, -1), R.shape[0]!]);
+}
+
+function favorFromProjection(x: Tensor, shaped: Tensor): Tensor {
+  const m = shaped.shape.at(-1)!;
   const halfNorm = ops.mul(ops.sum(ops.mul(x, x), -1, true), 0.5); // [..., 1]
-  const shaped = ops.reshape(proj, [...x.shape.slice(0, -1), m]);
   const scale = 1 / Math.sqrt(2 * m);
   const pos = ops.exp(ops.sub(shaped, halfNorm));
   const neg = ops.exp(ops.sub(ops.neg(shaped), halfNorm));

@@ -8,6 +8,10 @@ import { Tensor, allocate } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { mergeHeads, splitHeads } from './heads.js';
+import { castTo, hasNonFinite, maskedAttentionProduct, maxAbs } from './robust.js';
+
+/** Above this bound on |q|·|k|·dHead, float32 scores could overflow (float32's largest is 3.4e38). */
+const FLOAT32_SAFE_PRODUCT = 1e36;
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
 
 export interface SoftmaxAttentionOptions extends InitOptions {
@@ -57,10 +61,16 @@ export class SoftmaxAttention extends Module implements AttentionLayer {
     }
     const [B, , T] = q.shape as [number, number, number];
     const S = k.shape[2]!;
-    let scores = ops.mul(ops.matmul(q, ops.transpose(k)), 1 / Math.sqrt(this.dHead)); // [B, H, T, S]
-    const blocked = blockedPositions(B, T, S, this.causal, input.keyMask, x.dtype);
+    // Scores in float64 when float32 products of large queries and keys would overflow (1e30 inputs).
+    const wide = x.dtype === 'float32' && maxAbs(q.data) * maxAbs(k.data) * this.dHead > FLOAT32_SAFE_PRODUCT;
+    let scores = ops.mul(ops.matmul(wide ? castTo(q, 'float64') : q, ops.transpose(wide ? castTo(k, 'float64') : k)), 1 / Math.sqrt(this.dHead)); // [B, H, T, S]
+    const blocked = blockedPositions(B, T, S, this.causal, input.keyMask, scores.dtype);
+    // The mask is applied by selection before softmax, so a NaN score of a blocked key never reaches it.
     if (blocked) scores = ops.maskedFill(scores, blocked, -1e9);
-    const y = ops.matmul(ops.softmax(scores, -1), v); // [B, H, T, dv]
+    const probabilities = wide ? castTo(ops.softmax(scores, -1), x.dtype) : ops.softmax(scores, -1);
+    // A blocked weight is exactly 0, but 0 · NaN = NaN: with a non-finite value anywhere, only the
+    // open keys are multiplied, so a NaN in the future cannot reach the past.
+    const y = blocked && hasNonFinite(v.data) ? maskedAttentionProduct(probabilities, v, blocked) : ops.matmul(probabilities, v); // [B, H, T, dv]
     const state: AttentionState | undefined = this.causal ? { kind: 'kv-cache', keys: k.detach(), values: v.detach() } : undefined;
     return { output: this.out.forward(mergeHeads(y)), ...(state ? { state } : {}) };
   }

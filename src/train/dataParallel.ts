@@ -1,0 +1,176 @@
+/**
+ * Data-parallel training steps on worker threads (Node): the batch is cut into micro-batches by rows
+ * (./microBatch.ts), this thread runs the first and each worker one more on a replica of the model,
+ * and the gradients are added in micro-batch order. What threads cannot parallelise inside one op
+ * (the engine's elementwise loops, the graph walk, allocation) they parallelise across micro-batches.
+ *
+ * Same bits for any thread count: a step always cuts the batch into `microBatches` parts whatever
+ * the number of threads, each part draws its dropout (and FAVOR+) randomness from its own generator
+ * seeded from the model's, and the gradients are summed in part order, so one thread running the
+ * parts in turn computes exactly what two threads compute side by side.
+ *
+ * Parameters go to the workers and gradients come back through shared memory (one copy each way a
+ * step); the batch and the seed travel in a message.
+ */
+import { Worker } from 'node:worker_threads';
+import type { LanguageModel, LanguageModelConfig } from '../models/languageModel.js';
+import type { TranslationModel, TranslationModelConfig } from '../models/translationModel.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
+import { microBatchLoss, countedTokens, splitRows, type MicroBatch } from './microBatch.js';
+
+/** What a worker needs to build a replica of the model. */
+export type ReplicaSpec = { kind: 'lm'; config: LanguageModelConfig } | { kind: 'mt'; config: TranslationModelConfig };
+
+/** The messages between this thread and a worker. */
+export interface StepRequest {
+  batch: MicroBatch;
+  seed: number;
+  batchTokens: number;
+}
+export type StepReply = { loss: number } | { error: string };
+
+interface WorkerSlot {
+  worker: Worker;
+  pending: { resolve: (loss: number) => void; reject: (e: Error) => void } | null;
+  failure: Error | null;
+  /** The worker's gradients, written by it, in the order of the parameter list. */
+  grads: Float32Array;
+}
+
+export interface DataParallelOptions {
+  /** Threads in all, this one included: 1 runs the micro-batches here in turn; 2 or more runs one
+   *  micro-batch per thread (so `microBatches` threads). */
+  threads: number;
+  /** Parts per batch (default 2); fixed, so that results do not depend on `threads`. */
+  microBatches?: number;
+}
+
+export class DataParallel {
+  readonly threads: number;
+  readonly microBatches: number;
+  private readonly params: Tensor[];
+  private readonly offsets: number[];
+  /** The parameters, copied here before each step for the workers to read. */
+  private readonly shared: Float32Array;
+  private readonly workers: WorkerSlot[] = [];
+  /** The wasm kernels' thread count before this took the cores (restored by close). */
+  private readonly kernelThreads: number;
+
+  constructor(private readonly model: LanguageModel | TranslationModel, spec: ReplicaSpec, options: DataParallelOptions) {
+    this.microBatches = options.microBatches ?? 2;
+    if (!Number.isInteger(this.microBatches) || this.microBatches < 1) throw new Error(`DataParallel: microBatches must be a positive integer, got ${options.microBatches}`);
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`DataParallel: threads must be a positive integer, got ${options.threads}`);
+    // Either every part has its own thread or one thread runs them all: then the gradients are always
+    // added in part order. The worker runs from the compiled dist/ only; run from the TypeScript
+    // sources (vitest) this thread takes every part, which gives the same bits, only slower.
+    this.threads = options.threads >= 2 && !import.meta.url.endsWith('.ts') ? this.microBatches : 1;
+    this.params = model.namedParameters().map(([, p]) => p);
+    if (this.params.some((p) => p.dtype !== 'float32')) throw new Error('DataParallel: float32 models only');
+    this.offsets = [];
+    let total = 0;
+    for (const p of this.params) {
+      this.offsets.push(total);
+      total += p.size;
+    }
+    this.shared = new Float32Array(new SharedArrayBuffer(total * 4));
+    this.kernelThreads = wasmRuntime()?.threads ?? 1;
+    // Every core now runs a micro-batch: the kernels inside one must not split further.
+    if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(1);
+    for (let w = 1; w < this.threads; w++) {
+      const grads = new Float32Array(new SharedArrayBuffer(total * 4));
+      const worker = new Worker(new URL('./dataParallelWorker.js', import.meta.url), {
+        workerData: { spec, params: this.shared, grads, names: model.namedParameters().map(([name, p]) => [name, p.size]) },
+      });
+      const slot: WorkerSlot = { worker, pending: null, failure: null, grads };
+      worker.on('message', (reply: StepReply) => {
+        const pending = slot.pending;
+        slot.pending = null;
+        worker.unref();
+        if ('error' in reply) pending?.reject(new Error(`data-parallel worker: ${reply.error}`));
+        else pending?.resolve(reply.loss);
+      });
+      const fail = (e: Error) => {
+        slot.failure = e;
+        slot.pending?.reject(e);
+        slot.pending = null;
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => code !== 0 && fail(new Error(`data-parallel worker exited with code ${code}`)));
+      worker.unref(); // an idle worker never keeps the process alive (post() holds it while it works)
+      this.workers.push(slot);
+    }
+  }
+
+  /**
+   * Fills every parameter's .grad with the gradient of the batch's mean loss (add to nothing:
+   * call the optimiser's zeroGrad first) and returns that loss.
+   */
+  async gradients(batch: MicroBatch): Promise<number> {
+    const parts = splitRows(batch, this.microBatches);
+    const batchTokens = countedTokens(batch);
+    // One seed per part from the model's generator; each part runs on a fresh generator from it.
+    const seeds = parts.map(() => this.model.rng.nextUint32());
+    const after = this.model.rng.getState();
+    try {
+      if (this.workers.length === 0 || parts.length === 1) {
+        // One thread: the parts in turn; backward() adds each part's gradients to the last's.
+        return parts.reduce((loss, part, p) => loss + this.runHere(part, seeds[p]!, batchTokens), 0);
+      }
+      // Part p > 0 on worker p − 1 (there are parts − 1 workers), part 0 here meanwhile.
+      this.publishParameters();
+      const remote = parts.slice(1).map((part, w) => this.post(this.workers[w]!, { batch: part, seed: seeds[w + 1]!, batchTokens }));
+      let loss = this.runHere(parts[0]!, seeds[0]!, batchTokens);
+      const remoteLosses = await Promise.all(remote);
+      // Added in part order, as the one-thread path adds them.
+      remoteLosses.forEach((value, w) => {
+        this.addGradients(this.workers[w]!.grads);
+        loss += value;
+      });
+      return loss;
+    } finally {
+      this.model.rng.setState(after);
+    }
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    for (const slot of this.workers) void slot.worker.terminate();
+    this.workers.length = 0;
+    if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);
+  }
+
+  private runHere(part: MicroBatch, seed: number, batchTokens: number): number {
+    this.model.rng.setState(new Rng(seed).getState());
+    const loss = microBatchLoss(this.model, part, batchTokens);
+    const value = loss.item();
+    loss.backward();
+    return value;
+  }
+
+  private post(slot: WorkerSlot, request: StepRequest): Promise<number> {
+    if (slot.failure) return Promise.reject(slot.failure);
+    return new Promise((resolve, reject) => {
+      slot.pending = { resolve, reject };
+      slot.worker.ref();
+      slot.worker.postMessage(request);
+    });
+  }
+
+  private publishParameters(): void {
+    this.params.forEach((p, i) => this.shared.set(p.data, this.offsets[i]));
+  }
+
+  private addGradients(grads: Float32Array): void {
+    this.params.forEach((p, i) => {
+      const g = grads.subarray(this.offsets[i], this.offsets[i]! + p.size);
+      if (p.grad === null) {
+        p.grad = new Tensor(g.slice(), p.shape);
+        return;
+      }
+      const acc = p.grad.data;
+      for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
+    });
+  }
+}

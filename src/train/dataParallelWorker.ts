@@ -1,0 +1,48 @@
+/**
+ * One data-parallel worker (see ./dataParallel.ts): a replica of the model that, for each request,
+ * reads the current parameters from shared memory, runs one micro-batch forward and backward with
+ * the given dropout seed, and writes its gradients back to shared memory.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LanguageModel } from '../models/languageModel.js';
+import { TranslationModel } from '../models/translationModel.js';
+import { Rng } from '../tensor/rng.js';
+import { setWasmThreads } from '../../kernels/wasm/runtime.js';
+import { microBatchLoss } from './microBatch.js';
+import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
+
+const { spec, params: shared, grads, names } = workerData as { spec: ReplicaSpec; params: Float32Array; grads: Float32Array; names: [string, number][] };
+// The threads are already busy with micro-batches: kernels inside one do not split further.
+setWasmThreads(1);
+const model = spec.kind === 'lm' ? new LanguageModel(spec.config) : new TranslationModel(spec.config);
+model.train();
+const params = model.namedParameters();
+if (params.length !== names.length || params.some(([name, p], i) => name !== names[i]![0] || p.size !== names[i]![1])) {
+  throw new Error('data-parallel worker: the replica has other parameters than the model');
+}
+
+parentPort!.on('message', (request: StepRequest) => {
+  let reply: StepReply;
+  try {
+    let offset = 0;
+    for (const [, p] of params) {
+      p.data.set(shared.subarray(offset, offset + p.size));
+      p.grad = null;
+      offset += p.size;
+    }
+    model.rng.setState(new Rng(request.seed).getState());
+    const loss = microBatchLoss(model, request.batch, request.batchTokens);
+    const value = loss.item();
+    loss.backward();
+    offset = 0;
+    for (const [, p] of params) {
+      if (p.grad === null) grads.fill(0, offset, offset + p.size);
+      else grads.set(p.grad.data, offset);
+      offset += p.size;
+    }
+    reply = { loss: value };
+  } catch (e) {
+    reply = { error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});

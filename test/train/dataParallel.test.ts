@@ -1,0 +1,99 @@
+/**
+ * Data-parallel steps: the same bits with one thread and with two (the worker runs from dist/, which
+ * `npm test` builds first), gradients equal to those of the whole batch, and the loss the batch's
+ * mean. Covers a language model and a translation model with padding (counted tokens differ per
+ * micro-batch).
+ */
+import { describe, expect, it } from 'vitest';
+import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
+import { splitRows, type MicroBatch } from '../../dist/src/train/microBatch.js';
+import { LanguageModel } from '../../dist/src/models/languageModel.js';
+import { TranslationModel } from '../../dist/src/models/translationModel.js';
+import { crossEntropy } from '../../dist/src/ops/loss.js';
+import { Rng } from '../../dist/src/tensor/rng.js';
+
+const lmSpec: ReplicaSpec = { kind: 'lm', config: { vocabSize: 300, attention: 'delta', dModel: 16, layers: 1, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } };
+const mtSpec: ReplicaSpec = { kind: 'mt', config: { vocabSize: 300, attention: 'linear', dModel: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, seed: 4, dropout: 0.2 } };
+
+function build(spec: ReplicaSpec): LanguageModel | TranslationModel {
+  const model = spec.kind === 'lm' ? new LanguageModel(spec.config) : new TranslationModel(spec.config);
+  model.train();
+  return model;
+}
+
+function lmBatch(rng: Rng, B: number): MicroBatch {
+  const L = 8;
+  return { task: 'lm', B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
+}
+
+function mtBatch(rng: Rng, B: number): MicroBatch {
+  const S = 7, T = 6;
+  const row = (width: number, length: number) => Array.from({ length: width }, (_, i) => (i < length ? 4 + rng.int(296) : 0));
+  const source: number[] = [], decoderInput: number[] = [], targets: number[] = [];
+  for (let b = 0; b < B; b++) {
+    const n = 1 + rng.int(T); // some rows mostly padding
+    source.push(...row(S, 1 + rng.int(S)));
+    decoderInput.push(...row(T, n));
+    targets.push(...row(T, n));
+  }
+  return { task: 'mt', B, S, T, source: Int32Array.from(source), decoderInput: Int32Array.from(decoderInput), targets: Int32Array.from(targets), labelSmoothing: 0.1 };
+}
+
+/** Three steps of plain SGD through DataParallel; returns the losses and every parameter's bits. */
+async function train(spec: ReplicaSpec, threads: number, batches: MicroBatch[]): Promise<{ losses: number[]; params: Float32Array[] }> {
+  const model = build(spec);
+  const dp = new DataParallel(model, spec, { threads });
+  const losses: number[] = [];
+  try {
+    for (const batch of batches) {
+      for (const [, p] of model.namedParameters()) p.grad = null;
+      losses.push(await dp.gradients(batch));
+      for (const [, p] of model.namedParameters()) p.data.forEach((v, i) => (p.data[i] = v - 0.1 * p.grad!.data[i]!));
+    }
+  } finally {
+    dp.close();
+  }
+  return { losses, params: model.namedParameters().map(([, p]) => p.data as Float32Array) };
+}
+
+describe('data-parallel training steps', () => {
+  for (const [name, spec, makeBatch] of [['language model', lmSpec, lmBatch], ['translation model', mtSpec, mtBatch]] as const) {
+    it(`${name}: one thread and two threads give the same bits`, async () => {
+      const rng = new Rng(11);
+      const batches = [makeBatch(rng, 5), makeBatch(rng, 4), makeBatch(rng, 1)];
+      const one = await train(spec, 1, batches);
+      const two = await train(spec, 2, batches);
+      expect(two.losses).toEqual(one.losses);
+      one.params.forEach((p, i) => expect(Buffer.from(two.params[i]!.buffer).equals(Buffer.from(p.buffer)), `parameter ${i}`).toBe(true));
+    });
+  }
+
+  it('the loss is the mean over the whole batch, and without dropout the gradient is the whole batch\'s', async () => {
+    const spec: ReplicaSpec = { kind: 'mt', config: { ...(mtSpec.config as object), dropout: 0 } as never };
+    const batch = mtBatch(new Rng(5), 6);
+    const model = build(spec);
+    const dp = new DataParallel(model, spec, { threads: 2 });
+    const loss = await dp.gradients(batch);
+    dp.close();
+    const split = splitRows(batch, 2);
+    expect(split.map((b) => b.B)).toEqual([3, 3]);
+    const whole = build(spec);
+    if (batch.task !== 'mt') throw new Error('unreachable');
+    const reference = crossEntropy((whole as TranslationModel).forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T), batch.targets, { ignoreIndex: 0, labelSmoothing: 0.1 });
+    expect(loss).toBeCloseTo(reference.item(), 5);
+    reference.backward();
+    const got = model.namedParameters();
+    whole.namedParameters().forEach(([pname, p], i) => {
+      const g = got[i]![1].grad!.data;
+      let worst = 0;
+      p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
+      expect(worst, pname).toBeLessThan(1e-5);
+    });
+  });
+
+  it('refuses bad options with their names', () => {
+    const model = build(lmSpec);
+    expect(() => new DataParallel(model, lmSpec, { threads: 0 })).toThrow('DataParallel: threads must be a positive integer, got 0');
+    expect(() => new DataParallel(model, lmSpec, { threads: 1, microBatches: 0 })).toThrow('DataParallel: microBatches must be a positive integer, got 0');
+  });
+});
