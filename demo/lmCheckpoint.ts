@@ -2,7 +2,8 @@
  * Reads a language-model checkpoint written by `fastweights lm train` from files a person picked in
  * the page (no file system): the manifest checkpoint.json names the model, config and tokenizer
  * files of the current generation with their sizes and SHA-256 hashes (src/io/checkpoint.ts); each
- * is checked the way loadCheckpoint checks it, then the model is built and its weights loaded.
+ * is checked the way loadCheckpoint checks it (size, SHA-256, and that the config and tokenizer are
+ * the ones the weights were saved with), then the model is built and its weights loaded.
  * The optimizer and state files are not needed to generate, so they may be left out.
  * Pure (bytes in, model out), so the Node tests run it on a checkpoint the trainer wrote.
  */
@@ -12,6 +13,8 @@ import { BpeTokenizer, LanguageModel, Tensor, decodeSafetensors, type LanguageMo
 export const LM_FORMAT = 'fastweights-language-model';
 const MANIFEST = 'checkpoint.json';
 const NEEDED = ['model', 'config', 'tokenizer'] as const;
+/** Metadata keys of the model file with the SHA-256 of the config and tokenizer saved with it (src/io/checkpoint.ts). */
+const BINDING_KEYS = { config: 'config_sha256', tokenizer: 'tokenizer_sha256' } as const;
 
 export interface LoadedLm {
   model: LanguageModel;
@@ -71,13 +74,21 @@ export async function loadLmFromFiles(files: ReadonlyMap<string, Uint8Array<Arra
     return bytes;
   };
 
+  const weightsFile = decodeSafetensors(await read('model'), entries.model.path);
+  // Checkpoints saved before this binding existed have no such metadata, and are checked by the model's names and shapes only.
+  for (const role of ['config', 'tokenizer'] as const) {
+    const recorded = weightsFile.metadata[BINDING_KEYS[role]];
+    if (recorded !== undefined && recorded !== entries[role].sha256) {
+      throw new Error(`${entries[role].path} is not the ${role} the weights in ${entries.model.path} were saved with (edited, or copied from another checkpoint)`);
+    }
+  }
   const config = parseJson(await read('config'), entries.config.path) as { format?: unknown; model?: LanguageModelConfig };
   if (config?.format !== LM_FORMAT || config.model === undefined) {
     throw new Error(`${entries.config.path}: not a language-model checkpoint (config format ${JSON.stringify(config?.format)}; made by \`fastweights lm train\`?)`);
   }
   const tokenizer = BpeTokenizer.fromJSON(parseJson(await read('tokenizer'), entries.tokenizer.path));
   const weights = new Map<string, Tensor>();
-  for (const [name, t] of decodeSafetensors(await read('model'), entries.model.path).tensors) {
+  for (const [name, t] of weightsFile.tensors) {
     if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) throw new Error(`${entries.model.path}: weight '${name}' has dtype ${t.dtype}; weights must be F32 or F64`);
     weights.set(name, new Tensor(t.data, t.shape));
   }

@@ -3,6 +3,7 @@
  * `fastweights lm train` wrote: it gives the model loadLanguageModel gives (same greedy text), and
  * refuses missing, altered and foreign files by name.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,5 +51,17 @@ describe('demo checkpoint reader', () => {
     await expect(loadLmFromFiles(altered)).rejects.toThrow(`${modelName} is corrupt`);
     altered.set(modelName, modelBytes.slice(1));
     await expect(loadLmFromFiles(altered)).rejects.toThrow(/bytes, checkpoint\.json says/);
+  });
+
+  it('refuses a config edited after the save even when the manifest was rewritten to match (the weights record its hash)', async () => {
+    const [configName, configBytes] = [...files].find(([name]) => name.startsWith('config-'))!;
+    const edited = new Uint8Array(new TextEncoder().encode(new TextDecoder().decode(configBytes).replace('"attention": "delta"', '"attention": "dpfp-delta"')));
+    expect(edited).not.toEqual(configBytes);
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('checkpoint.json')!));
+    manifest.files.config = { ...manifest.files.config, bytes: edited.byteLength, sha256: createHash('sha256').update(edited).digest('hex') };
+    const altered = new Map(files);
+    altered.set(configName, edited);
+    altered.set('checkpoint.json', new Uint8Array(new TextEncoder().encode(JSON.stringify(manifest))));
+    await expect(loadLmFromFiles(altered)).rejects.toThrow(`${configName} is not the config the weights in`);
   });
 });
