@@ -33,6 +33,8 @@ const RULE_NAMES: Rule[] = ['delta', 'sum'];
 export class RetrievalPanel {
   private trainers!: Record<Rule, RetrievalTrainer>;
   private running = false;
+  /** Numbers the training loops: a loop whose number is not the latest ends (a quick Pause, Train must not leave two running). */
+  private loop = 0;
   private paused = false;
   private sequenceSeed = 1;
   /** Training step at which the heatmaps were last redrawn. */
@@ -70,7 +72,7 @@ export class RetrievalPanel {
   private start(): void {
     this.running = true;
     this.el.train.textContent = 'Pause';
-    this.tick();
+    this.tick(++this.loop);
   }
 
   private stop(): void {
@@ -78,8 +80,8 @@ export class RetrievalPanel {
     this.el.train.textContent = 'Train';
   }
 
-  private tick(): void {
-    if (!this.running) return;
+  private tick(loop: number): void {
+    if (!this.running || loop !== this.loop) return;
     if (!this.paused) {
       try {
         const started = performance.now();
@@ -95,7 +97,7 @@ export class RetrievalPanel {
       // Every few dozen steps, show what the models now write for the sequence on display.
       if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
     }
-    setTimeout(() => this.tick(), 0);
+    setTimeout(() => this.tick(loop), 0);
   }
 
   private redraw(): void {
