@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     // Two cores on CI: one worker per core keeps the property tests from thrashing.
     maxWorkers: 2,
+    // Prints whether the browser suite runs (Chromium found) or is skipped, and how to install Chromium.
+    globalSetup: ['test/browser/announce.ts'],
   },
 });

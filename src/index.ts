@@ -31,5 +31,5 @@ export { budgetSchedule } from './train/schedule.js';
 export { TranslationModel, validateTranslationModelConfig, paddingMask, type TranslationModelConfig, type EncodedSource, type DecoderOutput } from './models/translationModel.js';
 export { greedyDecode, beamSearch, translateIds, lengthPenalty, type DecodeOptions, type BeamSearchOptions, type Hypothesis, type TranslateOptions } from './eval/beamSearch.js';
 export { TranslationBatcher, collatePairs, collateSources, packByTokens, evaluationBatches, type TokenizedPair, type TranslationBatch } from './data/translationBatches.js';
-export { RetrievalModel, type RetrievalModelOptions } from './models/retrieval.js';
+export { RetrievalModel, type RetrievalModelOptions, type FastWeightTrace } from './models/retrieval.js';
 export { retrievalBatch, oneHotTargets, sequenceLength, type RetrievalSetting, type RetrievalBatch } from './data/retrieval.js';

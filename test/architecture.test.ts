@@ -26,4 +26,14 @@ describe('architecture', () => {
     }
     expect(offenders).toEqual([]);
   });
+
+  it('only the fastweights/gpu entry imports gpu.js at run time (everything else imports its types only)', () => {
+    const importers: string[] = [];
+    for (const dir of ['src', 'kernels']) {
+      for (const file of files(join(ROOT, dir))) {
+        if (/^\s*import\s+(?!type\b)[^;]*from\s+['"]gpu\.js['"]/m.test(readFileSync(file, 'utf8'))) importers.push(file.slice(ROOT.length));
+      }
+    }
+    expect(importers).toEqual(['src/gpu.ts']);
+  });
 });

@@ -35,7 +35,7 @@ export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBack
 
 const PAGE_BYTES = 65536;
 
-function decodeBase64(text: string): Uint8Array {
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

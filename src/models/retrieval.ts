@@ -26,7 +26,18 @@ import { Tensor, zeros, type DType } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 import { fastWeightDelta } from '../ops/fastweight.js';
+import { noGrad } from '../autograd/graph.js';
 import type { RetrievalBatch } from '../data/retrieval.js';
+
+/** The fast weights of one sequence, step by step (RetrievalModel.fastWeightTrace). */
+export interface FastWeightTrace {
+  /** W_1 … W_L, each [S, dDot] row-major: W_t maps φ'(query) to the retrieved value. */
+  states: Float64Array[];
+  /** φ'(q), [dDot]: W_L times this is the model's read-out for the sequence. */
+  query: Float64Array;
+  /** The update rule that wrote them. */
+  rule: 'sum' | 'delta';
+}
 
 export interface RetrievalModelOptions {
   /** A model name from DESIGN.md §3, with its knob as a suffix: `linear`, `dpfp-2`, `performer-64`, `delta`, … */
@@ -115,6 +126,46 @@ export class RetrievalModel extends Module {
     const { finalState } = fastWeightDelta(k4, k4, v, beta); // [B, 1, S, dDot]
     const read = ops.matmul(finalState, ops.reshape(q, [B, 1, d, 1])); // [B, 1, S, 1]
     return ops.reshape(read, [B, S]);
+  }
+
+  /**
+   * The fast weight matrix after every step of sequence `index` of the batch, for showing how the
+   * layer writes (sum rule: W_t = W_{t−1} + v_t ⊗ φ'(k_t); delta rule: W_t = W_{t−1} +
+   * β_t (v_t − W_{t−1} φ'(k_t)) ⊗ φ'(k_t), from W_0 = 0). forward() never builds these matrices
+   * for the sum rule; this recomputes them from the same projections, in eval mode, without a graph.
+   */
+  fastWeightTrace(batch: RetrievalBatch, index = 0): FastWeightTrace {
+    if (this.update === 'softmax') throw new Error('RetrievalModel.fastWeightTrace: softmax attention has no fast weights');
+    if (!Number.isInteger(index) || index < 0 || index >= batch.batch) throw new Error(`RetrievalModel.fastWeightTrace: index ${index} is not a sequence of this batch (0..${batch.batch - 1})`);
+    const { batch: B, L, S } = batch;
+    const d = this.dDot;
+    const rule = this.update;
+    const projected = noGrad(() => {
+      this.featureMap!.beginForward?.(false);
+      const x = this.inputs(batch);
+      const qRaw = this.query.forward(this.keyEmbedding.forward(batch.query, [B, 1]));
+      const features = sumNormalise(this.featureMap!.apply(ops.concat([this.key.forward(x), qRaw], 1), false)); // [B, L + 1, d]
+      const beta = this.beta === null ? null : ops.sigmoid(this.beta.forward(x)); // [B, L, 1]
+      return { features: features.data, values: this.value.forward(x).data, beta: beta?.data ?? null };
+    });
+    const k = (t: number) => projected.features.subarray((index * (L + 1) + t) * d, (index * (L + 1) + t + 1) * d);
+    const states: Float64Array[] = [];
+    let W = new Float64Array(S * d);
+    for (let t = 0; t < L; t++) {
+      const key = k(t);
+      const v = projected.values.subarray((index * L + t) * S, (index * L + t + 1) * S);
+      const beta = projected.beta === null ? 1 : projected.beta[index * L + t]!;
+      const next = W.slice();
+      for (let i = 0; i < S; i++) {
+        let retrieved = 0;
+        if (rule === 'delta') for (let j = 0; j < d; j++) retrieved += W[i * d + j]! * key[j]!;
+        const write = beta * (v[i]! - retrieved);
+        for (let j = 0; j < d; j++) next[i * d + j] = next[i * d + j]! + write * key[j]!;
+      }
+      states.push(next);
+      W = next;
+    }
+    return { states, query: Float64Array.from(k(L)), rule };
   }
 
   /** x_t = [e(key_t); onehot(value_t)], [B, L, dEmb + S]. */

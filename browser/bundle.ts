@@ -1,0 +1,93 @@
+/**
+ * esbuild, in memory: browser bundles of pages (for the tests and the demo) and of the library's
+ * entries (for the size report). Pages are ES modules split into chunks, so a dynamic
+ * `import('…/src/gpu.js')` becomes a chunk that is fetched only when the page asks for it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+
+/** The repository root: the nearest folder above this file whose package.json is fastweights's (this
+ *  file also runs bundled into node_modules/.cache by scripts/run-ts.mjs). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = resolve(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'fastweights') return dir;
+    if (dirname(dir) === dir) throw new Error(`no fastweights package.json above ${from}`);
+  }
+}
+
+export const ROOT = findRoot(dirname(new URL(import.meta.url).pathname));
+
+/** The page bundle: path ('/main.js', '/chunk-….js') → contents. */
+export type PageFiles = Map<string, Uint8Array | string>;
+
+/**
+ * Bundles `entry` (a TypeScript file, relative to the repository root) as /main.js with its chunks.
+ * Not minified by default: gpu.js translates kernel functions from their source text, and readable
+ * code makes a failing page easier to debug.
+ */
+export async function bundlePage(entry: string, options: { minify?: boolean } = {}): Promise<PageFiles> {
+  // Nothing is written (write: false); esbuild still wants an output folder to name the chunks.
+  const outdir = resolve(ROOT, 'dist-browser-page');
+  const result = await esbuild.build({
+    entryPoints: { main: resolve(ROOT, entry) },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: options.minify ?? false,
+    sourcemap: 'inline',
+    outdir,
+    write: false,
+    logLevel: 'silent',
+  });
+  const files: PageFiles = new Map();
+  for (const file of result.outputFiles) files.set(`/${relative(outdir, file.path)}`, file.contents);
+  return files;
+}
+
+export interface BundleSize {
+  entry: string;
+  minifiedBytes: number;
+  gzipBytes: number;
+  /** Source files in the bundle, largest first, with their minified bytes. */
+  inputs: { path: string; bytes: number }[];
+}
+
+/** A minified single-file browser bundle of `entry` and its size after gzip (level 9). */
+export async function measureBundle(entry: string): Promise<BundleSize> {
+  const result = await esbuild.build({
+    entryPoints: [resolve(ROOT, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    metafile: true,
+    outfile: resolve(ROOT, 'dist-browser-size/bundle.js'), // never written (write: false)
+    write: false,
+    logLevel: 'silent',
+  });
+  const [output] = result.outputFiles;
+  const [meta] = Object.values(result.metafile.outputs);
+  if (output === undefined || meta === undefined) throw new Error(`esbuild produced no output for ${entry}`);
+  const inputs = Object.entries(meta.inputs)
+    .map(([path, info]) => ({ path, bytes: info.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes);
+  return { entry, minifiedBytes: output.contents.length, gzipBytes: gzipSync(output.contents, { level: 9 }).length, inputs };
+}
+
+/** The core bundle's budget (issue 11), gzip bytes, the wasm kernels included. */
+export const CORE_GZIP_BUDGET = 60_000;
+
+/** What is wrong with a core bundle: over budget, or gpu.js inside (it must load only on request). */
+export function checkCoreBundle(size: BundleSize): string[] {
+  const problems: string[] = [];
+  if (size.gzipBytes > CORE_GZIP_BUDGET) problems.push(`the core bundle is ${size.gzipBytes} bytes gzip, over the budget of ${CORE_GZIP_BUDGET}`);
+  const gpuJs = size.inputs.filter((input) => input.path.includes('node_modules/gpu.js/'));
+  if (gpuJs.length > 0) problems.push(`the core bundle contains gpu.js (${gpuJs.map((input) => input.path).join(', ')}); only the fastweights/gpu entry may import it`);
+  return problems;
+}

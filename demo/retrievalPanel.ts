@@ -1,0 +1,152 @@
+/**
+ * The retrieval panel: the delta rule and the sum rule trained side by side on setting 2, their loss
+ * curves, and each one's fast weight matrix W_t as a heatmap while one sequence is fed token by
+ * token. Training runs in short slices between paints, so the page stays responsive.
+ */
+import { drawLossChart } from './lossChart.js';
+import { commonRange, drawHeatmap } from './heatmap.js';
+import { RetrievalTrainer, TASK, displaySequence, type Rule } from './retrievalTrainer.js';
+import type { DemoStatus } from './status.js';
+import type { RetrievalBatch } from '../src/index.js';
+
+export interface RetrievalPanelElements {
+  train: HTMLButtonElement;
+  reset: HTMLButtonElement;
+  feed: HTMLButtonElement;
+  chart: HTMLCanvasElement;
+  stepInfo: HTMLElement;
+  sequence: HTMLElement;
+  heatmaps: Record<Rule, HTMLCanvasElement>;
+  captions: Record<Rule, HTMLElement>;
+}
+
+const RULE_LABELS: Record<Rule, string> = { delta: 'delta rule', sum: 'sum rule' };
+const COLORS: Record<Rule, string> = { delta: '#c0392b', sum: '#2471a3' };
+/** Milliseconds of training per slice before the page repaints. */
+const SLICE_MS = 40;
+/** Milliseconds per token while a sequence is fed. */
+const FEED_MS = 220;
+/** While training, the heatmaps are redrawn (for the sequence on display) every this many steps. */
+const REFRESH_STEPS = 50;
+const RULE_NAMES: Rule[] = ['delta', 'sum'];
+
+export class RetrievalPanel {
+  private trainers!: Record<Rule, RetrievalTrainer>;
+  private running = false;
+  /** Numbers the training loops: a loop whose number is not the latest ends (a quick Pause, Train must not leave two running). */
+  private loop = 0;
+  private paused = false;
+  private sequenceSeed = 1;
+  /** Training step at which the heatmaps were last redrawn. */
+  private shownAtStep = 0;
+  private feedTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly el: RetrievalPanelElements, private readonly status: DemoStatus) {
+    this.reset();
+    el.train.addEventListener('click', () => (this.running ? this.stop() : this.start()));
+    el.reset.addEventListener('click', () => this.reset());
+    el.feed.addEventListener('click', () => this.feed(displaySequence(++this.sequenceSeed)));
+  }
+
+  /** Holds training while the backend is switched. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  private reset(): void {
+    this.stop();
+    this.trainers = { delta: new RetrievalTrainer('delta'), sum: new RetrievalTrainer('sum') };
+    this.status.steps = { delta: 0, sum: 0 };
+    this.status.losses = { delta: [], sum: [] };
+    this.redraw();
+    this.showWholeSequence();
+  }
+
+  /** The sequence on display, after its last pair. */
+  private showWholeSequence(): void {
+    const sequence = displaySequence(this.sequenceSeed);
+    this.showSequence(sequence, sequence.L);
+    this.shownAtStep = this.trainers.delta.steps;
+  }
+
+  private start(): void {
+    this.running = true;
+    this.el.train.textContent = 'Pause';
+    this.tick(++this.loop);
+  }
+
+  private stop(): void {
+    this.running = false;
+    this.el.train.textContent = 'Train';
+  }
+
+  private tick(loop: number): void {
+    if (!this.running || loop !== this.loop) return;
+    if (!this.paused) {
+      try {
+        const started = performance.now();
+        do for (const rule of RULE_NAMES) this.trainers[rule].step();
+        while (performance.now() - started < SLICE_MS);
+      } catch (e) {
+        this.status.error = `training failed: ${(e as Error).message}`;
+        this.el.stepInfo.textContent = this.status.error;
+        this.stop();
+        return;
+      }
+      this.redraw();
+      // Every few dozen steps, show what the models now write for the sequence on display.
+      if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
+    }
+    setTimeout(() => this.tick(loop), 0);
+  }
+
+  private redraw(): void {
+    for (const rule of RULE_NAMES) {
+      this.status.steps[rule] = this.trainers[rule].steps;
+      this.status.losses[rule] = [...this.trainers[rule].losses];
+      this.status.stepMs[rule] = this.trainers[rule].medianStepMs();
+    }
+    drawLossChart(this.el.chart, RULE_NAMES.map((rule) => ({ label: RULE_LABELS[rule], color: COLORS[rule], losses: this.trainers[rule].losses })));
+    const ms = (rule: Rule) => (Number.isNaN(this.status.stepMs[rule]) ? '–' : `${this.status.stepMs[rule].toFixed(1)} ms`);
+    this.el.stepInfo.textContent = `step ${this.trainers.delta.steps} · step time (forward, backward, Adam; batch ${TASK.batchSize}): delta ${ms('delta')}, sum ${ms('sum')} on ${this.status.backend}`;
+  }
+
+  /** Animates the sequence token by token: W_1, W_2, … for both rules. */
+  private feed(sequence: RetrievalBatch): void {
+    if (this.feedTimer !== null) clearTimeout(this.feedTimer);
+    let t = 1;
+    const next = () => {
+      this.showSequence(sequence, t);
+      this.feedTimer = t < sequence.L ? setTimeout(next, FEED_MS) : null;
+      t++;
+    };
+    next();
+  }
+
+  /** Draws both heatmaps at step t of `sequence`, with the pairs fed so far and each rule's answer. */
+  private showSequence(sequence: RetrievalBatch, t: number): void {
+    const query = sequence.query[0]!;
+    const answer = sequence.answer[0]!;
+    this.el.sequence.replaceChildren(
+      ...Array.from({ length: sequence.L }, (_, i) => {
+        const chip = document.createElement('span');
+        chip.className = `pair${i < t ? ' fed' : ''}${i === t - 1 ? ' current' : ''}${sequence.keys[i] === query ? ' queried' : ''}`;
+        chip.textContent = `k${sequence.keys[i]}→v${sequence.values[i]}`;
+        return chip;
+      }),
+      Object.assign(document.createElement('span'), { className: 'query', textContent: `query k${query} → answer v${answer}` }),
+    );
+    for (const rule of RULE_NAMES) {
+      const trace = this.trainers[rule].trace(sequence);
+      const W = trace.states[t - 1]!;
+      drawHeatmap(this.el.heatmaps[rule], W, { rows: TASK.S, cols: this.trainers[rule].model.dDot, range: commonRange(trace.states), highlightRow: answer });
+      const readout = trace.readouts[t - 1]!;
+      let best = 0;
+      for (let i = 1; i < readout.length; i++) if (readout[i]! > readout[best]!) best = i;
+      const norm = Math.sqrt(W.reduce((sum, w) => sum + w * w, 0));
+      this.el.captions[rule].textContent = `t = ${t}: ‖W_t‖ = ${norm.toFixed(2)} · query k${query} reads v${best}${t === sequence.L ? (best === answer ? ' ✓' : ` ✗ (answer v${answer})`) : ''}`;
+    }
+    this.status.heatmapDraws++;
+    this.status.shownStep = t;
+  }
+}

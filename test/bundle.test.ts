@@ -1,0 +1,17 @@
+/** The browser bundle of the core entry: small (issue 11's budget), and gpu.js only behind fastweights/gpu. */
+import { describe, expect, it } from 'vitest';
+import { CORE_GZIP_BUDGET, checkCoreBundle, measureBundle } from '../browser/bundle.js';
+
+describe('browser bundles', () => {
+  it(`the core entry bundles to at most ${CORE_GZIP_BUDGET / 1000} kB gzip, wasm kernels included, with no gpu.js`, async () => {
+    const core = await measureBundle('src/index.ts');
+    expect(core.inputs.some((input) => input.path === 'kernels/wasm/generated/modules.ts')).toBe(true);
+    expect(checkCoreBundle(core)).toEqual([]);
+  });
+
+  it('the fastweights/gpu entry carries gpu.js, and the check would catch it in the core', async () => {
+    const gpu = await measureBundle('src/gpu.ts');
+    expect(gpu.inputs.some((input) => input.path.startsWith('node_modules/gpu.js/'))).toBe(true);
+    expect(checkCoreBundle(gpu).join('\n')).toMatch(/contains gpu\.js/);
+  });
+});
