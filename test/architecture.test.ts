@@ -1,39 +1,62 @@
-/** The core must bundle for a browser page: no Node-only imports below the data/train/CLI layers. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+/**
+ * The layering, checked on the real import graph (test/importGraph.ts reads the import statements):
+ * no import circle anywhere in src/ and kernels/, and what each public entry loads at run time.
+ * No folder list: a file is "core" because the core entry reaches it, whatever folder it sits in.
+ */
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, cycles, importGraph, importsOf, reachable, sourceFiles } from './importGraph.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const CORE = ['src/tensor', 'src/autograd', 'src/ops', 'src/nn', 'src/models', 'kernels'];
-const NODE_MODULES = /from\s+['"](node:[^'"]+|fs|path|os|process|worker_threads|child_process|crypto|url)['"]|import\(\s*['"](node:|fs|path)/;
+const NODE_BUILTINS = new Set(builtinModules);
+const isNodeModule = (specifier: string): boolean => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]!);
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
-  });
-}
+/** The package's entries, as package.json "exports" maps them. */
+const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts' } as const;
 
 describe('architecture', () => {
-  it('the core imports no Node module and reads no global process', () => {
-    const offenders: string[] = [];
-    for (const dir of CORE) {
-      for (const file of files(join(ROOT, dir))) {
-        const text = readFileSync(file, 'utf8');
-        if (NODE_MODULES.test(text)) offenders.push(`${file}: imports a Node module`);
-        if (/(^|[^.\w])process\./m.test(text)) offenders.push(`${file}: uses process directly`);
-      }
-    }
-    expect(offenders).toEqual([]);
+  it('src/ and kernels/ import each other without a circle', () => {
+    const graph = importGraph(sourceFiles('src', 'kernels'));
+    expect(graph.size).toBeGreaterThan(100);
+    expect(cycles(graph).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('the cycle finder does find a circle (so the test above can fail)', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
+  });
+
+  it('the core entry (fastweights) reaches no Node module, no gpu.js and no Node-only file, and reads no global process', () => {
+    const { files, external } = reachable(ENTRIES.core);
+    expect(files.size).toBeGreaterThan(50);
+    expect([...external].filter(isNodeModule)).toEqual([]);
+    expect([...external]).not.toContain('gpu.js');
+    expect([...files].filter((f) => f === ENTRIES.gpu || f === ENTRIES.node || f.startsWith('src/cli/'))).toEqual([]);
+    const direct = [...files].filter((f) => /(^|[^.\w])process\./m.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(direct).toEqual([]);
+  });
+
+  it('the gpu entry (fastweights/gpu) brings gpu.js and no Node module', () => {
+    const { external } = reachable(ENTRIES.gpu);
+    expect(external).toContain('gpu.js');
+    expect([...external].filter(isNodeModule)).toEqual([]);
+  });
+
+  it('the node entry (fastweights/node) is where the Node modules come in, and it does not load gpu.js', () => {
+    const { files, external } = reachable(ENTRIES.node);
+    expect([...external].some(isNodeModule)).toBe(true);
+    expect([...external]).not.toContain('gpu.js');
+    expect(files).not.toContain(ENTRIES.gpu);
   });
 
   it('only the fastweights/gpu entry imports gpu.js at run time (everything else imports its types only)', () => {
-    const importers: string[] = [];
-    for (const dir of ['src', 'kernels']) {
-      for (const file of files(join(ROOT, dir))) {
-        if (/^\s*import\s+(?!type\b)[^;]*from\s+['"]gpu\.js['"]/m.test(readFileSync(file, 'utf8'))) importers.push(file.slice(ROOT.length));
-      }
-    }
-    expect(importers).toEqual(['src/gpu.ts']);
+    const importers = sourceFiles('src', 'kernels').filter((f) => importsOf(f).some((i) => i.target === 'gpu.js' && !i.typeOnly));
+    expect(importers).toEqual([ENTRIES.gpu]);
   });
 });

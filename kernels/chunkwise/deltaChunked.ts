@@ -1,6 +1,6 @@
 /**
- * Delta rule, chunkwise-parallel form (Yang et al. 2024, see DESIGN.md §2), written on the dv × dk
- * state W = Sᵀ. Within a chunk of L steps with rows Q, K, V, β and W0 the state before it:
+ * Delta rule, chunkwise-parallel form (Yang et al. 2024, "Parallelizing Linear Transformers with the
+ * Delta Rule over Sequence Length"; docs/kernels.md, "The scan forms"), written on the dv × dk state W = Sᵀ. Within a chunk of L steps with rows Q, K, V, β and W0 the state before it:
  *   A = K Kᵀ,   P = (I + stril(diag(β) A))⁻¹   (unit lower triangular; solved here on the host)
  *   R = V − K W0ᵀ                                 (what each step would write if the chunk were empty)
  *   Ũ = P diag(β) R                               (the writes u_t = β_t (v_t − v̄_t), exactly)

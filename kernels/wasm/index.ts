@@ -5,6 +5,7 @@
  * SIMD is missing. Results are the same bits whatever the thread count (see WasmRuntime.run).
  */
 import type { DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
+import { allocLike } from '../alloc.js';
 import { jsBackend } from '../js/index.js';
 import { outerJs } from '../js/outer.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
@@ -49,7 +50,7 @@ export function matmulWasm(args: MatmulArgs): void {
 }
 
 function outerSumWasm(a: FloatArray, c: FloatArray, batch: number, T: number, m: number, n: number): FloatArray {
-  const out = a instanceof Float64Array ? new Float64Array(batch * m * n) : new Float32Array(batch * m * n);
+  const out = allocLike(a, batch * m * n);
   matmulWasm({ a, b: c, out, batch, m, n, k: T, transA: true, transB: false, aBatchStride: T * m, bBatchStride: T * n });
   return out;
 }

@@ -9,18 +9,10 @@
  *
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
-import { Tensor, allocate, type FloatArray } from '../tensor/tensor.js';
+import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
-/** Maps d(loss)/d(output) to d(loss)/d(input) for every input (null: no gradient for that input). */
-export type BackwardFn = (gradOutput: FloatArray) => (FloatArray | null)[];
-
-export interface GraphNode {
-  op: string;
-  inputs: Tensor[];
-  backward: BackwardFn;
-  released: boolean;
-}
+export type { BackwardFn, GraphNode };
 
 let gradEnabled = true;
 
@@ -227,3 +219,6 @@ export function backward(root: Tensor, gradient?: Tensor): void {
 function releasedBackward(): never {
   throw new Error('backward(): graph already released');
 }
+
+// Tensor.backward() runs this walk (the Tensor does not import this file: see attachBackward).
+attachBackward(backward);

@@ -8,15 +8,45 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export type ParsedCommand<T extends OptionSpec> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>>;
 
-export function parseCommand<T extends OptionSpec>(argv: string[], options: T, command: string, allowPositionals = false): ParsedCommand<T> {
+/**
+ * How the common parse mistakes read. The default is node's own wording after the command's name
+ * ("lm train: Unknown option '--bogus' (see 'fastweights lm train --help')"); a command may word them
+ * its own way (retrieval has always said "unknown option --bogus (see --help)"), and with `repeated`
+ * a value flag given twice is refused instead of the last one winning.
+ */
+export interface ParseWording {
+  unknownOption(flag: string): string;
+  missingValue(flag: string): string;
+  unexpectedArgument(arg: string): string;
+  repeated?(flag: string): string;
+}
+
+/** The one argument parser of the CLI: every command parses its argv here. */
+export function parseCommand<T extends OptionSpec>(argv: string[], options: T, command: string, allowPositionals = false, wording?: ParseWording): ParsedCommand<T> {
   const name = command.replace(/^fastweights /, '');
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true; tokens: true }>>;
   try {
-    return parseArgs({ args: attachNegativeNumbers(argv, options), options, strict: true as const, allowPositionals: allowPositionals as true });
+    parsed = parseArgs({ args: attachNegativeNumbers(argv, options), options, strict: true as const, allowPositionals: allowPositionals as true, tokens: true as const });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: string }).code;
+    // node quotes the offending flag or argument: "Unknown option '--x'", "Option '--x <value>' argument missing".
+    const quoted = /'(-{0,2}[^' ]*)/.exec(message)?.[1] ?? '';
+    if (wording && code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(wording.unknownOption(quoted));
+    if (wording && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(wording.missingValue(quoted));
+    if (wording && code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(wording.unexpectedArgument(quoted));
     // main() prefixes "fastweights: ", so the command is named without the program name here.
     throw new UsageError(`${name}: ${message.replace(/\. To specify a positional argument.*$/s, '')} (see 'fastweights ${name} --help')`);
   }
+  if (wording?.repeated) {
+    const seen = new Set<string>();
+    for (const token of parsed.tokens) {
+      if (token.kind !== 'option' || options[token.name]?.type !== 'string') continue;
+      if (seen.has(token.name)) throw new UsageError(wording.repeated(token.rawName));
+      seen.add(token.name);
+    }
+  }
+  return { values: parsed.values, positionals: parsed.positionals } as ParsedCommand<T>;
 }
 
 /** "-1", "-0.5", "-1e3", "-.5", "-Infinity": a value, not a short option. */

@@ -15,6 +15,7 @@ import { validateRunConfig } from '../experiments/retrieval.js';
 import { PRESETS, PRESET_NAMES, expandPlan, isPresetName, parseKeyRange, runKey, type RetrievalPlan } from '../experiments/retrievalPlan.js';
 import { curvesCsv, finalLossChart, finalLossTable, learningCurveChart, resultsCsv } from '../experiments/retrievalReport.js';
 import { runRetrievalPool } from '../experiments/retrievalPool.js';
+import { UsageError, parseCommand, type ParseWording, type ParsedCommand } from './args.js';
 
 const HELP = `usage: fastweights retrieval --out DIR [options]
 
@@ -48,55 +49,37 @@ of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* −
 `;
 
 const VALUE_FLAGS = ['preset', 'setting', 'models', 'keys', 'd-key', 'd-emb', 'batch', 'lr', 'max-steps', 'eval-every', 'eval-size', 'patience', 'target-loss', 'seed', 'jobs', 'out', 'progress'] as const;
-const SWITCHES = ['resume', 'json', 'help'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
-class UsageError extends Error {}
+const OPTIONS = {
+  ...(Object.fromEntries(VALUE_FLAGS.map((flag) => [flag, { type: 'string' }])) as Record<ValueFlag, { type: 'string' }>),
+  resume: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-interface ParsedArgs {
-  values: Partial<Record<ValueFlag, string>>;
-  switches: Set<string>;
+type Values = ParsedCommand<typeof OPTIONS>['values'];
+
+// This command's messages from before the CLI had one parser, kept word for word.
+const WORDING: ParseWording = {
+  unknownOption: (flag) => `unknown option ${flag} (see --help)`,
+  missingValue: (flag) => `${flag} needs a value`,
+  unexpectedArgument: (arg) => `unexpected argument '${arg}' (options start with --; see --help)`,
+  repeated: (flag) => `${flag} given twice`,
+};
+
+function parse(argv: string[]): Values {
+  return parseCommand(argv, OPTIONS, 'fastweights retrieval', false, WORDING).values;
 }
 
-function parseArgs(argv: readonly string[]): ParsedArgs {
-  const values: Partial<Record<ValueFlag, string>> = {};
-  const switches = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      switches.add('help');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (options start with --; see --help)`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if ((SWITCHES as readonly string[]).includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      switches.add(name);
-      continue;
-    }
-    if (!(VALUE_FLAGS as readonly string[]).includes(name)) throw new UsageError(`unknown option --${name} (see --help)`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      i++;
-    }
-    if (values[name as ValueFlag] !== undefined) throw new UsageError(`--${name} given twice`);
-    values[name as ValueFlag] = value;
-  }
-  return { values, switches };
-}
-
-function integerFlag(values: ParsedArgs['values'], flag: ValueFlag, min: number): number | undefined {
+function integerFlag(values: Values, flag: ValueFlag, min: number): number | undefined {
   const text = values[flag];
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`--${flag}: expected an integer ≥ ${min}, got '${text}'`);
   return Number(text);
 }
 
-function numberFlag(values: ParsedArgs['values'], flag: ValueFlag, check: (x: number) => boolean, want: string): number | undefined {
+function numberFlag(values: Values, flag: ValueFlag, check: (x: number) => boolean, want: string): number | undefined {
   const text = values[flag];
   if (text === undefined) return undefined;
   const x = Number(text);
@@ -105,7 +88,7 @@ function numberFlag(values: ParsedArgs['values'], flag: ValueFlag, check: (x: nu
 }
 
 /** The preset, narrowed and overridden by the flags. */
-function buildPlan(values: ParsedArgs['values']): { presetName: string; plan: RetrievalPlan } {
+function buildPlan(values: Values): { presetName: string; plan: RetrievalPlan } {
   const presetName = values.preset ?? 'paper';
   if (!isPresetName(presetName)) throw new UsageError(`--preset: unknown preset '${presetName}' (valid: ${PRESET_NAMES.join(', ')})`);
   const preset = PRESETS[presetName];
@@ -193,23 +176,23 @@ function writeOutputs(outDir: string, doc: ResultsDocument, planned: RetrievalRu
 }
 
 export async function runRetrieval(argv: string[]): Promise<number> {
-  let parsed: ParsedArgs;
+  let values: Values;
   let presetName: string;
   let plan: RetrievalPlan;
   let jobs: number;
   let progressMode: ProgressMode;
   try {
-    parsed = parseArgs(argv);
-    if (parsed.switches.has('help')) {
+    values = parse(argv);
+    if (values.help) {
       process.stdout.write(HELP);
       return 0;
     }
-    ({ presetName, plan } = buildPlan(parsed.values));
-    jobs = integerFlag(parsed.values, 'jobs', 1) ?? 1;
-    const mode = parsed.values.progress ?? 'auto';
+    ({ presetName, plan } = buildPlan(values));
+    jobs = integerFlag(values, 'jobs', 1) ?? 1;
+    const mode = values.progress ?? 'auto';
     if (!['auto', 'bar', 'plain', 'json', 'silent'].includes(mode)) throw new UsageError(`--progress: expected auto, bar, plain, json or silent, got '${mode}'`);
     progressMode = mode as ProgressMode;
-    if (parsed.values.out === undefined) throw new UsageError('--out DIR is required (results are written there)');
+    if (values.out === undefined) throw new UsageError('--out DIR is required (results are written there)');
     if (plan.settings.length === 0) throw new UsageError('nothing to run');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -217,14 +200,14 @@ export async function runRetrieval(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const outDir = parsed.values.out;
+  const outDir = values.out;
   const resultsPath = join(outDir, 'results.json');
   const configs = expandPlan(plan);
   try {
     configs.forEach((c) => validateRunConfig(c));
     mkdirSync(outDir, { recursive: true });
     const previous = readPreviousRuns(resultsPath);
-    if (previous.length > 0 && !parsed.switches.has('resume')) {
+    if (previous.length > 0 && !values.resume) {
       process.stderr.write(`fastweights retrieval: ${resultsPath} already holds ${previous.length} run(s); pass --resume to continue it, or choose another --out\n`);
       return 2;
     }
@@ -261,7 +244,7 @@ export async function runRetrieval(argv: string[]): Promise<number> {
     const wallSeconds = (Date.now() - started) / 1000;
 
     const results = planned();
-    if (parsed.switches.has('json')) {
+    if (values.json) {
       const runs = results.map(({ curve: _curve, ...summary }) => summary);
       process.stdout.write(stringifyJson({ preset: presetName, outDir, files, wallSeconds, runs }, 'retrieval'));
     } else {

@@ -64,14 +64,6 @@ function dtypeMatchesArray(dtype: SafetensorsDType, data: NumericArray): boolean
   }
 }
 
-/** The safetensors dtype for a typed array (convenience for callers building a file). */
-export function safetensorsDTypeOf(data: NumericArray): SafetensorsDType {
-  if (data instanceof Float32Array) return 'F32';
-  if (data instanceof Float64Array) return 'F64';
-  if (data instanceof Int32Array) return 'I32';
-  return 'I64';
-}
-
 function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -4,7 +4,7 @@
  * Inputs per step t: x_t = [e(key_t); onehot(value_t)] ∈ R^{dEmb + S}, e a learned key embedding.
  *   k_t = W_k x_t ∈ R^{dKey},  v_t = W_v x_t ∈ R^S,  β_t = σ(w_β · x_t + b_β)  (delta variants),
  *   q   = W_q [e(query); 0]  ∈ R^{dKey}   (only W_q's embedding rows can act, so W_q is [dEmb, dKey]).
- * φ' = sumNormalise(φ(·)) on keys and query, with φ from the model name (DESIGN.md §3). Read-outs:
+ * φ' = sumNormalise(φ(·)) on keys and query, with φ from the model name (docs/architecture.md, "The attention family"). Read-outs:
  *   sum rule:   v̂ = (Σ_t v_t ⊗ φ'(k_t)) φ'(q) = Σ_t (φ'(k_t)·φ'(q)) v_t
  *   delta rule: W_L from the delta-rule scan over the L steps, v̂ = W_L φ'(q)
  *   softmax:    v̂ = Σ_t softmax_t(q·k_t/√dKey) v_t
@@ -15,13 +15,13 @@
  * (that is why W_v has no bias; with one the identity would need Σ a_t = 1). The delta rule's update
  * depends on v_t step by step, so it projects every step.
  *
- * FAVOR+ redraws its random features on every call in training mode, so keys and query are mapped
- * in one call: they must share one draw.
+ * FAVOR+ draws its random training features once per forward (beginForward), so the keys and the query
+ * of a batch share one draw.
  */
 import { Module } from '../nn/module.js';
 import { Embedding, Linear } from '../nn/layers.js';
-import { DpfpFeatureMap, EluFeatureMap, FavorFeatureMap, sumNormalise, type FeatureMap } from '../nn/attention/featureMaps.js';
-import { formatAttentionSpec, parseAttentionSpec, type AttentionSpec } from '../nn/attention/factory.js';
+import { sumNormalise, type FeatureMap } from '../nn/attention/featureMaps.js';
+import { formatAttentionSpec, makeFeatureMap, parseAttentionSpec, type AttentionSpec } from '../nn/attention/factory.js';
 import { Tensor, zeros, type DType } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
@@ -40,7 +40,7 @@ export interface FastWeightTrace {
 }
 
 export interface RetrievalModelOptions {
-  /** A model name from DESIGN.md §3, with its knob as a suffix: `linear`, `dpfp-2`, `performer-64`, `delta`, … */
+  /** A model name of the attention family (docs/architecture.md), with its knob as a suffix: `linear`, `dpfp-2`, `performer-64`, `delta`, … */
   model: string;
   /** Number of keys and values. */
   S: number;
@@ -84,7 +84,7 @@ export class RetrievalModel extends Module {
     this.dKey = dKey;
     this.dEmb = dEmb;
     this.update = this.spec.model === 'softmax' ? 'softmax' : this.spec.model.endsWith('delta') ? 'delta' : 'sum';
-    this.featureMap = this.update === 'softmax' ? null : featureMapFor(this.spec, dKey, rng, options.featureSeed ?? 1234, options.dtype);
+    this.featureMap = this.update === 'softmax' ? null : makeFeatureMap(this.spec, dKey, rng, options.featureSeed ?? 1234, options.dtype);
     this.dDot = this.featureMap?.dDot ?? dKey;
 
     const init = { rng, ...(options.dtype ? { dtype: options.dtype } : {}) };
@@ -110,7 +110,7 @@ export class RetrievalModel extends Module {
       return this.readWeighted(ops.softmax(scores, 1), x);
     }
 
-    // Keys and query through φ' in one call (one FAVOR+ draw per batch), then apart again.
+    // A fresh FAVOR+ draw for this batch, shared by its keys and query; both go through φ' in one call, then apart again.
     this.featureMap!.beginForward?.(this.training);
     const features = sumNormalise(this.featureMap!.apply(ops.concat([kRaw, qRaw], 1), this.training)); // [B, L + 1, dDot]
     const k = ops.slice(features, 1, 0, L); // [B, L, dDot]
@@ -181,22 +181,5 @@ export class RetrievalModel extends Module {
   private readWeighted(weights: Tensor, x: Tensor): Tensor {
     const mixed = ops.matmul(ops.transpose(weights), x); // [B, 1, dIn]
     return ops.reshape(this.value.forward(mixed), [x.shape[0]!, this.S]);
-  }
-}
-
-/** φ for a parsed model name; performer's m defaults to dKey, dpfp's ν to 1. */
-function featureMapFor(spec: AttentionSpec, dKey: number, rng: Rng, featureSeed: number, dtype: DType | undefined): FeatureMap {
-  switch (spec.model) {
-    case 'linear':
-    case 'delta':
-      return new EluFeatureMap(dKey);
-    case 'dpfp':
-    case 'dpfp-delta':
-      return new DpfpFeatureMap(dKey, spec.nu ?? 1);
-    case 'performer':
-    case 'performer-delta':
-      return new FavorFeatureMap(dKey, spec.m ?? dKey, rng, new Rng(featureSeed), dtype);
-    default:
-      throw new Error(`RetrievalModel: model '${spec.model}' has no feature map`);
   }
 }

@@ -1,6 +1,5 @@
 /** Small checks and conversions shared by the ops. */
-import { Tensor, allocate, type DType, type FloatArray } from '../tensor/tensor.js';
-import { shapeToString } from '../tensor/shape.js';
+import { Tensor, allocLike, allocate, type DType, type FloatArray } from '../tensor/tensor.js';
 
 /** A tensor or a plain number (made into a scalar of the other operand's dtype). */
 export type Operand = Tensor | number;
@@ -27,15 +26,7 @@ export function assertSameDType(op: string, ...tensors: Tensor[]): DType {
   return dtype;
 }
 
-export function assertRank(x: Tensor, rank: number | [number, number], op: string, what = 'input'): void {
-  const [lo, hi] = typeof rank === 'number' ? [rank, rank] : rank;
-  if (x.rank < lo || x.rank > hi) {
-    const want = lo === hi ? `rank ${lo}` : `rank ${lo}–${hi}`;
-    throw new Error(`${op}: ${what} must have ${want}, got shape ${shapeToString(x.shape)}`);
-  }
-}
-
 export function like(x: Tensor | FloatArray, n?: number): FloatArray {
   const data = x instanceof Tensor ? x.data : x;
-  return allocate(data instanceof Float64Array ? 'float64' : 'float32', n ?? data.length);
+  return allocLike(data, n ?? data.length);
 }

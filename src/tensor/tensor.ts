@@ -6,19 +6,36 @@
  * Tensors are immutable by convention: ops return new tensors. Only optimisers write into
  * parameters' data, outside the graph.
  */
-import { backward as runBackward, type GraphNode } from '../autograd/graph.js';
 import { assertValidShape, shapeToString, sizeOf, stridesOf, type Shape } from './shape.js';
 import { Rng } from './rng.js';
+import { allocate, dtypeOf, type DType } from '../../kernels/alloc.js';
+import type { FloatArray } from '../../kernels/types.js';
 
-export type DType = 'float32' | 'float64';
-export type FloatArray = Float32Array | Float64Array;
+// One FloatArray type and one allocator for the whole code base: the kernels own them (they are the
+// lowest layer), the Tensor re-exports them so library users find them beside the Tensor.
+export { allocate, allocLike, dtypeOf, type DType } from '../../kernels/alloc.js';
+export type { FloatArray } from '../../kernels/types.js';
 
-export function allocate(dtype: DType, n: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+/** Maps d(loss)/d(output) to d(loss)/d(input) for every input (null: no gradient for that input). */
+export type BackwardFn = (gradOutput: FloatArray) => (FloatArray | null)[];
+
+/** The op that produced a tensor, as recorded by autograd/graph.ts (declared here so the Tensor needs no import from autograd). */
+export interface GraphNode {
+  op: string;
+  inputs: Tensor[];
+  backward: BackwardFn;
+  released: boolean;
 }
 
-export function dtypeOf(data: FloatArray): DType {
-  return data instanceof Float64Array ? 'float64' : 'float32';
+/**
+ * The reverse-mode walk lives in autograd/graph.ts, which imports this file; it attaches itself here
+ * when it loads (see attachBackward) so that the Tensor does not import the graph: no import circle.
+ */
+let backwardWalk: ((root: Tensor, gradient?: Tensor) => void) | undefined;
+
+/** Called once by autograd/graph.ts: the walk that Tensor.backward runs. */
+export function attachBackward(walk: (root: Tensor, gradient?: Tensor) => void): void {
+  backwardWalk = walk;
 }
 
 export function assertDType(dtype: string, where: string): asserts dtype is DType {
@@ -88,7 +105,10 @@ export class Tensor {
    * released, so a second backward through it is an error.
    */
   backward(gradient?: Tensor): void {
-    runBackward(this, gradient);
+    // Every tensor with a graph node was made by autograd's record(), so the walk is attached by then;
+    // a leaf can be reached here with autograd never loaded only by importing this file alone.
+    if (backwardWalk === undefined) throw new Error('backward(): autograd is not loaded (import the package entry, or src/autograd/graph.js)');
+    backwardWalk(this, gradient);
   }
 
   /** The same data, cut from the graph. */

@@ -1,5 +1,5 @@
 /**
- * The paper's attention family by name (DESIGN.md §3):
+ * The paper's attention family by name (docs/architecture.md, "The attention family"):
  *
  * | name            | φ          | update |
  * | softmax         | –          | –      |
@@ -70,23 +70,22 @@ export interface AttentionBuildOptions {
   scaleOutput?: boolean;
 }
 
-/** The output size d_dot of φ for a spec and head size. */
-export function featureSize(spec: AttentionSpec, dHead: number): number {
-  if (spec.model === 'softmax') return dHead;
-  return makeFeatureMap(spec, dHead, new Rng(0), 0).dDot;
-}
-
-function makeFeatureMap(spec: AttentionSpec, dHead: number, rng: Rng, featureSeed: number, dtype: DType = 'float32'): FeatureMap {
+/**
+ * φ for a parsed model name, the one feature-map factory (the Transformer layers and the retrieval
+ * model both build theirs here); performer's m defaults to dKey, dpfp's ν to 1. `rng` draws FAVOR+'s
+ * training features, `featureSeed` its fixed evaluation ones. Softmax has no φ.
+ */
+export function makeFeatureMap(spec: AttentionSpec, dKey: number, rng: Rng, featureSeed: number, dtype: DType = 'float32'): FeatureMap {
   switch (spec.model) {
     case 'linear':
     case 'delta':
-      return new EluFeatureMap(dHead);
+      return new EluFeatureMap(dKey);
     case 'dpfp':
     case 'dpfp-delta':
-      return new DpfpFeatureMap(dHead, spec.nu ?? 1);
+      return new DpfpFeatureMap(dKey, spec.nu ?? 1);
     case 'performer':
     case 'performer-delta':
-      return new FavorFeatureMap(dHead, spec.m ?? dHead, rng, new Rng(featureSeed), dtype);
+      return new FavorFeatureMap(dKey, spec.m ?? dKey, rng, new Rng(featureSeed), dtype);
     default:
       throw new Error(`model '${spec.model}' has no feature map`);
   }

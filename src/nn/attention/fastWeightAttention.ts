@@ -1,6 +1,6 @@
 /**
  * Multi-head fast weight attention: linear attention (the sum rule) or the delta rule, with any
- * feature map φ. Per head and step (DESIGN.md §2):
+ * feature map φ. Per head and step (docs/architecture.md, "The attention family"):
  *   k, v, q = W_k x, W_v x, W_q x;  β = σ(w_β · x);  φ' = φ / Σφ (sum normalisation)
  *   sum rule:   W_t = W_{t−1} + v_t ⊗ φ'(k_t);                     y_t = W_t φ'(q_t)
  *   delta rule: W_t = W_{t−1} + β_t (v_t − W_{t−1} φ'(k_t)) ⊗ φ'(k_t);  y_t = W_t φ'(q_t)

@@ -1,5 +1,5 @@
 /**
- * Feature maps φ: R^{dKey} → R^{dDot} (DESIGN.md §2), built from differentiable ops so their
+ * Feature maps φ: R^{dKey} → R^{dDot} (docs/architecture.md, "The attention family"), built from differentiable ops so their
  * gradients come from the engine. Input and output shapes: [..., dKey] → [..., dDot].
  */
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
