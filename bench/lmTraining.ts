@@ -6,16 +6,16 @@
  * gradient clipping, AdamW. Random token ids (the speed does not depend on the text); translation
  * pairs have random lengths like the Ding sentences and go through the training batcher's token budget.
  */
-import { LanguageModel } from '../src/models/languageModel.js';
-import { TranslationModel } from '../src/models/translationModel.js';
-import { TranslationBatcher, type TokenizedPair } from '../src/data/translationBatches.js';
+import { LanguageModel } from '../src/tasks/lm/model.js';
+import { TranslationModel } from '../src/tasks/mt/model.js';
+import { TranslationBatcher, type TokenizedPair } from '../src/tasks/mt/batches.js';
 import { AdamW, clipGradNorm } from '../src/train/optim.js';
 import { DataParallel, type ReplicaSpec } from '../src/train/dataParallel.js';
 import type { MicroBatch } from '../src/train/microBatch.js';
 import { threadsWanted } from '../kernels/wasm/runtime.js';
 import { Rng } from '../src/tensor/rng.js';
-import { lmTrainSettings } from '../src/cli/lm.js';
-import { mtTrainSettings } from '../src/cli/mt.js';
+import { lmTrainSettings } from '../src/tasks/lm/cli.js';
+import { mtTrainSettings } from '../src/tasks/mt/cli.js';
 import type { Module } from '../src/nn/module.js';
 
 export interface TrainingSpeed {

@@ -9,7 +9,7 @@
  */
 import { BpeTokenizer, LanguageModel, Tensor, decodeSafetensors, type LanguageModelConfig } from '../src/index.js';
 
-/** The config's format tag, the value of LM_CHECKPOINT_FORMAT in src/train/lmTraining.ts (a Node module). */
+/** The config's format tag, the value of LM_CHECKPOINT_FORMAT in src/tasks/lm/training.ts (a Node module). */
 export const LM_FORMAT = 'fastweights-language-model';
 const MANIFEST = 'checkpoint.json';
 const NEEDED = ['model', 'config', 'tokenizer'] as const;

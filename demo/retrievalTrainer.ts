@@ -4,7 +4,7 @@
  * key), Adam on ½‖v* − v̂‖², fresh batches from a seeded stream. One step at a time, so the page can
  * interleave steps of both rules with drawing. No DOM here.
  *
- * The sizes are those of the project's quick retrieval preset (src/experiments/retrievalPlan.ts):
+ * The sizes are those of the project's quick retrieval preset (src/tasks/retrieval/plan.ts):
  * S = 10 keys, d_key = 16, d_emb = round(2.2 S), batches of 32, learning rate 1e-2. There the delta
  * rule reaches a loss of 2e-4 in about 400 steps and the sum rule stays near 0.25
  * (docs/experiments.md).

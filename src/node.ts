@@ -5,10 +5,10 @@
  */
 export { loadCorpus, loadTextFile, BUILTIN_CORPORA, type Corpus, type CorpusDocument } from './data/corpora.js';
 export { splitCorpus, type CorpusSplit, type SplitFractions } from './data/split.js';
-export { loadEnDePairs, splitEnDe, defaultEnDePath, packageRoot, type EnDePair, type EnDeSplit } from './data/ende.js';
+export { loadEnDePairs, splitEnDe, defaultEnDePath, packageRoot, type EnDePair, type EnDeSplit } from './tasks/mt/ende.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type LoadedCheckpoint } from './io/checkpoint.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './train/progress.js';
-export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './train/lmTraining.js';
-export { compareLanguageModels, type CompareOptions, type CompareRow } from './train/lmCompare.js';
-export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './train/translationTraining.js';
+export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './tasks/lm/training.js';
+export { compareLanguageModels, type CompareOptions, type CompareRow } from './tasks/lm/compare.js';
+export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './tasks/mt/training.js';

@@ -1,8 +1,8 @@
-/** The command-line entry: `fastweights <command>`, one file per command. Node-only. */
+/** The command-line entry: `fastweights <command>`; each command lives in its task's folder (src/tasks/<task>/cli.ts). Node-only. */
 import { readFileSync } from 'node:fs';
-import { packageRoot } from '../data/ende.js';
+import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
-import { runLm } from './lm.js';
+import { runLm } from '../tasks/lm/cli.js';
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
 
@@ -24,8 +24,8 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   lm: async () => runLm,
-  mt: async () => (await import('./mt.js')).runMt,
-  retrieval: async () => (await import('./retrieval.js')).runRetrieval,
+  mt: async () => (await import('../tasks/mt/cli.js')).runMt,
+  retrieval: async () => (await import('../tasks/retrieval/cli.js')).runRetrieval,
 };
 
 export async function main(argv: string[]): Promise<number> {

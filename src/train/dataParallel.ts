@@ -13,8 +13,8 @@
  * step); the batch and the seed travel in a message.
  */
 import { Worker } from 'node:worker_threads';
-import type { LanguageModel, LanguageModelConfig } from '../models/languageModel.js';
-import type { TranslationModel, TranslationModelConfig } from '../models/translationModel.js';
+import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
+import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';

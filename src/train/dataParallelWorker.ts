@@ -4,8 +4,8 @@
  * the given dropout seed, and writes its gradients back to shared memory.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LanguageModel } from '../models/languageModel.js';
-import { TranslationModel } from '../models/translationModel.js';
+import { LanguageModel } from '../tasks/lm/model.js';
+import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { setWasmThreads } from '../../kernels/wasm/runtime.js';
 import { microBatchLoss } from './microBatch.js';

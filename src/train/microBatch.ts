@@ -10,9 +10,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../ops/loss.js';
 import { mul } from '../ops/arithmetic.js';
 import { PAD_ID } from '../data/bpe.js';
-import type { TranslationBatch } from '../data/translationBatches.js';
-import type { LanguageModel } from '../models/languageModel.js';
-import type { TranslationModel } from '../models/translationModel.js';
+import type { TranslationBatch } from '../tasks/mt/batches.js';
+import type { LanguageModel } from '../tasks/lm/model.js';
+import type { TranslationModel } from '../tasks/mt/model.js';
 
 /** Rows of a language-model batch: ids and next-token targets, both [B, L]. */
 export interface LmMicroBatch {

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, generate } from '../../src/index.js';
-import { LM_CHECKPOINT_FORMAT, loadLanguageModel } from '../../src/train/lmTraining.js';
+import { LM_CHECKPOINT_FORMAT, loadLanguageModel } from '../../src/tasks/lm/training.js';
 import { LM_FORMAT, loadLmFromFiles } from '../../demo/lmCheckpoint.js';
 import { TINY_PROMPT, makeTinyLmCheckpoint } from './tinyCheckpoint.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/index.js';
-import { prepareLmData, trainLanguageModel } from '../../src/train/lmTraining.js';
+import { prepareLmData, trainLanguageModel } from '../../src/tasks/lm/training.js';
 
 export const TINY_PROMPT = 'the union is';
 

@@ -9,7 +9,7 @@ import { MODEL_NAMES, Rng, Tensor, checkGradients, createAttention, describeGrad
 import { favorFeaturesUpToRowScale } from '../../src/nn/attention/featureMaps.js';
 import * as ops from '../../src/ops/index.js';
 import { castTo, maskedAttentionProduct, rescaleLargeRows } from '../../src/nn/attention/robust.js';
-import { assertFiniteLogits, decodeWholeCharacters } from '../../src/eval/generate.js';
+import { assertFiniteLogits, decodeWholeCharacters } from '../../src/tasks/lm/generate.js';
 import { trainLoop } from '../../src/train/loop.js';
 import { AdamW } from '../../src/train/optim.js';
 import { randomTensor } from '../helpers.js';

@@ -15,8 +15,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LanguageModel, Rng, TranslationModel } from '../../src/index.js';
 import { MODEL_NAMES } from '../../src/nn/attention/factory.js';
-import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData } from '../../src/train/lmTraining.js';
-import { loadTranslationModel, trainTranslationModel } from '../../src/train/translationTraining.js';
+import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData } from '../../src/tasks/lm/training.js';
+import { loadTranslationModel, trainTranslationModel } from '../../src/tasks/mt/training.js';
 import { estimateLanguageModel, estimateTranslationModel } from '../../src/train/resources.js';
 
 let root: string;

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
 import { splitRows, type MicroBatch } from '../../dist/src/train/microBatch.js';
-import { LanguageModel } from '../../dist/src/models/languageModel.js';
-import { TranslationModel } from '../../dist/src/models/translationModel.js';
+import { LanguageModel } from '../../dist/src/tasks/lm/model.js';
+import { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { crossEntropy } from '../../dist/src/ops/loss.js';
 import { Rng } from '../../dist/src/tensor/rng.js';
 

@@ -3,8 +3,8 @@
  * retrieval model (setting 2, keys re-assigned) with Adam, everything drawn from one seed. The page
  * runs it on the wasm and js backends; the Node test runs it too and compares the losses.
  */
-import { RetrievalModel } from '../../../src/models/retrieval.js';
-import { oneHotTargets, retrievalBatch } from '../../../src/data/retrieval.js';
+import { RetrievalModel } from '../../../src/tasks/retrieval/model.js';
+import { oneHotTargets, retrievalBatch } from '../../../src/tasks/retrieval/batches.js';
 import { Adam } from '../../../src/train/optim.js';
 import { halfSquaredError } from '../../../src/ops/loss.js';
 import { Rng } from '../../../src/tensor/rng.js';

@@ -1,0 +1,205 @@
+/**
+ * Training a language model end to end: corpus → split → BPE → model → trainLoop, with checkpoints
+ * that hold everything needed to resume exactly (weights, optimiser moments and step, the data-order
+ * and model RNG states, the loss history) and to evaluate or generate later (config, tokenizer).
+ * Node-only (files).
+ */
+import { loadCorpus } from '../../data/corpora.js';
+import { splitCorpus, type CorpusSplit } from '../../data/split.js';
+import { BpeTokenizer } from '../../data/bpe.js';
+import { sampleSegments } from './batches.js';
+import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
+import { evaluatePerplexity } from './perplexity.js';
+import { loadCheckpoint } from '../../io/checkpoint.js';
+import { bool, checkParameterCount, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from '../../train/checkpointSchema.js';
+import { estimateLanguageModel } from '../../train/resources.js';
+import { Rng, type RngState } from '../../tensor/rng.js';
+import { threadsWanted } from '../../../kernels/wasm/runtime.js';
+import { DataParallel } from '../../train/dataParallel.js';
+import * as ops from '../../ops/index.js';
+import { AdamW } from '../../train/optim.js';
+import { trainWithCheckpoints } from '../../train/checkpointedTraining.js';
+import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
+import type { Progress } from '../../train/progress.js';
+
+export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
+
+export interface LmTrainingConfig {
+  /** 'sotu', 'brown' or a path to a UTF-8 text file. */
+  corpus: string;
+  vocabSize: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clip: number;
+  /** Budget: total steps (cosine decay to 10% of lr over them), or minutes (inverse-sqrt decay). */
+  steps?: number;
+  minutes?: number;
+  evalEvery: number;
+  /** Valid tokens scored at each evaluation (segments mode). */
+  evalTokens: number;
+  saveEvery: number;
+  /** Seed of the data order. */
+  seed: number;
+}
+
+export interface LmCheckpointConfig {
+  format: typeof LM_CHECKPOINT_FORMAT;
+  version: 1;
+  model: LanguageModelConfig;
+  training: LmTrainingConfig;
+}
+
+interface LmCheckpointState {
+  step: number;
+  optimizer: { step: number; lr: number };
+  dataRng: RngState;
+  modelRng: RngState;
+  history: TrainHistory;
+}
+
+export interface LmData {
+  split: CorpusSplit;
+  tokenizer: BpeTokenizer;
+  train: Int32Array;
+  valid: Int32Array;
+  test: Int32Array;
+}
+
+/** Loads and splits a corpus; trains a tokenizer on its training part unless one is given. */
+export function prepareLmData(corpus: string, vocabSize: number, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): LmData {
+  const split = splitCorpus(loadCorpus(corpus));
+  log(`corpus ${corpus}: ${split.ids.train.length}/${split.ids.valid.length}/${split.ids.test.length} documents (train/valid/test)`);
+  const tok = tokenizer ?? BpeTokenizer.train(split.train, { vocabSize });
+  const encode = (text: string) => Int32Array.from(tok.encode(text));
+  const data = { split, tokenizer: tok, train: encode(split.train), valid: encode(split.valid), test: encode(split.test) };
+  log(`tokens: ${data.train.length} train, ${data.valid.length} valid, ${data.test.length} test (BPE vocabulary ${tok.vocabSize})`);
+  return data;
+}
+
+export interface TrainLanguageModelOptions {
+  out: string;
+  model: Omit<LanguageModelConfig, 'vocabSize'>;
+  training: LmTrainingConfig;
+  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
+  resume?: boolean;
+  progress?: (total: number, unit: string) => Progress;
+  log?: (line: string) => void;
+  shouldStop?: () => boolean;
+  /** Data already prepared (tests, repeated runs); otherwise loaded from the corpus. */
+  data?: LmData;
+}
+
+export interface TrainLanguageModelResult extends TrainLoopResult {
+  model: LanguageModel;
+  data: LmData;
+}
+
+export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainLanguageModelResult> {
+  const log = options.log ?? (() => {});
+  let config: LmCheckpointConfig;
+  let resumed: ReturnType<typeof readLmCheckpoint> | null = null;
+  if (options.resume) {
+    resumed = readLmCheckpoint(options.out);
+    config = { ...resumed.config, training: { ...resumed.config.training, steps: options.training.steps, minutes: options.training.minutes } };
+    log(`resuming ${options.out} at step ${resumed.state.step}`);
+  } else {
+    config = { format: LM_CHECKPOINT_FORMAT, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training };
+  }
+  const training = config.training;
+  const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
+  config.model.vocabSize = data.tokenizer.vocabSize;
+  validateLanguageModelConfig(config.model);
+  if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
+
+  const model = new LanguageModel(config.model);
+  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
+  const dataRng = new Rng(training.seed);
+  let history: TrainHistory | undefined;
+  if (resumed) {
+    model.loadStateDict(resumed.weights);
+    optimizer.loadStateDict({ step: resumed.state.optimizer.step, lr: resumed.state.optimizer.lr, buffers: resumed.optimizer });
+    dataRng.setState(resumed.state.dataRng);
+    model.rng.setState(resumed.state.modelRng);
+    history = resumed.state.history;
+  }
+  log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
+
+  const L = config.model.context;
+  const B = training.batchSize;
+  // Evaluation needs one segment of L + 1 valid tokens; without it the run trains unevaluated (said once).
+  const evalStream = Math.min(data.valid.length, training.evalTokens + 1);
+  const canEvaluate = evalStream >= L + 1;
+  if (!canEvaluate) {
+    log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
+  }
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
+  const result = await trainWithCheckpoints({
+    out: options.out,
+    model,
+    optimizer,
+    training,
+    config,
+    tokenizer: data.tokenizer.toJSON(),
+    extraState: () => ({ dataRng: dataRng.getState() }),
+    computeGradients: async () => {
+      const batch = sampleSegments(data.train, B, L, dataRng);
+      const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
+      return { loss, tokens: B * L };
+    },
+    ...(canEvaluate
+      ? {
+          evaluate: () => {
+            const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
+            return { validLoss: r.loss, validPpl: r.perplexity };
+          },
+        }
+      : {}),
+    log,
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(history ? { history } : {}),
+  }).finally(() => parallel.close());
+  return { ...result, model, data };
+}
+
+/** A trained model with its tokenizer and settings, for evaluation and generation. */
+export function loadLanguageModel(dir: string): { model: LanguageModel; tokenizer: BpeTokenizer; config: LmCheckpointConfig; history: TrainHistory } {
+  const c = readLmCheckpoint(dir);
+  const model = new LanguageModel(c.config.model);
+  model.loadStateDict(c.weights);
+  model.eval();
+  return { model, tokenizer: c.tokenizer, config: c.config, history: c.state.history };
+}
+
+const lmConfigSchema = object({
+  format: literal(LM_CHECKPOINT_FORMAT),
+  version: literal(1),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
+  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1) }),
+});
+
+const lmStateSchema = trainingState({ dataRng: rngState });
+
+/**
+ * Reads and checks a language-model checkpoint: the config and state against their schemas, the
+ * tokenizer against the embedding, the weights against the model the config describes.
+ */
+function readLmCheckpoint(dir: string) {
+  const c = loadCheckpoint(dir);
+  const format = (c.config as { format?: unknown } | null)?.format;
+  if (format !== LM_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a language-model checkpoint (config format is ${JSON.stringify(format)})`);
+  validate(lmConfigSchema, c.config, 'config', dir);
+  validate(lmStateSchema, c.state, 'state', dir);
+  const config = c.config as LmCheckpointConfig;
+  const state = c.state as LmCheckpointState;
+  validateLanguageModelConfig(config.model);
+  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
+  if (tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
+  }
+  checkParameterCount(estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters, c.weights, dir);
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+}

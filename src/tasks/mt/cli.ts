@@ -1,0 +1,283 @@
+/** `fastweights mt train | translate | eval`: English→German translation with BLEU. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createProgress } from '../../train/progress.js';
+import type { TranslationModelConfig } from './model.js';
+import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
+import { translateIds } from './beamSearch.js';
+import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
+import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { withInterrupt } from '../../cli/interrupt.js';
+import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
+import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from '../../cli/args.js';
+
+const HELP = `fastweights mt — English→German translation with fast weight programmers
+
+  fastweights mt train     --model NAME [--out DIR] [budget] [model] [training]
+  fastweights mt translate --checkpoint DIR [--beam K] [--length-penalty A] [--max-len N] [--json] "An English sentence." ...
+  fastweights mt eval      --checkpoint DIR [--beam K] [--split valid|test] [--limit N] [--hyp FILE] [--json]
+
+Data: the Ding dictionary's English–German sentence pairs shipped in data/ende/ (GPL-2+), split
+16,550 / 485 / 966 (train/valid/test) by a fixed hash of the English side; a joint BPE vocabulary is
+learned on both sides of the training pairs.
+
+train (defaults: 2+2 layers, d_model 64, 4 heads, 10 minutes):
+  --model NAME        self-attention of encoder and decoder: softmax, linear, performer[-m], dpfp[-nu],
+                      delta, performer-delta[-m], dpfp-delta[-nu] (required)
+  --cross NAME        cross-attention: softmax (default) or linear (any model name works)
+  --out DIR           checkpoint directory (default runs/mt-<model>)
+  --resume            continue from the checkpoint in --out exactly where it stopped
+  --overwrite         start afresh even if --out already holds a checkpoint
+  --steps N | --minutes M   budget (default --minutes 10); steps use cosine decay, minutes inverse-sqrt
+  --enc-layers N (2)  --dec-layers N (2)  --dim D (64)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
+  --attention-normalise  --scale-output
+  --vocab N (2000)  --max-tokens N (1200 per batch, padding included)  --max-len N (64 tokens per side)
+  --lr X (0.002)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
+  --save-every N (100)  --seed S (1)  --data FILE (English<TAB>German)  --train-pairs N (first N only)
+  --json              progress as JSON lines on stderr, the summary as JSON on stdout
+
+translate / eval:
+  --beam K (1: greedy)  --length-penalty A (0.6)  --max-len N (128 output tokens, <eos> included)
+  --batch N (32 sentences decoded together)
+  eval: --split test|valid (test)  --limit N (first N pairs)  --hyp FILE (default <checkpoint>/hyp-<split>-beam<K>.de)
+  translate reads sentences from the arguments, or one per line from stdin when none are given.
+
+BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
+Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+
+export async function runMt(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  if (sub === 'train') return mtTrain(rest);
+  if (sub === 'translate') return mtTranslate(rest);
+  if (sub === 'eval') return mtEval(rest);
+  throw new UsageError(`mt: unknown subcommand '${sub}' (valid: train, translate, eval; see 'fastweights mt --help')`);
+}
+
+const MT_TRAIN_OPTIONS = {
+  model: { type: 'string' }, cross: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' },
+  steps: { type: 'string' }, minutes: { type: 'string' }, 'enc-layers': { type: 'string' }, 'dec-layers': { type: 'string' },
+  dim: { type: 'string' }, heads: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
+  'attention-normalise': { type: 'boolean' }, 'scale-output': { type: 'boolean' }, vocab: { type: 'string' },
+  'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
+  'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
+  'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
+  'save-every': { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['values'];
+
+/**
+ * Model and training settings of `mt train` from its flags; `mtTrainSettings({}, 'softmax')` is the
+ * default model (the benchmark measures exactly that).
+ */
+export function mtTrainSettings(values: MtTrainValues, modelName: string): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'> } {
+  const cross = values.cross ?? 'softmax';
+  try {
+    parseAttentionSpec(modelName);
+    parseAttentionSpec(cross);
+  } catch (err) {
+    throw new UsageError(`mt train: ${(err as Error).message}`);
+  }
+  const steps = optionalInt(values.steps, 'steps');
+  const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
+  if (steps !== undefined && minutes !== undefined) throw new UsageError('mt train: give either --steps or --minutes, not both');
+  const dim = intOption(values.dim, 'dim', 64);
+  const heads = intOption(values.heads, 'heads', 4);
+  if (dim % heads !== 0) throw new UsageError(`mt train: --dim ${dim} must be divisible by --heads ${heads}`);
+  const trainPairs = optionalInt(values['train-pairs'], 'train-pairs');
+  const training: MtTrainingConfig = {
+    ...(values.data !== undefined ? { data: values.data } : {}),
+    ...(trainPairs !== undefined ? { trainPairs } : {}),
+    vocabSize: intOption(values.vocab, 'vocab', 2000, 259, 65536),
+    maxTokens: intOption(values['max-tokens'], 'max-tokens', 1200),
+    maxLength: intOption(values['max-len'], 'max-len', 64),
+    lr: numberOption(values.lr, 'lr', 2e-3, [0, 10]),
+    // Warm-up defaults to 100 steps, or a tenth of a shorter --steps budget.
+    warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(100, Math.floor(steps / 10)) : 100, 0),
+    weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
+    clip: numberOption(values.clip, 'clip', 1, [1e-9, 1e9]),
+    labelSmoothing: numberOption(values['label-smoothing'], 'label-smoothing', 0.1, [0, 0.99]),
+    ...(steps !== undefined ? { steps } : { minutes: minutes ?? 10 }),
+    evalEvery: intOption(values['eval-every'], 'eval-every', 50),
+    bleuEvery: intOption(values['bleu-every'], 'bleu-every', 100, 0),
+    bleuSentences: intOption(values['bleu-sentences'], 'bleu-sentences', 100),
+    saveEvery: intOption(values['save-every'], 'save-every', 100),
+    seed: intOption(values.seed, 'seed', 1, 0),
+  };
+  const model: Omit<TranslationModelConfig, 'vocabSize'> = {
+    attention: modelName,
+    crossAttention: cross,
+    dModel: dim,
+    encoderLayers: intOption(values['enc-layers'], 'enc-layers', 2),
+    decoderLayers: intOption(values['dec-layers'], 'dec-layers', 2),
+    heads,
+    ffHidden: intOption(values.ff, 'ff', 4 * dim),
+    dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
+    seed: intOption(values.seed, 'seed', 1, 0),
+    ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
+    ...(values['scale-output'] ? { scaleOutput: true } : {}),
+  };
+  return { training, model };
+}
+
+async function mtTrain(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt train');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
+  const modelName = values.model;
+  if (values.resume && values.overwrite) throw new UsageError('mt train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
+  const { training, model: modelConfig } = mtTrainSettings(values, modelName);
+  if (!values.resume) {
+    const estimate = estimateTranslationModel(modelConfig, training.vocabSize, training.maxTokens, training.maxLength);
+    checkFits(estimate, availableMemory(), (message) => {
+      throw new UsageError(`mt train: ${message}`);
+    });
+  }
+  const out = values.out ?? `runs/mt-${modelName}`;
+  if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
+    throw new UsageError(`mt train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
+  }
+  if (values.resume && !existsSync(join(out, 'checkpoint.json'))) throw new UsageError(`mt train --resume: ${out} holds no checkpoint to continue (no ${join(out, 'checkpoint.json')})`);
+  const json = values.json ?? false;
+  const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+  return withInterrupt(log, async (shouldStop, stop) => {
+    const result = await trainTranslationModel({
+      out,
+      resume: values.resume ?? false,
+      model: modelConfig,
+      training,
+      log,
+      progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
+      shouldStop,
+    }).catch((err: Error) => {
+      // A missing, broken or mismatched checkpoint is the caller's mistake, not a crash.
+      if (values.resume && /checkpoint|not a translation|config|tokenizer|state/.test(err.message)) throw new UsageError(`mt train --resume: ${err.message}`);
+      throw err;
+    });
+    const { model, data } = result;
+    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    if (stop.urgent) return stop.exitCode;
+    const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens));
+    const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
+    const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid?.loss ?? null, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
+    if (json) console.log(JSON.stringify(summary));
+    else {
+      const loss = valid === null ? 'valid loss not computed' : `valid loss ${valid.loss.toFixed(3)} (${valid.tokens} tokens)`;
+      const greedy = bleu === null ? 'greedy BLEU not computed' : `greedy BLEU ${bleu.toFixed(2)} on the first ${summary.bleuSentences} valid pairs`;
+      console.log(`\n${model.name}: step ${result.step}, ${loss}, ${greedy}`);
+    }
+    return 0;
+  });
+}
+
+/** Runs an end-of-run evaluation; one that cannot run is reported, and the run still ends normally. */
+function reported<T>(log: (line: string) => void, what: string, evaluate: () => T): T | null {
+  try {
+    return evaluate();
+  } catch (err) {
+    log(`${what} not computed: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+interface DecodingFlags {
+  beamSize: number;
+  lengthPenalty: number;
+  maxLength: number;
+  batchSize: number;
+}
+
+const DECODING_OPTIONS = {
+  checkpoint: { type: 'string' }, beam: { type: 'string' }, 'length-penalty': { type: 'string' }, 'max-len': { type: 'string' },
+  batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+function decodingFlags(values: { beam?: string; 'length-penalty'?: string; 'max-len'?: string; batch?: string }): DecodingFlags {
+  return {
+    // Bounds far above any sensible setting, far below a decode that never ends or cannot be allocated.
+    beamSize: intOption(values.beam, 'beam', 1, 1, 256),
+    lengthPenalty: numberOption(values['length-penalty'], 'length-penalty', 0.6, [0, 10]),
+    maxLength: intOption(values['max-len'], 'max-len', 128, 1, 4096),
+    batchSize: intOption(values.batch, 'batch', 32, 1, 4096),
+  };
+}
+
+/** Loads a checkpoint; a missing, corrupt or foreign one is a usage error that names the problem. */
+function openCheckpoint(dir: string | undefined, command: string): LoadedTranslationModel {
+  if (!dir) throw new UsageError(`${command}: --checkpoint DIR is required`);
+  try {
+    return loadTranslationModel(dir);
+  } catch (err) {
+    throw new UsageError(`${command}: cannot load checkpoint: ${(err as Error).message}`);
+  }
+}
+
+async function mtTranslate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, DECODING_OPTIONS, 'fastweights mt translate', true);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const flags = decodingFlags(values);
+  const { model, tokenizer } = openCheckpoint(values.checkpoint, 'mt translate');
+  const sentences = positionals.length > 0 ? positionals : (await readStdin()).split('\n').filter((line) => line.trim() !== '');
+  if (sentences.length === 0) throw new UsageError('mt translate: give sentences as arguments or on stdin, one per line');
+  const outputs = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags).map((ids) => tokenizer.decode(ids));
+  if (values.json) console.log(JSON.stringify({ model: model.name, beam: flags.beamSize, translations: sentences.map((source, i) => ({ source, translation: outputs[i] })) }));
+  else for (const line of outputs) console.log(line);
+  return 0;
+}
+
+async function mtEval(argv: string[]): Promise<number> {
+  const { values } = parseCommand(
+    argv,
+    { ...DECODING_OPTIONS, split: { type: 'string' }, limit: { type: 'string' }, hyp: { type: 'string' }, data: { type: 'string' } },
+    'fastweights mt eval',
+  );
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const flags = decodingFlags(values);
+  const split = choiceOption(values.split, 'split', ['valid', 'test'] as const, 'test');
+  const limit = optionalInt(values.limit, 'limit');
+  const checkpoint = values.checkpoint;
+  const { model, tokenizer, config, step } = openCheckpoint(checkpoint, 'mt eval');
+  const data = prepareMtData({ ...config.training, ...(values.data !== undefined ? { data: values.data } : {}) }, tokenizer);
+  const pairs = data.split[split].slice(0, limit);
+  const progress = createProgress({ total: pairs.length, label: `translate ${split}`, unit: 'sentences', mode: values.json ? 'silent' : 'auto' });
+  const started = performance.now();
+  const outputs = translateIds(model, pairs.map((p) => tokenizer.encode(p.en)), { ...flags, onProgress: (done) => progress.update(done) });
+  progress.finish();
+  const seconds = (performance.now() - started) / 1000;
+  const hypotheses = outputs.map((ids) => tokenizer.decode(ids));
+  const hypPath = values.hyp ?? join(checkpoint!, `hyp-${split}-beam${flags.beamSize}.de`);
+  // One line per hypothesis; a newline inside a decoded hypothesis would shift every line after it.
+  writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
+  const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
+  if (values.json) {
+    console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), hypotheses: hypPath, seconds }));
+  } else {
+    console.error(`${model.name} at step ${step}: ${pairs.length} ${split} pairs, beam ${flags.beamSize}, ${seconds.toFixed(1)} s; hypotheses in ${hypPath}`);
+    console.log(formatBleu(bleu));
+  }
+  return 0;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,180 @@
+/**
+ * Encoder–decoder Transformer for translation (the paper's §6.3 setting, scaled down).
+ *
+ *   encoder: shared embedding · √D + sinusoidal positions → N non-causal pre-LN blocks → LayerNorm
+ *   decoder: shared embedding · √D + sinusoidal positions → M causal pre-LN blocks with
+ *            cross-attention over the encoder output → LayerNorm → logits = h Eᵀ (tied)
+ *
+ * One embedding serves both languages (a joint BPE vocabulary) and the output layer. Self-attention
+ * in both stacks is any of the seven model names; cross-attention is softmax by default, `linear`
+ * (or any other name) as an option. Source padding is masked in encoder self-attention and in
+ * cross-attention; target padding sits after the last real token, so causal attention never sees
+ * it before a real token and the loss ignores it.
+ *
+ * The decoder can also run one token at a time, carrying per-layer states (fast weights for the FWP
+ * models, key/value caches for softmax): that is how greedy and beam search decode.
+ */
+import { Module } from '../../nn/module.js';
+import { Embedding, LayerNorm } from '../../nn/layers.js';
+import { parseAttentionSpec, formatAttentionSpec } from '../../nn/attention/factory.js';
+import type { AttentionState } from '../../nn/attention/types.js';
+import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
+import { Rng } from '../../tensor/rng.js';
+import * as ops from '../../ops/index.js';
+import { PAD_ID } from '../../data/bpe.js';
+import { TransformerBlock } from '../../nn/transformerBlock.js';
+import { sinusoidalPositions } from '../../nn/positions.js';
+
+export interface TranslationModelConfig {
+  vocabSize: number;
+  /** Self-attention of encoder and decoder: one of the seven model names (dpfp-2, performer-32, …). */
+  attention: string;
+  /** Cross-attention kind (default 'softmax'). */
+  crossAttention?: string;
+  dModel: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  heads: number;
+  /** Key/value size per head (default dModel / heads). */
+  dHead?: number;
+  ffHidden?: number;
+  dropout?: number;
+  /** Seed of the weights' initialisation (and of the model's dropout/FAVOR+ stream). */
+  seed: number;
+  /** Seed of the fixed FAVOR+ features used in eval mode. */
+  featureSeed?: number;
+  attentionNormalise?: boolean;
+  scaleOutput?: boolean;
+}
+
+export function validateTranslationModelConfig(config: TranslationModelConfig): void {
+  const positive = ['vocabSize', 'dModel', 'encoderLayers', 'decoderLayers', 'heads'] as const;
+  for (const key of positive) {
+    const v = config[key];
+    if (!Number.isInteger(v) || v < 1) throw new Error(`translation model config: ${key} must be a positive integer, got ${v}`);
+  }
+  parseAttentionSpec(config.attention);
+  parseAttentionSpec(config.crossAttention ?? 'softmax');
+  if (config.dHead === undefined && config.dModel % config.heads !== 0) {
+    throw new Error(`translation model config: dModel ${config.dModel} is not divisible by heads ${config.heads} (or set dHead)`);
+  }
+  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) {
+    throw new Error(`translation model config: dropout must be in [0, 1), got ${config.dropout}`);
+  }
+}
+
+/** The encoder's result, which every decoder call reads. */
+export interface EncodedSource {
+  /** [B, S, D] */
+  memory: Tensor;
+  /** [B, S] 1 = real token, 0 = padding. */
+  mask: Tensor;
+}
+
+export interface DecoderOutput {
+  /** [B, T, vocab] */
+  logits: Tensor;
+  /** One per decoder layer: the self-attention state after these T tokens. */
+  states: AttentionState[];
+}
+
+export class TranslationModel extends Module {
+  readonly embedding: Embedding;
+  readonly encoderBlocks: TransformerBlock[] = [];
+  readonly encoderNorm: LayerNorm;
+  readonly decoderBlocks: TransformerBlock[] = [];
+  readonly decoderNorm: LayerNorm;
+  /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
+  readonly rng: Rng;
+  private readonly embedScale: number;
+
+  constructor(readonly config: TranslationModelConfig, dtype: DType = 'float32') {
+    super();
+    validateTranslationModelConfig(config);
+    this.rng = new Rng(config.seed);
+    const D = config.dModel;
+    // Embeddings start at std 1/√D and are scaled by √D on the way in, so tokens and positions
+    // have comparable size at the input while the tied output layer starts with logits of order 1.
+    this.embedScale = Math.sqrt(D);
+    this.embedding = this.child('embedding', new Embedding(config.vocabSize, D, { rng: this.rng, dtype, std: 1 / Math.sqrt(D) }));
+    const common = {
+      attention: parseAttentionSpec(config.attention),
+      dModel: D,
+      heads: config.heads,
+      dHead: config.dHead ?? D / config.heads,
+      ffHidden: config.ffHidden ?? 4 * D,
+      dropout: config.dropout ?? 0,
+      rng: this.rng,
+      dtype,
+      ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
+      ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
+    };
+    const featureSeed = config.featureSeed ?? 1234;
+    for (let i = 0; i < config.encoderLayers; i++) {
+      this.encoderBlocks.push(this.child(`encoder.${i}`, new TransformerBlock({ ...common, causal: false, featureSeed: featureSeed + i })));
+    }
+    this.encoderNorm = this.child('encoderNorm', new LayerNorm(D, { dtype }));
+    const crossAttention = parseAttentionSpec(config.crossAttention ?? 'softmax');
+    for (let i = 0; i < config.decoderLayers; i++) {
+      this.decoderBlocks.push(
+        this.child(`decoder.${i}`, new TransformerBlock({ ...common, causal: true, crossAttention, featureSeed: featureSeed + 1000 + i })),
+      );
+    }
+    this.decoderNorm = this.child('decoderNorm', new LayerNorm(D, { dtype }));
+  }
+
+  /** e.g. `dpfp-2 (cross: softmax)`. */
+  get name(): string {
+    return `${formatAttentionSpec(parseAttentionSpec(this.config.attention))} (cross: ${formatAttentionSpec(parseAttentionSpec(this.config.crossAttention ?? 'softmax'))})`;
+  }
+
+  /** Embedded tokens plus positions offset, offset + 1, …: [B, T, D]. */
+  private embed(ids: ArrayLike<number>, B: number, T: number, positionOffset: number): Tensor {
+    const x = ops.mul(this.embedding.forward(ids, [B, T]), this.embedScale);
+    return ops.add(x, sinusoidalPositions(T, this.config.dModel, positionOffset, x.dtype));
+  }
+
+  /** source: B·S ids, row-major [B, S], right-padded with PAD_ID. */
+  encode(source: ArrayLike<number>, B: number, S: number): EncodedSource {
+    if (source.length !== B * S) throw new Error(`TranslationModel.encode: ${source.length} ids do not fill [${B}, ${S}]`);
+    const mask = paddingMask(source, B, S, this.embedding.weight.dtype);
+    let x = this.embed(source, B, S, 0);
+    for (const block of this.encoderBlocks) x = block.forward(x, { selfKeyMask: mask }).output;
+    return { memory: this.encoderNorm.forward(x), mask };
+  }
+
+  /**
+   * target: B·T decoder inputs, row-major [B, T] (<bos> y1 … , right-padded). With `states` it
+   * continues a sequence whose first `positionOffset` tokens were already decoded.
+   */
+  decode(target: ArrayLike<number>, B: number, T: number, encoded: EncodedSource, options: { states?: AttentionState[]; positionOffset?: number } = {}): DecoderOutput {
+    if (target.length !== B * T) throw new Error(`TranslationModel.decode: ${target.length} ids do not fill [${B}, ${T}]`);
+    if (encoded.memory.shape[0] !== B) throw new Error(`TranslationModel.decode: memory has batch ${encoded.memory.shape[0]}, the target ${B}`);
+    if (options.states && options.states.length !== this.decoderBlocks.length) {
+      throw new Error(`TranslationModel.decode: ${options.states.length} states for ${this.decoderBlocks.length} decoder layers`);
+    }
+    let x = this.embed(target, B, T, options.positionOffset ?? 0);
+    const states: AttentionState[] = [];
+    this.decoderBlocks.forEach((block, i) => {
+      const state = options.states?.[i];
+      const r = block.forward(x, { memory: encoded.memory, memoryKeyMask: encoded.mask, ...(state ? { state } : {}) });
+      x = r.output;
+      if (r.state) states.push(r.state);
+    });
+    const h = ops.reshape(this.decoderNorm.forward(x), [B * T, this.config.dModel]);
+    const logits = ops.matmul(h, ops.transpose(this.embedding.weight)); // tied output layer
+    return { logits: ops.reshape(logits, [B, T, this.config.vocabSize]), states };
+  }
+
+  /** Teacher-forced logits [B, T, vocab] for padded sources [B, S] and decoder inputs [B, T]. */
+  forward(source: ArrayLike<number>, B: number, S: number, target: ArrayLike<number>, T: number): Tensor {
+    return this.decode(target, B, T, this.encode(source, B, S)).logits;
+  }
+}
+
+/** [B, S] 1 where ids are real tokens, 0 where they are PAD_ID. */
+export function paddingMask(ids: ArrayLike<number>, B: number, S: number, dtype: DType = 'float32'): Tensor {
+  const data = allocate(dtype, B * S);
+  for (let i = 0; i < B * S; i++) data[i] = ids[i] === PAD_ID ? 0 : 1;
+  return new Tensor(data, [B, S]);
+}

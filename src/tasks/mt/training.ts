@@ -1,0 +1,260 @@
+/**
+ * Training an English→German translation model end to end: the shipped Ding sentence pairs → fixed
+ * split → joint BPE trained on both sides of the training pairs → TranslationModel → the shared
+ * trainLoop (AdamW, warm-up, label smoothing), with evaluation (valid loss, and less often greedy
+ * BLEU on a valid subset) and checkpoints that resume exactly (weights, optimiser moments and step,
+ * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
+ * (config, tokenizer). Node-only (files).
+ */
+import { BpeTokenizer, PAD_ID } from '../../data/bpe.js';
+import { loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit } from './ende.js';
+import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
+import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
+import { translateIds } from './beamSearch.js';
+import { corpusBleu } from './bleu.js';
+import { loadCheckpoint } from '../../io/checkpoint.js';
+import { attentionName, checkParameterCount, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from '../../train/checkpointSchema.js';
+import { estimateTranslationModel } from '../../train/resources.js';
+import { inference } from '../../nn/module.js';
+import { Rng, type RngState } from '../../tensor/rng.js';
+import { threadsWanted } from '../../../kernels/wasm/runtime.js';
+import { DataParallel } from '../../train/dataParallel.js';
+import * as ops from '../../ops/index.js';
+import { AdamW } from '../../train/optim.js';
+import { trainWithCheckpoints } from '../../train/checkpointedTraining.js';
+import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
+import type { Progress } from '../../train/progress.js';
+
+export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
+
+export interface MtTrainingConfig {
+  /** A `English<TAB>German` file; undefined: the shipped Ding pairs. */
+  data?: string;
+  /** Train on only the first N training pairs (smoke tests). */
+  trainPairs?: number;
+  /** Joint BPE vocabulary size. */
+  vocabSize: number;
+  /** Token budget of a training batch: B · max(S, T) (padding included). */
+  maxTokens: number;
+  /** Training pairs with a side longer than this many tokens are left out. */
+  maxLength: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clip: number;
+  labelSmoothing: number;
+  /** Budget: total steps (cosine decay to 10% of lr over them), or minutes (inverse-sqrt decay). */
+  steps?: number;
+  minutes?: number;
+  evalEvery: number;
+  /** Greedy BLEU on `bleuSentences` valid pairs at every evaluation whose step is a multiple of this (0: never). */
+  bleuEvery: number;
+  bleuSentences: number;
+  saveEvery: number;
+  /** Seed of the data order. */
+  seed: number;
+}
+
+export interface MtCheckpointConfig {
+  format: typeof MT_CHECKPOINT_FORMAT;
+  version: 1;
+  model: TranslationModelConfig;
+  training: MtTrainingConfig;
+}
+
+interface MtCheckpointState {
+  step: number;
+  optimizer: { step: number; lr: number };
+  batcher: BatcherState;
+  modelRng: RngState;
+  history: TrainHistory;
+}
+
+export interface MtData {
+  split: EnDeSplit;
+  tokenizer: BpeTokenizer;
+  /** Tokenized training pairs within the length limit. */
+  train: TokenizedPair[];
+  valid: TokenizedPair[];
+}
+
+/** The text a joint vocabulary is learned from: both sides of every training pair. */
+export function tokenizerTrainingText(pairs: readonly EnDePair[]): string {
+  return pairs.map((p) => `${p.en}\n${p.de}`).join('\n');
+}
+
+export function tokenizePairs(tokenizer: BpeTokenizer, pairs: readonly EnDePair[]): TokenizedPair[] {
+  return pairs.map((p) => ({ source: tokenizer.encode(p.en), target: tokenizer.encode(p.de) }));
+}
+
+/** Loads and splits the pairs; trains the joint tokenizer on the training pairs unless one is given. */
+export function prepareMtData(training: Pick<MtTrainingConfig, 'data' | 'trainPairs' | 'vocabSize' | 'maxLength'>, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
+  const split = splitEnDe(loadEnDePairs(training.data));
+  if (training.trainPairs !== undefined) split.train = split.train.slice(0, training.trainPairs);
+  log(`pairs: ${split.train.length}/${split.valid.length}/${split.test.length} (train/valid/test)`);
+  const tok = tokenizer ?? BpeTokenizer.train(tokenizerTrainingText(split.train), { vocabSize: training.vocabSize });
+  const all = tokenizePairs(tok, split.train);
+  const train = all.filter((p) => p.source.length <= training.maxLength && p.target.length <= training.maxLength);
+  if (train.length === 0) throw new Error(`no training pair is within --max-len ${training.maxLength} tokens`);
+  log(`joint BPE vocabulary ${tok.vocabSize}; ${train.length} training pairs within ${training.maxLength} tokens (${all.length - train.length} longer ones left out)`);
+  return { split, tokenizer: tok, train, valid: tokenizePairs(tok, split.valid) };
+}
+
+/** Evaluation keeps no graph for a backward pass, so its batches can be this many times larger. */
+export const EVAL_TOKENS_FACTOR = 4;
+
+/** Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. */
+export function translationLoss(model: TranslationModel, pairs: readonly TokenizedPair[], maxTokens: number): { loss: number; tokens: number } {
+  return inference(model, () => {
+    let nll = 0;
+    let tokens = 0;
+    for (const batch of evaluationBatches(pairs, maxTokens)) {
+      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
+      nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+      tokens += batch.targetTokens;
+    }
+    if (tokens === 0) throw new Error(`no target tokens to score (${pairs.length} pairs)`);
+    return { loss: nll / tokens, tokens };
+  });
+}
+
+/** Greedy corpus BLEU of the first `count` valid pairs (a cheap progress signal, not the reported score). */
+export function validBleu(model: TranslationModel, tokenizer: BpeTokenizer, pairs: readonly EnDePair[], count: number): number {
+  const subset = pairs.slice(0, count);
+  const outputs = translateIds(model, subset.map((p) => tokenizer.encode(p.en)), { beamSize: 1 });
+  return corpusBleu(outputs.map((ids) => tokenizer.decode(ids)), subset.map((p) => p.de)).score;
+}
+
+export interface TrainTranslationOptions {
+  out: string;
+  model: Omit<TranslationModelConfig, 'vocabSize'>;
+  training: MtTrainingConfig;
+  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
+  resume?: boolean;
+  progress?: (total: number, unit: string) => Progress;
+  log?: (line: string) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface TrainTranslationResult extends TrainLoopResult {
+  model: TranslationModel;
+  data: MtData;
+}
+
+export async function trainTranslationModel(options: TrainTranslationOptions): Promise<TrainTranslationResult> {
+  const log = options.log ?? (() => {});
+  let config: MtCheckpointConfig;
+  let resumed: ReturnType<typeof readMtCheckpoint> | null = null;
+  if (options.resume) {
+    resumed = readMtCheckpoint(options.out);
+    const { steps, minutes } = options.training;
+    config = { ...resumed.config, training: { ...resumed.config.training, steps, minutes } };
+    log(`resuming ${options.out} at step ${resumed.state.step}`);
+  } else {
+    config = { format: MT_CHECKPOINT_FORMAT, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training };
+  }
+  const training = config.training;
+  const data = prepareMtData(training, resumed?.tokenizer, log);
+  config.model.vocabSize = data.tokenizer.vocabSize;
+  validateTranslationModelConfig(config.model);
+
+  const model = new TranslationModel(config.model);
+  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
+  const batcher = new TranslationBatcher(data.train, training.maxTokens, new Rng(training.seed));
+  let history: TrainHistory | undefined;
+  if (resumed) {
+    model.loadStateDict(resumed.weights);
+    optimizer.loadStateDict({ step: resumed.state.optimizer.step, lr: resumed.state.optimizer.lr, buffers: resumed.optimizer });
+    batcher.setState(resumed.state.batcher);
+    model.rng.setState(resumed.state.modelRng);
+    history = resumed.state.history;
+  }
+  const m = config.model;
+  log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
+
+  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
+  const result = await trainWithCheckpoints({
+    out: options.out,
+    model,
+    optimizer,
+    training,
+    config,
+    tokenizer: data.tokenizer.toJSON(),
+    extraState: () => ({ batcher: batcher.getState() }),
+    computeGradients: async () => {
+      const b = batcher.next();
+      const loss = await parallel.gradients({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+      return { loss, tokens: b.targetTokens };
+    },
+    evaluate: (step) => {
+      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens).loss };
+      if (training.bleuEvery > 0 && step % training.bleuEvery === 0) {
+        fields.validBleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
+      }
+      return fields;
+    },
+    log,
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(history ? { history } : {}),
+  }).finally(() => parallel.close());
+  return { ...result, model, data };
+}
+
+export interface LoadedTranslationModel {
+  model: TranslationModel;
+  tokenizer: BpeTokenizer;
+  config: MtCheckpointConfig;
+  history: TrainHistory;
+  step: number;
+}
+
+/** A trained model (in eval mode) with its tokenizer and settings, for translation and scoring. */
+export function loadTranslationModel(dir: string): LoadedTranslationModel {
+  const c = readMtCheckpoint(dir);
+  const model = new TranslationModel(c.config.model);
+  model.loadStateDict(c.weights);
+  model.eval();
+  return { model, tokenizer: c.tokenizer, config: c.config, history: c.state.history, step: c.state.step };
+}
+
+const mtConfigSchema = object({
+  format: literal(MT_CHECKPOINT_FORMAT),
+  version: literal(1),
+  model: object({ ...sharedModelFields, crossAttention: optional(attentionName), encoderLayers: int(1, 1 << 20), decoderLayers: int(1, 1 << 20) }),
+  training: object({
+    ...sharedTrainingFields,
+    data: optional(str),
+    trainPairs: optional(int(1)),
+    maxTokens: int(1, 1 << 24),
+    maxLength: int(1, 1 << 20),
+    labelSmoothing: num(0, 1, true),
+    bleuEvery: int(0),
+    bleuSentences: int(1),
+  }),
+});
+
+const mtStateSchema = trainingState({ batcher: object({ epoch: int(0), position: int(0), epochRng: rngState }) });
+
+/**
+ * Reads and checks a translation checkpoint: the config and state against their schemas, the
+ * tokenizer against the embedding, the weights against the model the config describes.
+ */
+function readMtCheckpoint(dir: string) {
+  const c = loadCheckpoint(dir);
+  const format = (c.config as { format?: unknown } | null)?.format;
+  if (format !== MT_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a translation-model checkpoint (config format is ${JSON.stringify(format)})`);
+  validate(mtConfigSchema, c.config, 'config', dir);
+  validate(mtStateSchema, c.state, 'state', dir);
+  const config = c.config as MtCheckpointConfig;
+  const state = c.state as MtCheckpointState;
+  validateTranslationModelConfig(config.model);
+  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
+  if (tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
+  }
+  const m = config.model;
+  checkParameterCount(estimateTranslationModel(m, m.vocabSize, 1, 1).parameters, c.weights, dir);
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+}

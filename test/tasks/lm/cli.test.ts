@@ -1,0 +1,165 @@
+/** `fastweights lm`: tiny runs on a custom corpus, what is refused before any work, and the stop policy. */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runLm, samplePrompt } from '../../../src/tasks/lm/cli.js';
+import { runMt } from '../../../src/tasks/mt/cli.js';
+import { main } from '../../../src/cli/main.js';
+import { StopState } from '../../../src/cli/interrupt.js';
+import { UsageError } from '../../../src/cli/args.js';
+import { Rng } from '../../../src/index.js';
+import { loadCheckpoint } from '../../../src/io/checkpoint.js';
+
+/** Runs a command, returning its exit code, stdout lines (console.log) and stderr lines (console.error). */
+async function run(command: (argv: string[]) => Promise<number>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await command(args);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+let dir: string;
+let corpus: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fw-lm-cli-'));
+  // A custom corpus with no blank lines at all: cut by size into documents.
+  const rng = new Rng(9);
+  const words = ['Die', 'Katze', 'schläft', 'und', 'der', 'Hund', 'bellt', 'im', 'Garten', 'über', 'Straße'];
+  const lines = Array.from({ length: 300 }, () => Array.from({ length: 8 }, () => words[rng.int(words.length)]).join(' ') + '.');
+  corpus = join(dir, 'lines.txt');
+  writeFileSync(corpus, lines.join('\n'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TINY = ['--vocab', '270', '--dim', '8', '--heads', '2', '--layers', '1', '--context', '8', '--batch', '2', '--save-every', '100', '--eval-every', '1'];
+
+describe('lm train on a custom corpus', () => {
+  it('trains on a text without blank lines, prompts from the corpus, reports the unigram baseline, and an evaluation that cannot run does not end the run', async () => {
+    const out = join(dir, 'custom');
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--eval-tokens', '1', '--json', ...TINY]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ step: 2, stoppedBy: 'steps', validPerplexity: null });
+    expect(summary.prompt.split(' ')).toHaveLength(5);
+    expect(readFileSync(corpus, 'utf8')).toContain(summary.prompt);
+    expect(summary.sample).not.toContain('\uFFFD');
+    expect(summary.unigramPerplexity).toBeGreaterThan(1);
+    expect(r.stderr).toMatch(/periodic evaluation is off: it would score 2 valid tokens \(--eval-tokens 1/);
+    expect(r.stderr).toMatch(/valid perplexity not computed: perplexity: 2 tokens are fewer than one segment of 9/);
+  });
+
+  it('scores a short evaluation with a smaller batch, and warns at the unigram plateau', async () => {
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'plateau'), '--steps', '2', '--eval-tokens', '20', '--batch', '8', ...TINY.filter((a, i, all) => a !== '--batch' && all[i - 1] !== '--batch')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid perplexity [\d.]+ \(segments of 8, 16 tokens\); unigram baseline [\d.]+/);
+    expect(r.stderr).toMatch(/warning: valid perplexity [\d.]+ is (above|at) the unigram baseline \([\d.]+, token frequencies alone\)/);
+  });
+
+  it('refuses to overwrite a checkpoint without --overwrite, in lm and mt alike', async () => {
+    const out = join(dir, 'custom');
+    await expect(run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '1', ...TINY])).rejects.toThrow(/already holds a checkpoint; pass --resume to continue it, --overwrite/);
+    await expect(run(runMt, ['train', '--model', 'delta', '--out', out, '--steps', '1'])).rejects.toThrow(/mt train: .* already holds a checkpoint; pass --resume to continue it, --overwrite/);
+    await expect(run(runLm, ['train', '--out', out, '--resume', '--overwrite'])).rejects.toThrow(/give one of them/);
+  });
+});
+
+describe('lm compare keys its rows by their settings', () => {
+  it('refuses rows of other settings, and --overwrite replaces them', async () => {
+    const out = join(dir, 'compare');
+    const args = ['compare', '--corpus', corpus, '--models', 'linear', '--out', out, '--eval-tokens', '40', ...TINY];
+    expect((await run(runLm, [...args, '--steps', '2'])).code).toBe(0);
+    const again = await run(runLm, [...args, '--steps', '2']);
+    expect(again.stderr).toMatch(/linear: already done with these settings, skipped/);
+    await expect(run(runLm, [...args, '--steps', '3'])).rejects.toThrow(/holds results of 'linear' computed with other settings \(training\.steps 2 → 3\); pass --overwrite/);
+    const replaced = await run(runLm, [...args, '--steps', '3', '--overwrite', '--json']);
+    expect(JSON.parse(replaced.stdout)[0]).toMatchObject({ model: 'linear', steps: 3 });
+    expect(readFileSync(join(out, 'results.csv'), 'utf8')).not.toContain('settings');
+  });
+});
+
+describe('refused before any work, in one clear line', () => {
+  const cases: [string[], RegExp][] = [
+    [['lm', 'train', '--lr', '-1'], /^--lr must be a number in \[0, 10\], got '-1'$/],
+    [['lm', 'train', '--warmup', '-5'], /^--warmup must be an integer ≥ 0, got '-5'$/],
+    [['lm', 'train', '--bogus'], /^lm train: Unknown option '--bogus' \(see 'fastweights lm train --help'\)$/],
+    [['lm', 'compare', '--models', ','], /^lm compare: --models ',' names no model/],
+    [['lm', 'train', '--dim', '1000000'], /^lm train: the feed-forward weights \(--dim × --ff\) would hold 4000 billion numbers/],
+    [['lm', 'train', '--layers', '100000'], /^lm train: training would need about [\d.]+ [GT]B \(5 billion parameters/],
+    [['lm', 'train', '--dim', '63'], /^--dim 63 must be divisible by --heads 4$/],
+    [['lm', 'train', '--model', 'dpfp-0'], /^model 'dpfp-0': the number suffix \(ν\) must be at least 1$/],
+    [['lm', 'train', '--model', 'cuda'], /^unknown model 'cuda' \(valid: softmax, linear/],
+    [['lm', 'train', '--vocab', '1e9'], /^--vocab must be at most 65536, got '1e9'$/],
+    [['mt', 'train', '--model', 'delta', '--dim', '4096', '--enc-layers', '64'], /^mt train: training would need about/],
+    [['lm', 'eval', '--checkpoint', '/nonexistent'], /^lm eval: cannot load checkpoint: loadCheckpoint: checkpoint directory \/nonexistent does not exist$/],
+  ];
+  for (const [argv, message] of cases) {
+    it(argv.join(' '), async () => {
+      const r = await run(main, argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(r.stderr.replace(/^fastweights: /, '')).toMatch(message);
+      expect(r.stderr).not.toMatch(/fastweights: fastweights/);
+    });
+  }
+
+  it('lm generate refuses a length that would take hours, with the estimate', async () => {
+    await expect(run(runLm, ['generate', '--checkpoint', join(dir, 'custom'), '--prompt', 'Die', '--tokens', '100000000'])).rejects.toThrow(
+      /--tokens 100000000 would take about [\d.]+ hours with this model; at most about \d+ tokens fit in 30 minutes/,
+    );
+    const ok = await run(runLm, ['generate', '--checkpoint', join(dir, 'custom'), '--prompt', 'Die', '--tokens', '5']);
+    expect(ok.stdout.startsWith('Die')).toBe(true);
+  });
+});
+
+describe('the stop policy', () => {
+  it('a first Ctrl-C stops after the step; a second signal, SIGTERM or SIGHUP make it urgent; the exit code names the first', () => {
+    const ctrlC = new StopState();
+    expect(ctrlC.receive('SIGINT')).toMatch(/saving a checkpoint after this step \(Ctrl-C again to skip the final evaluation\)/);
+    expect([ctrlC.requested, ctrlC.urgent, ctrlC.exitCode]).toEqual([true, false, 130]);
+    expect(ctrlC.receive('SIGINT')).toMatch(/interrupted again: saving a checkpoint after this step, then exiting/);
+    expect(ctrlC.urgent).toBe(true);
+    const term = new StopState();
+    term.receive('SIGTERM');
+    expect([term.urgent, term.exitCode]).toEqual([true, 143]);
+    const hup = new StopState();
+    hup.receive('SIGHUP');
+    expect([hup.urgent, hup.exitCode]).toEqual([true, 129]);
+  });
+
+  for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM'], ['SIGHUP']] as const) {
+    it(`${signals.join(' + ')} during training: a checkpoint of the last finished step, then exit ${signals[0] === 'SIGINT' ? 130 : signals[0] === 'SIGTERM' ? 143 : 129}`, async () => {
+      const out = join(dir, `signal-${signals.join('-')}`);
+      const running = run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '100000', ...TINY]);
+      // Delivered like real signals: to the process's listeners, between two steps.
+      const timer = setInterval(() => {
+        if (existsSync(join(out, 'checkpoint.json')) || Date.now() - started > 2000) {
+          clearInterval(timer);
+          for (const s of signals) process.emit(s);
+        }
+      }, 20);
+      const started = Date.now();
+      const r = await running;
+      expect(r.code).toBe(signals[0] === 'SIGINT' ? 130 : signals[0] === 'SIGTERM' ? 143 : 129);
+      const step = Number(/stopped after step (\d+) \(interrupt\)/.exec(r.stderr)?.[1]);
+      expect(step).toBeLessThan(100000);
+      expect(loadCheckpoint(out).state).toMatchObject({ step });
+      expect(r.stdout).toBe(''); // urgent: no final evaluation or sample
+    });
+  }
+
+  it('the prompt of the end-of-run sample comes from the corpus', () => {
+    expect(samplePrompt('  Call me Ishmael. Some years ago, never mind')).toBe('Call me Ishmael. Some years');
+    expect(samplePrompt('')).toBe('The');
+  });
+});
+

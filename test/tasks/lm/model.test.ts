@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { LanguageModel, Rng, checkGradients, describeGradCheck, evaluatePerplexity, generate } from '../../../src/index.js';
+import * as ops from '../../../src/ops/index.js';
+
+const tiny = (attention: string, extra: Partial<ConstructorParameters<typeof LanguageModel>[0]> = {}) =>
+  new LanguageModel({ vocabSize: 11, attention, dModel: 8, layers: 2, heads: 2, context: 6, positions: false, seed: 3, ...extra });
+
+const ids = (n: number, seed: number) => {
+  const rng = new Rng(seed);
+  return Int32Array.from({ length: n }, () => rng.int(11));
+};
+
+describe('language model', () => {
+  it('passes checkGradients end to end for a sum-rule and a delta-rule model (float64, every parameter)', () => {
+    for (const name of ['linear', 'dpfp-delta']) {
+      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, seed: 1, ffHidden: 4 }, 'float64');
+      model.eval();
+      const x = ids(6, 1).map((v) => v % 7);
+      const targets = Array.from(ids(6, 2), (v) => v % 7);
+      const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
+      expect(r.ok, `${name}: ${describeGradCheck(r)}`).toBe(true);
+    }
+  });
+  it('carrying state across segments equals one pass over the whole stream (fast weights and softmax cache)', () => {
+    for (const name of ['delta', 'linear', 'softmax']) {
+      const model = tiny(name);
+      model.eval();
+      const x = ids(12, 5);
+      const whole = model.forward(x, 1, 12).logits;
+      const a = model.forward(x.subarray(0, 5), 1, 5);
+      const b = model.forward(x.subarray(5), 1, 7, { states: a.states });
+      const joined = ops.concat([a.logits, b.logits], 1);
+      let diff = 0;
+      for (let i = 0; i < whole.size; i++) diff = Math.max(diff, Math.abs(whole.data[i]! - joined.data[i]!));
+      expect(diff, name).toBeLessThan(1e-4);
+    }
+  });
+  it('carry-mode perplexity differs from independent segments for fast weights and is refused for softmax', () => {
+    const model = tiny('delta');
+    const stream = ids(200, 9);
+    const seg = evaluatePerplexity(model, stream, { mode: 'segments', batchSize: 2 });
+    const carry = evaluatePerplexity(model, stream, { mode: 'carry', batchSize: 2 });
+    expect(seg.tokens).toBe(carry.tokens);
+    expect(carry.loss).not.toBe(seg.loss);
+    expect(() => evaluatePerplexity(tiny('softmax'), stream, { mode: 'carry' })).toThrow(/carry mode needs a fast weight model/);
+    const sliding = evaluatePerplexity(model, stream.subarray(0, 30), { mode: 'sliding', batchSize: 4 });
+    expect(sliding.tokens).toBe(29); // every token after the first is predicted once
+  });
+  it('greedy generation one token at a time matches the argmax of a full forward pass', () => {
+    for (const name of ['delta', 'softmax']) {
+      const model = tiny(name, { context: 32 });
+      const prompt = Array.from(ids(4, 2));
+      const out = generate(model, prompt, { tokens: 6, temperature: 0, rng: new Rng(1) });
+      expect(out).toHaveLength(6);
+      const seq = [...prompt, ...out];
+      const logits = model.forward(seq, 1, seq.length).logits;
+      for (let i = 0; i < out.length; i++) {
+        const row = logits.data.subarray((prompt.length - 1 + i) * 11, (prompt.length + i) * 11);
+        expect(out[i], `${name} step ${i}`).toBe(row.indexOf(Math.max(...row)));
+      }
+    }
+  });
+  it('bad configurations are refused with the reason', () => {
+    expect(() => tiny('lstm')).toThrow(/unknown model 'lstm'/);
+    expect(() => tiny('delta', { dModel: 9 })).toThrow(/dModel 9 is not divisible by heads 2/);
+    expect(() => tiny('delta').forward([1, 2, 3], 1, 2)).toThrow(/3 ids do not fill \[1, 2\]/);
+    expect(() => tiny('delta').forward([1, 99], 1, 2)).toThrow(/id 99 at position 1 is outside the vocabulary/);
+  });
+});
+
+describe('causality', () => {
+  it('changing token t never changes the logits at positions before t (every model)', () => {
+    for (const name of ['softmax', 'linear', 'performer', 'dpfp', 'delta', 'performer-delta', 'dpfp-delta']) {
+      const model = tiny(name, { positions: true, context: 10 });
+      model.eval();
+      const x = ids(2 * 10, 11);
+      const base = model.forward(x, 2, 10).logits;
+      for (const t of [0, 4, 9]) {
+        const changed = x.slice();
+        changed[t] = (changed[t]! + 1) % 11; // row 0
+        changed[10 + t] = (changed[10 + t]! + 3) % 11; // row 1
+        const after = model.forward(changed, 2, 10).logits;
+        for (let b = 0; b < 2; b++)
+          for (let i = 0; i < t * 11; i++) expect(after.data[b * 110 + i], `${name}: position ${Math.floor(i / 11)} saw token ${t}`).toBe(base.data[b * 110 + i]);
+        // …and it does change position t itself.
+        let moved = 0;
+        for (let i = t * 11; i < (t + 1) * 11; i++) moved += Math.abs(after.data[i]! - base.data[i]!);
+        expect(moved, name).toBeGreaterThan(0);
+      }
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../src/index.js';
+import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmTrainingConfig } from '../../../src/tasks/lm/training.js';
+
+/** A small synthetic corpus: sentences from a fixed vocabulary, blank-line separated documents. */
+function corpusFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-lm-'));
+  const rng = new Rng(4);
+  const words = ['the', 'union', 'is', 'strong', 'and', 'we', 'shall', 'govern', 'people', 'nation', 'of', 'free'];
+  const docs: string[] = [];
+  for (let d = 0; d < 40; d++) {
+    const sentences: string[] = [];
+    for (let s = 0; s < 60; s++) sentences.push(Array.from({ length: 6 }, () => words[rng.int(words.length)]).join(' ') + '.');
+    docs.push(sentences.join(' '));
+  }
+  const path = join(dir, 'corpus.txt');
+  writeFileSync(path, docs.join('\n\n'));
+  return path;
+}
+
+const path = corpusFile();
+const data = prepareLmData(path, 300);
+const model = { attention: 'delta', dModel: 8, layers: 1, heads: 2, context: 8, dropout: 0.1, positions: true, seed: 2 };
+const training = (steps: number): LmTrainingConfig => ({
+  corpus: path, vocabSize: 300, batchSize: 2, lr: 3e-3, warmupSteps: 2, weightDecay: 0.01, clip: 1, steps: 6, evalEvery: 3, evalTokens: 64, saveEvery: steps, seed: 7,
+});
+
+describe('language-model training', () => {
+  it('resumes exactly: 3 steps + resume to 6 gives the losses and weights of 6 steps straight', async () => {
+    const straightDir = mkdtempSync(join(tmpdir(), 'fw-straight-'));
+    const straight = await trainLanguageModel({ out: straightDir, model, training: training(100), data });
+    const splitDir = mkdtempSync(join(tmpdir(), 'fw-split-'));
+    let stops = 0;
+    // Interrupt after step 3 (the loop saves before stopping), then resume.
+    await trainLanguageModel({ out: splitDir, model, training: training(100), data, shouldStop: () => ++stops > 3 });
+    expect(loadLanguageModel(splitDir).history.steps).toHaveLength(3);
+    const resumed = await trainLanguageModel({ out: splitDir, model, training: training(100), resume: true, data });
+    expect(resumed.history.steps.map((s) => s.loss)).toEqual(straight.history.steps.map((s) => s.loss));
+    expect(resumed.history.evals).toEqual(straight.history.evals);
+    const a = loadLanguageModel(straightDir).model.stateDict();
+    const b = loadLanguageModel(splitDir).model.stateDict();
+    for (const [name, t] of a) expect(Array.from(b.get(name)!.data), name).toEqual(Array.from(t.data));
+  });
+  it('training lowers the loss, and a corrupt weights file is refused naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-train-'));
+    const r = await trainLanguageModel({ out: dir, model: { ...model, dropout: 0 }, training: { ...training(100), steps: 40, lr: 1e-2 }, data });
+    const losses = r.history.steps.map((s) => s.loss);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! - 0.5);
+    const weights = readdirSync(dir).find((f) => f.startsWith('model-'))!;
+    const bytes = readFileSync(join(dir, weights));
+    bytes[bytes.length - 5] ^= 0xff;
+    writeFileSync(join(dir, weights), bytes);
+    expect(() => loadLanguageModel(dir)).toThrow(new RegExp(weights.replace('.', '\\.')));
+  });
+  it('resuming from a directory that holds no checkpoint says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-empty-'));
+    await expect(trainLanguageModel({ out: dir, model, training: training(100), resume: true, data })).rejects.toThrow(/no checkpoint\.json/);
+  });
+});

@@ -1,0 +1,110 @@
+/** `fastweights mt`: a tiny end-to-end run (train, resume, translate, eval) and the usage errors. */
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runMt } from '../../../src/tasks/mt/cli.js';
+import { UsageError } from '../../../src/cli/args.js';
+import { loadCheckpoint } from '../../../src/io/checkpoint.js';
+import { trainTranslationModel } from '../../../src/tasks/mt/training.js';
+import { BLEU_SIGNATURE } from '../../../src/index.js';
+
+/** Runs the command, returning its exit code and what it printed with console.log. */
+async function run(args: string[]): Promise<{ code: number; stdout: string }> {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await runMt(args);
+    return { code, stdout: lines.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', '2', '--enc-layers', '1', '--dec-layers', '1', '--ff', '8', '--max-tokens', '200', '--eval-every', '100', '--bleu-sentences', '3', '--seed', '5'];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fastweights-mt-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mt train / translate / eval', () => {
+  it('trains, resumes, translates and scores', async () => {
+    const straight = join(dir, 'straight');
+    expect((await run(['train', '--model', 'dpfp', '--out', straight, '--steps', '2', ...TINY])).code).toBe(0);
+    const summary = await run(['train', '--model', 'dpfp', '--out', straight, '--steps', '3', '--resume', '--json', ...TINY]);
+    expect(JSON.parse(summary.stdout)).toMatchObject({ step: 3, stoppedBy: 'steps', model: 'dpfp (cross: softmax)', bleuSentences: 3 });
+    expect(loadCheckpoint(straight).state).toMatchObject({ step: 3 });
+
+    const translated = await run(['translate', '--checkpoint', straight, '--max-len', '5', 'The house is big.', 'Hello.']);
+    expect(translated.code).toBe(0);
+    expect(translated.stdout.split('\n')).toHaveLength(2);
+    const asJson = JSON.parse((await run(['translate', '--checkpoint', straight, '--max-len', '5', '--beam', '2', '--json', 'Thank you.'])).stdout);
+    expect(asJson.translations[0].source).toBe('Thank you.');
+
+    const scored = await run(['eval', '--checkpoint', straight, '--limit', '4', '--beam', '2', '--max-len', '6']);
+    expect(scored.code).toBe(0);
+    expect(scored.stdout).toMatch(new RegExp(`^BLEU\\|${BLEU_SIGNATURE.replace(/\|/g, '\\|')} = \\d+\\.\\d\\d `));
+    const hypotheses = readFileSync(join(straight, 'hyp-test-beam2.de'), 'utf8');
+    expect(hypotheses.split('\n')).toHaveLength(5); // four lines and the final newline
+    const hypPath = join(dir, 'valid.de');
+    const json = JSON.parse((await run(['eval', '--checkpoint', straight, '--split', 'valid', '--limit', '3', '--max-len', '6', '--hyp', hypPath, '--json'])).stdout);
+    expect(json).toMatchObject({ split: 'valid', sentences: 3, beam: 1, signature: BLEU_SIGNATURE, hypotheses: hypPath });
+    expect(existsSync(hypPath)).toBe(true);
+  });
+
+  it('an interrupted run, resumed, ends with exactly the weights of an uninterrupted one', async () => {
+    const options = (out: string) => ({
+      out,
+      model: { attention: 'performer-delta-4', crossAttention: 'linear', dModel: 8, encoderLayers: 1, decoderLayers: 1, heads: 2, ffHidden: 8, dropout: 0.1, seed: 3 },
+      training: { trainPairs: 40, vocabSize: 300, maxTokens: 150, maxLength: 64, lr: 3e-3, warmupSteps: 2, weightDecay: 0.01, clip: 1, labelSmoothing: 0.1, steps: 5, evalEvery: 100, bleuEvery: 0, bleuSentences: 2, saveEvery: 100, seed: 8 },
+    });
+    await trainTranslationModel(options(join(dir, 'api-straight')));
+    let polls = 0;
+    const first = await trainTranslationModel({ ...options(join(dir, 'api-resumed')), shouldStop: () => ++polls > 2 });
+    expect(first).toMatchObject({ step: 2, stoppedBy: 'interrupt' });
+    const second = await trainTranslationModel({ ...options(join(dir, 'api-resumed')), resume: true });
+    expect(second.step).toBe(5);
+    const a = loadCheckpoint(join(dir, 'api-straight'));
+    const b = loadCheckpoint(join(dir, 'api-resumed'));
+    for (const [name, t] of a.weights) expect(Array.from(b.weights.get(name)!.data), name).toEqual(Array.from(t.data));
+    for (const [name, buffer] of Object.entries(a.optimizer)) expect(Array.from(b.optimizer[name]!), name).toEqual(Array.from(buffer));
+  });
+
+  it('prints help', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/mt train/);
+    expect((await run(['train', '--help'])).stdout).toMatch(/--length-penalty/);
+  });
+
+  it('refuses unknown subcommands, flags and bad values with usage errors', async () => {
+    await expect(run(['fly'])).rejects.toThrow(/unknown subcommand 'fly'/);
+    await expect(run(['train', '--model', 'dpfp', '--colour', 'red'])).rejects.toThrow(UsageError);
+    await expect(run(['train', '--model', 'dpfp', '--colour', 'red'])).rejects.toThrow(/colour/);
+    await expect(run(['train'])).rejects.toThrow(/--model NAME is required/);
+    await expect(run(['train', '--model', 'transformer'])).rejects.toThrow(/unknown model 'transformer'/);
+    await expect(run(['train', '--model', 'dpfp', '--cross', 'nope'])).rejects.toThrow(/unknown model 'nope'/);
+    await expect(run(['train', '--model', 'dpfp', '--steps', '3', '--minutes', '1'])).rejects.toThrow(/either --steps or --minutes/);
+    await expect(run(['train', '--model', 'dpfp', '--steps', 'many'])).rejects.toThrow(/--steps must be an integer/);
+    await expect(run(['train', '--model', 'dpfp', '--dim', '10', '--heads', '4'])).rejects.toThrow(/divisible/);
+    await expect(run(['translate', 'Hello.'])).rejects.toThrow(/--checkpoint DIR is required/);
+    await expect(run(['eval', '--checkpoint', join(dir, 'straight'), '--split', 'train'])).rejects.toThrow(/--split must be one of valid, test/);
+    await expect(run(['eval', '--checkpoint', join(dir, 'straight'), '--beam', '0'])).rejects.toThrow(/--beam must be an integer ≥ 1/);
+  });
+
+  it('names a missing, corrupt or foreign checkpoint', async () => {
+    await expect(run(['eval', '--checkpoint', join(dir, 'nowhere')])).rejects.toThrow(/cannot load checkpoint: .*does not exist/);
+    await expect(run(['train', '--model', 'dpfp', '--out', join(dir, 'nowhere'), '--resume', '--steps', '1'])).rejects.toThrow(/nowhere holds no checkpoint to continue/);
+    const broken = join(dir, 'broken');
+    cpSync(join(dir, 'straight'), broken, { recursive: true });
+    const modelFile = readdirSync(broken).find((f) => f.startsWith('model-'))!;
+    writeFileSync(join(broken, modelFile), 'not a safetensors file');
+    await expect(run(['translate', '--checkpoint', broken, 'Hello.'])).rejects.toThrow(/cannot load checkpoint: .*model-/);
+  });
+});
