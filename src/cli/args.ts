@@ -106,3 +106,18 @@ export function choiceOption<T extends string>(value: string | undefined, flag: 
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${value}'`);
   return value as T;
 }
+
+/**
+ * `fastweights <command> <subcommand> ...`: runs the subcommand, or prints the command's help when
+ * there is none (or --help / -h / help). An unknown one is a UsageError listing the valid ones.
+ */
+export async function runSubcommand(command: string, argv: string[], help: string, subcommands: Record<string, (argv: string[]) => Promise<number>>): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(help);
+    return 0;
+  }
+  const run = Object.hasOwn(subcommands, sub) ? subcommands[sub] : undefined;
+  if (run === undefined) throw new UsageError(`${command}: unknown subcommand '${sub}' (valid: ${Object.keys(subcommands).join(', ')}; see 'fastweights ${command} --help')`);
+  return run(rest);
+}

@@ -10,7 +10,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { parseAttentionSpec } from '../nn/attention/factory.js';
 
-type Rule = (value: unknown, path: string) => void;
+export type Rule = (value: unknown, path: string) => void;
 
 export class CheckpointSchemaError extends Error {
   override name = 'CheckpointSchemaError';

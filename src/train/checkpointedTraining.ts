@@ -1,12 +1,15 @@
 /**
  * trainLoop with a budget and crash-safe checkpoints: what the language-model and translation
- * trainers share. The checkpoint state always holds the step, the optimiser's step and lr, the
- * model's RNG state and the history; `extraState` adds what the caller needs to resume its data
- * order exactly.
+ * trainers share, both halves of it. The checkpoint state always holds the step, the optimiser's
+ * step and lr, the model's RNG state and the history; `extraState` adds what the caller needs to
+ * resume its data order exactly. `trainWithCheckpoints` saves them; `restoreTraining` puts them back.
  */
 import type { Module } from '../nn/module.js';
-import type { Rng } from '../tensor/rng.js';
-import { saveCheckpoint } from '../io/checkpoint.js';
+import type { Rng, RngState } from '../tensor/rng.js';
+import type { FloatArray, Tensor } from '../tensor/tensor.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { BpeTokenizer } from '../data/bpe.js';
+import { checkParameterCount, validate, type Rule } from './checkpointSchema.js';
 import { DebugCheckError } from '../autograd/graph.js';
 import type { Optimizer } from './optim.js';
 import type { Progress } from './progress.js';
@@ -44,6 +47,88 @@ export interface CheckpointedTrainingOptions {
   progress?: (total: number, unit: string) => Progress;
   shouldStop?: () => boolean;
   history?: TrainHistory;
+}
+
+/** What a task's checkpoint must be: its config format, schemas, and the model its config describes. */
+export interface CheckpointKind<Config extends { model: { vocabSize: number } }> {
+  /** The config's `format` field, e.g. 'fastweights-lm'. */
+  format: string;
+  /** Named in the error for a checkpoint of another kind: 'language-model'. */
+  what: string;
+  configSchema: Rule;
+  stateSchema: Rule;
+  validateModel: (model: Config['model']) => void;
+  /** The parameter count of the model the config describes (checked against the weights). */
+  parameters: (config: Config) => number;
+}
+
+/**
+ * Reads and checks a training checkpoint of one task: the config and state against their schemas,
+ * the tokenizer against the embedding, the weights against the model the config describes.
+ */
+export function readTrainingCheckpoint<Config extends { model: { vocabSize: number } }, State>(dir: string, kind: CheckpointKind<Config>) {
+  const c = loadCheckpoint(dir);
+  const format = (c.config as { format?: unknown } | null)?.format;
+  if (format !== kind.format) throw new Error(`${dir}: not a ${kind.what} checkpoint (config format is ${JSON.stringify(format)})`);
+  validate(kind.configSchema, c.config, 'config', dir);
+  validate(kind.stateSchema, c.state, 'state', dir);
+  const config = c.config as Config;
+  const state = c.state as State;
+  kind.validateModel(config.model);
+  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
+  if (tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
+  }
+  checkParameterCount(kind.parameters(config), c.weights, dir);
+  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+}
+
+/** The part of a task's checkpoint config that starting and resuming a run look at. */
+export interface TrainingCheckpointConfig {
+  format: string;
+  version: number;
+  model: { vocabSize: number };
+  training: { steps?: number | undefined; minutes?: number | undefined };
+}
+
+/**
+ * A run's config and, when resuming, the checkpoint it continues. A fresh run takes the options'
+ * model and training settings (the vocabulary size is filled in once the tokenizer is known); a
+ * resumed one keeps the saved config but takes the new budget (--steps / --minutes).
+ */
+export function startOrResume<Config extends TrainingCheckpointConfig, State extends { step: number }>(
+  options: { out: string; resume?: boolean | undefined; model: Omit<Config['model'], 'vocabSize'>; training: Config['training'] },
+  kind: CheckpointKind<Config>,
+  log: (line: string) => void,
+) {
+  if (options.resume) {
+    const resumed = readTrainingCheckpoint<Config, State>(options.out, kind);
+    const { steps, minutes } = options.training;
+    const config: Config = { ...resumed.config, training: { ...resumed.config.training, steps, minutes } };
+    log(`resuming ${options.out} at step ${resumed.state.step}`);
+    return { config, resumed };
+  }
+  const config = { format: kind.format, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training } as unknown as Config;
+  return { config, resumed: null };
+}
+
+/** What trainWithCheckpoints saved, as a task reads it back (after checking it against its schema). */
+export interface SavedTraining {
+  weights: Map<string, Tensor>;
+  optimizer: Record<string, FloatArray>;
+  state: { optimizer: { step: number; lr: number }; modelRng: RngState; history: TrainHistory };
+}
+
+/**
+ * The resume half of trainWithCheckpoints, for every task: the weights, the optimiser's moments,
+ * step and lr, and the model's RNG go back where they were saved from; the history is returned for
+ * trainLoop to continue. The caller restores its own `extraState` (the data order).
+ */
+export function restoreTraining(saved: SavedTraining, model: Module & { readonly rng: Rng }, optimizer: Optimizer): TrainHistory {
+  model.loadStateDict(saved.weights);
+  optimizer.loadStateDict({ step: saved.state.optimizer.step, lr: saved.state.optimizer.lr, buffers: saved.optimizer });
+  model.rng.setState(saved.state.modelRng);
+  return saved.state.history;
 }
 
 export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Promise<TrainLoopResult> {

@@ -1,5 +1,4 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
@@ -11,7 +10,8 @@ import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from '../../cli/args.js';
+import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
 
@@ -40,16 +40,7 @@ SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume c
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runLm(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(HELP);
-    return 0;
-  }
-  if (sub === 'train') return lmTrain(rest);
-  if (sub === 'eval') return lmEval(rest);
-  if (sub === 'generate') return lmGenerate(rest);
-  if (sub === 'compare') return lmCompare(rest);
-  throw new UsageError(`lm: unknown subcommand '${sub}' (valid: train, eval, generate, compare; see 'fastweights lm --help')`);
+  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare });
 }
 
 const TRAIN_OPTIONS = {
@@ -75,27 +66,9 @@ async function lmTrain(argv: string[]): Promise<number> {
   const modelName = values.model ?? 'delta';
   const { training, model: modelConfig } = lmTrainSettings(values, modelName);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
-  const out = values.out ?? `runs/lm-${modelName}`;
-  if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
-    throw new UsageError(`lm train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
-  }
-  if (values.resume && !existsSync(join(out, 'checkpoint.json'))) throw new UsageError(`lm train --resume: ${out} holds no checkpoint to continue (no ${join(out, 'checkpoint.json')})`);
-  const json = values.json ?? false;
-  const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+  const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
-    const result = await trainLanguageModel({
-      out,
-      resume: values.resume ?? false,
-      model: modelConfig,
-      training,
-      log,
-      progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
-      shouldStop,
-    }).catch((err: Error) => {
-      // A missing, broken or mismatched checkpoint is the caller's mistake, not a crash.
-      if (values.resume && /checkpoint|config|tokenizer|state/.test(err.message)) throw new UsageError(`lm train --resume: ${err.message}`);
-      throw err;
-    });
+    const result = await trainLanguageModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('lm train', resume, /checkpoint|config|tokenizer|state/));
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
@@ -215,7 +188,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
   const json = values.json ?? false;
-  const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+  const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {
     const rows = await compareLanguageModels({
       models,

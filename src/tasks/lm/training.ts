@@ -10,15 +10,14 @@ import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments } from './batches.js';
 import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
-import { bool, checkParameterCount, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from '../../train/checkpointSchema.js';
+import { bool, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
-import { trainWithCheckpoints } from '../../train/checkpointedTraining.js';
+import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 import type { Progress } from '../../train/progress.js';
 
@@ -98,15 +97,7 @@ export interface TrainLanguageModelResult extends TrainLoopResult {
 
 export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainLanguageModelResult> {
   const log = options.log ?? (() => {});
-  let config: LmCheckpointConfig;
-  let resumed: ReturnType<typeof readLmCheckpoint> | null = null;
-  if (options.resume) {
-    resumed = readLmCheckpoint(options.out);
-    config = { ...resumed.config, training: { ...resumed.config.training, steps: options.training.steps, minutes: options.training.minutes } };
-    log(`resuming ${options.out} at step ${resumed.state.step}`);
-  } else {
-    config = { format: LM_CHECKPOINT_FORMAT, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training };
-  }
+  const { config, resumed } = startOrResume<LmCheckpointConfig, LmCheckpointState>(options, LM_CHECKPOINT, log);
   const training = config.training;
   const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
@@ -118,11 +109,8 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const dataRng = new Rng(training.seed);
   let history: TrainHistory | undefined;
   if (resumed) {
-    model.loadStateDict(resumed.weights);
-    optimizer.loadStateDict({ step: resumed.state.optimizer.step, lr: resumed.state.optimizer.lr, buffers: resumed.optimizer });
+    history = restoreTraining(resumed, model, optimizer);
     dataRng.setState(resumed.state.dataRng);
-    model.rng.setState(resumed.state.modelRng);
-    history = resumed.state.history;
   }
   log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
 
@@ -183,23 +171,16 @@ const lmConfigSchema = object({
 
 const lmStateSchema = trainingState({ dataRng: rngState });
 
-/**
- * Reads and checks a language-model checkpoint: the config and state against their schemas, the
- * tokenizer against the embedding, the weights against the model the config describes.
- */
+/** What a language-model checkpoint must be (read by readTrainingCheckpoint). */
+const LM_CHECKPOINT: CheckpointKind<LmCheckpointConfig> = {
+  format: LM_CHECKPOINT_FORMAT,
+  what: 'language-model',
+  configSchema: lmConfigSchema,
+  stateSchema: lmStateSchema,
+  validateModel: validateLanguageModelConfig,
+  parameters: (config) => estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters,
+};
+
 function readLmCheckpoint(dir: string) {
-  const c = loadCheckpoint(dir);
-  const format = (c.config as { format?: unknown } | null)?.format;
-  if (format !== LM_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a language-model checkpoint (config format is ${JSON.stringify(format)})`);
-  validate(lmConfigSchema, c.config, 'config', dir);
-  validate(lmStateSchema, c.state, 'state', dir);
-  const config = c.config as LmCheckpointConfig;
-  const state = c.state as LmCheckpointState;
-  validateLanguageModelConfig(config.model);
-  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
-  if (tokenizer.vocabSize !== config.model.vocabSize) {
-    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
-  }
-  checkParameterCount(estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters, c.weights, dir);
-  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+  return readTrainingCheckpoint<LmCheckpointConfig, LmCheckpointState>(dir, LM_CHECKPOINT);
 }

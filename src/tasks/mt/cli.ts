@@ -1,5 +1,5 @@
 /** `fastweights mt train | translate | eval`: English→German translation with BLEU. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../../train/progress.js';
 import type { TranslationModelConfig } from './model.js';
@@ -8,8 +8,9 @@ import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { resumeMistakes, trainRunOptions } from '../../cli/trainCommand.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
-import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand } from '../../cli/args.js';
+import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights mt — English→German translation with fast weight programmers
 
@@ -49,15 +50,7 @@ SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume c
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runMt(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(HELP);
-    return 0;
-  }
-  if (sub === 'train') return mtTrain(rest);
-  if (sub === 'translate') return mtTranslate(rest);
-  if (sub === 'eval') return mtEval(rest);
-  throw new UsageError(`mt: unknown subcommand '${sub}' (valid: train, translate, eval; see 'fastweights mt --help')`);
+  return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval });
 }
 
 const MT_TRAIN_OPTIONS = {
@@ -144,27 +137,9 @@ async function mtTrain(argv: string[]): Promise<number> {
       throw new UsageError(`mt train: ${message}`);
     });
   }
-  const out = values.out ?? `runs/mt-${modelName}`;
-  if (!values.resume && !values.overwrite && existsSync(join(out, 'checkpoint.json'))) {
-    throw new UsageError(`mt train: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
-  }
-  if (values.resume && !existsSync(join(out, 'checkpoint.json'))) throw new UsageError(`mt train --resume: ${out} holds no checkpoint to continue (no ${join(out, 'checkpoint.json')})`);
-  const json = values.json ?? false;
-  const log = (line: string) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+  const { out, resume, json, log, progress } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
-    const result = await trainTranslationModel({
-      out,
-      resume: values.resume ?? false,
-      model: modelConfig,
-      training,
-      log,
-      progress: (total, unit) => createProgress({ total, label: `train ${modelName}`, unit, mode: json ? 'json' : 'auto' }),
-      shouldStop,
-    }).catch((err: Error) => {
-      // A missing, broken or mismatched checkpoint is the caller's mistake, not a crash.
-      if (values.resume && /checkpoint|not a translation|config|tokenizer|state/.test(err.message)) throw new UsageError(`mt train --resume: ${err.message}`);
-      throw err;
-    });
+    const result = await trainTranslationModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;

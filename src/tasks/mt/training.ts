@@ -12,8 +12,7 @@ import { TranslationBatcher, evaluationBatches, type BatcherState, type Tokenize
 import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
-import { attentionName, checkParameterCount, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, validate } from '../../train/checkpointSchema.js';
+import { attentionName, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
 import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
@@ -21,7 +20,7 @@ import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
-import { trainWithCheckpoints } from '../../train/checkpointedTraining.js';
+import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 import type { Progress } from '../../train/progress.js';
 
@@ -143,16 +142,7 @@ export interface TrainTranslationResult extends TrainLoopResult {
 
 export async function trainTranslationModel(options: TrainTranslationOptions): Promise<TrainTranslationResult> {
   const log = options.log ?? (() => {});
-  let config: MtCheckpointConfig;
-  let resumed: ReturnType<typeof readMtCheckpoint> | null = null;
-  if (options.resume) {
-    resumed = readMtCheckpoint(options.out);
-    const { steps, minutes } = options.training;
-    config = { ...resumed.config, training: { ...resumed.config.training, steps, minutes } };
-    log(`resuming ${options.out} at step ${resumed.state.step}`);
-  } else {
-    config = { format: MT_CHECKPOINT_FORMAT, version: 1, model: { ...options.model, vocabSize: 0 }, training: options.training };
-  }
+  const { config, resumed } = startOrResume<MtCheckpointConfig, MtCheckpointState>(options, MT_CHECKPOINT, log);
   const training = config.training;
   const data = prepareMtData(training, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
@@ -163,11 +153,8 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const batcher = new TranslationBatcher(data.train, training.maxTokens, new Rng(training.seed));
   let history: TrainHistory | undefined;
   if (resumed) {
-    model.loadStateDict(resumed.weights);
-    optimizer.loadStateDict({ step: resumed.state.optimizer.step, lr: resumed.state.optimizer.lr, buffers: resumed.optimizer });
+    history = restoreTraining(resumed, model, optimizer);
     batcher.setState(resumed.state.batcher);
-    model.rng.setState(resumed.state.modelRng);
-    history = resumed.state.history;
   }
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
@@ -237,24 +224,16 @@ const mtConfigSchema = object({
 
 const mtStateSchema = trainingState({ batcher: object({ epoch: int(0), position: int(0), epochRng: rngState }) });
 
-/**
- * Reads and checks a translation checkpoint: the config and state against their schemas, the
- * tokenizer against the embedding, the weights against the model the config describes.
- */
+/** What a translation checkpoint must be (read by readTrainingCheckpoint). */
+const MT_CHECKPOINT: CheckpointKind<MtCheckpointConfig> = {
+  format: MT_CHECKPOINT_FORMAT,
+  what: 'translation-model',
+  configSchema: mtConfigSchema,
+  stateSchema: mtStateSchema,
+  validateModel: validateTranslationModelConfig,
+  parameters: ({ model: m }) => estimateTranslationModel(m, m.vocabSize, 1, 1).parameters,
+};
+
 function readMtCheckpoint(dir: string) {
-  const c = loadCheckpoint(dir);
-  const format = (c.config as { format?: unknown } | null)?.format;
-  if (format !== MT_CHECKPOINT_FORMAT) throw new Error(`${dir}: not a translation-model checkpoint (config format is ${JSON.stringify(format)})`);
-  validate(mtConfigSchema, c.config, 'config', dir);
-  validate(mtStateSchema, c.state, 'state', dir);
-  const config = c.config as MtCheckpointConfig;
-  const state = c.state as MtCheckpointState;
-  validateTranslationModelConfig(config.model);
-  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
-  if (tokenizer.vocabSize !== config.model.vocabSize) {
-    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
-  }
-  const m = config.model;
-  checkParameterCount(estimateTranslationModel(m, m.vocabSize, 1, 1).parameters, c.weights, dir);
-  return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+  return readTrainingCheckpoint<MtCheckpointConfig, MtCheckpointState>(dir, MT_CHECKPOINT);
 }

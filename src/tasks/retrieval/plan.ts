@@ -13,17 +13,8 @@ export interface SettingPlan {
   dKey: number;
 }
 
-/** What every run of a plan shares. */
-export interface TrainingPlan {
-  batchSize: number;
-  lr: number;
-  targetLoss: number;
-  maxSteps: number;
-  evalEvery: number;
-  evalSize: number;
-  patience: number;
-  minImprovement: number;
-  seed: number;
+/** What every run of a plan shares: the run settings (see RetrievalRunConfig), and how d_emb grows with S. */
+export interface TrainingPlan extends Pick<RetrievalRunConfig, 'batchSize' | 'lr' | 'targetLoss' | 'maxSteps' | 'evalEvery' | 'evalSize' | 'patience' | 'minImprovement' | 'seed'> {
   /** The key embedding size is round(dEmbFactor · S) unless dEmb fixes it. */
   dEmbFactor: number;
   dEmb?: number;

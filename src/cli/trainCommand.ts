@@ -1,0 +1,56 @@
+/**
+ * What `lm train` and `mt train` share around their training run: the checks of --out against
+ * --resume and --overwrite, the log (plain lines, or JSON lines with --json) and the reading of a
+ * failed resume as the caller's mistake. Node-only.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './args.js';
+import { createProgress, type Progress } from '../train/progress.js';
+
+/** Refuses to overwrite a checkpoint unasked, and to resume one that is not there. `command`: 'lm train'. */
+export function checkOutDir(command: string, out: string, resume: boolean, overwrite: boolean): void {
+  const checkpoint = join(out, 'checkpoint.json');
+  if (!resume && !overwrite && existsSync(checkpoint)) {
+    throw new UsageError(`${command}: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
+  }
+  if (resume && !existsSync(checkpoint)) throw new UsageError(`${command} --resume: ${out} holds no checkpoint to continue (no ${checkpoint})`);
+}
+
+/** Log lines on stderr: as they are, or as JSON events when --json keeps stdout for the summary. */
+export function trainingLog(json: boolean): (line: string) => void {
+  return (line) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);
+}
+
+/**
+ * A missing, broken or mismatched checkpoint met while resuming is the caller's mistake, not a
+ * crash: errors whose message matches `mistake` become a UsageError naming the command.
+ */
+export function resumeMistakes(command: string, resume: boolean, mistake: RegExp): (err: Error) => never {
+  return (err) => {
+    if (resume && mistake.test(err.message)) throw new UsageError(`${command} --resume: ${err.message}`);
+    throw err;
+  };
+}
+
+/** The shared flags of a train subcommand, as given. */
+export interface TrainFlags {
+  out?: string | undefined;
+  resume?: boolean | undefined;
+  overwrite?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+/**
+ * What a training run takes from the shared flags: where it writes (checked by checkOutDir),
+ * whether it resumes, its log and its progress reporter. `label` names the run on the progress bar.
+ */
+export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: string, label: string) {
+  const out = flags.out ?? defaultOut;
+  const resume = flags.resume ?? false;
+  checkOutDir(command, out, resume, flags.overwrite ?? false);
+  const json = flags.json ?? false;
+  const log = trainingLog(json);
+  const progress = (total: number, unit: string): Progress => createProgress({ total, label, unit, mode: json ? 'json' : 'auto' });
+  return { out, resume, json, log, progress };
+}
