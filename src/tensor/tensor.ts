@@ -33,7 +33,7 @@ export interface GraphNode {
  */
 let backwardWalk: ((root: Tensor, gradient?: Tensor) => void) | undefined;
 
-/** Called once by autograd/graph.ts: the walk that Tensor.backward runs. */
+/** @internal Called once by autograd/graph.ts: the walk that Tensor.backward runs. */
 export function attachBackward(walk: (root: Tensor, gradient?: Tensor) => void): void {
   backwardWalk = walk;
 }
