@@ -41,6 +41,7 @@ describe('fastweights retrieval', () => {
     [['--out', 'x', '--d-key'], /--d-key needs a value/],
     [['--keys', '4'], /--out DIR is required/],
     [['--out', 'x', 'stray'], /unexpected argument 'stray'/],
+    [['--out', 'x', '--seed', '1', '--seed', '2'], /--seed given twice/],
   ])('rejects %j with a clear message and exit code 2', async (argv, message) => {
     expect(await runRetrieval(argv)).toBe(2);
     expect(err).toMatch(message);
