@@ -22,6 +22,31 @@ describe('architecture', () => {
     expect(cycles(graph).map((c) => c.join(' → '))).toEqual([]);
   });
 
+  it('no file imports from a higher floor of docs/architecture.md, and no task imports another task', () => {
+    // The floors of docs/architecture.md's table; src/cli's helpers (the parser, Ctrl-C, the train
+    // subcommands' checks) serve the tasks' commands, so only main.ts sits above the tasks.
+    const floor = (f: string): number =>
+      f.startsWith('kernels/') ? 0
+      : /^src\/(tensor|autograd)\//.test(f) ? 1
+      : f.startsWith('src/ops/') ? 2
+      : f.startsWith('src/nn/') ? 3
+      : /^src\/(train|data|io|report)\/|^src\/cli\/(?!main\.ts)/.test(f) ? 4
+      : f.startsWith('src/tasks/') ? 5
+      : 6; // src/cli/main.ts and the entries
+    // The one known exception: the data-parallel runner builds replicas of the two task models in
+    // its worker threads, so it names them (type-only in dataParallel.ts and microBatch.ts).
+    const allowed = new Set(['src/train/dataParallel.ts', 'src/train/dataParallelWorker.ts', 'src/train/microBatch.ts']);
+    const task = (f: string) => /^src\/tasks\/([^/]+)\//.exec(f)?.[1];
+    const wrong: string[] = [];
+    for (const [file, targets] of importGraph(sourceFiles('src', 'kernels'))) {
+      for (const target of targets) {
+        if (floor(target) > floor(file) && !(allowed.has(file) && task(target) !== undefined)) wrong.push(`${file} → ${target}`);
+        if (task(file) !== undefined && task(target) !== undefined && task(file) !== task(target)) wrong.push(`${file} → ${target}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('the cycle finder does find a circle (so the test above can fail)', () => {
     const graph = new Map([
       ['a.ts', ['b.ts']],
