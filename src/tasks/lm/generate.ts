@@ -8,6 +8,7 @@ import type { LanguageModel } from './model.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import * as ops from '../../ops/index.js';
 import type { Rng } from '../../tensor/rng.js';
+import type { FloatArray } from '../../tensor/tensor.js';
 
 export interface GenerateOptions {
   tokens: number;
@@ -34,7 +35,7 @@ export function generate(model: LanguageModel, prompt: readonly number[], option
     const context = model.isFastWeight ? prompt : prompt.slice(-L);
     let states: AttentionState[] | undefined;
     let position = 0;
-    let logits: Float32Array | Float64Array = new Float32Array(0);
+    let logits: FloatArray = new Float32Array(0);
     for (let start = 0; start < context.length; start += L) {
       const piece = context.slice(start, start + L);
       const r = model.forward(piece, 1, piece.length, { ...(states ? { states } : {}), positionOffset: 0 });

@@ -122,7 +122,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   if (!canEvaluate) {
     log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
   }
-  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
   const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,

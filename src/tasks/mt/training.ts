@@ -159,7 +159,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
-  // Forward and backward run as micro-batches on every core (./dataParallel.ts): same bits for any count.
+  // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
   const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     out: options.out,
