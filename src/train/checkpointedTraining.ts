@@ -27,8 +27,21 @@ export interface TrainingBudget {
   saveEvery: number;
 }
 
-export interface CheckpointedTrainingOptions {
+/** How a task's training run is called: where it writes, whether it resumes, and how it reports. */
+export interface TrainRunOptions {
   out: string;
+  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
+  resume?: boolean;
+  /** Builds the progress reporter from its total and unit ('steps', or seconds for a time budget). */
+  progress?: (total: number, unit: string) => Progress;
+  log?: (line: string) => void;
+  /** Polled every step: true stops the run (it still saves), e.g. after Ctrl-C. */
+  shouldStop?: () => boolean;
+}
+
+export interface CheckpointedTrainingOptions {
+  /** The task trainer's own options, passed through: `out`, `log`, `progress`, `shouldStop`. */
+  run: TrainRunOptions;
   model: Module & { readonly rng: Rng };
   optimizer: Optimizer;
   training: TrainingBudget;
@@ -41,12 +54,9 @@ export interface CheckpointedTrainingOptions {
   computeLoss?: TrainLoopOptions['computeLoss'];
   computeGradients?: TrainLoopOptions['computeGradients'];
   /** Periodic evaluation; none when undefined. One that fails is reported through `log` and skipped. */
-  evaluate?: NonNullable<TrainLoopOptions['evaluate']>;
-  log?: (line: string) => void;
-  /** Builds the progress reporter from its total and unit ('steps', or seconds for a time budget). */
-  progress?: (total: number, unit: string) => Progress;
-  shouldStop?: () => boolean;
-  history?: TrainHistory;
+  evaluate?: NonNullable<TrainLoopOptions['evaluate']> | undefined;
+  /** The history of the run being resumed (from restoreTraining). */
+  history?: TrainHistory | undefined;
 }
 
 /** What a task's checkpoint must be: its config format, schemas, and the model its config describes. */
@@ -141,7 +151,7 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
       modelRng: model.rng.getState(),
       history,
     };
-    saveCheckpoint(options.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
+    saveCheckpoint(options.run.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
   };
   const byTime = training.steps === undefined;
   const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
@@ -154,12 +164,12 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     ...(training.minutes !== undefined ? { minutes: training.minutes } : {}),
     ...(options.computeLoss ? { computeLoss: options.computeLoss } : {}),
     ...(options.computeGradients ? { computeGradients: options.computeGradients } : {}),
-    ...(options.evaluate ? { evaluate: reportingFailures(options.evaluate, options.log ?? (() => {})) } : {}),
+    ...(options.evaluate ? { evaluate: reportingFailures(options.evaluate, options.run.log ?? (() => {})) } : {}),
     evalEvery: training.evalEvery,
     save,
     saveEvery: training.saveEvery,
-    ...(options.progress ? { progress: options.progress(total, byTime ? 's' : 'steps') } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(options.run.progress ? { progress: options.run.progress(total, byTime ? 's' : 'steps') } : {}),
+    ...(options.run.shouldStop ? { shouldStop: options.run.shouldStop } : {}),
     ...(options.history ? { history: options.history } : {}),
   });
 }

@@ -17,9 +17,8 @@ import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind } from '../../train/checkpointedTraining.js';
+import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
-import type { Progress } from '../../train/progress.js';
 
 export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
 
@@ -77,15 +76,9 @@ export function prepareLmData(corpus: string, vocabSize: number, tokenizer?: Bpe
   return data;
 }
 
-export interface TrainLanguageModelOptions {
-  out: string;
+export interface TrainLanguageModelOptions extends TrainRunOptions {
   model: Omit<LanguageModelConfig, 'vocabSize'>;
   training: LmTrainingConfig;
-  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
-  resume?: boolean;
-  progress?: (total: number, unit: string) => Progress;
-  log?: (line: string) => void;
-  shouldStop?: () => boolean;
   /** Data already prepared (tests, repeated runs); otherwise loaded from the corpus. */
   data?: LmData;
 }
@@ -125,7 +118,8 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
   const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
-    out: options.out,
+    run: options,
+    history,
     model,
     optimizer,
     training,
@@ -145,10 +139,6 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
           },
         }
       : {}),
-    log,
-    ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(history ? { history } : {}),
   }).finally(() => parallel.close());
   return { ...result, model, data };
 }

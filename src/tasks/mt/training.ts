@@ -20,9 +20,8 @@ import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind } from '../../train/checkpointedTraining.js';
+import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
-import type { Progress } from '../../train/progress.js';
 
 export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
 
@@ -124,15 +123,9 @@ export function validBleu(model: TranslationModel, tokenizer: BpeTokenizer, pair
   return corpusBleu(outputs.map((ids) => tokenizer.decode(ids)), subset.map((p) => p.de)).score;
 }
 
-export interface TrainTranslationOptions {
-  out: string;
+export interface TrainTranslationOptions extends TrainRunOptions {
   model: Omit<TranslationModelConfig, 'vocabSize'>;
   training: MtTrainingConfig;
-  /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
-  resume?: boolean;
-  progress?: (total: number, unit: string) => Progress;
-  log?: (line: string) => void;
-  shouldStop?: () => boolean;
 }
 
 export interface TrainTranslationResult extends TrainLoopResult {
@@ -162,7 +155,8 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
   const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
-    out: options.out,
+    run: options,
+    history,
     model,
     optimizer,
     training,
@@ -181,10 +175,6 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
-    log,
-    ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(history ? { history } : {}),
   }).finally(() => parallel.close());
   return { ...result, model, data };
 }
