@@ -118,7 +118,7 @@ function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['e
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
-      format: '{label} |{bar}| {percentage}% {value}/{total} {unit}{fieldsText} | {rateText} | {elapsedText} elapsed, {leftText} left',
+      format: '{label} |{bar}| {percentage}% {doneText}/{totalText} {unit}{fieldsText} | {rateText} | {elapsedText} elapsed, {leftText} left',
       hideCursor: true,
       clearOnComplete: false,
     },
@@ -126,6 +126,8 @@ function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['e
   );
   const payload = (record: ProgressRecord) => ({
     label: record.label,
+    doneText: formatAmount(record.done),
+    totalText: formatAmount(record.total),
     unit: record.unit,
     fieldsText: formatFields(record.fields),
     rateText: `${formatRate(record.rate)} ${record.unit}/s`,
@@ -157,13 +159,18 @@ function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['e
 export function formatLine(r: ProgressRecord): string {
   const percent = r.total > 0 ? ` (${((100 * r.done) / r.total).toFixed(1)}%)` : '';
   const left = r.event === 'done' ? 'done' : `left ${r.remainingSeconds === null ? '?' : formatDuration(r.remainingSeconds)}`;
-  return `${r.label}: ${r.done}/${r.total} ${r.unit}${percent}${formatFields(r.fields)} | ${formatRate(r.rate)} ${r.unit}/s | elapsed ${formatDuration(r.elapsedSeconds)} | ${left}`;
+  return `${r.label}: ${formatAmount(r.done)}/${formatAmount(r.total)} ${r.unit}${percent}${formatFields(r.fields)} | ${formatRate(r.rate)} ${r.unit}/s | elapsed ${formatDuration(r.elapsedSeconds)} | ${left}`;
 }
 
 function formatFields(fields: ProgressFields): string {
   return Object.entries(fields)
     .map(([key, value]) => ` | ${key} ${typeof value === 'number' ? formatNumber(value) : value}`)
     .join('');
+}
+
+/** Amounts done and totals: integers as they are, others (seconds of a time budget) to one decimal. */
+function formatAmount(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
 
 /** Integers as they are; other numbers to four significant digits. */

@@ -33,6 +33,22 @@ describe('plain progress', () => {
   });
 });
 
+describe('rounded for people', () => {
+  it('a time budget shows seconds to one decimal, as a line and as a bar', () => {
+    for (const isTTY of [false, true]) {
+      const { chunks, stream } = fakeStream(isTTY);
+      const clock = fakeClock();
+      const p = createProgress({ total: 180, label: 'train', unit: 's', mode: 'auto', stream, now: clock.now });
+      clock.advance(2000);
+      p.update(97.779622604, { loss: 3 });
+      p.finish();
+      const text = chunks.join('');
+      expect(text).toContain('97.8/180 s');
+      expect(text).not.toContain('97.77');
+    }
+  });
+});
+
 describe('json progress', () => {
   it('writes one parseable record per line, throttled, with a final done record', () => {
     const { chunks, stream } = fakeStream(true);
