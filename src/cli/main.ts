@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
 import { runLm } from '../tasks/lm/cli.js';
+import { threadsWanted } from '../../kernels/wasm/runtime.js';
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
 
@@ -18,6 +19,7 @@ commands:
 
 models: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta
 kernel backend: FASTWEIGHTS_BACKEND=wasm|js|gpu|reference (default wasm where WebAssembly SIMD loads)
+threads: FASTWEIGHTS_THREADS=N (default: the cores, at most 2; 1 = single-threaded; results are the same bits for any N)
 finite checks: FASTWEIGHTS_DEBUG_CHECKS=1 names the first op that produces NaN or Infinity`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -38,6 +40,12 @@ export async function main(argv: string[]): Promise<number> {
     const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
     console.log(pkg.version);
     return 0;
+  }
+  try {
+    threadsWanted(); // a bad FASTWEIGHTS_THREADS is refused before any work, not after the data is ready
+  } catch (err) {
+    console.error(`fastweights: ${(err as Error).message}`);
+    return 2;
   }
   const load = commands[command];
   if (!load) {

@@ -112,6 +112,18 @@ describe('refused before any work, in one clear line', () => {
     });
   }
 
+  it('a bad FASTWEIGHTS_THREADS, before the corpus is read', async () => {
+    vi.stubEnv('FASTWEIGHTS_THREADS', 'zero');
+    try {
+      const r = await run(main, ['lm', 'train', '--steps', '1', '--out', join(dir, 'never')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("fastweights: FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'zero'");
+      expect(existsSync(join(dir, 'never'))).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('lm generate refuses a length that would take hours, with the estimate', async () => {
     await expect(run(runLm, ['generate', '--checkpoint', join(dir, 'custom'), '--prompt', 'Die', '--tokens', '100000000'])).rejects.toThrow(
       /--tokens 100000000 would take about [\d.]+ hours with this model; at most about \d+ tokens fit in 30 minutes/,
