@@ -42,9 +42,12 @@ export class Rng {
    * with the state in locals: several times faster per number, for dropout masks).
    */
   fillUint32(out: Uint32Array): Uint32Array {
-    let s0 = this.s[0]!, s1 = this.s[1]!, s2 = this.s[2]!, s3 = this.s[3]!;
+    // int32 arithmetic throughout (| 0, Math.imul, shifts): V8 keeps every value in a register
+    // instead of boxing the uint32s above 2³¹; storing into the Uint32Array wraps them back.
+    let s0 = this.s[0]! | 0, s1 = this.s[1]! | 0, s2 = this.s[2]! | 0, s3 = this.s[3]! | 0;
     for (let i = 0; i < out.length; i++) {
-      out[i] = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9);
+      const r = Math.imul(s1, 5);
+      out[i] = Math.imul((r << 7) | (r >>> 25), 9);
       const t = s1 << 9;
       s2 ^= s0;
       s3 ^= s1;
