@@ -7,10 +7,14 @@ import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslati
 import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions } from '../../cli/trainCommand.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
+
+/** The corpus `mt train` uses when --corpus is not given. */
+export const DEFAULT_CORPUS = 'ding';
 
 const HELP = `fastweights mt — English→German translation with fast weight programmers
 
@@ -18,9 +22,12 @@ const HELP = `fastweights mt — English→German translation with fast weight p
   fastweights mt translate --checkpoint DIR [--beam K] [--length-penalty A] [--max-len N] [--json] "An English sentence." ...
   fastweights mt eval      --checkpoint DIR [--beam K] [--split valid|test] [--limit N] [--hyp FILE] [--json]
 
-Data: the Ding dictionary's English–German sentence pairs shipped in data/ende/ (GPL-2+), split
-16,550 / 485 / 966 (train/valid/test) by a fixed hash of the English side; a joint BPE vocabulary is
-learned on both sides of the training pairs.
+Data (--corpus): pairs are split into train/valid/test by a fixed hash of the English side, and a
+joint BPE vocabulary is learned on both sides of the training pairs.
+  ding         18,001 sentence pairs from the Ding dictionary, idioms and proverbs (data/ende, GPL-2+)
+  libreoffice  33,959 paragraph and heading pairs from the LibreOffice 7.4 help (data/libreoffice, MPL-2.0)
+  FILE         your own pairs: UTF-8, one "English<TAB>German" pair per line; the checkpoint records
+               the file's name and SHA-256, and mt eval / --resume ask for it again with --corpus FILE
 
 train (defaults: 2+2 layers, d_model 64, 4 heads, 10 minutes):
   --model NAME        self-attention of encoder and decoder: softmax, linear, performer[-m], dpfp[-nu],
@@ -35,13 +42,14 @@ train (defaults: 2+2 layers, d_model 64, 4 heads, 10 minutes):
   --vocab N (2000)  --max-tokens N (1200 per batch, padding included)  --max-len N (64 tokens per side)
   --lr X (0.002)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
-  --save-every N (100)  --seed S (1)  --data FILE (English<TAB>German)  --train-pairs N (first N only)
+  --save-every N (100)  --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 translate / eval:
   --beam K (1: greedy)  --length-penalty A (0.6)  --max-len N (128 output tokens, <eos> included)
   --batch N (32 sentences decoded together)
   eval: --split test|valid (test)  --limit N (first N pairs)  --hyp FILE (default <checkpoint>/hyp-<split>-beam<K>.de)
+        --corpus FILE (only for a model trained on your own file)
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
@@ -61,7 +69,7 @@ const MT_TRAIN_OPTIONS = {
   'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-  'save-every': { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  'save-every': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -71,7 +79,7 @@ type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['v
  * Model and training settings of `mt train` from its flags; `mtTrainSettings({}, 'softmax')` is the
  * default model (the benchmark measures exactly that).
  */
-export function mtTrainSettings(values: MtTrainValues, modelName: string): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'> } {
+export function mtTrainSettings(values: MtTrainValues, modelName: string): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'>; corpusFile?: string } {
   const cross = values.cross ?? 'softmax';
   try {
     parseAttentionSpec(modelName);
@@ -86,8 +94,16 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string): { tra
   const heads = intOption(values.heads, 'heads', 4);
   if (dim % heads !== 0) throw new UsageError(`mt train: --dim ${dim} must be divisible by --heads ${heads}`);
   const trainPairs = optionalInt(values['train-pairs'], 'train-pairs');
+  if (values.data !== undefined) throw new UsageError(`mt train: --data was renamed --corpus (--corpus ${values.data})`);
+  const corpusSpec = values.corpus ?? DEFAULT_CORPUS;
+  let corpus;
+  try {
+    corpus = resolveMtCorpus(corpusSpec);
+  } catch (err) {
+    throw new UsageError(`mt train: ${(err as Error).message}`);
+  }
   const training: MtTrainingConfig = {
-    ...(values.data !== undefined ? { data: values.data } : {}),
+    corpus: corpus.id,
     ...(trainPairs !== undefined ? { trainPairs } : {}),
     vocabSize: intOption(values.vocab, 'vocab', 2000, 259, 65536),
     maxTokens: intOption(values['max-tokens'], 'max-tokens', 1200),
@@ -118,7 +134,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string): { tra
     ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
     ...(values['scale-output'] ? { scaleOutput: true } : {}),
   };
-  return { training, model };
+  return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
 }
 
 async function mtTrain(argv: string[]): Promise<number> {
@@ -130,7 +146,8 @@ async function mtTrain(argv: string[]): Promise<number> {
   if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
   const modelName = values.model;
   if (values.resume && values.overwrite) throw new UsageError('mt train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
-  const { training, model: modelConfig } = mtTrainSettings(values, modelName);
+  // On --resume the checkpoint's settings win; --corpus FILE is still needed to find a user's file.
+  const { training, model: modelConfig, corpusFile } = mtTrainSettings(values, modelName);
   if (!values.resume) {
     const estimate = estimateTranslationModel(modelConfig, training.vocabSize, training.maxTokens, training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
@@ -139,7 +156,7 @@ async function mtTrain(argv: string[]): Promise<number> {
   }
   const { out, resume, json, log, progress } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
-    const result = await trainTranslationModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
+    const result = await trainTranslationModel({ out, resume, model: modelConfig, training, ...(corpusFile !== undefined ? { corpusFile } : {}), log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
@@ -217,7 +234,7 @@ async function mtTranslate(argv: string[]): Promise<number> {
 async function mtEval(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { ...DECODING_OPTIONS, split: { type: 'string' }, limit: { type: 'string' }, hyp: { type: 'string' }, data: { type: 'string' } },
+    { ...DECODING_OPTIONS, split: { type: 'string' }, limit: { type: 'string' }, hyp: { type: 'string' }, corpus: { type: 'string' } },
     'fastweights mt eval',
   );
   if (values.help) {
@@ -229,7 +246,12 @@ async function mtEval(argv: string[]): Promise<number> {
   const limit = optionalInt(values.limit, 'limit');
   const checkpoint = values.checkpoint;
   const { model, tokenizer, config, step } = openCheckpoint(checkpoint, 'mt eval');
-  const data = prepareMtData({ ...config.training, ...(values.data !== undefined ? { data: values.data } : {}) }, tokenizer);
+  let data;
+  try {
+    data = prepareMtData(config.training, values.corpus, tokenizer);
+  } catch (err) {
+    throw new UsageError(`mt eval: ${(err as Error).message}`);
+  }
   const pairs = data.split[split].slice(0, limit);
   const progress = createProgress({ total: pairs.length, label: `translate ${split}`, unit: 'sentences', mode: values.json ? 'silent' : 'auto' });
   const started = performance.now();

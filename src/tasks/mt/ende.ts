@@ -1,10 +1,16 @@
 /**
- * English–German sentence pairs for the translation experiments: the shipped file
- * data/ende/ding-sentences.tsv (GPL-2+, from the Ding dictionary; see data/ende/LICENSE.md and
- * ende-build.ts for how it was made), and its fixed train / valid / test split.
+ * English–German pairs for the translation experiments and their fixed train / valid / test split.
+ * Two corpora ship with the package (each with its licence beside it and a rebuild script):
+ *  - `ding`: 18 k sentence pairs from the Ding dictionary, mostly idioms and proverbs
+ *    (data/ende, GPL-2+, built by ende-build.ts);
+ *  - `libreoffice`: 34 k paragraph and heading pairs from the LibreOffice help
+ *    (data/libreoffice, MPL-2.0, built by libreoffice-build.ts).
+ * A user's own `English<TAB>German` file works too; a checkpoint records it by name and SHA-256,
+ * never by absolute path, so it can move between machines and still refuse the wrong file.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../../io/packageRoot.js';
 
 export interface EnDePair {
@@ -20,8 +26,60 @@ export interface EnDeSplit {
 
 export { packageRoot } from '../../io/packageRoot.js';
 
+/** The corpora shipped in data/, by the name `mt train --corpus` takes. */
+export const MT_CORPORA = {
+  ding: ['ende', 'ding-sentences.tsv'],
+  libreoffice: ['libreoffice', 'help-en-de.tsv'],
+} as const;
+export type MtCorpusName = keyof typeof MT_CORPORA;
+export const MT_CORPUS_NAMES = Object.keys(MT_CORPORA) as MtCorpusName[];
+
 export function defaultEnDePath(): string {
-  return join(packageRoot(), 'data', 'ende', 'ding-sentences.tsv');
+  return shippedCorpusPath('ding');
+}
+
+export function shippedCorpusPath(name: MtCorpusName): string {
+  return join(packageRoot(), 'data', ...MT_CORPORA[name]);
+}
+
+/**
+ * A corpus as a checkpoint records it: a shipped corpus by its name (`libreoffice`), a user's file
+ * as `file:<base name>:sha256:<hex>`.
+ */
+export interface MtCorpus {
+  id: string;
+  path: string;
+}
+
+/** `--corpus ding|libreoffice|FILE`: a shipped corpus's name, or the path of an `English<TAB>German` file. */
+export function resolveMtCorpus(spec: string): MtCorpus {
+  if (spec in MT_CORPORA) return { id: spec, path: shippedCorpusPath(spec as MtCorpusName) };
+  const path = resolve(spec);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new Error(`--corpus: "${spec}" is neither a shipped corpus (${MT_CORPUS_NAMES.join(', ')}) nor a readable file`);
+  }
+  return { id: `file:${basename(path)}:sha256:${sha256File(path)}`, path };
+}
+
+/**
+ * The pairs file of a checkpoint's corpus id. A shipped corpus needs nothing; a user's file must be
+ * given again (`--corpus FILE`), and its content must be the one the model was trained on.
+ */
+export function corpusForCheckpoint(id: string, given?: string): MtCorpus {
+  if (id in MT_CORPORA) {
+    if (given !== undefined && given !== id) throw new Error(`this model was trained on the shipped corpus "${id}"; leave out --corpus or give --corpus ${id}`);
+    return { id, path: shippedCorpusPath(id as MtCorpusName) };
+  }
+  const file = /^file:(.*):sha256:([0-9a-f]{64})$/.exec(id);
+  if (file === null) throw new Error(`unknown corpus "${id}" in the checkpoint (expected ${MT_CORPUS_NAMES.join(', ')} or file:NAME:sha256:HEX)`);
+  if (given === undefined) throw new Error(`this model was trained on your file ${file[1]} (SHA-256 ${file[2]!.slice(0, 12)}…); give its path with --corpus FILE`);
+  const corpus = resolveMtCorpus(given);
+  if (corpus.id !== id) throw new Error(`--corpus ${given} is not the file this model was trained on (${file[1]}, SHA-256 ${file[2]!.slice(0, 12)}…)`);
+  return corpus;
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** Reads and checks a `English<TAB>German` file (default: the shipped one). */

@@ -1,5 +1,5 @@
 /**
- * Training an English→German translation model end to end: the shipped Ding sentence pairs → fixed
+ * Training an English→German translation model end to end: a corpus (ende.ts) → fixed
  * split → joint BPE trained on both sides of the training pairs → TranslationModel → the shared
  * trainLoop (AdamW, warm-up, label smoothing), with evaluation (valid loss, and less often greedy
  * BLEU on a valid subset) and checkpoints that resume exactly (weights, optimiser moments and step,
@@ -7,7 +7,7 @@
  * (config, tokenizer). Node-only (files).
  */
 import { BpeTokenizer, PAD_ID } from '../../data/bpe.js';
-import { loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit } from './ende.js';
+import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
 import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { translateIds } from './beamSearch.js';
@@ -26,8 +26,11 @@ import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
 
 export interface MtTrainingConfig {
-  /** A `English<TAB>German` file; undefined: the shipped Ding pairs. */
-  data?: string;
+  /**
+   * The corpus as ende.ts names it: `ding`, `libreoffice`, or `file:<name>:sha256:<hex>` for a
+   * user's file (never a path). Older checkpoints lack it: they were trained on `ding`.
+   */
+  corpus?: string;
   /** Train on only the first N training pairs (smoke tests). */
   trainPairs?: number;
   /** Joint BPE vocabulary size. */
@@ -85,11 +88,17 @@ export function tokenizePairs(tokenizer: BpeTokenizer, pairs: readonly EnDePair[
   return pairs.map((p) => ({ source: tokenizer.encode(p.en), target: tokenizer.encode(p.de) }));
 }
 
+/** The corpus of a training config; `corpusFile` is the user's --corpus FILE, needed when it was a file. */
+export function trainingCorpus(training: Pick<MtTrainingConfig, 'corpus'>, corpusFile?: string): MtCorpus {
+  return corpusForCheckpoint(training.corpus ?? 'ding', corpusFile);
+}
+
 /** Loads and splits the pairs; trains the joint tokenizer on the training pairs unless one is given. */
-export function prepareMtData(training: Pick<MtTrainingConfig, 'data' | 'trainPairs' | 'vocabSize' | 'maxLength'>, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
-  const split = splitEnDe(loadEnDePairs(training.data));
+export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs' | 'vocabSize' | 'maxLength'>, corpusFile?: string, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
+  const corpus = trainingCorpus(training, corpusFile);
+  const split = splitEnDe(loadEnDePairs(corpus.path));
   if (training.trainPairs !== undefined) split.train = split.train.slice(0, training.trainPairs);
-  log(`pairs: ${split.train.length}/${split.valid.length}/${split.test.length} (train/valid/test)`);
+  log(`corpus ${corpus.id.replace(/:sha256:.*/, '')}: ${split.train.length}/${split.valid.length}/${split.test.length} pairs (train/valid/test)`);
   const tok = tokenizer ?? BpeTokenizer.train(tokenizerTrainingText(split.train), { vocabSize: training.vocabSize });
   const all = tokenizePairs(tok, split.train);
   const train = all.filter((p) => p.source.length <= training.maxLength && p.target.length <= training.maxLength);
@@ -126,6 +135,8 @@ export function validBleu(model: TranslationModel, tokenizer: BpeTokenizer, pair
 export interface TrainTranslationOptions extends TrainRunOptions {
   model: Omit<TranslationModelConfig, 'vocabSize'>;
   training: MtTrainingConfig;
+  /** The pairs file, when `training.corpus` names a user's file (checked against its SHA-256). */
+  corpusFile?: string;
 }
 
 export interface TrainTranslationResult extends TrainLoopResult {
@@ -137,7 +148,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const log = options.log ?? (() => {});
   const { config, resumed } = startOrResume<MtCheckpointConfig, MtCheckpointState>(options, MT_CHECKPOINT, log);
   const training = config.training;
-  const data = prepareMtData(training, resumed?.tokenizer, log);
+  const data = prepareMtData(training, options.corpusFile, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
   validateTranslationModelConfig(config.model);
 
@@ -202,7 +213,7 @@ const mtConfigSchema = object({
   model: object({ ...sharedModelFields, crossAttention: optional(attentionName), encoderLayers: int(1, 1 << 20), decoderLayers: int(1, 1 << 20) }),
   training: object({
     ...sharedTrainingFields,
-    data: optional(str),
+    corpus: optional(str),
     trainPairs: optional(int(1)),
     maxTokens: int(1, 1 << 24),
     maxLength: int(1, 1 << 20),

@@ -107,4 +107,22 @@ describe('mt train / translate / eval', () => {
     writeFileSync(join(broken, modelFile), 'not a safetensors file');
     await expect(run(['translate', '--checkpoint', broken, 'Hello.'])).rejects.toThrow(/cannot load checkpoint: .*model-/);
   });
+
+  it("trains on a user's file, records it by name and SHA-256, and asks for it again", async () => {
+    const corpus = join(dir, 'my-pairs.tsv');
+    const lines = Array.from({ length: 60 }, (_, i) => `The house number ${i} is big.\tDas Haus Nummer ${i} ist groß.`);
+    writeFileSync(corpus, lines.join('\n') + '\n');
+    const out = join(dir, 'own');
+    const tiny = TINY.filter((_, i) => i >= 2); // without --train-pairs
+    expect((await run(['train', '--model', 'linear', '--corpus', corpus, '--out', out, '--steps', '1', ...tiny])).code).toBe(0);
+    const config = loadCheckpoint(out).config as { training: { corpus: string } };
+    expect(config.training.corpus).toMatch(/^file:my-pairs\.tsv:sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(config)).not.toContain(dir);
+    await expect(run(['eval', '--checkpoint', out, '--limit', '1'])).rejects.toThrow(/trained on your file my-pairs\.tsv .*--corpus FILE/);
+    expect((await run(['eval', '--checkpoint', out, '--limit', '1', '--max-len', '4', '--corpus', corpus])).code).toBe(0);
+    writeFileSync(corpus, lines.slice(1).join('\n') + '\n');
+    await expect(run(['eval', '--checkpoint', out, '--limit', '1', '--corpus', corpus])).rejects.toThrow(/not the file this model was trained on/);
+    await expect(run(['train', '--model', 'linear', '--corpus', 'wmt14'])).rejects.toThrow(/neither a shipped corpus \(ding, libreoffice\)/);
+    await expect(run(['train', '--model', 'linear', '--data', corpus])).rejects.toThrow(/--data was renamed --corpus/);
+  });
 });
