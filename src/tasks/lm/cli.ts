@@ -9,6 +9,7 @@ import { availableMemory, checkFits, estimateLanguageModel } from '../../train/r
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
+import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -18,9 +19,13 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
   fastweights lm train    [--corpus sotu|brown|FILE] [--model NAME] [--out DIR] [budget] [model] [training]
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
   fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
-  fastweights lm compare  [--models a,b,c] [--steps N (600)] [--out DIR (runs/lm-compare)] [model] [training]
+  fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
-                          CSV, JSON and loss curves in DIR; rerun to continue an interrupted comparison
+                          CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
+                          to continue an interrupted comparison
+                          --seeds N: each model with seeds S, S+1, …, S+N−1 (S = --seed, at most ${MAX_SEEDS}
+                          seeds); the table gives mean ± sample standard deviation, results.json and
+                          results.csv one row per seed; a rerun with more seeds trains only the new ones
 
 train (defaults: a small Delta Network on SOTU for 3 minutes):
   --corpus C          sotu (default), brown, or a UTF-8 text file
@@ -44,7 +49,7 @@ export async function runLm(argv: string[]): Promise<number> {
 }
 
 const TRAIN_OPTIONS = {
-      models: { type: 'string' }, overwrite: { type: 'boolean' },
+      models: { type: 'string' }, seeds: { type: 'string' }, overwrite: { type: 'boolean' },
       corpus: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
       steps: { type: 'string' }, minutes: { type: 'string' }, layers: { type: 'string' }, dim: { type: 'string' },
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
@@ -62,6 +67,7 @@ async function lmTrain(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.models !== undefined) throw new UsageError("lm train: --models is for 'lm compare'; train takes one --model");
+  if (values.seeds !== undefined) throw new UsageError("lm train: --seeds is for 'lm compare'; train takes one --seed");
   if (values.resume && values.overwrite) throw new UsageError('lm train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const modelName = values.model ?? 'delta';
   const { training, model: modelConfig } = lmTrainSettings(values, modelName);
@@ -185,6 +191,8 @@ async function lmCompare(argv: string[]): Promise<number> {
   if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
   models.forEach(checkModelName);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
+  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
   const json = values.json ?? false;
@@ -195,6 +203,7 @@ async function lmCompare(argv: string[]): Promise<number> {
       out,
       overwrite: values.overwrite ?? false,
       base: { model, training },
+      seeds,
       evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 50000),
       log,
       progress: (total, unit) => createProgress({ total, label: 'train', unit, mode: json ? 'json' : 'auto' }),

@@ -1,15 +1,18 @@
 /**
  * The language-modelling comparison: several models trained one after another at an equal budget
  * of steps (equal tokens, so a busy machine cannot favour one model), each evaluated on valid and
- * test, with a table, a CSV, a JSON record and a loss-curve plot. Finished models are skipped when
- * the comparison is run again with the same settings, so an interrupted comparison continues where
- * it stopped; results or checkpoints of other settings are refused unless `overwrite` is set.
+ * test, with a table, a CSV, a JSON record and a loss-curve plot. With `seeds` > 1 every model is
+ * trained once per seed (S, S+1, …) and the table gives the mean ± sample standard deviation over
+ * the seeds. Finished (model, seed) runs are skipped when the comparison is run again with the same
+ * settings, so an interrupted comparison continues where it stopped and raising --seeds trains only
+ * the new seeds; results or checkpoints of other settings are refused unless `overwrite` is set.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { lineChartSvg } from '../../report/svg.js';
 import { recordsToCsv } from '../../report/csv.js';
+import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { evaluatePerplexity } from './perplexity.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './training.js';
@@ -18,8 +21,13 @@ import type { Progress } from '../../train/progress.js';
 export interface CompareOptions {
   models: string[];
   out: string;
-  /** Model and training settings shared by every model (attention is replaced per model). */
+  /**
+   * Model and training settings shared by every model (attention is replaced per model). The
+   * training seed is the first seed; the model seed is replaced by each run's seed.
+   */
   base: Omit<TrainLanguageModelOptions, 'out' | 'resume' | 'data' | 'log' | 'progress' | 'shouldStop'>;
+  /** Runs per model, with seeds base.training.seed, +1, …; default 1. */
+  seeds?: number;
   /** Tokens scored on valid and test for each model. */
   evalTokens: number;
   log: (line: string) => void;
@@ -29,8 +37,13 @@ export interface CompareOptions {
   overwrite?: boolean;
 }
 
+/** One trained (model, seed): a line of results.json and results.csv. */
 export interface CompareRow {
   model: string;
+  /** The seed of the model's initialisation and of its training batches. */
+  seed: number;
+  /** The run's checkpoint directory, relative to the comparison's --out. */
+  dir: string;
   parameters: number;
   steps: number;
   trainSeconds: number;
@@ -43,66 +56,115 @@ export interface CompareRow {
   settings?: string;
 }
 
+/** A model's runs over its seeds: what the table and summary.json show. */
+export interface CompareSummary {
+  model: string;
+  seeds: number[];
+  parameters: number;
+  steps: number;
+  trainSeconds: SeedSummary;
+  finalTrainLoss: SeedSummary;
+  validPpl: SeedSummary;
+  testPpl: SeedSummary;
+  /** null for models without fast weights (softmax). */
+  testCarryPpl: SeedSummary | null;
+}
+
+/** Where a (model, seed) run keeps its checkpoint, under --out; the seed is in the name so seeds never share one. */
+export function runDirName(model: string, seed: number): string {
+  return `${model}-seed${seed}`;
+}
+
 export async function compareLanguageModels(options: CompareOptions): Promise<CompareRow[]> {
   mkdirSync(options.out, { recursive: true });
   const settings = comparisonSettings(options);
+  const seeds = seedList(options.base.training.seed, options.seeds ?? 1);
   const rows = finishedRows(options, settings);
   let data: LmData | undefined;
-  for (const name of options.models) {
-    if (rows.some((r) => r.model === name)) {
-      options.log(`${name}: already done with these settings, skipped`);
-      continue;
+  // Seeds outside, models inside: an interrupted comparison has every model at the first seeds,
+  // an equal comparison, rather than every seed of the first models.
+  for (const seed of seeds) {
+    for (const name of options.models) {
+      const label = seeds.length > 1 ? `${name} seed ${seed}` : name;
+      if (rows.some((r) => r.model === name && r.seed === seed)) {
+        options.log(`${label}: already done with these settings, skipped`);
+        continue;
+      }
+      if (options.shouldStop?.()) break;
+      data ??= prepareLmData(options.base.training.corpus, options.base.training.vocabSize, undefined, options.log);
+      const dirName = runDirName(name, seed);
+      const dir = join(options.out, dirName);
+      const model = { ...options.base.model, attention: name, seed };
+      const training = { ...options.base.training, seed };
+      const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
+      if (resume) checkSameRun(dir, model, training);
+      const result = await trainLanguageModel({
+        ...options.base,
+        model,
+        training,
+        out: dir,
+        resume,
+        data,
+        log: options.log,
+        ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      });
+      if (result.stoppedBy === 'interrupt') break;
+      const { model: trained } = loadLanguageModel(dir);
+      const evalOptions = { batchSize: training.batchSize, maxTokens: options.evalTokens };
+      const valid = evaluatePerplexity(trained, data.valid, { mode: 'segments', ...evalOptions });
+      const test = evaluatePerplexity(trained, data.test, { mode: 'segments', ...evalOptions });
+      const carry = trained.isFastWeight ? evaluatePerplexity(trained, data.test, { mode: 'carry', ...evalOptions }).perplexity : null;
+      const tail = result.history.steps.slice(-20);
+      rows.push({
+        model: name,
+        seed,
+        dir: dirName,
+        parameters: trained.parameterCount(),
+        steps: result.step,
+        trainSeconds: Math.round(result.history.elapsedSeconds),
+        finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
+        validPpl: valid.perplexity,
+        testPpl: test.perplexity,
+        testCarryPpl: carry,
+        settings,
+      });
+      options.log(`${label}: valid ${valid.perplexity.toFixed(2)}, test ${test.perplexity.toFixed(2)}${carry !== null ? `, test carry ${carry.toFixed(2)}` : ''}`);
+      writeResults(options.out, rows);
     }
     if (options.shouldStop?.()) break;
-    data ??= prepareLmData(options.base.training.corpus, options.base.training.vocabSize, undefined, options.log);
-    const dir = join(options.out, name);
-    const model = { ...options.base.model, attention: name };
-    const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
-    if (resume) checkSameRun(dir, model, options.base.training);
-    const result = await trainLanguageModel({
-      ...options.base,
-      model,
-      out: dir,
-      resume,
-      data,
-      log: options.log,
-      ...(options.progress ? { progress: options.progress } : {}),
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    });
-    if (result.stoppedBy === 'interrupt') break;
-    const { model: trained } = loadLanguageModel(dir);
-    const evalOptions = { batchSize: options.base.training.batchSize, maxTokens: options.evalTokens };
-    const valid = evaluatePerplexity(trained, data.valid, { mode: 'segments', ...evalOptions });
-    const test = evaluatePerplexity(trained, data.test, { mode: 'segments', ...evalOptions });
-    const carry = trained.isFastWeight ? evaluatePerplexity(trained, data.test, { mode: 'carry', ...evalOptions }).perplexity : null;
-    const steps = result.history.steps;
-    const tail = steps.slice(-20);
-    rows.push({
-      model: name,
-      parameters: trained.parameterCount(),
-      steps: result.step,
-      trainSeconds: Math.round(result.history.elapsedSeconds),
-      finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
-      validPpl: valid.perplexity,
-      testPpl: test.perplexity,
-      testCarryPpl: carry,
-      settings,
-    });
-    options.log(`${name}: valid ${valid.perplexity.toFixed(2)}, test ${test.perplexity.toFixed(2)}${carry !== null ? `, test carry ${carry.toFixed(2)}` : ''}`);
-    writeResults(options.out, rows);
   }
   writeResults(options.out, rows);
   return rows;
 }
 
 /**
- * Everything a row's numbers depend on besides the model's name: the model sizes, the training
- * settings (budget, corpus, seed, …) and the evaluation size, as canonical JSON. A finished row is
- * reused only under the same settings.
+ * Everything a row's numbers depend on besides the model's name and its seed: the model sizes, the
+ * training settings (budget, corpus, …) and the evaluation size, as canonical JSON. A finished row is
+ * reused only under the same settings; the seed is the row's own key, so runs of more seeds join
+ * the rows of fewer.
  */
 export function comparisonSettings(options: Pick<CompareOptions, 'base' | 'evalTokens'>): string {
-  const { attention: _attention, ...model } = options.base.model;
-  return canonicalJson({ model, training: options.base.training, evalTokens: options.evalTokens });
+  const { attention: _attention, seed: _modelSeed, ...model } = options.base.model;
+  const { seed: _seed, ...training } = options.base.training;
+  return canonicalJson({ model, training, evalTokens: options.evalTokens });
+}
+
+/** A row as results.json may hold it: rows written before seeds were keys have no seed or dir. */
+type StoredRow = Omit<CompareRow, 'seed' | 'dir'> & { seed?: number; dir?: string };
+
+/**
+ * A row from before `--seeds`: its seed was part of its settings and its checkpoint was in a folder
+ * named after the model. Moving the seed into the row keeps those results usable.
+ */
+function upgradeRow(row: StoredRow): StoredRow {
+  if (row.seed !== undefined || row.settings === undefined) return row;
+  const parsed = JSON.parse(row.settings) as { model?: Record<string, unknown>; training?: Record<string, unknown> };
+  const seed = parsed.training?.seed;
+  if (typeof seed !== 'number') return row;
+  delete parsed.training!.seed;
+  delete parsed.model?.seed;
+  return { ...row, seed, dir: row.dir ?? row.model, settings: canonicalJson(parsed) };
 }
 
 /** The rows of results.json that were computed with these settings; other rows are refused unless --overwrite. */
@@ -116,13 +178,13 @@ function finishedRows(options: CompareOptions, settings: string): CompareRow[] {
     throw new Error(`${resultsPath} is not valid JSON (${(err as Error).message}); pass --overwrite to start the comparison again`);
   }
   if (!Array.isArray(previous)) throw new Error(`${resultsPath} is not a list of results; pass --overwrite to start the comparison again`);
-  const rows = previous as CompareRow[];
-  const other = rows.find((r) => r.settings !== settings);
+  const rows = (previous as StoredRow[]).map(upgradeRow);
+  const other = rows.find((r) => r.settings !== settings || r.seed === undefined);
   if (other !== undefined) {
     const change = other.settings === undefined ? 'settings not recorded (an older version wrote them)' : describeDifference(JSON.parse(other.settings), JSON.parse(settings));
     throw new Error(`${options.out} holds results of '${other.model}' computed with other settings (${change}); pass --overwrite to replace them, or choose another --out`);
   }
-  return rows;
+  return rows as CompareRow[];
 }
 
 /** Before resuming a model's half-finished run: its checkpoint must be a run of these settings. */
@@ -162,23 +224,64 @@ function writeResults(out: string, rows: CompareRow[]): void {
   writeFileAtomic(join(out, 'results.json'), JSON.stringify(rows, null, 2));
   const table = rows.map(({ settings: _settings, ...row }) => row);
   writeFileAtomic(join(out, 'results.csv'), recordsToCsv(table as unknown as Record<string, number | string | null>[]));
+  writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summariseRows(rows), null, 2));
   writeFileAtomic(join(out, 'results.md'), markdownTable(rows));
-  // Loss curves: training loss smoothed over 25 steps, and the periodic valid loss.
+  // Loss curves: training loss smoothed over 25 steps, one line per (model, seed).
+  const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
   const series = rows.flatMap((r) => {
-    const { history } = loadLanguageModel(join(out, r.model));
+    const { history } = loadLanguageModel(join(out, r.dir));
     const smooth = history.steps.map((s, i, all) => {
       const window = all.slice(Math.max(0, i - 24), i + 1);
       return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as const;
     });
-    return [{ name: `${r.model} train`, points: smooth.filter((_, i) => i % 5 === 4) }];
+    return [{ name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''} train`, points: smooth.filter((_, i) => i % 5 === 4) }];
   });
   writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: 'Language modelling: training loss (25-step mean)', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', markers: false }));
 }
 
-export function markdownTable(rows: CompareRow[]): string {
-  const lines = ['| model | parameters | steps | train time (s) | final train loss | valid ppl | test ppl | test ppl, state carried |', '|---|---|---|---|---|---|---|---|'];
-  for (const r of rows) {
-    lines.push(`| ${r.model} | ${r.parameters} | ${r.steps} | ${r.trainSeconds} | ${r.finalTrainLoss.toFixed(3)} | ${r.validPpl.toFixed(2)} | ${r.testPpl.toFixed(2)} | ${r.testCarryPpl === null ? '–' : r.testCarryPpl.toFixed(2)} |`);
+/** One summary per model, in the order the models first appear, over the seeds it has rows for. */
+export function summariseRows(rows: readonly CompareRow[]): CompareSummary[] {
+  const models = [...new Set(rows.map((r) => r.model))];
+  return models.map((model) => {
+    const own = rows.filter((r) => r.model === model).sort((a, b) => a.seed - b.seed);
+    const carry = own.map((r) => r.testCarryPpl).filter((x): x is number => x !== null);
+    return {
+      model,
+      seeds: own.map((r) => r.seed),
+      parameters: own[0]!.parameters,
+      steps: own[0]!.steps,
+      trainSeconds: summarise(own.map((r) => r.trainSeconds)),
+      finalTrainLoss: summarise(own.map((r) => r.finalTrainLoss)),
+      validPpl: summarise(own.map((r) => r.validPpl)),
+      testPpl: summarise(own.map((r) => r.testPpl)),
+      testCarryPpl: carry.length > 0 ? summarise(carry) : null,
+    };
+  });
+}
+
+/**
+ * The comparison as a Markdown table. One run per model: each run's numbers, as before seeds
+ * existed. More: one line per model, each number the mean ± the sample standard deviation over its
+ * seeds (the seeds column says how many).
+ */
+export function markdownTable(rows: readonly CompareRow[]): string {
+  const summaries = summariseRows(rows);
+  if (summaries.every((s) => s.seeds.length === 1)) {
+    const lines = ['| model | parameters | steps | train time (s) | final train loss | valid ppl | test ppl | test ppl, state carried |', '|---|---|---|---|---|---|---|---|'];
+    for (const r of rows) {
+      lines.push(`| ${r.model} | ${r.parameters} | ${r.steps} | ${r.trainSeconds} | ${r.finalTrainLoss.toFixed(3)} | ${r.validPpl.toFixed(2)} | ${r.testPpl.toFixed(2)} | ${r.testCarryPpl === null ? '–' : r.testCarryPpl.toFixed(2)} |`);
+    }
+    return `${lines.join('\n')}\n`;
   }
-  return `${lines.join('\n')}\n`;
+  const seedCounts = [...new Set(summaries.map((s) => s.seeds.length))];
+  const over = seedCounts.length === 1 ? `${seedCounts[0]} seeds` : 'seeds';
+  const ms = (s: SeedSummary, digits: number) => formatMeanSd(s, (x) => x.toFixed(digits));
+  const lines = [
+    `| model | seeds | parameters | steps | train time (s), mean ± sd | final train loss, mean ± sd | valid ppl, mean ± sd | test ppl, mean ± sd | test ppl, state carried, mean ± sd |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of summaries) {
+    lines.push(`| ${s.model} | ${s.seeds.join(', ')} | ${s.parameters} | ${s.steps} | ${ms(s.trainSeconds, 0)} | ${ms(s.finalTrainLoss, 3)} | ${ms(s.validPpl, 2)} | ${ms(s.testPpl, 2)} | ${s.testCarryPpl === null ? '–' : ms(s.testCarryPpl, 2)} |`);
+  }
+  return `Mean ± sample standard deviation over ${over} (per-seed rows in results.json and results.csv).\n\n${lines.join('\n')}\n`;
 }

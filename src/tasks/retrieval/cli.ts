@@ -1,6 +1,6 @@
 /**
  * `fastweights retrieval`: the synthetic associative retrieval experiments (the paper's §6.1).
- * Trains every (model, S) of a plan, writes results into --out as each run finishes (so a crash
+ * Trains every (model, S, seed) of a plan, writes results into --out as each run finishes (so a crash
  * loses nothing finished, and --resume continues), then prints the table of final losses.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -13,14 +13,17 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import type { RetrievalRunResult } from './training.js';
 import { validateRunConfig } from './training.js';
 import { PRESETS, PRESET_NAMES, expandPlan, isPresetName, parseKeyRange, runKey, type RetrievalPlan } from './plan.js';
-import { curvesCsv, finalLossChart, finalLossTable, learningCurveChart, resultsCsv } from './report.js';
+import { cellsCsv, curvesCsv, finalLossChart, finalLossTable, learningCurveChart, resultsCsv, retrievalCells } from './report.js';
+import { MAX_SEEDS } from '../../report/stats.js';
 import { runRetrievalPool } from './pool.js';
 import { UsageError, parseCommand, type ParseWording, type ParsedCommand } from '../../cli/args.js';
 
 const HELP = `usage: fastweights retrieval --out DIR [options]
 
 Trains one attention layer per (model, number of keys S) on the synthetic associative retrieval task
-of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* − v̂‖².
+of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* − v̂‖². The report marks
+with ^ the cells the step cap cut while their loss was still falling (the last fifth of the
+evaluations beat the best loss before them by the 1% progress threshold).
 
   --preset NAME        ${PRESET_NAMES.join(' | ')} (default paper): the runs to do; flags below override it
                        paper: setting 1 at d_key 64, S = 20:600:20; setting 2 at S = 20 (hours of CPU)
@@ -40,15 +43,20 @@ of Schlag et al. (2021, §6.1) and reports the final evaluation loss ½‖v* −
   --patience N         stop when the best eval loss has not improved by 1% for N steps
   --target-loss X      stop as solved at this eval loss (default 1e-3)
   --seed N             seed of everything random (default 1)
-  --jobs N             runs trained at once, one worker thread each (default 1)
-  --out DIR            where results.json, results.csv, curves.csv and the SVG charts go (created)
+  --seeds N            runs per cell, with seeds N₀, N₀+1, …, N₀+N−1 (N₀ = --seed; default 1, at most ${MAX_SEEDS});
+                       the table then gives mean ± sample sd of the final loss and k/N, the seeds that
+                       reached the target loss, and the largest S solved by all seeds and by at least one
+  --jobs N             runs trained at once, one worker thread each (default 1); seeds are runs too
+  --out DIR            where results.json, results.csv (per run), cells.csv (per cell over its seeds),
+                       curves.csv and the SVG charts go (created)
   --resume             keep the runs already in DIR/results.json and do only the missing ones
+                       (each run is keyed by its settings and seed: more --seeds adds only new seeds)
   --json               print the results as JSON on stdout instead of the table
   --progress MODE      auto | bar | plain | json | silent (default auto; always on stderr)
   -h, --help           this text
 `;
 
-const VALUE_FLAGS = ['preset', 'setting', 'models', 'keys', 'd-key', 'd-emb', 'batch', 'lr', 'max-steps', 'eval-every', 'eval-size', 'patience', 'target-loss', 'seed', 'jobs', 'out', 'progress'] as const;
+const VALUE_FLAGS = ['preset', 'setting', 'models', 'keys', 'd-key', 'd-emb', 'batch', 'lr', 'max-steps', 'eval-every', 'eval-size', 'patience', 'target-loss', 'seed', 'seeds', 'jobs', 'out', 'progress'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 const OPTIONS = {
@@ -125,6 +133,12 @@ function buildPlan(values: Values): { presetName: string; plan: RetrievalPlan } 
   training.patience = integerFlag(values, 'patience', 1) ?? training.patience;
   training.targetLoss = numberFlag(values, 'target-loss', (x) => x >= 0, 'a number ≥ 0') ?? training.targetLoss;
   training.seed = integerFlag(values, 'seed', 0) ?? training.seed;
+  const seeds = integerFlag(values, 'seeds', 1);
+  if (seeds !== undefined) {
+    if (seeds > MAX_SEEDS) throw new UsageError(`--seeds: at most ${MAX_SEEDS}, got '${values.seeds}'`);
+    if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`--seeds: --seed ${training.seed} with ${seeds} seeds runs past the largest safe integer`);
+    training.seeds = seeds;
+  }
 
   // Every model name must build at every d_key before hours of training start.
   for (const s of settings) {
@@ -162,6 +176,7 @@ function writeOutputs(outDir: string, doc: ResultsDocument, planned: RetrievalRu
   const files: [string, string][] = [
     ['results.json', stringifyJson(doc, 'results')],
     ['results.csv', resultsCsv(planned)],
+    ['cells.csv', cellsCsv(planned)],
     ['curves.csv', curvesCsv(planned)],
   ];
   for (const setting of [1, 2] as const) {
@@ -216,6 +231,7 @@ export async function runRetrieval(argv: string[]): Promise<number> {
     const todo = configs.filter((c) => !finished.has(runKey(c)));
     const planned = () => configs.flatMap((c) => finished.get(runKey(c)) ?? []);
 
+    const manySeeds = (plan.training.seeds ?? 1) > 1;
     const started = Date.now();
     const total = todo.reduce((n, c) => n + c.maxSteps, 0);
     const progress = createProgress({ total, label: 'retrieval', unit: 'steps', mode: progressMode });
@@ -228,7 +244,7 @@ export async function runRetrieval(argv: string[]): Promise<number> {
       onEval(index, point) {
         current.set(index, point.step);
         const c = todo[index]!;
-        report({ run: `${c.model} S=${c.S} (setting ${c.setting})`, eval: point.evalLoss });
+        report({ run: `${c.model} S=${c.S}${manySeeds ? ` seed ${c.seed}` : ''} (setting ${c.setting})`, eval: point.evalLoss });
       },
       onDone(index, result) {
         current.delete(index);
@@ -236,7 +252,7 @@ export async function runRetrieval(argv: string[]): Promise<number> {
         finished.set(runKey(result.config), result);
         doc.runs.push(result);
         writeOutputs(outDir, doc, planned());
-        report({ done: `${result.name} S=${result.config.S}: ${result.stopReason} at ${result.finalLoss.toPrecision(3)}` });
+        report({ done: `${result.name} S=${result.config.S}${manySeeds ? ` seed ${result.config.seed}` : ''}: ${result.stopReason} at ${result.finalLoss.toPrecision(3)}` });
       },
     });
     progress.finish();
@@ -246,7 +262,9 @@ export async function runRetrieval(argv: string[]): Promise<number> {
     const results = planned();
     if (values.json) {
       const runs = results.map(({ curve: _curve, ...summary }) => summary);
-      process.stdout.write(stringifyJson({ preset: presetName, outDir, files, wallSeconds, runs }, 'retrieval'));
+      // Cells: each (setting, model, S) over its seeds; a single seed's sd is null.
+      const cells = retrievalCells(results);
+      process.stdout.write(stringifyJson({ preset: presetName, outDir, files, wallSeconds, runs, cells }, 'retrieval'));
     } else {
       for (const setting of [1, 2] as const) {
         const table = finalLossTable(results, setting);

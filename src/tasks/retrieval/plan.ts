@@ -4,6 +4,7 @@
  */
 import type { RetrievalSetting } from './batches.js';
 import type { RetrievalRunConfig } from './training.js';
+import { seedList } from '../../report/stats.js';
 
 /** The runs of one setting: every model at every key count. */
 export interface SettingPlan {
@@ -18,6 +19,8 @@ export interface TrainingPlan extends Pick<RetrievalRunConfig, 'batchSize' | 'lr
   /** The key embedding size is round(dEmbFactor · S) unless dEmb fixes it. */
   dEmbFactor: number;
   dEmb?: number;
+  /** Runs per (setting, S, model), with seeds seed, seed+1, …; default 1. */
+  seeds?: number;
 }
 
 export interface RetrievalPlan {
@@ -107,14 +110,21 @@ export function embeddingSize(training: TrainingPlan, S: number): number {
   return training.dEmb ?? Math.max(1, Math.round(training.dEmbFactor * S));
 }
 
-/** One config per run, setting by setting, S ascending, models in the order given. */
+/**
+ * One config per run, setting by setting, S ascending, models in the order given, and each
+ * (setting, S, model) cell once per seed, its seeds side by side: a pool of workers then spreads a
+ * cell's seeds over the workers like any other runs.
+ */
 export function expandPlan(plan: RetrievalPlan): RetrievalRunConfig[] {
-  const { dEmbFactor: _factor, dEmb: _fixed, ...shared } = plan.training;
+  const { dEmbFactor: _factor, dEmb: _fixed, seeds: count = 1, seed: first, ...shared } = plan.training;
+  const seeds = seedList(first, count);
   const runs: RetrievalRunConfig[] = [];
   for (const part of plan.settings) {
     for (const S of part.keys) {
       for (const model of part.models) {
-        runs.push({ setting: part.setting, model, S, dKey: part.dKey, dEmb: embeddingSize(plan.training, S), ...shared });
+        for (const seed of seeds) {
+          runs.push({ setting: part.setting, model, S, dKey: part.dKey, dEmb: embeddingSize(plan.training, S), ...shared, seed });
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 /** `fastweights lm`: tiny runs on a custom corpus, what is refused before any work, and the stop policy. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -87,12 +87,78 @@ describe('lm compare keys its rows by their settings', () => {
   });
 });
 
+describe('lm compare --seeds', () => {
+  const args = (out: string) => ['compare', '--corpus', corpus, '--models', 'linear,delta', '--out', out, '--eval-tokens', '40', '--steps', '2', ...TINY];
+
+  it('trains each model per seed, reports mean ± sd, and a rerun with more seeds trains only the new seed', async () => {
+    const out = join(dir, 'compare-seeds');
+    const r = await run(runLm, [...args(out), '--seeds', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Mean ± sample standard deviation over 2 seeds/);
+    expect(r.stdout).toMatch(/\| model \| seeds \| parameters \| steps \| train time \(s\), mean ± sd \| final train loss, mean ± sd \| valid ppl, mean ± sd \|/);
+    expect(r.stdout).toMatch(/^\| linear \| 1, 2 \| \d+ \| 2 \| \d+ ± \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/m);
+    expect(r.stdout).toMatch(/^\| delta \| 1, 2 \| /m);
+    const rows = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { model: string; seed: number; dir: string; validPpl: number }[];
+    // Seeds outside, models inside: the first seed of every model comes first.
+    expect(rows.map((x) => `${x.model}/${x.seed}`)).toEqual(['linear/1', 'delta/1', 'linear/2', 'delta/2']);
+    expect(rows.map((x) => x.dir)).toEqual(['linear-seed1', 'delta-seed1', 'linear-seed2', 'delta-seed2']);
+    expect(rows[0]!.validPpl).not.toBe(rows[2]!.validPpl);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).toBe('model,seed,dir,parameters,steps,trainSeconds,finalTrainLoss,validPpl,testPpl,testCarryPpl');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary[0]).toMatchObject({ model: 'linear', seeds: [1, 2], validPpl: { n: 2, mean: (rows[0]!.validPpl + rows[2]!.validPpl) / 2 } });
+    expect(summary[0].validPpl.sd).toBeCloseTo(Math.abs(rows[0]!.validPpl - rows[2]!.validPpl) / Math.SQRT2, 9);
+
+    const more = await run(runLm, [...args(out), '--seeds', '3', '--json']);
+    expect(more.stderr).toMatch(/linear seed 1: already done with these settings, skipped/);
+    expect(more.stderr).toMatch(/delta seed 2: already done with these settings, skipped/);
+    expect(more.stderr).not.toMatch(/linear seed 3: already done/);
+    const all = JSON.parse(more.stdout) as { model: string; seed: number; validPpl: number }[];
+    expect(all.map((x) => `${x.model}/${x.seed}`)).toEqual(['linear/1', 'delta/1', 'linear/2', 'delta/2', 'linear/3', 'delta/3']);
+    expect(all.slice(0, 4)).toEqual(rows);
+
+    // --seed 2 alone is one of those runs already: nothing is trained.
+    const second = await run(runLm, [...args(out), '--seed', '2']);
+    expect(second.stderr).toMatch(/^linear: already done with these settings, skipped$/m);
+    expect(second.stderr).not.toMatch(/train linear|step \d/);
+  });
+
+  it('reuses a results.json written before seeds were keys (seed inside the settings, checkpoint in DIR/<model>)', async () => {
+    const out = join(dir, 'compare-old');
+    const one = ['compare', '--corpus', corpus, '--models', 'linear', '--out', out, '--eval-tokens', '40', '--steps', '2', ...TINY];
+    expect((await run(runLm, one)).code).toBe(0);
+    const path = join(out, 'results.json');
+    const [row] = JSON.parse(readFileSync(path, 'utf8'));
+    // The old layout: no seed or dir in the row, the seed inside the settings, the checkpoint named after the model.
+    const settings = JSON.parse(row.settings);
+    settings.model.seed = 1;
+    settings.training.seed = 1;
+    const { seed: _seed, dir: _dir, ...old } = row;
+    writeFileSync(path, JSON.stringify([{ ...old, settings: JSON.stringify(settings) }]));
+    renameSync(join(out, 'linear-seed1'), join(out, 'linear'));
+    const again = await run(runLm, [...one, '--json']);
+    expect(again.stderr).toMatch(/linear: already done with these settings, skipped/);
+    expect(JSON.parse(again.stdout)[0]).toMatchObject({ model: 'linear', seed: 1, dir: 'linear', validPpl: row.validPpl });
+  });
+
+  it('one seed prints the table of before (no seeds column, no ± 0)', async () => {
+    const r = await run(runLm, ['compare', '--corpus', corpus, '--models', 'linear', '--out', join(dir, 'compare-one'), '--eval-tokens', '40', '--steps', '2', ...TINY]);
+    expect(r.stdout).toMatch(/^\| model \| parameters \| steps \| train time \(s\) \| final train loss \| valid ppl \| test ppl \| test ppl, state carried \|$/m);
+    expect(r.stdout).not.toMatch(/±/);
+  });
+});
+
 describe('refused before any work, in one clear line', () => {
   const cases: [string[], RegExp][] = [
     [['lm', 'train', '--lr', '-1'], /^--lr must be a number in \[0, 10\], got '-1'$/],
     [['lm', 'train', '--warmup', '-5'], /^--warmup must be an integer ≥ 0, got '-5'$/],
     [['lm', 'train', '--bogus'], /^lm train: Unknown option '--bogus' \(see 'fastweights lm train --help'\)$/],
     [['lm', 'compare', '--models', ','], /^lm compare: --models ',' names no model/],
+    [['lm', 'compare', '--seeds', '0'], /^--seeds must be an integer ≥ 1, got '0'$/],
+    [['lm', 'compare', '--seeds', '-3'], /^--seeds must be an integer ≥ 1, got '-3'$/],
+    [['lm', 'compare', '--seeds', 'two'], /^--seeds must be an integer ≥ 1, got 'two'$/],
+    [['lm', 'compare', '--seeds', '100000'], /^--seeds must be at most 100, got '100000'$/],
+    [['lm', 'compare', '--seed', '9007199254740991', '--seeds', '2'], /^lm compare: --seed 9007199254740991 with --seeds 2 runs past the largest safe integer$/],
+    [['lm', 'train', '--seeds', '2'], /^lm train: --seeds is for 'lm compare'; train takes one --seed$/],
     [['lm', 'train', '--dim', '1000000'], /^lm train: the feed-forward weights \(--dim × --ff\) would hold 4000 billion numbers/],
     [['lm', 'train', '--layers', '100000'], /^lm train: training would need about [\d.]+ [GT]B \(5 billion parameters/],
     [['lm', 'train', '--dim', '63'], /^--dim 63 must be divisible by --heads 4$/],
