@@ -20,7 +20,7 @@ export interface TrainingBudget {
   lr: number;
   warmupSteps: number;
   clip: number;
-  /** Total steps (cosine decay), or minutes (inverse-sqrt decay). */
+  /** Total steps or minutes; either way the rate decays (cosine) to a tenth at the end of the budget. */
   steps?: number;
   minutes?: number;
   evalEvery: number;

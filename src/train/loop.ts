@@ -90,6 +90,14 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     savedAt = step;
   };
   const minutesUsed = () => (now() - start) / 60_000;
+  // The fraction of the budget used, for schedules that decay to the end of a time budget. A resumed
+  // run with --minutes M spreads the rest of the decay over the time trained before plus M, so a run
+  // stopped at 20 of 60 minutes and resumed with --minutes 40 follows the uninterrupted schedule.
+  const budgetProgress = (): number => {
+    if (options.steps !== undefined) return Math.min(step / options.steps, 1);
+    const before = elapsedBefore;
+    return Math.min((before + minutesUsed() * 60) / (before + options.minutes! * 60), 1);
+  };
 
   model.train();
   for (;;) {
@@ -108,7 +116,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       break;
     }
     step++;
-    optimizer.lr = schedule(step);
+    optimizer.lr = schedule(step, budgetProgress());
     optimizer.zeroGrad();
     let value: number;
     let stepTokens: number;

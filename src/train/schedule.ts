@@ -1,12 +1,15 @@
 /**
- * Learning-rate schedules: pure functions from the step to the learning rate.
+ * Learning-rate schedules: pure functions from the step (and, for a time budget, the fraction of
+ * the budget used) to the learning rate.
  *
  * `step` is the number of the update about to be made, counting from 1 (pass
  * `optimizer.stepCount + 1`). Warm-up rises linearly from 0 at step 0 to the peak at step
  * `warmupSteps`, so the first update already gets peak/warmupSteps rather than nothing.
+ * `progress` is the fraction of the training budget used so far, in [0, 1] (the training loop
+ * passes it; schedules over a known number of steps ignore it).
  */
 
-export type Schedule = (step: number) => number;
+export type Schedule = (step: number, progress?: number) => number;
 
 export function constantSchedule(lr: number): Schedule {
   assertRate(lr, 'constantSchedule: lr');
@@ -73,12 +76,41 @@ function assertStep(step: number, what: string): void {
   if (!Number.isInteger(step) || step < 0) throw new Error(`${what}: step must be a non-negative integer, got ${step}`);
 }
 
+export interface WarmupCosineByProgressOptions {
+  peakLr: number;
+  warmupSteps: number;
+  /** The rate at progress 1 (default 0). */
+  minLr?: number;
+}
+
 /**
- * The schedule for a training budget: with a number of steps, warm-up then cosine decay to a tenth of
- * the peak at the last step; with a time budget (no known end), warm-up then inverse square root.
+ * For a budget whose end is a time, not a step: linear warm-up over steps, times half a cosine from
+ * `peakLr` down to `minLr` over the fraction of the budget used. A budget that ends at a known time
+ * is best spent decaying to that end, as with a known number of steps; an open-ended decay such as
+ * inverse square root leaves the rate high when the time runs out.
+ */
+export function warmupCosineByProgressSchedule(options: WarmupCosineByProgressOptions): Schedule {
+  const { peakLr, warmupSteps } = options;
+  const minLr = options.minLr ?? 0;
+  assertRate(peakLr, 'warmupCosineByProgressSchedule: peakLr');
+  assertRate(minLr, 'warmupCosineByProgressSchedule: minLr');
+  assertStep(warmupSteps, 'warmupCosineByProgressSchedule: warmupSteps');
+  if (minLr > peakLr) throw new Error(`warmupCosineByProgressSchedule: minLr ${minLr} is above peakLr ${peakLr}`);
+  return (step, progress) => {
+    assertStep(step, 'warmupCosineByProgressSchedule');
+    if (progress === undefined || !(progress >= 0)) throw new Error(`warmupCosineByProgressSchedule: progress must be a number in [0, 1], got ${progress}`);
+    const p = Math.min(progress, 1);
+    const warm = step < warmupSteps ? step / warmupSteps : 1;
+    return warm * (minLr + (peakLr - minLr) * 0.5 * (1 + Math.cos(Math.PI * p)));
+  };
+}
+
+/**
+ * The schedule for a training budget: warm-up, then cosine decay to a tenth of the peak at the end
+ * of the budget — at the last step for a number of steps, at the last second for minutes.
  */
 export function budgetSchedule(options: { peakLr: number; warmupSteps: number; steps?: number }): Schedule {
   return options.steps !== undefined
     ? warmupCosineSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, totalSteps: options.steps, minLr: options.peakLr / 10 })
-    : warmupInverseSqrtSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps });
+    : warmupCosineByProgressSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, minLr: options.peakLr / 10 });
 }

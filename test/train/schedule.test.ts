@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { constantSchedule, warmupCosineSchedule, warmupInverseSqrtSchedule, type Schedule } from '../../src/train/schedule.js';
+import { budgetSchedule, constantSchedule, warmupCosineByProgressSchedule, warmupCosineSchedule, warmupInverseSqrtSchedule, type Schedule } from '../../src/train/schedule.js';
 
 const values = (s: Schedule, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => s(from + i));
 const nonIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x <= xs[i - 1]! + 1e-15);
@@ -63,5 +63,42 @@ describe('warmupInverseSqrtSchedule', () => {
     expect(s(0)).toBe(1);
     expect(s(1)).toBe(1);
     expect(s(4)).toBe(0.5);
+  });
+});
+
+describe('warmupCosineByProgressSchedule (a time budget)', () => {
+  const s = warmupCosineByProgressSchedule({ peakLr: 1e-3, warmupSteps: 10, minLr: 1e-4 });
+
+  it('warms up over steps, then follows half a cosine over the budget used, to minLr at the end', () => {
+    expect(s(5, 0)).toBeCloseTo(5e-4, 12);
+    expect(s(10, 0)).toBeCloseTo(1e-3, 12);
+    expect(s(100, 0.5)).toBeCloseTo(5.5e-4, 12);
+    expect(s(100, 1)).toBeCloseTo(1e-4, 12);
+    expect(s(100, 1.5)).toBeCloseTo(1e-4, 12); // past the budget (the last step's eval ran over): the floor
+    expect(s(3, 0.5)).toBeCloseTo(0.3 * 5.5e-4, 12); // warm-up and decay multiply
+  });
+
+  it('never rises as the budget is used', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (a, b) => {
+        const [lo, hi] = a < b ? [a, b] : [b, a];
+        return s(50, hi) <= s(50, lo) + 1e-18;
+      }),
+    );
+  });
+
+  it('refuses a missing or negative progress, and a floor above the peak', () => {
+    expect(() => s(5)).toThrow(/progress must be a number in \[0, 1\], got undefined/);
+    expect(() => s(5, -0.1)).toThrow(/progress must be a number/);
+    expect(() => warmupCosineByProgressSchedule({ peakLr: 1, warmupSteps: 1, minLr: 2 })).toThrow(/minLr 2 is above peakLr 1/);
+  });
+});
+
+describe('budgetSchedule', () => {
+  it('decays to a tenth of the peak at the end of a step budget and of a time budget', () => {
+    expect(budgetSchedule({ peakLr: 2e-3, warmupSteps: 10, steps: 100 })(100)).toBeCloseTo(2e-4, 12);
+    const byTime = budgetSchedule({ peakLr: 2e-3, warmupSteps: 10 });
+    expect(byTime(500, 0)).toBeCloseTo(2e-3, 12);
+    expect(byTime(500, 1)).toBeCloseTo(2e-4, 12);
   });
 });

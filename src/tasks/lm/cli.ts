@@ -33,7 +33,7 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
   --out DIR           checkpoint directory (default runs/lm-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
   --overwrite         start afresh even if --out already holds a checkpoint
-  --steps N | --minutes M   budget (default --minutes 3); steps use cosine decay, minutes inverse-sqrt
+  --steps N | --minutes M   budget (default --minutes 3); cosine decay to lr/10 at the end of the budget
   --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
   --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
   --batch B (8)  --lr X (0.003)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)

@@ -31,7 +31,7 @@ export interface LmTrainingConfig {
   warmupSteps: number;
   weightDecay: number;
   clip: number;
-  /** Budget: total steps (cosine decay to 10% of lr over them), or minutes (inverse-sqrt decay). */
+  /** Budget: total steps or minutes; the rate decays (cosine) to 10% of lr at its end. */
   steps?: number;
   minutes?: number;
   evalEvery: number;

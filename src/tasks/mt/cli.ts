@@ -36,7 +36,7 @@ train (defaults: 2+2 layers, d_model 64, 4 heads, 10 minutes):
   --out DIR           checkpoint directory (default runs/mt-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
   --overwrite         start afresh even if --out already holds a checkpoint
-  --steps N | --minutes M   budget (default --minutes 10); steps use cosine decay, minutes inverse-sqrt
+  --steps N | --minutes M   budget (default --minutes 10); cosine decay to lr/10 at the end of the budget
   --enc-layers N (2)  --dec-layers N (2)  --dim D (64)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
   --vocab N (2000)  --max-tokens N (1200 per batch, padding included)  --max-len N (64 tokens per side)

@@ -44,7 +44,7 @@ export interface MtTrainingConfig {
   weightDecay: number;
   clip: number;
   labelSmoothing: number;
-  /** Budget: total steps (cosine decay to 10% of lr over them), or minutes (inverse-sqrt decay). */
+  /** Budget: total steps or minutes; the rate decays (cosine) to 10% of lr at its end. */
   steps?: number;
   minutes?: number;
   evalEvery: number;
