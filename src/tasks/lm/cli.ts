@@ -37,6 +37,8 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
                       through the corpus, one segment per step, each layer's fast weights carried
                       (detached: gradients stop at segment boundaries) into the next step; fast weight
                       models except performer; score it with eval --mode carry
+  --streams           the data order of --carry without carrying: the same streams, the fast weights
+                      reset every segment (the control that separates the two)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
@@ -56,7 +58,7 @@ const TRAIN_OPTIONS = {
       'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
-      carry: { type: 'boolean' },
+      carry: { type: 'boolean' }, streams: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     } as const;
 
@@ -168,6 +170,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
     saveEvery: intOption(values['save-every'], 'save-every', 200),
     seed: intOption(values.seed, 'seed', 1, 0),
     ...(values.carry ? { carry: true } : {}),
+    ...(values.streams && !values.carry ? { streams: true } : {}),
   };
   const model = {
         attention: modelName,
@@ -192,7 +195,7 @@ async function lmCompare(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
-  if (values.carry) throw new UsageError('lm compare: --carry is for lm train (train each model with lm train --carry, then lm eval --mode carry)');
+  if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
   const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
   if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
   if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);

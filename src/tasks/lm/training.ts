@@ -54,6 +54,11 @@ export interface LmTrainingConfig {
    * weights carried (detached) from each step to the next. Absent: independent random segments.
    */
   carry?: boolean;
+  /**
+   * The data order of carry-over training without the carrying: the same parallel streams, every
+   * segment starting from empty fast weights (the control that separates the two). Implied by carry.
+   */
+  streams?: boolean;
 }
 
 export interface LmCheckpointConfig {
@@ -154,10 +159,12 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     if (carry) carried = restoreCarried(resumed.state.carry, options.out, config.model.layers, B);
   }
   log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
-  const blocks = carry ? streamSegmentCount(data.train, B, L) : 0;
-  if (carry) {
-    if (blocks < 1) throw new Error(`--carry: the training split's ${data.train.length} tokens do not fill ${B} streams of one segment of ${L + 1}; lower --batch or --context`);
-    log(`carry-over training: ${B} streams of ${blocks} segments of ${L} tokens; fast weights carried from step to step, reset at the start of each pass`);
+  const streams = carry || training.streams === true;
+  const blocks = streams ? streamSegmentCount(data.train, B, L) : 0;
+  if (streams) {
+    if (blocks < 1) throw new Error(`--${carry ? 'carry' : 'streams'}: the training split's ${data.train.length} tokens do not fill ${B} streams of one segment of ${L + 1}; lower --batch or --context`);
+    if (carry) log(`carry-over training: ${B} streams of ${blocks} segments of ${L} tokens; fast weights carried from step to step, reset at the start of each pass`);
+    else log(`training on ${B} streams of ${blocks} segments of ${L} tokens, in order; fast weights reset every segment`);
   }
 
   // Evaluation needs one segment of L + 1 valid tokens; without it the run trains unevaluated (said once).
@@ -178,13 +185,14 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     tokenizer: data.tokenizer.toJSON(),
     extraState: () => ({ dataRng: dataRng.getState(), ...(carry ? { carry: carried && carried.map(saveCarried) } : {}) }),
     computeGradients: async (step) => {
-      if (carry) {
+      if (streams) {
         // Step s reads block (s − 1) mod blocks of the streams, so the data order is the step's
         // alone (a resumed run reads on where it stopped). Each pass starts the streams from their
         // beginnings, where the memory of the previous pass's ends belongs to other text: reset.
         const block = (step - 1) % blocks;
-        if (block === 0) carried = null;
         const batch = streamSegment(data.train, B, L, block);
+        if (!carry) return { loss: await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
+        if (block === 0) carried = null;
         const r = await parallel.carryGradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
         carried = r.states;
         return { loss: r.loss, tokens: B * L };
@@ -219,7 +227,7 @@ const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
   model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
-  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool) }),
+  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 
 const dims = arrayOf(int(1, 1 << 20));

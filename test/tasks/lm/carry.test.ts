@@ -94,6 +94,11 @@ describe('carry-over training', () => {
     expect(step2).toBeCloseTo(carried, 5);
     expect(Math.abs(step2 - reset)).toBeGreaterThan(1e-4); // 100 times the tolerance of the equality above
 
+    // --streams reads the same blocks without carrying: the same first step, then block 1 from zero.
+    const streams = await trainLanguageModel({ out: out('streams'), model, training: training({ steps: 2, carry: undefined, streams: true }), data });
+    expect(streams.history.steps[0]!.loss).toBe(straight.history.steps[0]!.loss);
+    expect(streams.history.steps[1]!.loss).toBeCloseTo(reset, 5);
+
     // The default training reads other data and no state: its second step differs.
     const segments = await trainLanguageModel({ out: out('segments'), model, training: training({ steps: 2, carry: undefined }), data });
     expect(segments.history.steps[1]!.loss).not.toBe(step2);
