@@ -35,7 +35,7 @@ export { toCsv, recordsToCsv } from './report/csv.js';
 
 // The tasks' browser-safe parts (their training runs are in fastweights/node): language modelling,
 export { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig, type LanguageModelOutput } from './tasks/lm/model.js';
-export { sampleSegments, sequentialSegments, type LmBatch } from './tasks/lm/batches.js';
+export { sampleSegments, sequentialSegments, streamSegment, streamSegmentCount, type LmBatch } from './tasks/lm/batches.js';
 export { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode, type PerplexityOptions, type PerplexityResult } from './tasks/lm/perplexity.js';
 export { generate, sample, type GenerateOptions } from './tasks/lm/generate.js';
 

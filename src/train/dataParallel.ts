@@ -10,7 +10,9 @@
  * parts in turn computes exactly what two threads compute side by side.
  *
  * Parameters go to the workers and gradients come back through shared memory (one copy each way a
- * step); the batch and the seed travel in a message.
+ * step); the batch and the seed travel in a message. In carry-over training (`lm train --carry`) the
+ * fast weights each part's rows start from travel with its batch, and its rows' final fast weights
+ * come back with its loss; carryGradients puts them back together in row order.
  */
 import { Worker } from 'node:worker_threads';
 import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
@@ -18,7 +20,7 @@ import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
-import { microBatchLoss, countedTokens, splitRows, type MicroBatch } from './microBatch.js';
+import { microBatchForward, concatCarriedRows, countedTokens, splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from './microBatch.js';
 
 /** What a worker needs to build a replica of the model. */
 export type ReplicaSpec = { kind: 'lm'; config: LanguageModelConfig } | { kind: 'mt'; config: TranslationModelConfig };
@@ -29,11 +31,17 @@ export interface StepRequest {
   seed: number;
   batchTokens: number;
 }
-export type StepReply = { loss: number } | { error: string };
+export type StepReply = PartResult | { error: string };
+
+/** One micro-batch's loss share and, when it carries state, its rows' final fast weights. */
+export interface PartResult {
+  loss: number;
+  states?: CarriedLayer[];
+}
 
 interface WorkerSlot {
   worker: Worker;
-  pending: { resolve: (loss: number) => void; reject: (e: Error) => void } | null;
+  pending: { resolve: (result: PartResult) => void; reject: (e: Error) => void } | null;
   failure: Error | null;
   /** The worker's gradients, written by it, in the order of the parameter list. */
   grads: Float32Array;
@@ -89,7 +97,7 @@ export class DataParallel {
         slot.pending = null;
         worker.unref();
         if ('error' in reply) pending?.reject(new Error(`data-parallel worker: ${reply.error}`));
-        else pending?.resolve(reply.loss);
+        else pending?.resolve(reply);
       });
       const fail = (e: Error) => {
         slot.failure = e;
@@ -108,6 +116,24 @@ export class DataParallel {
    * call the optimiser's zeroGrad first) and returns that loss.
    */
   async gradients(batch: MicroBatch): Promise<number> {
+    return sumLosses(await this.runParts(batch));
+  }
+
+  /**
+   * gradients() for carry-over training: the batch's rows start from `batch.carry.from` and the
+   * rows' final fast weights (one entry per layer, all rows in batch order) come back with the loss.
+   */
+  async carryGradients(batch: LmMicroBatch & { carry: { from: CarriedLayer[] | null } }): Promise<{ loss: number; states: CarriedLayer[] }> {
+    const parts = await this.runParts(batch);
+    const states = parts.map((part, p) => {
+      if (!part.states) throw new Error(`DataParallel: micro-batch ${p} returned no carried state`);
+      return part.states;
+    });
+    return { loss: sumLosses(parts), states: concatCarriedRows(states) };
+  }
+
+  /** Runs every part (here, or here and on the workers) and returns their results in part order. */
+  private async runParts(batch: MicroBatch): Promise<PartResult[]> {
     const parts = splitRows(batch, this.microBatches);
     const batchTokens = countedTokens(batch);
     // One seed per part from the model's generator; each part runs on a fresh generator from it.
@@ -116,19 +142,16 @@ export class DataParallel {
     try {
       if (this.workers.length === 0 || parts.length === 1) {
         // One thread: the parts in turn; backward() adds each part's gradients to the last's.
-        return parts.reduce((loss, part, p) => loss + this.runHere(part, seeds[p]!, batchTokens), 0);
+        return parts.map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
       }
       // Part p > 0 on worker p − 1 (there are parts − 1 workers), part 0 here meanwhile.
       this.publishParameters();
       const remote = parts.slice(1).map((part, w) => this.post(this.workers[w]!, { batch: part, seed: seeds[w + 1]!, batchTokens }));
-      let loss = this.runHere(parts[0]!, seeds[0]!, batchTokens);
-      const remoteLosses = await Promise.all(remote);
-      // Added in part order, as the one-thread path adds them.
-      remoteLosses.forEach((value, w) => {
-        this.addGradients(this.workers[w]!.grads);
-        loss += value;
-      });
-      return loss;
+      const here = this.runHere(parts[0]!, seeds[0]!, batchTokens);
+      const remoteResults = await Promise.all(remote);
+      // Added in part order, as the one-thread path adds them (and sumLosses adds the losses in part order).
+      remoteResults.forEach((_, w) => this.addGradients(this.workers[w]!.grads));
+      return [here, ...remoteResults];
     } finally {
       this.model.rng.setState(after);
     }
@@ -141,15 +164,15 @@ export class DataParallel {
     if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);
   }
 
-  private runHere(part: MicroBatch, seed: number, batchTokens: number): number {
+  private runHere(part: MicroBatch, seed: number, batchTokens: number): PartResult {
     this.model.rng.setState(new Rng(seed).getState());
-    const loss = microBatchLoss(this.model, part, batchTokens);
+    const { loss, states } = microBatchForward(this.model, part, batchTokens);
     const value = loss.item();
     loss.backward();
-    return value;
+    return states ? { loss: value, states } : { loss: value };
   }
 
-  private post(slot: WorkerSlot, request: StepRequest): Promise<number> {
+  private post(slot: WorkerSlot, request: StepRequest): Promise<PartResult> {
     if (slot.failure) return Promise.reject(slot.failure);
     return new Promise((resolve, reject) => {
       slot.pending = { resolve, reject };
@@ -173,4 +196,9 @@ export class DataParallel {
       for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
     });
   }
+}
+
+/** The parts' loss shares added in part order: the batch's mean loss, the same bits for any thread count. */
+function sumLosses(parts: PartResult[]): number {
+  return parts.reduce((sum, part) => sum + part.loss, 0);
 }

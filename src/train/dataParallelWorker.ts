@@ -1,14 +1,15 @@
 /**
  * One data-parallel worker (see ./dataParallel.ts): a replica of the model that, for each request,
  * reads the current parameters from shared memory, runs one micro-batch forward and backward with
- * the given dropout seed, and writes its gradients back to shared memory.
+ * the given dropout seed, and writes its gradients back to shared memory. A carry-over batch brings
+ * its rows' fast weights with it, and its rows' final fast weights go back with the loss.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LanguageModel } from '../tasks/lm/model.js';
 import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { setWasmThreads } from '../../kernels/wasm/runtime.js';
-import { microBatchLoss } from './microBatch.js';
+import { microBatchForward } from './microBatch.js';
 import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
 
 const { spec, params: shared, grads, names } = workerData as { spec: ReplicaSpec; params: Float32Array; grads: Float32Array; names: [string, number][] };
@@ -31,7 +32,7 @@ parentPort!.on('message', (request: StepRequest) => {
       offset += p.size;
     }
     model.rng.setState(new Rng(request.seed).getState());
-    const loss = microBatchLoss(model, request.batch, request.batchTokens);
+    const { loss, states } = microBatchForward(model, request.batch, request.batchTokens);
     const value = loss.item();
     loss.backward();
     offset = 0;
@@ -40,7 +41,7 @@ parentPort!.on('message', (request: StepRequest) => {
       else grads.set(p.grad.data, offset);
       offset += p.size;
     }
-    reply = { loss: value };
+    reply = states ? { loss: value, states } : { loss: value };
   } catch (e) {
     reply = { error: (e as Error).message };
   }

@@ -2,11 +2,12 @@
  * Data-parallel steps: the same bits with one thread and with two (the worker runs from dist/, which
  * `npm test` builds first), gradients equal to those of the whole batch, and the loss the batch's
  * mean. Covers a language model and a translation model with padding (counted tokens differ per
- * micro-batch).
+ * micro-batch), and carry-over training, where each part's rows bring their fast weights and take
+ * their final ones back.
  */
 import { describe, expect, it } from 'vitest';
 import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
-import { splitRows, type MicroBatch } from '../../dist/src/train/microBatch.js';
+import { splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from '../../dist/src/train/microBatch.js';
 import { LanguageModel } from '../../dist/src/tasks/lm/model.js';
 import { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { crossEntropy } from '../../dist/src/ops/loss.js';
@@ -89,6 +90,49 @@ describe('data-parallel training steps', () => {
       p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
       expect(worst, pname).toBeLessThan(1e-5);
     });
+  });
+
+  it('carry-over training: one thread and two give the same bits, losses and carried fast weights, and the rows\' states are those of the batch run whole', async () => {
+    const rng = new Rng(12);
+    const batches = [lmBatch(rng, 5), lmBatch(rng, 5), lmBatch(rng, 5)] as LmMicroBatch[];
+    const carryRun = async (threads: number, microBatches?: number) => {
+      const model = build(lmSpec);
+      const dp = new DataParallel(model, lmSpec, { threads, ...(microBatches ? { microBatches } : {}) });
+      const losses: number[] = [];
+      let states: CarriedLayer[] | null = null;
+      try {
+        for (const batch of batches) {
+          for (const [, p] of model.namedParameters()) p.grad = null;
+          const r = await dp.carryGradients({ ...batch, carry: { from: states } });
+          losses.push(r.loss);
+          states = r.states;
+          for (const [, p] of model.namedParameters()) p.data.forEach((v, i) => (p.data[i] = v - 0.1 * p.grad!.data[i]!));
+        }
+      } finally {
+        dp.close();
+      }
+      return { losses, states: states!, params: model.namedParameters().map(([, p]) => p.data as Float32Array) };
+    };
+    const one = await carryRun(1);
+    const two = await carryRun(2);
+    expect(two.losses).toEqual(one.losses);
+    one.params.forEach((p, i) => expect(Buffer.from(two.params[i]!.buffer).equals(Buffer.from(p.buffer)), `parameter ${i}`).toBe(true));
+    expect(one.states.map((l) => l.wShape)).toEqual([[5, 2, 8, 8]]);
+    expect(two.states.map((l) => Array.from(l.W))).toEqual(one.states.map((l) => Array.from(l.W)));
+    // Dropout draws differ with the cut, so compare with the whole batch on a model without it.
+    const noDropout: ReplicaSpec = { kind: 'lm', config: { ...(lmSpec.config as object), dropout: 0 } as never };
+    const parts = async (microBatches: number) => {
+      const model = build(noDropout);
+      const dp = new DataParallel(model, noDropout, { threads: 2, microBatches });
+      try {
+        const first = await dp.carryGradients({ ...batches[0]!, carry: { from: null } });
+        return (await dp.carryGradients({ ...batches[1]!, carry: { from: first.states } })).states;
+      } finally {
+        dp.close();
+      }
+    };
+    const [cut, whole] = [await parts(2), await parts(1)];
+    cut[0]!.W.forEach((v, j) => expect(v).toBeCloseTo(whole[0]!.W[j]!, 5));
   });
 
   it('refuses bad options with their names', () => {

@@ -1,7 +1,7 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
 import { join } from 'node:path';
 import { createProgress, type ProgressMode } from '../../train/progress.js';
-import { trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
+import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
 import type { LanguageModel } from './model.js';
@@ -38,6 +38,12 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
   --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
   --batch B (8)  --lr X (0.003)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
+  --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
+                      through the corpus, one segment per step, each layer's fast weights carried
+                      (detached: gradients stop at segment boundaries) into the next step; fast weight
+                      models except performer; score it with eval --mode carry
+  --streams           the data order of --carry without carrying: the same streams, the fast weights
+                      reset every segment (the control that separates the two)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
@@ -57,6 +63,7 @@ const TRAIN_OPTIONS = {
       'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
+      carry: { type: 'boolean' }, streams: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     } as const;
 
@@ -71,6 +78,8 @@ async function lmTrain(argv: string[]): Promise<number> {
   if (values.resume && values.overwrite) throw new UsageError('lm train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const modelName = values.model ?? 'delta';
   const { training, model: modelConfig } = lmTrainSettings(values, modelName);
+  const refusal = values.carry ? carryRefusal(modelName) : null;
+  if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
   const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
@@ -78,7 +87,8 @@ async function lmTrain(argv: string[]): Promise<number> {
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
-    const valid = finalPerplexity(model, data, training, log);
+    const carried = result.config.training.carry === true;
+    const valid = finalPerplexity(model, data, training, carried, log);
     const baseline = unigramPerplexity(data.train, data.valid.subarray(0, training.evalTokens + 1), model.config.vocabSize);
     if (valid !== null && valid.perplexity > PLATEAU_FRACTION * baseline) {
       const where = valid.perplexity > baseline ? 'above' : 'at';
@@ -90,7 +100,7 @@ async function lmTrain(argv: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify({ checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validPerplexity: valid?.perplexity ?? null, validTokens: valid?.tokens ?? 0, unigramPerplexity: baseline, prompt, sample }));
     } else {
-      const scored = valid === null ? 'valid perplexity not computed' : `valid perplexity ${valid.perplexity.toFixed(2)} (segments of ${model.config.context}, ${valid.tokens} tokens)`;
+      const scored = valid === null ? 'valid perplexity not computed' : `valid perplexity ${valid.perplexity.toFixed(2)} (${carried ? 'carried across ' : ''}segments of ${model.config.context}, ${valid.tokens} tokens)`;
       console.log(`\n${model.name}: step ${result.step}, ${scored}; unigram baseline ${baseline.toFixed(2)}`);
       console.log(`sample: ${prompt}${sample}`);
     }
@@ -110,10 +120,13 @@ function checkModelName(name: string): void {
 /** A run whose valid perplexity is above this fraction of the unigram baseline gets a warning. */
 const PLATEAU_FRACTION = 0.9;
 
-/** The end-of-run valid perplexity, or null (reported) when the valid split cannot be scored. */
-function finalPerplexity(model: LanguageModel, data: LmData, training: LmTrainingConfig, log: (line: string) => void) {
+/**
+ * The end-of-run valid perplexity, or null (reported) when the valid split cannot be scored. A
+ * carry-trained model is scored as it was trained, with memory carried across segments.
+ */
+function finalPerplexity(model: LanguageModel, data: LmData, training: LmTrainingConfig, carried: boolean, log: (line: string) => void) {
   try {
-    return evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: training.batchSize, maxTokens: training.evalTokens });
+    return evaluatePerplexity(model, data.valid, { mode: carried ? 'carry' : 'segments', batchSize: training.batchSize, maxTokens: training.evalTokens });
   } catch (err) {
     log(`valid perplexity not computed: ${(err as Error).message} (raise --eval-tokens)`);
     return null;
@@ -162,6 +175,8 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
     evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 20000),
     saveEvery: intOption(values['save-every'], 'save-every', 200),
     seed: intOption(values.seed, 'seed', 1, 0),
+    ...(values.carry ? { carry: true } : {}),
+    ...(values.streams && !values.carry ? { streams: true } : {}),
   };
   const model = {
         attention: modelName,
@@ -186,6 +201,7 @@ async function lmCompare(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
+  if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
   const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
   if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
   if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
@@ -240,8 +256,9 @@ async function lmEval(argv: string[]): Promise<number> {
     onProgress: (done) => progress.update(done),
   });
   progress.finish();
-  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, ...result }));
-  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token)`);
+  const trainedWithCarry = config.training.carry === true;
+  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, trainedWithCarry, ...result }));
+  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token${trainedWithCarry ? '; trained with --carry' : ''})`);
   return 0;
 }
 

@@ -2,19 +2,28 @@
  * Training a language model end to end: corpus → split → BPE → model → trainLoop, with checkpoints
  * that hold everything needed to resume exactly (weights, optimiser moments and step, the data-order
  * and model RNG states, the loss history) and to evaluate or generate later (config, tokenizer).
+ *
+ * Two ways to cut the corpus into batches: independent segments at random offsets, every one
+ * starting from empty fast weights (the default, the paper's main tables); or carry-over training
+ * (`carry: true`, the paper's Table 4), where the batch's rows are B parallel streams read one
+ * segment per step and each layer's fast weights at the end of a step are where the next step's
+ * rows start. The carried fast weights are detached: gradients stop at the segment boundary
+ * (truncated backpropagation through time), so a step costs what a default step costs.
  * Node-only (files).
  */
 import { loadCorpus } from '../../data/corpora.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
-import { sampleSegments } from './batches.js';
+import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
 import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
-import { bool, int, literal, object, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
+import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
+import type { CarriedLayer } from '../../train/microBatch.js';
+import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
 import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
@@ -40,6 +49,16 @@ export interface LmTrainingConfig {
   saveEvery: number;
   /** Seed of the data order. */
   seed: number;
+  /**
+   * Carry-over training: B parallel streams through the corpus, one segment per step, the fast
+   * weights carried (detached) from each step to the next. Absent: independent random segments.
+   */
+  carry?: boolean;
+  /**
+   * The data order of carry-over training without the carrying: the same parallel streams, every
+   * segment starting from empty fast weights (the control that separates the two). Implied by carry.
+   */
+  streams?: boolean;
 }
 
 export interface LmCheckpointConfig {
@@ -55,6 +74,28 @@ interface LmCheckpointState {
   dataRng: RngState;
   modelRng: RngState;
   history: TrainHistory;
+  /** Carry-over training: each layer's fast weights after the saved step (null before the first step of a pass). */
+  carry?: SavedCarriedLayer[] | null;
+}
+
+/** A CarriedLayer in a checkpoint's state JSON (float32 values print and read back exactly). */
+interface SavedCarriedLayer {
+  W: number[];
+  wShape: number[];
+  z: number[] | null;
+  zShape: number[] | null;
+}
+
+/**
+ * Why a model cannot be trained with carried state, or null when it can. Softmax attention has no
+ * fixed-size state (its key/value cache grows with every token); FAVOR+ draws new random features
+ * for every training batch, so a carried state would be read through other features than wrote it.
+ */
+export function carryRefusal(attention: string): string | null {
+  const { model } = parseAttentionSpec(attention);
+  if (model === 'softmax') return `--carry needs a fast weight model: '${attention}' is softmax attention, whose key/value cache is not a fixed-size state to carry`;
+  if (model.startsWith('performer')) return `--carry cannot train '${attention}': FAVOR+ redraws its random features every training batch, so a carried state would be read through other features than wrote it`;
+  return null;
 }
 
 export interface LmData {
@@ -86,6 +127,8 @@ export interface TrainLanguageModelOptions extends TrainRunOptions {
 export interface TrainLanguageModelResult extends TrainLoopResult {
   model: LanguageModel;
   data: LmData;
+  /** The run's config (a resumed run's is the checkpoint's, with the new budget). */
+  config: LmCheckpointConfig;
 }
 
 export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainLanguageModelResult> {
@@ -97,18 +140,33 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   validateLanguageModelConfig(config.model);
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
 
+  const carry = training.carry === true;
+  if (resumed && options.training.carry && !carry) throw new Error(`${options.out}: the checkpoint was trained without --carry; resume it without --carry (or start a new run)`);
+  const refusal = carry ? carryRefusal(config.model.attention) : null;
+  if (refusal) throw new Error(refusal);
+
   const model = new LanguageModel(config.model);
   const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
   const dataRng = new Rng(training.seed);
+  const L = config.model.context;
+  const B = training.batchSize;
   let history: TrainHistory | undefined;
+  // Carry-over training: each layer's fast weights after the last step, for all B streams.
+  let carried: CarriedLayer[] | null = null;
   if (resumed) {
     history = restoreTraining(resumed, model, optimizer);
     dataRng.setState(resumed.state.dataRng);
+    if (carry) carried = restoreCarried(resumed.state.carry, options.out, config.model.layers, B);
   }
   log(`model ${model.name}: ${config.model.layers} layers, d_model ${config.model.dModel}, ${config.model.heads} heads, ${model.parameterCount()} parameters`);
+  const streams = carry || training.streams === true;
+  const blocks = streams ? streamSegmentCount(data.train, B, L) : 0;
+  if (streams) {
+    if (blocks < 1) throw new Error(`--${carry ? 'carry' : 'streams'}: the training split's ${data.train.length} tokens do not fill ${B} streams of one segment of ${L + 1}; lower --batch or --context`);
+    if (carry) log(`carry-over training: ${B} streams of ${blocks} segments of ${L} tokens; fast weights carried from step to step, reset at the start of each pass`);
+    else log(`training on ${B} streams of ${blocks} segments of ${L} tokens, in order; fast weights reset every segment`);
+  }
 
-  const L = config.model.context;
-  const B = training.batchSize;
   // Evaluation needs one segment of L + 1 valid tokens; without it the run trains unevaluated (said once).
   const evalStream = Math.min(data.valid.length, training.evalTokens + 1);
   const canEvaluate = evalStream >= L + 1;
@@ -125,8 +183,20 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     training,
     config,
     tokenizer: data.tokenizer.toJSON(),
-    extraState: () => ({ dataRng: dataRng.getState() }),
-    computeGradients: async () => {
+    extraState: () => ({ dataRng: dataRng.getState(), ...(carry ? { carry: carried && carried.map(saveCarried) } : {}) }),
+    computeGradients: async (step) => {
+      if (streams) {
+        // Step s reads block (s − 1) mod blocks of the streams, so the data order is the step's
+        // alone (a resumed run reads on where it stopped). Each pass starts the streams from their
+        // beginnings, where the memory of the previous pass's ends belongs to other text: reset.
+        const block = (step - 1) % blocks;
+        const batch = streamSegment(data.train, B, L, block);
+        if (!carry) return { loss: await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
+        if (block === 0) carried = null;
+        const r = await parallel.carryGradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
+        carried = r.states;
+        return { loss: r.loss, tokens: B * L };
+      }
       const batch = sampleSegments(data.train, B, L, dataRng);
       const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
       return { loss, tokens: B * L };
@@ -134,13 +204,14 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     ...(canEvaluate
       ? {
           evaluate: () => {
-            const r = evaluatePerplexity(model, data.valid, { mode: 'segments', batchSize: B, maxTokens: training.evalTokens });
+            // A carry-trained model is scored as it was trained: memory carried across the valid segments.
+            const r = evaluatePerplexity(model, data.valid, { mode: carry ? 'carry' : 'segments', batchSize: B, maxTokens: training.evalTokens });
             return { validLoss: r.loss, validPpl: r.perplexity };
           },
         }
       : {}),
   }).finally(() => parallel.close());
-  return { ...result, model, data };
+  return { ...result, model, data, config };
 }
 
 /** A trained model with its tokenizer and settings, for evaluation and generation. */
@@ -156,10 +227,32 @@ const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
   model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
-  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1) }),
+  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 
-const lmStateSchema = trainingState({ dataRng: rngState });
+const dims = arrayOf(int(1, 1 << 20));
+const lmStateSchema = trainingState({
+  dataRng: rngState,
+  carry: optional(nullable(arrayOf(object({ W: arrayOf(num(-Number.MAX_VALUE)), wShape: dims, z: nullable(arrayOf(num(-Number.MAX_VALUE))), zShape: nullable(dims) })))),
+});
+
+function saveCarried(layer: CarriedLayer): SavedCarriedLayer {
+  return { W: Array.from(layer.W), wShape: layer.wShape, z: layer.z && Array.from(layer.z), zShape: layer.zShape };
+}
+
+/** The carried fast weights of a carry-over checkpoint, checked against its model and batch. */
+function restoreCarried(saved: SavedCarriedLayer[] | null | undefined, dir: string, layers: number, B: number): CarriedLayer[] | null {
+  if (saved === undefined) throw new CheckpointSchemaError(`${dir}: invalid checkpoint: state.carry must be present for a carry-over run, got nothing (the field is missing)`);
+  if (saved === null) return null;
+  if (saved.length !== layers) throw new CheckpointSchemaError(`${dir}: invalid checkpoint: state.carry holds ${saved.length} layers' fast weights for a model of ${layers}`);
+  return saved.map((layer, i) => {
+    const fits = (values: number[], shape: number[]) => shape[0] === B && values.length === shape.reduce((n, d) => n * d, 1);
+    if (!fits(layer.W, layer.wShape) || (layer.z === null) !== (layer.zShape === null) || (layer.z && !fits(layer.z, layer.zShape!))) {
+      throw new CheckpointSchemaError(`${dir}: invalid checkpoint: state.carry[${i}] does not hold ${B} streams' fast weights (shape ${JSON.stringify(layer.wShape)}, ${layer.W.length} values)`);
+    }
+    return { W: Float32Array.from(layer.W), wShape: layer.wShape, z: layer.z && Float32Array.from(layer.z), zShape: layer.zShape };
+  });
+}
 
 /** What a language-model checkpoint must be (read by readTrainingCheckpoint). */
 const LM_CHECKPOINT: CheckpointKind<LmCheckpointConfig> = {

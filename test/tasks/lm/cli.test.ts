@@ -73,6 +73,29 @@ describe('lm train on a custom corpus', () => {
   });
 });
 
+describe('lm train --carry', () => {
+  it('trains carrying fast weights, records it in the config, scores itself carried, and eval says how it was trained', async () => {
+    const out = join(dir, 'carry');
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--carry', '--eval-tokens', '40', ...TINY]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/carry-over training: 2 streams of \d+ segments of 8 tokens/);
+    expect(r.stdout).toMatch(/valid perplexity [\d.]+ \(carried across segments of 8, 32 tokens\)/);
+    expect(loadCheckpoint(out).config).toMatchObject({ training: { carry: true } });
+    const e = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40', '--json']);
+    expect(JSON.parse(e.stdout)).toMatchObject({ mode: 'carry', tokens: 40, trainedWithCarry: true });
+  });
+
+  it('refuses softmax attention before any work, in one line, and lm compare refuses --carry', async () => {
+    const softmax = run(runLm, ['train', '--corpus', join(dir, 'missing.txt'), '--model', 'softmax', '--carry', '--out', join(dir, 'never'), ...TINY]);
+    await expect(softmax).rejects.toThrow(UsageError);
+    await expect(run(runLm, ['train', '--corpus', join(dir, 'missing.txt'), '--model', 'softmax', '--carry', '--out', join(dir, 'never'), ...TINY])).rejects.toThrow(
+      /^lm train: --carry needs a fast weight model: 'softmax' is softmax attention, whose key\/value cache is not a fixed-size state to carry$/,
+    );
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    await expect(run(runLm, ['compare', '--carry', '--out', join(dir, 'never')])).rejects.toThrow(/lm compare: --carry is for lm train/);
+  });
+});
+
 describe('lm compare keys its rows by their settings', () => {
   it('refuses rows of other settings, and --overwrite replaces them', async () => {
     const out = join(dir, 'compare');
