@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { syntheticCorpusFile } from './syntheticCorpus.js';
 import { Rng, noGrad } from '../../../src/index.js';
 import * as ops from '../../../src/ops/index.js';
 import { LanguageModel, type LanguageModelConfig } from '../../../src/tasks/lm/model.js';
@@ -15,22 +16,8 @@ import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type
 import { carriedFromStates, microBatchForward, statesFromCarried, type CarriedLayer } from '../../../src/train/microBatch.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 
-function corpusFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fw-carry-'));
-  const rng = new Rng(5);
-  const words = ['the', 'union', 'is', 'strong', 'and', 'we', 'shall', 'govern', 'people', 'nation', 'of', 'free'];
-  const docs: string[] = [];
-  for (let d = 0; d < 30; d++) {
-    const sentences: string[] = [];
-    for (let s = 0; s < 40; s++) sentences.push(Array.from({ length: 6 }, () => words[rng.int(words.length)]).join(' ') + '.');
-    docs.push(sentences.join(' '));
-  }
-  const path = join(dir, 'corpus.txt');
-  writeFileSync(path, docs.join('\n\n'));
-  return path;
-}
 
-const path = corpusFile();
+const path = syntheticCorpusFile({ seed: 5, documents: 30, sentencesPerDocument: 40 });
 const data = prepareLmData(path, 300);
 const model = { attention: 'delta', dModel: 8, layers: 2, heads: 2, context: 8, dropout: 0, positions: true, seed: 2 };
 const training = (over: Partial<LmTrainingConfig> = {}): LmTrainingConfig => ({

@@ -2,26 +2,10 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/index.js';
+import { syntheticCorpusFile } from './syntheticCorpus.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmTrainingConfig } from '../../../src/tasks/lm/training.js';
 
-/** A small synthetic corpus: sentences from a fixed vocabulary, blank-line separated documents. */
-function corpusFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fw-lm-'));
-  const rng = new Rng(4);
-  const words = ['the', 'union', 'is', 'strong', 'and', 'we', 'shall', 'govern', 'people', 'nation', 'of', 'free'];
-  const docs: string[] = [];
-  for (let d = 0; d < 40; d++) {
-    const sentences: string[] = [];
-    for (let s = 0; s < 60; s++) sentences.push(Array.from({ length: 6 }, () => words[rng.int(words.length)]).join(' ') + '.');
-    docs.push(sentences.join(' '));
-  }
-  const path = join(dir, 'corpus.txt');
-  writeFileSync(path, docs.join('\n\n'));
-  return path;
-}
-
-const path = corpusFile();
+const path = syntheticCorpusFile({ seed: 4, documents: 40, sentencesPerDocument: 60 });
 const data = prepareLmData(path, 300);
 const model = { attention: 'delta', dModel: 8, layers: 1, heads: 2, context: 8, dropout: 0.1, positions: true, seed: 2 };
 const training = (steps: number): LmTrainingConfig => ({
