@@ -224,6 +224,10 @@ async function lmCompare(argv: string[]): Promise<number> {
       log,
       progress: (total, unit) => createProgress({ total, label: 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
+    }).catch((err: Error) => {
+      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
+      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`lm compare: ${err.message}`);
+      throw err;
     });
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;

@@ -7,9 +7,10 @@
  * settings, so an interrupted comparison continues where it stopped and raising --seeds trains only
  * the new seeds; results or checkpoints of other settings are refused unless `overwrite` is set.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { canonicalJson, describeDifference, readComparisonRows } from '../../report/comparison.js';
 import { lineChartSvg } from '../../report/svg.js';
 import { recordsToCsv } from '../../report/csv.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
@@ -79,7 +80,7 @@ export async function compareLanguageModels(options: CompareOptions): Promise<Co
   mkdirSync(options.out, { recursive: true });
   const settings = comparisonSettings(options);
   const seeds = seedList(options.base.training.seed, options.seeds ?? 1);
-  const rows = finishedRows(options, settings);
+  const rows = readComparisonRows<StoredRow>(options.out, settings, options.overwrite ?? false, upgradeRow) as CompareRow[];
   let data: LmData | undefined;
   // Seeds outside, models inside: an interrupted comparison has every model at the first seeds,
   // an equal comparison, rather than every seed of the first models.
@@ -167,26 +168,6 @@ function upgradeRow(row: StoredRow): StoredRow {
   return { ...row, seed, dir: row.dir ?? row.model, settings: canonicalJson(parsed) };
 }
 
-/** The rows of results.json that were computed with these settings; other rows are refused unless --overwrite. */
-function finishedRows(options: CompareOptions, settings: string): CompareRow[] {
-  const resultsPath = join(options.out, 'results.json');
-  if (!existsSync(resultsPath) || options.overwrite) return [];
-  let previous: unknown;
-  try {
-    previous = JSON.parse(readFileSync(resultsPath, 'utf8'));
-  } catch (err) {
-    throw new Error(`${resultsPath} is not valid JSON (${(err as Error).message}); pass --overwrite to start the comparison again`);
-  }
-  if (!Array.isArray(previous)) throw new Error(`${resultsPath} is not a list of results; pass --overwrite to start the comparison again`);
-  const rows = (previous as StoredRow[]).map(upgradeRow);
-  const other = rows.find((r) => r.settings !== settings || r.seed === undefined);
-  if (other !== undefined) {
-    const change = other.settings === undefined ? 'settings not recorded (an older version wrote them)' : describeDifference(JSON.parse(other.settings), JSON.parse(settings));
-    throw new Error(`${options.out} holds results of '${other.model}' computed with other settings (${change}); pass --overwrite to replace them, or choose another --out`);
-  }
-  return rows as CompareRow[];
-}
-
 /** Before resuming a model's half-finished run: its checkpoint must be a run of these settings. */
 function checkSameRun(dir: string, model: TrainLanguageModelOptions['model'], training: LmTrainingConfig): void {
   const { config } = loadCheckpoint(dir);
@@ -197,27 +178,6 @@ function checkSameRun(dir: string, model: TrainLanguageModelOptions['model'], tr
   if (canonicalJson(before) !== canonicalJson(now)) {
     throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
   }
-}
-
-/** JSON with object keys sorted, so equal settings give equal text. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
-
-/** "training.steps 600 → 1000, model.layers 2 → 3": the leaves that differ. */
-function describeDifference(before: unknown, after: unknown): string {
-  const flat = (value: unknown, prefix: string, out: Map<string, string>) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) flat(v, prefix ? `${prefix}.${k}` : k, out);
-    } else out.set(prefix, JSON.stringify(value));
-    return out;
-  };
-  const a = flat(before, '', new Map());
-  const b = flat(after, '', new Map());
-  const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
-  return keys.map((k) => `${k} ${a.get(k) ?? 'unset'} → ${b.get(k) ?? 'unset'}`).join(', ') || 'unknown difference';
 }
 
 function writeResults(out: string, rows: CompareRow[]): void {

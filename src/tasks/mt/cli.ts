@@ -9,7 +9,9 @@ import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { resumeMistakes, trainRunOptions } from '../../cli/trainCommand.js';
+import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { compareTranslationModels, markdownTable } from './compare.js';
+import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
@@ -21,6 +23,12 @@ const HELP = `fastweights mt — English→German translation with fast weight p
   fastweights mt train     --model NAME [--out DIR] [budget] [model] [training]
   fastweights mt translate --checkpoint DIR [--beam K] [--length-penalty A] [--max-len N] [--json] "An English sentence." ...
   fastweights mt eval      --checkpoint DIR [--beam K] [--split valid|test] [--limit N] [--hyp FILE] [--json]
+  fastweights mt compare   [--models a,b,c] [--steps N (1000)] [--seeds N (1)] [--out DIR (runs/mt-compare)]
+                           [--beam K (1)] [--test-limit N] [model] [training]
+                           the paper's Table 1 at small scale: each self-attention trained in turn at
+                           equal steps, then valid loss and test BLEU (whole test split), a table with
+                           mean ± sample sd over seeds, CSV, JSON and loss curves in DIR (checkpoints in
+                           DIR/<model>-seed<S>); rerun to continue, or with more --seeds to add seeds
 
 Data (--corpus): pairs are split into train/valid/test by a fixed hash of the English side, and a
 joint BPE vocabulary is learned on both sides of the training pairs.
@@ -59,7 +67,7 @@ SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume c
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runMt(argv: string[]): Promise<number> {
-  return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval });
+  return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval, compare: mtCompare });
 }
 
 const MT_TRAIN_OPTIONS = {
@@ -72,6 +80,8 @@ const MT_TRAIN_OPTIONS = {
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
   'save-every': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  // mt compare only (mt train refuses them with a pointer):
+  models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
 } as const;
 
 type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['values'];
@@ -80,28 +90,28 @@ type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['v
  * Model and training settings of `mt train` from its flags; `mtTrainSettings({}, 'softmax')` is the
  * default model (the benchmark measures exactly that).
  */
-export function mtTrainSettings(values: MtTrainValues, modelName: string): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'>; corpusFile?: string } {
+export function mtTrainSettings(values: MtTrainValues, modelName: string, command = 'mt train'): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'>; corpusFile?: string } {
   const cross = values.cross ?? 'softmax';
   try {
     parseAttentionSpec(modelName);
     parseAttentionSpec(cross);
   } catch (err) {
-    throw new UsageError(`mt train: ${(err as Error).message}`);
+    throw new UsageError(`${command}: ${(err as Error).message}`);
   }
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
-  if (steps !== undefined && minutes !== undefined) throw new UsageError('mt train: give either --steps or --minutes, not both');
+  if (steps !== undefined && minutes !== undefined) throw new UsageError(`${command}: give either --steps or --minutes, not both`);
   const dim = intOption(values.dim, 'dim', 128);
   const heads = intOption(values.heads, 'heads', 4);
-  if (dim % heads !== 0) throw new UsageError(`mt train: --dim ${dim} must be divisible by --heads ${heads}`);
+  if (dim % heads !== 0) throw new UsageError(`${command}: --dim ${dim} must be divisible by --heads ${heads}`);
   const trainPairs = optionalInt(values['train-pairs'], 'train-pairs');
-  if (values.data !== undefined) throw new UsageError(`mt train: --data was renamed --corpus (--corpus ${values.data})`);
+  if (values.data !== undefined) throw new UsageError(`${command}: --data was renamed --corpus (--corpus ${values.data})`);
   const corpusSpec = values.corpus ?? DEFAULT_CORPUS;
   let corpus;
   try {
     corpus = resolveMtCorpus(corpusSpec);
   } catch (err) {
-    throw new UsageError(`mt train: ${(err as Error).message}`);
+    throw new UsageError(`${command}: ${(err as Error).message}`);
   }
   const training: MtTrainingConfig = {
     corpus: corpus.id,
@@ -144,6 +154,10 @@ async function mtTrain(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (values.models !== undefined) throw new UsageError("mt train: --models is for 'mt compare'; train takes one --model");
+  if (values.seeds !== undefined) throw new UsageError("mt train: --seeds is for 'mt compare'; train takes one --seed");
+  if (values.beam !== undefined) throw new UsageError("mt train: --beam is for 'mt eval', 'mt translate' and 'mt compare' (training scores its progress greedily)");
+  if (values['test-limit'] !== undefined) throw new UsageError("mt train: --test-limit is for 'mt compare' (mt eval takes --limit)");
   if (values.model === undefined) throw new UsageError('mt train: --model NAME is required (softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta)');
   const modelName = values.model;
   if (values.resume && values.overwrite) throw new UsageError('mt train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
@@ -171,6 +185,58 @@ async function mtTrain(argv: string[]): Promise<number> {
       console.log(`\n${model.name}: step ${result.step}, ${loss}, ${greedy}`);
     }
     return 0;
+  });
+}
+
+/** The self-attentions of the paper's Table 1, compared when --models is not given. */
+export const TABLE1_MODELS = ['softmax', 'linear', 'performer', 'dpfp', 'delta', 'dpfp-delta'];
+
+async function mtCompare(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt compare');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.model !== undefined || values.resume !== undefined) throw new UsageError('mt compare: use --models a,b,c (finished runs are skipped on a rerun; no --model or --resume)');
+  if (values.minutes !== undefined) throw new UsageError('mt compare: give the budget as --steps N: every model gets the same steps, so a busy machine cannot favour one');
+  const models = (values.models ?? TABLE1_MODELS.join(',')).split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (models.length === 0) throw new UsageError(`mt compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
+  if (new Set(models).size !== models.length) throw new UsageError(`mt compare: --models '${values.models}' names a model twice`);
+  // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.
+  let settings!: ReturnType<typeof mtTrainSettings>;
+  for (const name of models) {
+    settings = mtTrainSettings({ ...values, steps: values.steps ?? '1000' }, name, 'mt compare');
+    const estimate = estimateTranslationModel(settings.model, settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
+    checkFits(estimate, availableMemory(), (message) => {
+      throw new UsageError(`mt compare: ${name}: ${message}`);
+    });
+  }
+  const { training, model, corpusFile } = settings;
+  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`mt compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
+  const testLimit = optionalInt(values['test-limit'], 'test-limit');
+  const decoding = { beamSize: intOption(values.beam, 'beam', 1, 1, 256), lengthPenalty: 0.6, maxLength: 128, ...(testLimit !== undefined ? { testLimit } : {}) };
+  const out = values.out ?? 'runs/mt-compare';
+  const json = values.json ?? false;
+  const log = trainingLog(json);
+  return withInterrupt(log, async (shouldStop, stop) => {
+    const rows = await compareTranslationModels({
+      models,
+      out,
+      overwrite: values.overwrite ?? false,
+      base: { model, training, ...(corpusFile !== undefined ? { corpusFile } : {}) },
+      seeds,
+      decoding,
+      log,
+      progress: (total, unit) => createProgress({ total, label: unit === 'sentences' ? 'translate test' : 'train', unit, mode: json ? 'json' : 'auto' }),
+      shouldStop,
+    }).catch((err: Error) => {
+      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
+      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`mt compare: ${err.message}`);
+      throw err;
+    });
+    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
+    return stop.urgent ? stop.exitCode : 0;
   });
 }
 

@@ -137,6 +137,11 @@ export interface TrainTranslationOptions extends TrainRunOptions {
   training: MtTrainingConfig;
   /** The pairs file, when `training.corpus` names a user's file (checked against its SHA-256). */
   corpusFile?: string;
+  /**
+   * The pairs and tokenizer of `training`, already prepared (mt compare learns the BPE once for all
+   * its runs); used only by a fresh run: a resumed one uses its checkpoint's tokenizer.
+   */
+  data?: MtData;
 }
 
 export interface TrainTranslationResult extends TrainLoopResult {
@@ -148,7 +153,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   const log = options.log ?? (() => {});
   const { config, resumed } = startOrResume<MtCheckpointConfig, MtCheckpointState>(options, MT_CHECKPOINT, log);
   const training = config.training;
-  const data = prepareMtData(training, options.corpusFile, resumed?.tokenizer, log);
+  const data = resumed === null && options.data !== undefined ? options.data : prepareMtData(training, options.corpusFile, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
   validateTranslationModelConfig(config.model);
 

@@ -1,0 +1,245 @@
+/**
+ * The translation comparison (the paper's Table 1 at small scale): several self-attentions trained
+ * one after another at an equal budget of steps (equal batches in the same order, so a busy machine
+ * cannot favour one model), each scored by valid loss and by test BLEU over the whole test split,
+ * with a table, a CSV, a JSON record and a loss-curve plot. With `seeds` > 1 every model is trained
+ * once per seed (S, S+1, …) and the table gives the mean ± sample standard deviation over the seeds.
+ * Finished (model, seed) runs are skipped when the comparison is run again with the same settings,
+ * so an interrupted comparison continues where it stopped and raising --seeds trains only the new
+ * seeds; a half-trained run resumes from its checkpoint. The layout and the rules are those of
+ * `lm compare` (src/tasks/lm/compare.ts).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { canonicalJson, describeDifference, readComparisonRows } from '../../report/comparison.js';
+import { lineChartSvg } from '../../report/svg.js';
+import { recordsToCsv } from '../../report/csv.js';
+import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
+import { loadCheckpoint } from '../../io/checkpoint.js';
+import { translateIds } from './beamSearch.js';
+import { corpusBleu } from './bleu.js';
+import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, type MtData, type MtTrainingConfig } from './training.js';
+import type { TranslationModelConfig } from './model.js';
+import type { Progress } from '../../train/progress.js';
+
+/** How test BLEU is decoded: greedy (beam 1) by default, as `mt eval` does. */
+export interface CompareDecoding {
+  beamSize: number;
+  lengthPenalty: number;
+  /** Output tokens per sentence, <eos> included. */
+  maxLength: number;
+  /** Score only the first N test pairs (all when undefined). */
+  testLimit?: number;
+}
+
+export interface MtCompareOptions {
+  models: string[];
+  out: string;
+  /** Model and training settings shared by every run; attention and both seeds are set per run. */
+  base: { model: Omit<TranslationModelConfig, 'vocabSize'>; training: MtTrainingConfig; corpusFile?: string };
+  /** Runs per model, with seeds base.training.seed, +1, …; default 1. */
+  seeds?: number;
+  decoding: CompareDecoding;
+  log: (line: string) => void;
+  /** Builds a progress reporter: unit 'steps' while training, 'sentences' while translating the test split. */
+  progress?: (total: number, unit: string) => Progress;
+  shouldStop?: () => boolean;
+  /** Replace results and checkpoints of other settings instead of refusing. */
+  overwrite?: boolean;
+}
+
+/** One trained (model, seed): a line of results.json and results.csv. */
+export interface MtCompareRow {
+  model: string;
+  /** The seed of the model's initialisation, its dropout and its batch order. */
+  seed: number;
+  /** The run's checkpoint directory, relative to the comparison's --out. */
+  dir: string;
+  parameters: number;
+  steps: number;
+  trainSeconds: number;
+  /** Mean training loss (label-smoothed) of the last 20 steps. */
+  finalTrainLoss: number;
+  /** Token cross-entropy on the whole valid split, no label smoothing (nats). */
+  validLoss: number;
+  /** Corpus BLEU (sacreBLEU's default) of the test translations. */
+  testBleu: number;
+  testSentences: number;
+  /** comparisonSettings() of the run (results.json only; not in the table or CSV). */
+  settings?: string;
+}
+
+/** A model's runs over its seeds: what the table and summary.json show. */
+export interface MtCompareSummary {
+  model: string;
+  seeds: number[];
+  parameters: number;
+  steps: number;
+  trainSeconds: SeedSummary;
+  finalTrainLoss: SeedSummary;
+  validLoss: SeedSummary;
+  testBleu: SeedSummary;
+}
+
+/** Where a (model, seed) run keeps its checkpoint, under --out (the same names as lm compare). */
+export function runDirName(model: string, seed: number): string {
+  return `${model}-seed${seed}`;
+}
+
+export async function compareTranslationModels(options: MtCompareOptions): Promise<MtCompareRow[]> {
+  const { base, decoding } = options;
+  if (base.training.steps === undefined) throw new Error('mt compare: the budget must be --steps (equal steps for every model), not --minutes');
+  mkdirSync(options.out, { recursive: true });
+  const settings = comparisonSettings(options);
+  const seeds = seedList(base.training.seed, options.seeds ?? 1);
+  const rows = readComparisonRows<MtCompareRow>(options.out, settings, options.overwrite ?? false);
+  let data: MtData | undefined;
+  // Seeds outside, models inside: an interrupted comparison has every model at the first seeds.
+  for (const seed of seeds) {
+    for (const name of options.models) {
+      const label = seeds.length > 1 ? `${name} seed ${seed}` : name;
+      if (rows.some((r) => r.model === name && r.seed === seed)) {
+        options.log(`${label}: already done with these settings, skipped`);
+        continue;
+      }
+      if (options.shouldStop?.()) break;
+      const dirName = runDirName(name, seed);
+      const dir = join(options.out, dirName);
+      const model = { ...base.model, attention: name, seed };
+      const training = { ...base.training, seed };
+      const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
+      if (resume) checkSameRun(dir, model, training);
+      // Every run of one comparison has the same pairs and the same joint BPE: learn it once.
+      if (!resume) data ??= prepareMtData(training, base.corpusFile, undefined, options.log);
+      options.log(`${label}: ${resume ? 'resuming' : 'training'} in ${dir}`);
+      const result = await trainTranslationModel({
+        model,
+        training,
+        ...(base.corpusFile !== undefined ? { corpusFile: base.corpusFile } : {}),
+        ...(!resume && data !== undefined ? { data } : {}),
+        out: dir,
+        resume,
+        log: options.log,
+        ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      });
+      if (result.stoppedBy === 'interrupt') break;
+      const row = scoreRun(options, name, seed, dirName, result.data, settings);
+      rows.push(row);
+      options.log(`${label}: valid loss ${row.validLoss.toFixed(3)}, test BLEU ${row.testBleu.toFixed(2)} (${row.testSentences} pairs, beam ${decoding.beamSize})`);
+      writeResults(options.out, rows);
+    }
+    if (options.shouldStop?.()) break;
+  }
+  writeResults(options.out, rows);
+  return rows;
+}
+
+/** Valid loss and test BLEU of a finished run, read back from its checkpoint (the saved, final weights). */
+function scoreRun(options: MtCompareOptions, name: string, seed: number, dirName: string, data: MtData, settings: string): MtCompareRow {
+  const dir = join(options.out, dirName);
+  const { model, tokenizer, config, history, step } = loadTranslationModel(dir);
+  const valid = translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * config.training.maxTokens);
+  const pairs = data.split.test.slice(0, options.decoding.testLimit);
+  const progress = options.progress?.(pairs.length, 'sentences');
+  const outputs = translateIds(model, pairs.map((p) => tokenizer.encode(p.en)), { ...options.decoding, onProgress: (done) => progress?.update(done) });
+  progress?.finish();
+  const hypotheses = outputs.map((ids) => tokenizer.decode(ids));
+  // The translations stay beside the checkpoint, one per line, as `mt eval` writes them.
+  writeFileSync(join(dir, `hyp-test-beam${options.decoding.beamSize}.de`), hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
+  const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
+  const tail = history.steps.slice(-20);
+  return {
+    model: name,
+    seed,
+    dir: dirName,
+    parameters: model.parameterCount(),
+    steps: step,
+    trainSeconds: Math.round(history.elapsedSeconds),
+    finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / Math.max(1, tail.length),
+    validLoss: valid.loss,
+    testBleu: bleu.score,
+    testSentences: pairs.length,
+    settings,
+  };
+}
+
+/**
+ * Everything a row's numbers depend on besides the model's name and its seed: the model sizes, the
+ * training settings and the decoding, as canonical JSON. A finished row is reused only under the
+ * same settings; the seed is the row's own key, so runs of more seeds join the rows of fewer.
+ */
+export function comparisonSettings(options: Pick<MtCompareOptions, 'base' | 'decoding'>): string {
+  const { attention: _attention, seed: _modelSeed, ...model } = options.base.model;
+  const { seed: _seed, ...training } = options.base.training;
+  return canonicalJson({ model, training, decoding: options.decoding });
+}
+
+/** Before resuming a half-finished run: its checkpoint must be a run of these settings. */
+function checkSameRun(dir: string, model: Omit<TranslationModelConfig, 'vocabSize'>, training: MtTrainingConfig): void {
+  const { config } = loadCheckpoint(dir);
+  const saved = config as { model?: Record<string, unknown>; training?: unknown } | null;
+  const { vocabSize: _vocabSize, ...savedModel } = saved?.model ?? {};
+  const before = { model: savedModel, training: saved?.training };
+  const now = { model, training };
+  if (canonicalJson(before) !== canonicalJson(now)) {
+    throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
+  }
+}
+
+function writeResults(out: string, rows: MtCompareRow[]): void {
+  writeFileAtomic(join(out, 'results.json'), JSON.stringify(rows, null, 2));
+  const table = rows.map(({ settings: _settings, ...row }) => row);
+  writeFileAtomic(join(out, 'results.csv'), recordsToCsv(table as unknown as Record<string, number | string | null>[]));
+  writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summariseRows(rows), null, 2));
+  writeFileAtomic(join(out, 'results.md'), markdownTable(rows));
+  // Loss curves: training loss smoothed over 25 steps, one line per (model, seed).
+  const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
+  const series = rows.map((r) => {
+    const { history } = loadTranslationModel(join(out, r.dir));
+    const smooth = history.steps.map((s, i, all) => {
+      const window = all.slice(Math.max(0, i - 24), i + 1);
+      return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as const;
+    });
+    return { name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''}`, points: smooth.filter((_, i) => i % 5 === 4) };
+  });
+  writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: 'Translation: training loss (label-smoothed, 25-step mean)', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', markers: false }));
+}
+
+/** One summary per model, in the order the models first appear, over the seeds it has rows for. */
+export function summariseRows(rows: readonly MtCompareRow[]): MtCompareSummary[] {
+  const models = [...new Set(rows.map((r) => r.model))];
+  return models.map((model) => {
+    const own = rows.filter((r) => r.model === model).sort((a, b) => a.seed - b.seed);
+    return {
+      model,
+      seeds: own.map((r) => r.seed),
+      parameters: own[0]!.parameters,
+      steps: own[0]!.steps,
+      trainSeconds: summarise(own.map((r) => r.trainSeconds)),
+      finalTrainLoss: summarise(own.map((r) => r.finalTrainLoss)),
+      validLoss: summarise(own.map((r) => r.validLoss)),
+      testBleu: summarise(own.map((r) => r.testBleu)),
+    };
+  });
+}
+
+/**
+ * The comparison as a Markdown table, one line per model: each number the mean ± the sample
+ * standard deviation over its seeds (one seed: the run's own number).
+ */
+export function markdownTable(rows: readonly MtCompareRow[]): string {
+  const summaries = summariseRows(rows);
+  const ms = (s: SeedSummary, digits: number) => formatMeanSd(s, (x) => x.toFixed(digits));
+  const lines = [
+    '| model | seeds | parameters | steps | train time (s) | final train loss | valid loss | test BLEU |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of summaries) {
+    lines.push(`| ${s.model} | ${s.seeds.join(', ')} | ${s.parameters} | ${s.steps} | ${ms(s.trainSeconds, 0)} | ${ms(s.finalTrainLoss, 3)} | ${ms(s.validLoss, 3)} | ${ms(s.testBleu, 2)} |`);
+  }
+  const many = summaries.some((s) => s.seeds.length > 1);
+  const note = many ? 'Mean ± sample standard deviation over the seeds listed (per-seed rows in results.json and results.csv).\n\n' : '';
+  return `${note}${lines.join('\n')}\n`;
+}
