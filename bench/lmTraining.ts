@@ -13,6 +13,8 @@ import { AdamW, clipGradNorm } from '../src/train/optim.js';
 import { DataParallel, type ReplicaSpec } from '../src/train/dataParallel.js';
 import type { MicroBatch } from '../src/train/microBatch.js';
 import { threadsWanted } from '../kernels/wasm/runtime.js';
+import { getBackend } from '../kernels/index.js';
+import { microBatchForward } from '../src/train/microBatch.js';
 import { Rng } from '../src/tensor/rng.js';
 import { lmTrainSettings } from '../src/tasks/lm/cli.js';
 import { mtTrainSettings } from '../src/tasks/mt/cli.js';
@@ -29,10 +31,35 @@ export interface TrainingSpeed {
   cpuMsPerStep: number;
   peakRssMB: number;
   peakHeapMB: number;
+  /** Matmul FLOPs (2 × multiply-adds, forward + backward) per counted token, from one counted step. */
+  matmulFlopsPerToken: number;
+  /** matmulFlopsPerToken × tokensPerSecond: the matmul arithmetic the step sustains. */
+  matmulGflopPerSecond: number;
+}
+
+/**
+ * Matmul FLOPs per token of one batch's forward and backward: every product the backend is asked
+ * for, counted in this thread (the batch runs here whole, not as micro-batches). The optimiser
+ * step's zeroGrad clears the gradients it leaves.
+ */
+function matmulFlopsPerToken(model: LanguageModel | TranslationModel, batch: MicroBatch, tokens: number): number {
+  const backend = getBackend();
+  const matmul = backend.matmul;
+  let macs = 0;
+  (backend as { matmul: typeof matmul }).matmul = (args) => {
+    macs += args.batch * args.m * args.n * args.k;
+    matmul.call(backend, args);
+  };
+  try {
+    microBatchForward(model, batch, tokens).loss.backward();
+  } finally {
+    (backend as { matmul: typeof matmul }).matmul = matmul;
+  }
+  return (2 * macs) / tokens;
 }
 
 /** Times `steps` training steps after one warm-up step; `step` returns the tokens it counted. */
-async function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, description: string, steps: number, step: () => Promise<number>): Promise<TrainingSpeed> {
+async function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, description: string, steps: number, step: () => Promise<number>, flopsPerToken: number): Promise<TrainingSpeed> {
   await step(); // warm-up: compilation, first allocations, the workers' start
   let peakRss = 0, peakHeap = 0, tokens = 0;
   const cpu0 = process.cpuUsage();
@@ -55,6 +82,8 @@ async function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, de
     cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
     peakRssMB: peakRss / 2 ** 20,
     peakHeapMB: peakHeap / 2 ** 20,
+    matmulFlopsPerToken: flopsPerToken,
+    matmulGflopPerSecond: (flopsPerToken * tokens) / seconds / 1e9,
   };
 }
 
@@ -85,13 +114,13 @@ export async function measureLanguageModelTraining(steps: number, models = ['del
     const rng = new Rng(2);
     const B = training.batchSize, L = spec.config.context, V = training.vocabSize;
     const description = `lm train defaults: ${spec.config.layers} layers, d_model ${spec.config.dModel}, batch ${B} × context ${L}, vocabulary ${V}`;
+    const batch = (): MicroBatch => ({ task: 'lm', B, L, ids: Int32Array.from({ length: B * L }, () => rng.int(V)), targets: Int32Array.from({ length: B * L }, () => rng.int(V)) });
     try {
+      const flops = matmulFlopsPerToken(model, batch(), B * L);
       out.push(await timeSteps('lm', model, description, steps, async () => {
-        const ids = Int32Array.from({ length: B * L }, () => rng.int(V));
-        const targets = Int32Array.from({ length: B * L }, () => rng.int(V));
-        await step({ task: 'lm', B, L, ids, targets });
+        await step(batch());
         return B * L;
-      }));
+      }, flops));
     } finally {
       close();
     }
@@ -113,12 +142,20 @@ export async function measureTranslationTraining(steps: number, models = ['softm
     const pairs: TokenizedPair[] = Array.from({ length: 4000 }, () => ({ source: sentence(), target: sentence() }));
     const batcher = new TranslationBatcher(pairs, training.maxTokens, new Rng(4));
     const description = `mt train defaults: ${spec.config.encoderLayers}+${spec.config.decoderLayers} layers, d_model ${spec.config.dModel}, ≤ ${training.maxTokens} tokens a batch, vocabulary ${training.vocabSize}`;
+    const next = () => {
+      const b = batcher.next();
+      return { tokens: b.targetTokens, batch: { task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing } satisfies MicroBatch };
+    };
     try {
+      // Counted on batches of another batcher, so the timed steps see the same batches with or without the count.
+      const counter = new TranslationBatcher(pairs, training.maxTokens, new Rng(5));
+      const counted = counter.next();
+      const flops = matmulFlopsPerToken(model, { task: 'mt', B: counted.B, S: counted.S, T: counted.T, source: counted.source, decoderInput: counted.decoderInput, targets: counted.targets, labelSmoothing: training.labelSmoothing }, counted.targetTokens);
       out.push(await timeSteps('mt', model, description, steps, async () => {
-        const b = batcher.next();
-        await step({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
-        return b.targetTokens;
-      }));
+        const { batch, tokens } = next();
+        await step(batch);
+        return tokens;
+      }, flops));
     } finally {
       close();
     }

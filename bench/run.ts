@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     log('\nMedians of wall and CPU ms (all threads) per call; best = least wall ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best ms.');
     log('best / ours: best ms over that of fastweights wasm (js when wasm was not run); above 1, ours is faster.');
     for (const r of training) {
-      log(`\n${r.task} training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.stepsPerSecond.toFixed(1)} steps/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB`);
+      log(`\n${r.task} training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.stepsPerSecond.toFixed(1)} steps/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB; matmul ${(r.matmulFlopsPerToken / 1e6).toFixed(2)} MFLOP/token, so ${r.matmulGflopPerSecond.toFixed(1)} GFLOP/s of matmul`);
     }
   }
 }
