@@ -22,7 +22,8 @@ interface MatmulConstants {
 }
 
 // The kernel source gpu.js translates: plain arithmetic on flat arrays, loop bound a constant.
-function matmulCell(this: IKernelFunctionThis<MatmulConstants>, a: number[], b: number[]): number {
+// Exported for bench/gpuCheck.ts, which runs it in gpu.js's (asynchronous) WebGPU mode.
+export function matmulCell(this: IKernelFunctionThis<MatmulConstants>, a: number[], b: number[]): number {
   const cell = this.thread.x;
   const perMatrix = this.constants.m * this.constants.n;
   const batch = Math.floor(cell / perMatrix);

@@ -11,7 +11,7 @@ interface OuterConstants {
   n: number;
 }
 
-function outerCell(this: IKernelFunctionThis<OuterConstants>, a: number[], c: number[]): number {
+export function outerCell(this: IKernelFunctionThis<OuterConstants>, a: number[], c: number[]): number {
   const cell = this.thread.x;
   const perMatrix = this.constants.m * this.constants.n;
   const batch = Math.floor(cell / perMatrix);
