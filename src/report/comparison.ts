@@ -5,6 +5,7 @@
  * results.json. Pure functions plus one file read; no model code.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { loadCheckpoint } from '../io/checkpoint.js';
 import { join } from 'node:path';
 
 /** JSON with object keys sorted, so equal settings give equal text. */
@@ -61,4 +62,19 @@ export function readComparisonRows<Row extends ComparisonRowKey>(out: string, se
     throw new Error(`${out} holds results of '${other.model}' computed with other settings (${change}); pass --overwrite to replace them, or choose another --out`);
   }
   return rows;
+}
+
+/**
+ * Before resuming a half-finished run of a comparison: the checkpoint in `dir` must be a run of
+ * these model and training settings (the vocabulary size, filled in from the tokenizer, aside).
+ */
+export function checkSameRun(dir: string, model: object, training: object): void {
+  const { config } = loadCheckpoint(dir);
+  const saved = config as { model?: Record<string, unknown>; training?: unknown } | null;
+  const { vocabSize: _vocabSize, ...savedModel } = saved?.model ?? {};
+  const before = { model: savedModel, training: saved?.training };
+  const now = { model, training };
+  if (canonicalJson(before) !== canonicalJson(now)) {
+    throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
+  }
 }

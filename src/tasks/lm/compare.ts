@@ -10,13 +10,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { canonicalJson, describeDifference, readComparisonRows } from '../../report/comparison.js';
+import { canonicalJson, checkSameRun, readComparisonRows } from '../../report/comparison.js';
 import { lineChartSvg } from '../../report/svg.js';
 import { recordsToCsv } from '../../report/csv.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { evaluatePerplexity } from './perplexity.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
-import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './training.js';
+import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type TrainLanguageModelOptions } from './training.js';
 import type { Progress } from '../../train/progress.js';
 
 export interface CompareOptions {
@@ -166,18 +165,6 @@ function upgradeRow(row: StoredRow): StoredRow {
   delete parsed.training!.seed;
   delete parsed.model?.seed;
   return { ...row, seed, dir: row.dir ?? row.model, settings: canonicalJson(parsed) };
-}
-
-/** Before resuming a model's half-finished run: its checkpoint must be a run of these settings. */
-function checkSameRun(dir: string, model: TrainLanguageModelOptions['model'], training: LmTrainingConfig): void {
-  const { config } = loadCheckpoint(dir);
-  const saved = config as { model?: Record<string, unknown>; training?: unknown } | null;
-  const { vocabSize: _vocabSize, ...savedModel } = saved?.model ?? {};
-  const before = { model: savedModel, training: saved?.training };
-  const now = { model, training };
-  if (canonicalJson(before) !== canonicalJson(now)) {
-    throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
-  }
 }
 
 function writeResults(out: string, rows: CompareRow[]): void {

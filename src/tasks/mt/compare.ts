@@ -12,11 +12,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { canonicalJson, describeDifference, readComparisonRows } from '../../report/comparison.js';
+import { canonicalJson, checkSameRun, readComparisonRows } from '../../report/comparison.js';
 import { lineChartSvg } from '../../report/svg.js';
 import { recordsToCsv } from '../../report/csv.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
 import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, type MtData, type MtTrainingConfig } from './training.js';
@@ -174,18 +173,6 @@ export function comparisonSettings(options: Pick<MtCompareOptions, 'base' | 'dec
   const { attention: _attention, seed: _modelSeed, ...model } = options.base.model;
   const { seed: _seed, ...training } = options.base.training;
   return canonicalJson({ model, training, decoding: options.decoding });
-}
-
-/** Before resuming a half-finished run: its checkpoint must be a run of these settings. */
-function checkSameRun(dir: string, model: Omit<TranslationModelConfig, 'vocabSize'>, training: MtTrainingConfig): void {
-  const { config } = loadCheckpoint(dir);
-  const saved = config as { model?: Record<string, unknown>; training?: unknown } | null;
-  const { vocabSize: _vocabSize, ...savedModel } = saved?.model ?? {};
-  const before = { model: savedModel, training: saved?.training };
-  const now = { model, training };
-  if (canonicalJson(before) !== canonicalJson(now)) {
-    throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
-  }
 }
 
 function writeResults(out: string, rows: MtCompareRow[]): void {
