@@ -104,10 +104,10 @@ function trainer(model: LanguageModel | TranslationModel, spec: ReplicaSpec, lr:
 }
 
 /** The `lm train` default model (attention `delta`), and the same settings with other attention. */
-export async function measureLanguageModelTraining(steps: number, models = ['delta', 'linear', 'softmax']): Promise<TrainingSpeed[]> {
+export async function measureLanguageModelTraining(steps: number, models = ['delta', 'linear', 'softmax'], flags: Record<string, string> = {}): Promise<TrainingSpeed[]> {
   const out: TrainingSpeed[] = [];
   for (const attention of models) {
-    const { training, model: settings } = lmTrainSettings({}, attention);
+    const { training, model: settings } = lmTrainSettings(flags, attention);
     const spec: ReplicaSpec = { kind: 'lm', config: { ...settings, vocabSize: training.vocabSize } };
     const model = new LanguageModel(spec.config);
     const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);
@@ -129,10 +129,10 @@ export async function measureLanguageModelTraining(steps: number, models = ['del
 }
 
 /** The `mt train` default model size with each given self-attention (cross-attention softmax, the default). */
-export async function measureTranslationTraining(steps: number, models = ['softmax', 'linear', 'delta']): Promise<TrainingSpeed[]> {
+export async function measureTranslationTraining(steps: number, models = ['softmax', 'linear', 'delta'], flags: Record<string, string> = {}): Promise<TrainingSpeed[]> {
   const out: TrainingSpeed[] = [];
   for (const attention of models) {
-    const { training, model: settings } = mtTrainSettings({}, attention);
+    const { training, model: settings } = mtTrainSettings(flags, attention);
     const spec: ReplicaSpec = { kind: 'mt', config: { ...settings, vocabSize: training.vocabSize } };
     const model = new TranslationModel(spec.config);
     const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);

@@ -1,6 +1,16 @@
 /**
  * The one allocator of the code base (the Tensor re-exports it): typed arrays of float32 (the default:
  * speed, memory) or float64 (gradient checks and references). Backends' outputs take the dtype of their inputs.
+ *
+ * Scratch scopes (`withScratch`): a training step allocates nearly the same arrays step after step,
+ * and every one of them is garbage when the step ends. Fresh large arrays are expensive here: glibc
+ * maps them in from the kernel, their pages fault in on first write, they are cold in cache, and the
+ * garbage collector has to find them again. Inside a scratch scope, arrays from `allocate` come from
+ * free lists filled by the previous scope and go back to them when the scope ends (docs/kernels.md,
+ * "Scratch memory"). The contract: nothing allocated inside a scope may be read after it ends; what
+ * must outlive the step is copied out (`persistent`). `setScratchPoison(true)` fills released arrays
+ * with NaN so that a broken contract shows up as NaN, not as a silently wrong number (the tests run
+ * training that way).
  */
 import type { FloatArray } from './types.js';
 
@@ -8,6 +18,7 @@ export type DType = 'float32' | 'float64';
 
 /** A zeroed array of `n` elements of the given dtype. */
 export function allocate(dtype: DType, n: number): FloatArray {
+  if (scratch !== null && (n >= SCRATCH_MIN_ELEMENTS || scratch.poison)) return scratch.take(dtype, n);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
@@ -18,4 +29,109 @@ export function dtypeOf(data: FloatArray): DType {
 /** A zeroed array of `n` elements with the same dtype as `like`. */
 export function allocLike(like: FloatArray, n: number): FloatArray {
   return allocate(dtypeOf(like), n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scratch scopes
+
+/** Smaller arrays come from V8's own heap cheaply; pooling them would cost more than it saves. */
+const SCRATCH_MIN_ELEMENTS = 1024;
+
+/**
+ * Size classes a quarter-octave apart (…, 1024, 1280, 1536, 1792, 2048, …): a batch of another
+ * shape still finds a buffer, at most 25 % larger than it needs.
+ */
+function sizeClass(n: number): number {
+  const octave = 2 ** Math.floor(Math.log2(n));
+  const quarter = octave / 4;
+  return Math.ceil(n / quarter) * quarter;
+}
+
+class ScratchPool {
+  /** Buffers free for this scope, by dtype and size class (element count). */
+  private free = new Map<string, ArrayBuffer[]>();
+  /** Buffers handed out in this scope. */
+  private used: { key: string; buffer: ArrayBuffer; view: FloatArray }[] = [];
+  poison = false;
+
+  take(dtype: DType, n: number): FloatArray {
+    const capacity = sizeClass(n);
+    const key = `${dtype}:${capacity}`;
+    const buffer = this.free.get(key)?.pop();
+    let view: FloatArray;
+    if (buffer === undefined) {
+      view = dtype === 'float64' ? new Float64Array(new ArrayBuffer(capacity * 8), 0, n) : new Float32Array(new ArrayBuffer(capacity * 4), 0, n);
+    } else {
+      view = dtype === 'float64' ? new Float64Array(buffer, 0, n) : new Float32Array(buffer, 0, n);
+      view.fill(0);
+    }
+    this.used.push({ key, buffer: view.buffer as ArrayBuffer, view });
+    return view;
+  }
+
+  /**
+   * Ends a scope: this scope's buffers become the next one's free list. Buffers left unused in
+   * this scope are dropped (to the garbage collector), so the pool never holds more than one
+   * step's worth of memory beyond what the step itself uses.
+   */
+  release(): void {
+    const free = new Map<string, ArrayBuffer[]>();
+    for (const { key, buffer, view } of this.used) {
+      if (this.poison) view.fill(NaN);
+      let list = free.get(key);
+      if (list === undefined) free.set(key, (list = []));
+      list.push(buffer);
+    }
+    this.free = free;
+    this.used = [];
+  }
+}
+
+/** FASTWEIGHTS_SCRATCH=0 turns scratch scopes off; FASTWEIGHTS_SCRATCH_POISON=1 poisons released arrays. Read through globalThis: no Node import, bundles for a page. */
+function environment(name: string): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const value: unknown = (globalThis as any).process?.env?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+let scratch: ScratchPool | null = null;
+let scratchEnabled = environment('FASTWEIGHTS_SCRATCH') !== '0';
+/** The pool outlives its scopes: the next scope reuses what the last one released. */
+const pool = new ScratchPool();
+pool.poison = environment('FASTWEIGHTS_SCRATCH_POISON') === '1';
+
+/**
+ * Runs `fn` with `allocate` drawing from the scratch pool; every array allocated inside is reused
+ * after `fn` returns (or throws). Nested scopes join the outer one. `fn` must copy out what it
+ * returns or keeps (see `persistent`).
+ */
+export function withScratch<T>(fn: () => T): T {
+  if (scratch !== null || !scratchEnabled) return fn();
+  scratch = pool;
+  try {
+    return fn();
+  } finally {
+    scratch = null;
+    pool.release();
+  }
+}
+
+/** True inside a scratch scope. */
+export function inScratch(): boolean {
+  return scratch !== null;
+}
+
+/** `data` itself outside a scratch scope; inside one, a copy that outlives the scope. */
+export function persistent<A extends FloatArray>(data: A): A {
+  return (scratch === null ? data : data.slice()) as A;
+}
+
+/** Turn scratch scopes on (the default) or off (every array fresh, as outside a scope). */
+export function setScratchEnabled(on: boolean): void {
+  scratchEnabled = on;
+}
+
+/** Fill released scratch arrays with NaN, and pool arrays of every size (tests: a read after the scope shows up as NaN). */
+export function setScratchPoison(on: boolean): void {
+  pool.poison = on;
 }

@@ -9,7 +9,8 @@
  *
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
-import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
+import { Tensor, allocate, allocLike, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
+import { inScratch } from '../../kernels/alloc.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -177,7 +178,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     const node = t.node;
     if (node === null) {
       // A leaf: accumulate into .grad.
-      if (t.grad === null) t.grad = new Tensor(owned.has(g) ? g : g.slice(), t.shape);
+      // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
+      if (t.grad === null) t.grad = new Tensor(owned.has(g) && !inScratch() ? g : g.slice(), t.shape);
       else {
         const acc = t.grad.data;
         for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
@@ -199,7 +201,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         return;
       }
       if (!owned.has(existing)) {
-        existing = existing.slice();
+        const copy = allocLike(existing, existing.length);
+        copy.set(existing);
+        existing = copy;
         owned.add(existing);
         grads.set(input, existing);
       }

@@ -19,6 +19,7 @@ import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
 import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
+import { withScratch } from '../../kernels/alloc.js';
 import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
 import { microBatchForward, concatCarriedRows, countedTokens, splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from './microBatch.js';
 
@@ -166,10 +167,14 @@ export class DataParallel {
 
   private runHere(part: MicroBatch, seed: number, batchTokens: number): PartResult {
     this.model.rng.setState(new Rng(seed).getState());
-    const { loss, states } = microBatchForward(this.model, part, batchTokens);
-    const value = loss.item();
-    loss.backward();
-    return states ? { loss: value, states } : { loss: value };
+    // The step's activations and gradients reuse the last step's memory; .grad and the carried
+    // states are copies that outlive it (kernels/alloc.ts).
+    return withScratch(() => {
+      const { loss, states } = microBatchForward(this.model, part, batchTokens);
+      const value = loss.item();
+      loss.backward();
+      return states ? { loss: value, states } : { loss: value };
+    });
   }
 
   private post(slot: WorkerSlot, request: StepRequest): Promise<PartResult> {

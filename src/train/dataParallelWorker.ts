@@ -10,6 +10,7 @@ import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { setWasmThreads } from '../../kernels/wasm/runtime.js';
 import { microBatchForward } from './microBatch.js';
+import { withScratch } from '../../kernels/alloc.js';
 import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
 
 const { spec, params: shared, grads, names } = workerData as { spec: ReplicaSpec; params: Float32Array; grads: Float32Array; names: [string, number][] };
@@ -32,16 +33,20 @@ parentPort!.on('message', (request: StepRequest) => {
       offset += p.size;
     }
     model.rng.setState(new Rng(request.seed).getState());
-    const { loss, states } = microBatchForward(model, request.batch, request.batchTokens);
-    const value = loss.item();
-    loss.backward();
-    offset = 0;
-    for (const [, p] of params) {
-      if (p.grad === null) grads.fill(0, offset, offset + p.size);
-      else grads.set(p.grad.data, offset);
-      offset += p.size;
-    }
-    reply = states ? { loss: value, states } : { loss: value };
+    // The step's memory is reused by the next step (kernels/alloc.ts); the gradients are copied out
+    // to shared memory and the carried states are copies.
+    reply = withScratch(() => {
+      const { loss, states } = microBatchForward(model, request.batch, request.batchTokens);
+      const value = loss.item();
+      loss.backward();
+      let at = 0;
+      for (const [, p] of params) {
+        if (p.grad === null) grads.fill(0, at, at + p.size);
+        else grads.set(p.grad.data, at);
+        at += p.size;
+      }
+      return states ? { loss: value, states } : { loss: value };
+    });
   } catch (e) {
     reply = { error: (e as Error).message };
   }
