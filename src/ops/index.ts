@@ -8,3 +8,4 @@ export * from './shape.js';
 export * from './matmul.js';
 export * from './nn.js';
 export * from './featureMap.js';
+export * from './attention.js';

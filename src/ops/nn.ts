@@ -102,19 +102,20 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   assertTensor(x, 'dropout');
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
-  const scale = 1 / (1 - p);
-  // An element is dropped when its 32 random bits fall below p · 2³².
+  // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
+  const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
+  // An element is dropped when its 32 random bits fall below p · 2³². The bits are kept for the
+  // backward instead of a float mask; they live in an array of the allocator's, so a training
+  // step's scratch memory holds them too (kernels/alloc.ts).
   const threshold = p * 4294967296;
-  const bits = rng.fillUint32(new Uint32Array(x.size));
-  const mask = like(x);
+  const store = like(x);
+  const bits = rng.fillUint32(new Uint32Array(store.buffer, store.byteOffset, x.size));
   const out = like(x);
-  for (let i = 0; i < out.length; i++) {
-    mask[i] = bits[i]! < threshold ? 0 : scale;
-    out[i] = x.data[i]! * mask[i]!;
-  }
+  const xd = x.data;
+  for (let i = 0; i < out.length; i++) out[i] = bits[i]! < threshold ? 0 : xd[i]! * scale;
   return record('dropout', [x], new Tensor(out, x.shape), (g) => {
     const gx = like(g);
-    for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * mask[i]!;
+    for (let i = 0; i < gx.length; i++) gx[i] = bits[i]! < threshold ? 0 : g[i]! * scale;
     return [gx];
   });
 }

@@ -63,14 +63,21 @@ export class SoftmaxAttention extends Module implements AttentionLayer {
     const S = k.shape[2]!;
     // Scores in float64 when float32 products of large queries and keys would overflow (1e30 inputs).
     const wide = x.dtype === 'float32' && maxAbs(q.data) * maxAbs(k.data) * this.dHead > FLOAT32_SAFE_PRODUCT;
-    let scores = ops.mul(ops.matmul(wide ? castTo(q, 'float64') : q, ops.transpose(wide ? castTo(k, 'float64') : k)), 1 / Math.sqrt(this.dHead)); // [B, H, T, S]
-    const blocked = blockedPositions(B, T, S, this.causal, input.keyMask, scores.dtype);
-    // The mask is applied by selection before softmax, so a NaN score of a blocked key never reaches it.
-    if (blocked) scores = ops.maskedFill(scores, blocked, -1e9);
-    const probabilities = wide ? castTo(ops.softmax(scores, -1), x.dtype) : ops.softmax(scores, -1);
-    // A blocked weight is exactly 0, but 0 · NaN = NaN: with a non-finite value anywhere, only the
-    // open keys are multiplied, so a NaN in the future cannot reach the past.
-    const y = blocked && hasNonFinite(v.data) ? maskedAttentionProduct(probabilities, v, blocked) : ops.matmul(probabilities, v); // [B, H, T, dv]
+    const blocked = blockedPositions(B, T, S, this.causal, input.keyMask, wide ? 'float64' : x.dtype);
+    const scale = 1 / Math.sqrt(this.dHead);
+    let y: Tensor; // [B, H, T, dv]
+    if (!wide && !(blocked && hasNonFinite(v.data))) {
+      y = ops.attention(q, k, v, blocked, scale); // the fused op (src/ops/attention.ts)
+    } else {
+      // The same steps op by op, for the rare inputs the fused op does not take.
+      let scores = ops.mul(ops.matmul(wide ? castTo(q, 'float64') : q, ops.transpose(wide ? castTo(k, 'float64') : k)), scale); // [B, H, T, S]
+      // The mask is applied by selection before softmax, so a NaN score of a blocked key never reaches it.
+      if (blocked) scores = ops.maskedFill(scores, blocked, -1e9);
+      const probabilities = wide ? castTo(ops.softmax(scores, -1), x.dtype) : ops.softmax(scores, -1);
+      // A blocked weight is exactly 0, but 0 · NaN = NaN: with a non-finite value anywhere, only the
+      // open keys are multiplied, so a NaN in the future cannot reach the past.
+      y = blocked && hasNonFinite(v.data) ? maskedAttentionProduct(probabilities, v, blocked) : ops.matmul(probabilities, v);
+    }
     const state: AttentionState | undefined = this.causal ? { kind: 'kv-cache', keys: k.detach(), values: v.detach() } : undefined;
     return { output: this.out.forward(mergeHeads(y)), ...(state ? { state } : {}) };
   }

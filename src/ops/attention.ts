@@ -1,0 +1,98 @@
+/**
+ * The core of softmax attention as one op:  P = softmax(scale · Q Kᵀ, blocked keys removed),  Y = P V.
+ *
+ *   q [B, H, T, dk], k [B, H, S, dk], v [B, H, S, dv], blocked [B, 1, T, S] (1 = key s hidden from query t) or null
+ *   → y [B, H, T, dv]
+ *
+ * It computes what the composition matmul(q, transpose(k)) · scale → maskedFill(blocked, −1e9) →
+ * softmax → matmul(·, v) computes (test/ops/attention.test.ts holds the two together), without
+ * materialising Kᵀ, the scaled scores, the mask's selection or their gradients: the products read K
+ * and V transposed in place (the backend's transA/transB), and scaling, masking and the softmax
+ * backward are one pass each. Backward, with dP = dY Vᵀ:
+ *   dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)), 0 at blocked keys;  dQ = dS K,  dK = dSᵀ Q,  dV = Pᵀ dY.
+ * A blocked score is −1e9, not −∞, like maskedFill's: a row with every key blocked (a padding query)
+ * averages all values uniformly instead of producing NaN.
+ */
+import { record } from '../autograd/graph.js';
+import { Tensor, allocate } from '../tensor/tensor.js';
+import { shapeToString } from '../tensor/shape.js';
+import { getBackend } from '../../kernels/index.js';
+import { assertSameDType, assertTensor } from './util.js';
+
+/** The score a blocked key gets before the softmax (as in maskedFill(scores, blocked, −1e9)). */
+export const BLOCKED_SCORE = -1e9;
+
+export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | null, scale: number): Tensor {
+  assertTensor(q, 'attention', 'q');
+  assertTensor(k, 'attention', 'k');
+  assertTensor(v, 'attention', 'v');
+  const dtype = assertSameDType('attention', q, k, v, ...(blocked ? [blocked] : []));
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new Error(`attention: q, k and v must be [B, H, T, d]; got ${shapeToString(q.shape)}, ${shapeToString(k.shape)}, ${shapeToString(v.shape)}`);
+  }
+  const [B, H, T, dk] = q.shape as [number, number, number, number];
+  const S = k.shape[2]!, dv = v.shape[3]!;
+  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== dk || v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== S) {
+    throw new Error(`attention: shapes do not fit: q ${shapeToString(q.shape)}, k ${shapeToString(k.shape)}, v ${shapeToString(v.shape)} (need k [${B}, ${H}, S, ${dk}] and v [${B}, ${H}, S, dv])`);
+  }
+  if (blocked && (blocked.rank !== 4 || blocked.shape[0] !== B || blocked.shape[1] !== 1 || blocked.shape[2] !== T || blocked.shape[3] !== S)) {
+    throw new Error(`attention: blocked must be [${B}, 1, ${T}, ${S}], got ${shapeToString(blocked.shape)}`);
+  }
+  if (!Number.isFinite(scale)) throw new Error(`attention: scale must be finite, got ${scale}`);
+  const kernels = getBackend();
+  const N = B * H;
+
+  // Scores: Q Kᵀ with K read transposed in place, then scaled and masked in one pass.
+  const scores = allocate(dtype, N * T * S);
+  kernels.matmul({ a: q.data, b: k.data, out: scores, batch: N, m: T, n: S, k: dk, transA: false, transB: true, aBatchStride: T * dk, bBatchStride: S * dk });
+  const mask = blocked?.data;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const base = (b * H + h) * T * S;
+      const maskBase = b * T * S;
+      for (let i = 0; i < T * S; i++) {
+        // Multiplied first and stored (rounded to the dtype), as the composition's mul op does.
+        scores[base + i] = scores[base + i]! * scale;
+        if (mask && mask[maskBase + i] !== 0) scores[base + i] = BLOCKED_SCORE;
+      }
+    }
+  }
+  const P = kernels.softmaxRows(scores, N * T, S).probs;
+  const y = allocate(dtype, N * T * dv);
+  kernels.matmul({ a: P, b: v.data, out: y, batch: N, m: T, n: dv, k: S, transA: false, transB: false, aBatchStride: T * S, bBatchStride: S * dv });
+
+  return record('attention', [q, k, v], new Tensor(y, [B, H, T, dv]), (g) => {
+    let gv = null;
+    if (v.requiresGrad) {
+      gv = allocate(dtype, N * S * dv); // Pᵀ dY
+      kernels.matmul({ a: P, b: g, out: gv, batch: N, m: S, n: dv, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dv });
+    }
+    if (!q.requiresGrad && !k.requiresGrad) return [null, null, gv];
+    const dS = allocate(dtype, N * T * S); // dP = dY Vᵀ, then the softmax and scale backward in place
+    kernels.matmul({ a: g, b: v.data, out: dS, batch: N, m: T, n: S, k: dv, transA: false, transB: true, aBatchStride: T * dv, bBatchStride: S * dv });
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let t = 0; t < T; t++) {
+          const row = ((b * H + h) * T + t) * S;
+          const maskRow = (b * T + t) * S;
+          let dot = 0;
+          for (let s = 0; s < S; s++) dot += dS[row + s]! * P[row + s]!;
+          for (let s = 0; s < S; s++) {
+            dS[row + s] = P[row + s]! * (dS[row + s]! - dot);
+            dS[row + s] = mask && mask[maskRow + s] !== 0 ? 0 : dS[row + s]! * scale;
+          }
+        }
+      }
+    }
+    let gq = null, gk = null;
+    if (q.requiresGrad) {
+      gq = allocate(dtype, N * T * dk); // dS K
+      kernels.matmul({ a: dS, b: k.data, out: gq, batch: N, m: T, n: dk, k: S, transA: false, transB: false, aBatchStride: T * S, bBatchStride: S * dk });
+    }
+    if (k.requiresGrad) {
+      gk = allocate(dtype, N * S * dk); // dSᵀ Q
+      kernels.matmul({ a: dS, b: q.data, out: gk, batch: N, m: S, n: dk, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dk });
+    }
+    return [gq, gk, gv];
+  });
+}
