@@ -22,6 +22,16 @@ export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
+/**
+ * An array of `n` elements whose contents are unspecified: for outputs that the caller overwrites
+ * whole (a matmul without accumulate, a copy). Inside a scratch scope it skips zeroing a reused
+ * buffer (in poison mode it holds NaN, so a forgotten element shows); outside one it is zeroed.
+ */
+export function allocateUninitialized(dtype: DType, n: number): FloatArray {
+  if (scratch !== null && (n >= SCRATCH_MIN_ELEMENTS || scratch.poison)) return scratch.take(dtype, n, false);
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
 export function dtypeOf(data: FloatArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }
@@ -54,16 +64,17 @@ class ScratchPool {
   private used: { key: string; buffer: ArrayBuffer; view: FloatArray }[] = [];
   poison = false;
 
-  take(dtype: DType, n: number): FloatArray {
+  take(dtype: DType, n: number, zeroed = true): FloatArray {
     const capacity = sizeClass(n);
     const key = `${dtype}:${capacity}`;
     const buffer = this.free.get(key)?.pop();
     let view: FloatArray;
     if (buffer === undefined) {
+      // A new buffer: zeroed by the engine, and in poison mode NaN like any released one.
       view = dtype === 'float64' ? new Float64Array(new ArrayBuffer(capacity * 8), 0, n) : new Float32Array(new ArrayBuffer(capacity * 4), 0, n);
     } else {
       view = dtype === 'float64' ? new Float64Array(buffer, 0, n) : new Float32Array(buffer, 0, n);
-      view.fill(0);
+      if (zeroed) view.fill(0);
     }
     this.used.push({ key, buffer: view.buffer as ArrayBuffer, view });
     return view;

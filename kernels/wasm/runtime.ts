@@ -10,6 +10,7 @@
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
 import { sharedMaxPages, sharedMemoryBase64, singleThreadBase64 } from './generated/modules.js';
+import { allocateUninitialized } from '../alloc.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
 
 /** The module's exports (kernels/wasm/assembly/index.ts); pointers are byte addresses, booleans 0/1. */
@@ -99,9 +100,11 @@ export class WasmRuntime {
     return ptr;
   }
 
-  /** A copy of n floats at ptr, as a new Float32Array. */
+  /** A copy of n floats at ptr, in an array from the allocator (scratch memory in a training step). */
   take(ptr: number, n: number): Float32Array {
-    return this.floats().slice(ptr >> 2, (ptr >> 2) + n);
+    const out = allocateUninitialized('float32', n) as Float32Array;
+    out.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+    return out;
   }
 
   /**

@@ -14,7 +14,7 @@
  * averages all values uniformly instead of producing NaN.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocate } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateUninitialized } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { getBackend } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
@@ -38,12 +38,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
   if (blocked && (blocked.rank !== 4 || blocked.shape[0] !== B || blocked.shape[1] !== 1 || blocked.shape[2] !== T || blocked.shape[3] !== S)) {
     throw new Error(`attention: blocked must be [${B}, 1, ${T}, ${S}], got ${shapeToString(blocked.shape)}`);
   }
+  if (S === 0 || dk === 0 || dv === 0) throw new Error(`attention: needs at least one key and heads of size ≥ 1; got k ${shapeToString(k.shape)}, v ${shapeToString(v.shape)}`);
   if (!Number.isFinite(scale)) throw new Error(`attention: scale must be finite, got ${scale}`);
   const kernels = getBackend();
   const N = B * H;
 
   // Scores: Q Kᵀ with K read transposed in place, then scaled and masked in one pass.
-  const scores = allocate(dtype, N * T * S);
+  const scores = allocateUninitialized(dtype, N * T * S);
   kernels.matmul({ a: q.data, b: k.data, out: scores, batch: N, m: T, n: S, k: dk, transA: false, transB: true, aBatchStride: T * dk, bBatchStride: S * dk });
   const mask = blocked?.data;
   for (let b = 0; b < B; b++) {
@@ -58,17 +59,17 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
     }
   }
   const P = kernels.softmaxRows(scores, N * T, S).probs;
-  const y = allocate(dtype, N * T * dv);
+  const y = allocateUninitialized(dtype, N * T * dv);
   kernels.matmul({ a: P, b: v.data, out: y, batch: N, m: T, n: dv, k: S, transA: false, transB: false, aBatchStride: T * S, bBatchStride: S * dv });
 
   return record('attention', [q, k, v], new Tensor(y, [B, H, T, dv]), (g) => {
     let gv = null;
     if (v.requiresGrad) {
-      gv = allocate(dtype, N * S * dv); // Pᵀ dY
+      gv = allocateUninitialized(dtype, N * S * dv); // Pᵀ dY
       kernels.matmul({ a: P, b: g, out: gv, batch: N, m: S, n: dv, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dv });
     }
     if (!q.requiresGrad && !k.requiresGrad) return [null, null, gv];
-    const dS = allocate(dtype, N * T * S); // dP = dY Vᵀ, then the softmax and scale backward in place
+    const dS = allocateUninitialized(dtype, N * T * S); // dP = dY Vᵀ, then the softmax and scale backward in place
     kernels.matmul({ a: g, b: v.data, out: dS, batch: N, m: T, n: S, k: dv, transA: false, transB: true, aBatchStride: T * dv, bBatchStride: S * dv });
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
@@ -86,11 +87,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
     }
     let gq = null, gk = null;
     if (q.requiresGrad) {
-      gq = allocate(dtype, N * T * dk); // dS K
+      gq = allocateUninitialized(dtype, N * T * dk); // dS K
       kernels.matmul({ a: dS, b: k.data, out: gq, batch: N, m: T, n: dk, k: S, transA: false, transB: false, aBatchStride: T * S, bBatchStride: S * dk });
     }
     if (k.requiresGrad) {
-      gk = allocate(dtype, N * S * dk); // dSᵀ Q
+      gk = allocateUninitialized(dtype, N * S * dk); // dSᵀ Q
       kernels.matmul({ a: dS, b: q.data, out: gk, batch: N, m: S, n: dk, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dk });
     }
     return [gq, gk, gv];

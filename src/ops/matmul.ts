@@ -4,7 +4,7 @@
  * batch layout and wires the backward:  dA = dC · Bᵀ,  dB = Aᵀ · dC  (summed over broadcast batches).
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocate } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateUninitialized } from '../tensor/tensor.js';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import { getBackend } from '../../kernels/index.js';
 import { expandData, reduceToShape } from './broadcast.js';
@@ -35,7 +35,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = layoutOf(a, aBatchShape);
   const B = layoutOf(b, bBatchShape);
   const outShape = [...batchShape, m, n];
-  const out = allocate(dtype, batch * m * n);
+  // Every element is written when k > 0 (no accumulate); k = 0 leaves the zeros of a fresh array.
+  const out = k > 0 ? allocateUninitialized(dtype, batch * m * n) : allocate(dtype, batch * m * n);
   const kernels = getBackend();
   kernels.matmul({ a: A.data, b: B.data, out, batch, m, n, k, transA: false, transB: false, aBatchStride: A.stride, bBatchStride: B.stride });
 
@@ -44,12 +45,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     let gb = null;
     if (a.requiresGrad) {
       // dA[batch] = g[batch] · B[batch]ᵀ, then summed down to a's batch shape.
-      const full = allocate(dtype, batch * m * k);
+      const full = n > 0 ? allocateUninitialized(dtype, batch * m * k) : allocate(dtype, batch * m * k);
       kernels.matmul({ a: g, b: B.data, out: full, batch, m, n: k, k: n, transA: false, transB: true, aBatchStride: m * n, bBatchStride: B.stride });
       ga = reduceToShape(full, [...batchShape, m, k], a.shape);
     }
     if (b.requiresGrad) {
-      const full = allocate(dtype, batch * k * n);
+      const full = m > 0 ? allocateUninitialized(dtype, batch * k * n) : allocate(dtype, batch * k * n);
       kernels.matmul({ a: A.data, b: g, out: full, batch, m: k, n, k: m, transA: true, transB: false, aBatchStride: A.stride, bBatchStride: m * n });
       gb = reduceToShape(full, [...batchShape, k, n], b.shape);
     }

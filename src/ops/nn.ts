@@ -104,18 +104,21 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!training || p === 0) return x;
   // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
   const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
-  // An element is dropped when its 32 random bits fall below p · 2³². The bits are kept for the
-  // backward instead of a float mask; they live in an array of the allocator's, so a training
-  // step's scratch memory holds them too (kernels/alloc.ts).
+  // An element is dropped when its 32 random bits fall below p · 2³². For float32 the bits are drawn
+  // into the mask's own memory and each is overwritten by its factor (0 or scale) once read: one array.
   const threshold = p * 4294967296;
-  const store = like(x);
-  const bits = rng.fillUint32(new Uint32Array(store.buffer, store.byteOffset, x.size));
+  const mask = like(x);
+  const bits = rng.fillUint32(x.dtype === 'float32' ? new Uint32Array(mask.buffer, mask.byteOffset, x.size) : new Uint32Array(x.size));
   const out = like(x);
   const xd = x.data;
-  for (let i = 0; i < out.length; i++) out[i] = bits[i]! < threshold ? 0 : xd[i]! * scale;
+  for (let i = 0; i < out.length; i++) {
+    mask[i] = bits[i]! < threshold ? 0 : scale;
+    out[i] = xd[i]! * mask[i]!;
+  }
+  // Multiplying by the mask, not branching on it: a branch on random bits is mispredicted often.
   return record('dropout', [x], new Tensor(out, x.shape), (g) => {
     const gx = like(g);
-    for (let i = 0; i < gx.length; i++) gx[i] = bits[i]! < threshold ? 0 : g[i]! * scale;
+    for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * mask[i]!;
     return [gx];
   });
 }

@@ -2,7 +2,7 @@
  * Shape ops. Tensors are always contiguous, so permute, slice and concat copy; reshape shares data.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
 import { normaliseAxis, shapeToString, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { expandData, reduceToShape } from './broadcast.js';
 import { assertSameDType, assertTensor, like } from './util.js';
@@ -36,13 +36,13 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
   const run = sizeOf(x.shape.slice(kept));
   const index = permutationIndex(x.shape.slice(0, kept), perm.slice(0, kept));
-  const out = like(x);
+  const out = allocateUninitialized(x.dtype, x.size); // every element is copied
   for (let r = 0; r < index.length; r++) {
     const from = index[r]! * run, to = r * run;
     for (let j = 0; j < run; j++) out[to + j] = x.data[from + j]!;
   }
   return record('permute', [x], new Tensor(out, outShape), (g) => {
-    const gx = like(g);
+    const gx = allocateUninitialized(x.dtype, x.size);
     for (let r = 0; r < index.length; r++) {
       const from = r * run, to = index[r]! * run;
       for (let j = 0; j < run; j++) gx[to + j] = g[from + j]!;
@@ -62,8 +62,22 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   return permute(x, perm);
 }
 
-/** For each output element of x permuted by perm, the flat offset of its source in x. */
+// The head split and merge permute the same few shapes every step: their maps are kept.
+const permutationCache = new Map<string, Int32Array>();
+const PERMUTATION_CACHE_LIMIT = 256;
+
+/** For each output element of x permuted by perm, the flat offset of its source in x (cached). */
 function permutationIndex(shape: Shape, perm: number[]): Int32Array {
+  const key = `${shape.join(',')}|${perm.join(',')}`;
+  const hit = permutationCache.get(key);
+  if (hit) return hit;
+  const index = computePermutationIndex(shape, perm);
+  if (permutationCache.size >= PERMUTATION_CACHE_LIMIT) permutationCache.clear();
+  permutationCache.set(key, index);
+  return index;
+}
+
+function computePermutationIndex(shape: Shape, perm: number[]): Int32Array {
   const inStrides = stridesOf(shape);
   const outShape = perm.map((a) => shape[a]!);
   const strides = perm.map((a) => inStrides[a]!);

@@ -13,7 +13,7 @@ import type { FloatArray } from '../../kernels/types.js';
 
 // One FloatArray type and one allocator for the whole code base: the kernels own them (they are the
 // lowest layer), the Tensor re-exports them so library users find them beside the Tensor.
-export { allocate, allocLike, dtypeOf, type DType } from '../../kernels/alloc.js';
+export { allocate, allocateUninitialized, allocLike, dtypeOf, type DType } from '../../kernels/alloc.js';
 export type { FloatArray } from '../../kernels/types.js';
 
 /** Maps d(loss)/d(output) to d(loss)/d(input) for every input (null: no gradient for that input). */
