@@ -1,6 +1,6 @@
 /** Ops that layers are built from: layerNorm, embedding lookup, dropout, where / maskedFill. */
 import { record } from '../autograd/graph.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { broadcastIndex, reduceToShape } from './broadcast.js';
@@ -104,17 +104,12 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!training || p === 0) return x;
   // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
   const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
-  // An element is dropped when its 32 random bits fall below p · 2³². For float32 the bits are drawn
-  // into the mask's own memory and each is overwritten by its factor (0 or scale) once read: one array.
-  const threshold = p * 4294967296;
+  // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask).
   const mask = like(x);
-  const bits = rng.fillUint32(x.dtype === 'float32' ? new Uint32Array(mask.buffer, mask.byteOffset, x.size) : new Uint32Array(x.size));
-  const out = like(x);
+  rng.fillKeepMask(mask, p, scale);
+  const out = allocateUninitialized(x.dtype, x.size);
   const xd = x.data;
-  for (let i = 0; i < out.length; i++) {
-    mask[i] = bits[i]! < threshold ? 0 : scale;
-    out[i] = xd[i]! * mask[i]!;
-  }
+  for (let i = 0; i < out.length; i++) out[i] = xd[i]! * mask[i]!;
   // Multiplying by the mask, not branching on it: a branch on random bits is mispredicted often.
   return record('dropout', [x], new Tensor(out, x.shape), (g) => {
     const gx = like(g);

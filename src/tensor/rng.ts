@@ -63,6 +63,32 @@ export class Rng {
     return out;
   }
 
+  /**
+   * Dropout's keep mask: mask[i] = 0 where the i-th value of the nextUint32 stream is below p · 2³²
+   * (probability p), else `scale`. The same draws as fillUint32, without an array of them between.
+   */
+  fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
+    // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
+    const below = Math.ceil(p * 4294967296) - 2147483648;
+    let s0 = this.s[0]! | 0, s1 = this.s[1]! | 0, s2 = this.s[2]! | 0, s3 = this.s[3]! | 0;
+    for (let i = 0; i < mask.length; i++) {
+      const r = Math.imul(s1, 5);
+      const draw = Math.imul((r << 7) | (r >>> 25), 9);
+      mask[i] = (draw ^ -2147483648) < below ? 0 : scale;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s[0] = s0;
+    this.s[1] = s1;
+    this.s[2] = s2;
+    this.s[3] = s3;
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
     const hi = this.nextUint32() >>> 5; // 27 bits

@@ -40,6 +40,16 @@ describe('Rng', () => {
       expect(bulk.nextUint32()).toBe(oneByOne.nextUint32());
     }
   });
+  it('fillKeepMask drops exactly where nextUint32 < p · 2³², and the generator continues after it', () => {
+    for (const [n, p] of [[0, 0.5], [1, 0.1], [1000, 0.1], [1000, 0], [1000, 0.5], [1000, 0.999999], [777, 1 / 3]] as const) {
+      const bulk = new Rng(11);
+      const oneByOne = new Rng(11);
+      const mask = new Float32Array(n);
+      bulk.fillKeepMask(mask, p, 1.25);
+      expect(Array.from(mask)).toEqual(Array.from({ length: n }, () => (oneByOne.nextUint32() < p * 4294967296 ? 0 : 1.25)));
+      expect(bulk.nextUint32()).toBe(oneByOne.nextUint32());
+    }
+  });
   it('state round trip continues the stream exactly, normals included', () => {
     const a = new Rng(7);
     a.normal();
