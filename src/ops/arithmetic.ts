@@ -7,7 +7,7 @@ import { record } from '../autograd/graph.js';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { broadcastShapes, sizeOf, shapeToString } from '../tensor/shape.js';
 import { broadcastIndex, broadcastPeriod, reduceToShape } from './broadcast.js';
-import { asTensor, assertSameDType, like, type Operand } from './util.js';
+import { asTensor, assertSameDType, like, likeUninitialized, type Operand } from './util.js';
 
 interface Broadcast {
   a: Tensor;
@@ -39,7 +39,7 @@ type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
  * so the loops are monomorphic and read no index map.
  */
 function apply(p: Broadcast, op: BinaryOp): FloatArray {
-  const out = like(p.a, sizeOf(p.shape));
+  const out = likeUninitialized(p.a, sizeOf(p.shape));
   const n = out.length;
   const ad = p.pa === null ? expanded(p.a, p.ia, n) : p.a.data;
   const bd = p.pb === null ? expanded(p.b, p.ib, n) : p.b.data;
@@ -87,7 +87,7 @@ function timesOperand(g: FloatArray, other: Tensor, period: number | null, index
   const n = g.length;
   const od = period === null ? expanded(other, index, n) : other.data;
   const p = period ?? n;
-  const out = like(other, n);
+  const out = likeUninitialized(other, n);
   if (divide) for (let i = 0, j = 0; i < n; i++) { out[i] = g[i]! / od[j]!; if (++j === p) j = 0; }
   else for (let i = 0, j = 0; i < n; i++) { out[i] = g[i]! * od[j]!; if (++j === p) j = 0; }
   return out;

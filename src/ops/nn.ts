@@ -1,10 +1,10 @@
 /** Ops that layers are built from: layerNorm, embedding lookup, dropout, where / maskedFill. */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { broadcastIndex, reduceToShape } from './broadcast.js';
-import { assertSameDType, assertTensor, like } from './util.js';
+import { assertSameDType, assertTensor, like, likeUninitialized } from './util.js';
 
 /**
  * Layer normalisation over the last axis: (x − mean) / √(var + eps) · weight + bias.
@@ -21,9 +21,9 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     if (p !== null) assertSameDType('layerNorm', x, p);
   }
   const rows = x.size / D;
-  const xhat = like(x);
-  const rstd = like(x, rows);
-  const out = like(x);
+  const xhat = likeUninitialized(x);
+  const rstd = likeUninitialized(x, rows);
+  const out = likeUninitialized(x);
   // Absent weight and bias act as ones and zeros; hoisting them keeps the loops free of branches.
   const w = weight ? weight.data : like(x, D).fill(1);
   const b = bias ? bias.data : like(x, D);
@@ -46,7 +46,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record('layerNorm', inputs, new Tensor(out, x.shape), (g) => {
     // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h)).
-    const gx = like(x);
+    const gx = likeUninitialized(x);
     const gw = like(x, D);
     const gb = like(x, D);
     for (let r = 0; r < rows; r++) {
@@ -105,14 +105,14 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
   const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
   // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask).
-  const mask = like(x);
+  const mask = likeUninitialized(x);
   rng.fillKeepMask(mask, p, scale);
-  const out = allocateUninitialized(x.dtype, x.size);
+  const out = likeUninitialized(x);
   const xd = x.data;
   for (let i = 0; i < out.length; i++) out[i] = xd[i]! * mask[i]!;
   // Multiplying by the mask, not branching on it: a branch on random bits is mispredicted often.
   return record('dropout', [x], new Tensor(out, x.shape), (g) => {
-    const gx = like(g);
+    const gx = likeUninitialized(g);
     for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * mask[i]!;
     return [gx];
   });

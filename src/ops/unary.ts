@@ -5,7 +5,7 @@
  */
 import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertTensor, like } from './util.js';
+import { assertTensor, like, likeUninitialized } from './util.js';
 import { getBackend } from '../../kernels/index.js';
 
 /**
@@ -15,11 +15,11 @@ import { getBackend } from '../../kernels/index.js';
 function unary(op: string, f: (x: number) => number, derivative: (x: number, y: number) => number) {
   return (x: Tensor): Tensor => {
     assertTensor(x, op);
-    const out = like(x);
+    const out = likeUninitialized(x);
     for (let i = 0; i < out.length; i++) out[i] = f(x.data[i]!);
     const y = new Tensor(out, x.shape);
     return record(op, [x], y, (g) => {
-      const gx = like(g);
+      const gx = likeUninitialized(g);
       for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * derivative(x.data[i]!, out[i]!);
       return [gx];
     });

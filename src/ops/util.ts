@@ -1,5 +1,5 @@
 /** Small checks and conversions shared by the ops. */
-import { Tensor, allocLike, allocate, type DType, type FloatArray } from '../tensor/tensor.js';
+import { Tensor, allocLike, allocate, allocateUninitialized, dtypeOf, type DType, type FloatArray } from '../tensor/tensor.js';
 
 /** A tensor or a plain number (made into a scalar of the other operand's dtype). */
 export type Operand = Tensor | number;
@@ -24,6 +24,12 @@ export function assertSameDType(op: string, ...tensors: Tensor[]): DType {
     }
   }
   return dtype;
+}
+
+/** Like `like`, for outputs the caller writes whole: contents unspecified (kernels/alloc.ts). */
+export function likeUninitialized(x: Tensor | FloatArray, n?: number): FloatArray {
+  const data = x instanceof Tensor ? x.data : x;
+  return allocateUninitialized(dtypeOf(data), n ?? data.length);
 }
 
 export function like(x: Tensor | FloatArray, n?: number): FloatArray {
