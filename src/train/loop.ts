@@ -8,6 +8,7 @@
  * checkpoint (data order, dropout, FAVOR+ draws), and evaluation consumes none of them, so a run
  * resumed from a checkpoint takes exactly the steps the uninterrupted run would have taken.
  */
+import { withScratch } from '../../kernels/alloc.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { inference, type Module } from '../nn/module.js';
 import { debugChecksEnabled } from '../autograd/graph.js';
@@ -124,11 +125,14 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       ({ loss: value, tokens: stepTokens } = await options.computeGradients(step));
       checkFinite(value, step, optimizer.lr);
     } else {
-      const result = options.computeLoss!(step);
-      value = result.loss.item();
-      stepTokens = result.tokens;
-      checkFinite(value, step, optimizer.lr);
-      result.loss.backward();
+      // Forward and backward reuse the last step's memory (kernels/alloc.ts); .grad is a copy.
+      ({ value, stepTokens } = withScratch(() => {
+        const result = options.computeLoss!(step);
+        const lossValue = result.loss.item();
+        checkFinite(lossValue, step, optimizer.lr);
+        result.loss.backward();
+        return { value: lossValue, stepTokens: result.tokens };
+      }));
     }
     // Without clipping the norm is still measured (an infinite limit clips nothing).
     const gradNorm = clipGradNorm(params, options.clip ? options.clip : Number.MAX_VALUE);

@@ -6,6 +6,7 @@
  *
  * Everything random comes from `seed`: the same config gives the same curve, number for number.
  */
+import { withScratch } from '../../../kernels/alloc.js';
 import { RetrievalModel } from './model.js';
 import { oneHotTargets, retrievalBatch, type RetrievalBatch, type RetrievalSetting } from './batches.js';
 import { Adam } from '../../train/optim.js';
@@ -83,12 +84,17 @@ export function trainRetrieval(config: RetrievalRunConfig, onEval?: (point: Curv
   while (step < config.maxSteps) {
     const batch = retrievalBatch(setting, S, batchSize, dataRng);
     model.train();
-    const loss = halfSquaredError(model.forward(batch), oneHotTargets(batch));
     optimizer.zeroGrad();
-    loss.backward();
+    // The step's arrays reuse the last step's memory (kernels/alloc.ts); the optimiser, whose
+    // moment buffers outlive the step, runs outside the scope.
+    const lossValue = withScratch(() => {
+      const loss = halfSquaredError(model.forward(batch), oneHotTargets(batch));
+      loss.backward();
+      return loss.item();
+    });
     optimizer.step();
     step++;
-    trainSum += loss.item();
+    trainSum += lossValue;
     trainCount++;
 
     if (step % config.evalEvery !== 0 && step !== config.maxSteps) continue;
@@ -129,7 +135,7 @@ export function evaluate(model: RetrievalModel, batches: readonly RetrievalBatch
   let count = 0;
   noGrad(() => {
     for (const batch of batches) {
-      total += halfSquaredError(model.forward(batch), oneHotTargets(batch)).item() * batch.batch;
+      total += withScratch(() => halfSquaredError(model.forward(batch), oneHotTargets(batch)).item()) * batch.batch;
       count += batch.batch;
     }
   });
