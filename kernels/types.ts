@@ -139,4 +139,11 @@ export interface KernelBackend {
   eluPlusOne(x: FloatArray): FloatArray;
   /** Softmax of each row of x [rows, C] → probs [rows, C], and each row's log-sum-exp [rows]. */
   softmaxRows(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray };
+  /**
+   * Layer normalisation of each row of x [rows, D]: rstd [rows] = 1/√(var + eps), xhat = (x − mean) · rstd,
+   * out = xhat ⊙ weight + bias (weight, bias [D]). xhat and rstd are what the backward needs.
+   */
+  layerNormRows(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray };
+  /** The backward of layerNormRows for the output gradient g [rows, D]: dx [rows, D], dWeight and dBias [D] (sums over the rows, in row order). */
+  layerNormRowsBackward(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray };
 }

@@ -30,4 +30,6 @@ export const gpuBackend: KernelBackend = {
   geluBackward: jsBackend.geluBackward,
   eluPlusOne: jsBackend.eluPlusOne,
   softmaxRows: jsBackend.softmaxRows,
+  layerNormRows: jsBackend.layerNormRows,
+  layerNormRowsBackward: jsBackend.layerNormRowsBackward,
 };

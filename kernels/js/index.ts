@@ -5,7 +5,7 @@ import { outerJs, outerSumJs } from './outer.js';
 import { sumScanBackwardJs, sumScanForwardJs } from './sumScan.js';
 import { deltaScanBackwardJs, deltaScanForwardJs } from './deltaScan.js';
 // No faster plain form of the elementwise loops exists: the js backend runs the reference's.
-import { eluPlusOneReference, geluBackwardReference, geluReference, softmaxRowsReference } from '../reference/elementwise.js';
+import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from '../reference/elementwise.js';
 
 export const jsBackend: KernelBackend = {
   name: 'js',
@@ -20,4 +20,6 @@ export const jsBackend: KernelBackend = {
   geluBackward: geluBackwardReference,
   eluPlusOne: eluPlusOneReference,
   softmaxRows: softmaxRowsReference,
+  layerNormRows: layerNormRowsReference,
+  layerNormRowsBackward: layerNormRowsBackwardReference,
 };

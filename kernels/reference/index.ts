@@ -4,7 +4,7 @@ import { matmulReference } from './matmul.js';
 import { outerReference, outerSumReference } from './outer.js';
 import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js';
 import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
-import { eluPlusOneReference, geluBackwardReference, geluReference, softmaxRowsReference } from './elementwise.js';
+import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
 
 export const referenceBackend: KernelBackend = {
   name: 'reference',
@@ -19,4 +19,6 @@ export const referenceBackend: KernelBackend = {
   geluBackward: geluBackwardReference,
   eluPlusOne: eluPlusOneReference,
   softmaxRows: softmaxRowsReference,
+  layerNormRows: layerNormRowsReference,
+  layerNormRowsBackward: layerNormRowsBackwardReference,
 };

@@ -164,6 +164,28 @@ function softmaxRowsWasm(x: FloatArray, rows: number, C: number): { probs: Float
   return { probs: rt.take(probs, rows * C), logSumExp: rt.take(logSumExp, rows) };
 }
 
+function layerNormRowsWasm(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray } {
+  const rt = rows * D >= MIN_WASM_ELEMENTS ? runtimeFor(x, weight, bias) : null;
+  if (rt === null) return jsBackend.layerNormRows(x, weight, bias, rows, D, eps);
+  rt.reset();
+  const input = rt.put((x as Float32Array).subarray(0, rows * D)), w = rt.put(weight as Float32Array), b = rt.put(bias as Float32Array);
+  const out = rt.alloc(rows * D), xhat = rt.alloc(rows * D), rstd = rt.alloc(rows);
+  rt.run('layerNormRowsF32', (lo, hi) => [input, w, b, out, xhat, rstd, D, eps, lo, hi], rows, 0, rows * D >= MIN_SPLIT_WORK);
+  return { out: rt.take(out, rows * D), xhat: rt.take(xhat, rows * D), rstd: rt.take(rstd, rows) };
+}
+
+function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray } {
+  const rt = rows * D >= MIN_WASM_ELEMENTS ? runtimeFor(g, xhat, rstd, weight) : null;
+  if (rt === null) return jsBackend.layerNormRowsBackward(g, xhat, rstd, weight, rows, D);
+  rt.reset();
+  const grad = rt.put((g as Float32Array).subarray(0, rows * D)), h = rt.put((xhat as Float32Array).subarray(0, rows * D));
+  const rs = rt.put((rstd as Float32Array).subarray(0, rows)), w = rt.put(weight as Float32Array);
+  const dx = rt.alloc(rows * D), dw = rt.alloc(D), db = rt.alloc(D);
+  // One thread: dWeight and dBias are sums over all rows, kept in row order (the same bits for any thread count).
+  rt.run('layerNormRowsBackwardF32', (lo, hi) => [grad, h, rs, w, dx, dw, db, D, lo, hi], rows, 0, false);
+  return { dx: rt.take(dx, rows * D), dWeight: rt.take(dw, D), dBias: rt.take(db, D) };
+}
+
 export const wasmBackend: KernelBackend = {
   name: 'wasm',
   matmul: matmulWasm,
@@ -177,6 +199,8 @@ export const wasmBackend: KernelBackend = {
   geluBackward: geluBackwardWasm,
   eluPlusOne: elementwise('eluPlusOneF32', jsBackend.eluPlusOne),
   softmaxRows: softmaxRowsWasm,
+  layerNormRows: layerNormRowsWasm,
+  layerNormRowsBackward: layerNormRowsBackwardWasm,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

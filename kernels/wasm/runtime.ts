@@ -30,9 +30,11 @@ export interface KernelExports {
   geluBackwardF32: Kernel;
   eluPlusOneF32: Kernel;
   softmaxRowsF32: Kernel;
+  layerNormRowsF32: Kernel;
+  layerNormRowsBackwardF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
-  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32';
+  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32';
 
 const PAGE_BYTES = 65536;
 

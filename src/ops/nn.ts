@@ -5,6 +5,7 @@ import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { broadcastIndex, reduceToShape } from './broadcast.js';
 import { assertSameDType, assertTensor, like, likeUninitialized } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
 /**
  * Layer normalisation over the last axis: (x − mean) / √(var + eps) · weight + bias.
@@ -21,51 +22,16 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     if (p !== null) assertSameDType('layerNorm', x, p);
   }
   const rows = x.size / D;
-  const xhat = likeUninitialized(x);
-  const rstd = likeUninitialized(x, rows);
-  const out = likeUninitialized(x);
-  // Absent weight and bias act as ones and zeros; hoisting them keeps the loops free of branches.
+  // Absent weight and bias act as ones and zeros.
   const w = weight ? weight.data : like(x, D).fill(1);
   const b = bias ? bias.data : like(x, D);
-  const xd = x.data;
-  for (let r = 0; r < rows; r++) {
-    const base = r * D;
-    let mu = 0;
-    for (let j = 0; j < D; j++) mu += xd[base + j]!;
-    mu /= D;
-    let v = 0;
-    for (let j = 0; j < D; j++) v += (xd[base + j]! - mu) ** 2;
-    const rs = 1 / Math.sqrt(v / D + eps);
-    rstd[r] = rs;
-    for (let j = 0; j < D; j++) {
-      const h = (xd[base + j]! - mu) * rs;
-      xhat[base + j] = h;
-      out[base + j] = h * w[j]! + b[j]!;
-    }
-  }
+  const kernels = getBackend();
+  const { out, xhat, rstd } = kernels.layerNormRows(x.data, w, b, rows, D, eps);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record('layerNorm', inputs, new Tensor(out, x.shape), (g) => {
-    // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h)).
-    const gx = likeUninitialized(x);
-    const gw = like(x, D);
-    const gb = like(x, D);
-    for (let r = 0; r < rows; r++) {
-      const base = r * D;
-      let meanD = 0;
-      let meanDH = 0;
-      for (let j = 0; j < D; j++) {
-        const gj = g[base + j]!, h = xhat[base + j]!, d = gj * w[j]!;
-        meanD += d;
-        meanDH += d * h;
-        gw[j]! += gj * h;
-        gb[j]! += gj;
-      }
-      meanD /= D;
-      meanDH /= D;
-      const rs = rstd[r]!;
-      for (let j = 0; j < D; j++) gx[base + j] = rs * (g[base + j]! * w[j]! - meanD - xhat[base + j]! * meanDH);
-    }
-    return [gx, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
+    // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h))  (kernels/reference/elementwise.ts).
+    const { dx, dWeight, dBias } = kernels.layerNormRowsBackward(g, xhat, rstd, w, rows, D);
+    return [dx, ...(weight ? [dWeight] : []), ...(bias ? [dBias] : [])];
   });
 }
 

@@ -140,6 +140,29 @@ export function describeConformance(backend: KernelBackend, options: Conformance
         );
       });
 
+      itProducts('layer norm rows, forward and backward', () => {
+        fc.assert(
+          fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 150 }), fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(1e-5, 1e-2), (rows, D, seed, eps) => {
+            const rng = new Rng(seed);
+            // An offset per row (layer norm removes it) and rows that are constant (variance 0: eps decides).
+            const x = randomArray(rng, rows * D, dtype);
+            for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) x[r * D + j] = r % 3 === 2 ? 0.5 : x[r * D + j]! + 3 * r;
+            const w = randomArray(rng, D, dtype), b = randomArray(rng, D, dtype), g = randomArray(rng, rows * D, dtype);
+            const got = backend.layerNormRows(x, w, b, rows, D, eps);
+            const want = ref.layerNormRows(x, w, b, rows, D, eps);
+            expectClose(got.out, want.out, tol, 'out');
+            expectClose(got.xhat, want.xhat, tol, 'xhat');
+            expectClose(got.rstd, want.rstd, tol, 'rstd');
+            const gotBack = backend.layerNormRowsBackward(g, want.xhat, want.rstd, w, rows, D);
+            const wantBack = ref.layerNormRowsBackward(g, want.xhat, want.rstd, w, rows, D);
+            expectClose(gotBack.dx, wantBack.dx, tol, 'dx');
+            expectClose(gotBack.dWeight, wantBack.dWeight, tol, 'dWeight');
+            expectClose(gotBack.dBias, wantBack.dBias, tol, 'dBias');
+          }),
+          { numRuns },
+        );
+      });
+
       itProducts('elementwise: row softmax and log-sum-exp', () => {
         const entry = fc.oneof({ weight: 12, arbitrary: element }, { weight: 1, arbitrary: fc.constant(-Infinity) });
         fc.assert(

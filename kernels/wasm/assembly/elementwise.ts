@@ -141,3 +141,96 @@ export function softmaxRowsF32(x: usize, probs: usize, logSumExp: usize, C: i32,
     store<f32>(at(logSumExp, r), m + Mathf.log(s));
   }
 }
+
+/** The sum of the four lanes. */
+// @ts-ignore: decorator
+@inline
+function lanesSum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * Rows [lo, hi) of x [rows, D], layer-normalised: rstd[r] = 1/√(var + eps), xhat = (x − mean) · rstd,
+ * out = xhat ⊙ w + b.
+ */
+export function layerNormRowsF32(x: usize, w: usize, b: usize, out: usize, xhat: usize, rstd: usize, D: i32, eps: f32, lo: i32, hi: i32, _scratch: usize): void {
+  const full = D & ~3;
+  const invD: f32 = 1 / <f32>D;
+  for (let r = lo; r < hi; r++) {
+    const row = at(x, r * D), h = at(xhat, r * D), o = at(out, r * D);
+    let sv = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) sv = f32x4.add(sv, v128.load(at(row, c)));
+    let s = lanesSum(sv);
+    for (let c = full; c < D; c++) s += load<f32>(at(row, c));
+    const mu = s * invD;
+    const mv = f32x4.splat(mu);
+    let vv = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) {
+      const d = f32x4.sub(v128.load(at(row, c)), mv);
+      vv = f32x4.add(vv, f32x4.mul(d, d));
+    }
+    let v = lanesSum(vv);
+    for (let c = full; c < D; c++) {
+      const d = load<f32>(at(row, c)) - mu;
+      v += d * d;
+    }
+    const rs: f32 = 1 / Mathf.sqrt(v * invD + eps);
+    store<f32>(at(rstd, r), rs);
+    const rv = f32x4.splat(rs);
+    for (let c = 0; c < full; c += 4) {
+      const hv = f32x4.mul(f32x4.sub(v128.load(at(row, c)), mv), rv);
+      v128.store(at(h, c), hv);
+      v128.store(at(o, c), f32x4.add(f32x4.mul(hv, v128.load(at(w, c))), v128.load(at(b, c))));
+    }
+    for (let c = full; c < D; c++) {
+      const hs = (load<f32>(at(row, c)) - mu) * rs;
+      store<f32>(at(h, c), hs);
+      store<f32>(at(o, c), hs * load<f32>(at(w, c)) + load<f32>(at(b, c)));
+    }
+  }
+}
+
+/**
+ * The backward of layerNormRowsF32 over rows [lo, hi) (the caller runs all rows in one call, so
+ * dw and db are sums in row order): with d = g ⊙ w, dx = rstd · (d − mean(d) − xhat · mean(d ⊙ xhat)),
+ * dw = Σ g ⊙ xhat, db = Σ g. dw and db are zeroed here first.
+ */
+export function layerNormRowsBackwardF32(g: usize, xhat: usize, rstd: usize, w: usize, dx: usize, dw: usize, db: usize, D: i32, lo: i32, hi: i32, _scratch: usize): void {
+  const full = D & ~3;
+  const invD: f32 = 1 / <f32>D;
+  memory.fill(dw, 0, <usize>D << 2);
+  memory.fill(db, 0, <usize>D << 2);
+  for (let r = lo; r < hi; r++) {
+    const gr = at(g, r * D), h = at(xhat, r * D), out = at(dx, r * D);
+    let dv = f32x4.splat(0), dhv = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) {
+      const gv = v128.load(at(gr, c)), hv = v128.load(at(h, c));
+      const d = f32x4.mul(gv, v128.load(at(w, c)));
+      dv = f32x4.add(dv, d);
+      dhv = f32x4.add(dhv, f32x4.mul(d, hv));
+      v128.store(at(dw, c), f32x4.add(v128.load(at(dw, c)), f32x4.mul(gv, hv)));
+      v128.store(at(db, c), f32x4.add(v128.load(at(db, c)), gv));
+    }
+    let meanD = lanesSum(dv), meanDH = lanesSum(dhv);
+    for (let c = full; c < D; c++) {
+      const gs = load<f32>(at(gr, c)), hs = load<f32>(at(h, c));
+      const d = gs * load<f32>(at(w, c));
+      meanD += d;
+      meanDH += d * hs;
+      store<f32>(at(dw, c), load<f32>(at(dw, c)) + gs * hs);
+      store<f32>(at(db, c), load<f32>(at(db, c)) + gs);
+    }
+    meanD *= invD;
+    meanDH *= invD;
+    const rs = load<f32>(at(rstd, r));
+    const rv = f32x4.splat(rs), mdv = f32x4.splat(meanD), mdhv = f32x4.splat(meanDH);
+    for (let c = 0; c < full; c += 4) {
+      const d = f32x4.mul(v128.load(at(gr, c)), v128.load(at(w, c)));
+      v128.store(at(out, c), f32x4.mul(rv, f32x4.sub(f32x4.sub(d, mdv), f32x4.mul(v128.load(at(h, c)), mdhv))));
+    }
+    for (let c = full; c < D; c++) {
+      const d = load<f32>(at(gr, c)) * load<f32>(at(w, c));
+      store<f32>(at(out, c), rs * (d - meanD - load<f32>(at(h, c)) * meanDH));
+    }
+  }
+}
