@@ -13,6 +13,7 @@ export * from './ops/fastweight.js';
 export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
 export { wasmAvailable } from '../kernels/wasm/index.js';
 export { setWasmThreads } from '../kernels/wasm/runtime.js';
+export { withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/alloc.js';
 export type { KernelBackend, MatmulArgs } from '../kernels/types.js';
 
 // Layers: modules, the attention family, the Transformer block and positions.
