@@ -8,6 +8,7 @@
  *    (the paper's Table 4: no truncation of memory). Positions restart at each segment, as in
  *    training. Softmax models have no fixed-size state: carry mode refuses them.
  */
+import { withScratch } from '../../../kernels/alloc.js';
 import { inference } from '../../nn/module.js';
 import * as ops from '../../ops/index.js';
 import type { LanguageModel } from './model.js';
@@ -67,19 +68,27 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
           inputs.set(stream.subarray(j + b - L, j + b), b * L);
           targets[b] = stream[j + b]!;
         }
-        const { logits } = model.forward(inputs, batch, L);
-        const flat = ops.reshape(logits, [batch * L, V]);
-        const last = ops.concat(Array.from({ length: batch }, (_, b) => ops.slice(flat, 0, b * L + L - 1, b * L + L)), 0);
-        add(last, targets);
+        withScratch(() => {
+          const { logits } = model.forward(inputs, batch, L);
+          const flat = ops.reshape(logits, [batch * L, V]);
+          const last = ops.concat(Array.from({ length: batch }, (_, b) => ops.slice(flat, 0, b * L + L - 1, b * L + L)), 0);
+          add(last, targets);
+        });
         options.onProgress?.(j + batch - 1, positions);
       }
     } else {
       let states: AttentionState[] | undefined;
       const total = Math.floor((stream.length - 1) / B / L) * B * L;
       for (const batch of sequentialSegments(stream, B, L)) {
-        const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, options.mode === 'carry' && states ? { states } : {});
-        states = next;
-        add(logits, batch.targets);
+        if (options.mode === 'carry') {
+          // The carried states outlive the batch: no scratch memory here.
+          const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, states ? { states } : {});
+          states = next;
+          add(logits, batch.targets);
+        } else {
+          // Each batch's arrays reuse the previous batch's memory (kernels/alloc.ts): only numbers leave.
+          withScratch(() => add(model.forward(batch.inputs, batch.B, batch.L).logits, batch.targets));
+        }
         options.onProgress?.(count, total);
       }
       if (count === 0) throw new Error(`perplexity: no full [${B}, ${L}] block of tokens to score; lower the batch size`);

@@ -6,6 +6,7 @@
  * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
  * (config, tokenizer). Node-only (files).
  */
+import { withScratch } from '../../../kernels/alloc.js';
 import { BpeTokenizer, PAD_ID } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
@@ -116,8 +117,11 @@ export function translationLoss(model: TranslationModel, pairs: readonly Tokeniz
     let nll = 0;
     let tokens = 0;
     for (const batch of evaluationBatches(pairs, maxTokens)) {
-      const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-      nll += ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+      // Each batch's arrays reuse the previous batch's memory (kernels/alloc.ts): only a number leaves.
+      nll += withScratch(() => {
+        const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
+        return ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+      });
       tokens += batch.targetTokens;
     }
     if (tokens === 0) throw new Error(`no target tokens to score (${pairs.length} pairs)`);
