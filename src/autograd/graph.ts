@@ -9,7 +9,7 @@
  *
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
-import { Tensor, allocate, allocLike, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateUninitialized, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
 import { inScratch } from '../../kernels/alloc.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
@@ -195,17 +195,18 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       if (gi.length !== input.size) {
         throw new Error(`internal error: op '${node.op}' returned a gradient of ${gi.length} elements for an input of shape ${shapeToString(input.shape)}`);
       }
-      let existing = grads.get(input);
+      const existing = grads.get(input);
       if (existing === undefined) {
         grads.set(input, gi);
         return;
       }
       if (!owned.has(existing)) {
-        const copy = allocLike(existing, existing.length);
-        copy.set(existing);
-        existing = copy;
-        owned.add(existing);
-        grads.set(input, existing);
+        // The first sum goes to an array of our own, in one pass.
+        const sum = allocateUninitialized(input.dtype, existing.length);
+        for (let j = 0; j < sum.length; j++) sum[j] = existing[j]! + gi[j]!;
+        owned.add(sum);
+        grads.set(input, sum);
+        return;
       }
       for (let j = 0; j < existing.length; j++) existing[j]! += gi[j]!;
     });
