@@ -65,7 +65,9 @@ export class Rng {
 
   /**
    * Dropout's keep mask: mask[i] = 0 where the i-th value of the nextUint32 stream is below p · 2³²
-   * (probability p), else `scale`. The same draws as fillUint32, without an array of them between.
+   * (probability p), else `scale`. The same draws as fillUint32, without an array of them between:
+   * the generator step is written out here again because drawing chunks through fillUint32 and
+   * converting them measured 1.4–1.5× slower per element.
    */
   fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
     // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
