@@ -1,11 +1,16 @@
 /**
  * What the `compare` commands (lm compare, mt compare) share: settings written as canonical JSON, so
  * equal settings give equal text and a finished run is reused only under the settings it was made
- * with, a one-line description of how two settings differ, and the reading of a comparison's
- * results.json. Pure functions plus one file read; no model code.
+ * with, a one-line description of how two settings differ, the reading of a comparison's
+ * results.json, the order runs are done in, and the files a comparison writes. No model code: each
+ * command trains and scores its own runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadCheckpoint } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { recordsToCsv } from './csv.js';
+import { lineChartSvg, type Point } from './svg.js';
+import type { Progress } from '../train/progress.js';
 import { join } from 'node:path';
 
 /** JSON with object keys sorted, so equal settings give equal text. */
@@ -77,4 +82,93 @@ export function checkSameRun(dir: string, model: object, training: object): void
   if (canonicalJson(before) !== canonicalJson(now)) {
     throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);
   }
+}
+
+/** The options every compare command takes besides its model and training settings. */
+export interface ComparisonRunOptions {
+  models: string[];
+  out: string;
+  /** Runs per model, with seeds base.training.seed, +1, …; default 1. */
+  seeds?: number;
+  log: (line: string) => void;
+  /** Builds a progress reporter for `total` units ('steps' while training; mt compare: 'sentences' while translating). */
+  progress?: (total: number, unit: string) => Progress;
+  shouldStop?: () => boolean;
+  /** Replace results and checkpoints of other settings instead of refusing. */
+  overwrite?: boolean;
+}
+
+/** What every row of a comparison holds: one trained (model, seed), a line of results.json and results.csv. */
+export interface ComparisonRow {
+  model: string;
+  /** The seed of the model's initialisation, its dropout and its batch order. */
+  seed: number;
+  /** The run's checkpoint directory, relative to the comparison's --out. */
+  dir: string;
+  parameters: number;
+  steps: number;
+  trainSeconds: number;
+  /** Mean training loss of the last 20 steps (mt: label-smoothed). */
+  finalTrainLoss: number;
+  /** The command's comparisonSettings() of the run (results.json only; not in the table or CSV). */
+  settings?: string;
+}
+
+/** Where a (model, seed) run keeps its checkpoint under a comparison's --out: the seed is in the name, so seeds never share one. */
+export function runDirName(model: string, seed: number): string {
+  return `${model}-seed${seed}`;
+}
+
+/**
+ * Calls `run` for every (seed, model) that has no row yet, and logs the ones skipped. Seeds outside,
+ * models inside: an interrupted comparison has every model at the first seeds, an equal comparison,
+ * rather than every seed of the first models. Stops when `shouldStop` says so, or when `run` returns
+ * 'stop' (its training was interrupted).
+ */
+export async function forEachMissingRun(
+  options: { models: readonly string[]; seeds: readonly number[]; rows: readonly ComparisonRowKey[]; log: (line: string) => void; shouldStop?: () => boolean },
+  run: (model: string, seed: number, label: string) => Promise<'stop' | void>,
+): Promise<void> {
+  const { models, seeds, rows, log, shouldStop } = options;
+  for (const seed of seeds) {
+    for (const model of models) {
+      const label = seeds.length > 1 ? `${model} seed ${seed}` : model;
+      if (rows.some((r) => r.model === model && r.seed === seed)) {
+        log(`${label}: already done with these settings, skipped`);
+        continue;
+      }
+      if (shouldStop?.()) return;
+      if ((await run(model, seed, label)) === 'stop') return;
+    }
+    if (shouldStop?.()) return;
+  }
+}
+
+/** A training-loss curve for the comparison charts: the mean of the last 25 steps, every 5th step. */
+export function smoothedLossCurve(steps: readonly { step: number; loss: number }[]): Point[] {
+  const smooth = steps.map((s, i, all) => {
+    const window = all.slice(Math.max(0, i - 24), i + 1);
+    return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as const;
+  });
+  return smooth.filter((_, i) => i % 5 === 4);
+}
+
+/**
+ * A comparison's files in `out`, each written atomically: results.json (rows with their settings),
+ * results.csv (rows without), summary.json, results.md and loss-curves.svg (one training-loss curve
+ * per (model, seed); `curve` reads a run's loss history).
+ */
+export function writeComparisonFiles<Row extends ComparisonRow>(
+  out: string,
+  rows: readonly Row[],
+  files: { summary: unknown; markdown: string; curve: (row: Row) => Point[]; chartTitle: string; yLabel: string },
+): void {
+  writeFileAtomic(join(out, 'results.json'), JSON.stringify(rows, null, 2));
+  const table = rows.map(({ settings: _settings, ...row }) => row);
+  writeFileAtomic(join(out, 'results.csv'), recordsToCsv(table as unknown as Record<string, number | string | null>[]));
+  writeFileAtomic(join(out, 'summary.json'), JSON.stringify(files.summary, null, 2));
+  writeFileAtomic(join(out, 'results.md'), files.markdown);
+  const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
+  const series = rows.map((r) => ({ name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''}`, points: files.curve(r) }));
+  writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: files.chartTitle, xLabel: 'step', yLabel: files.yLabel, markers: false }));
 }

@@ -9,51 +9,27 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { canonicalJson, checkSameRun, readComparisonRows } from '../../report/comparison.js';
-import { lineChartSvg } from '../../report/svg.js';
-import { recordsToCsv } from '../../report/csv.js';
+import { canonicalJson, checkSameRun, forEachMissingRun, type ComparisonRow, type ComparisonRunOptions, readComparisonRows, runDirName, smoothedLossCurve, writeComparisonFiles } from '../../report/comparison.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { evaluatePerplexity } from './perplexity.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type TrainLanguageModelOptions } from './training.js';
-import type { Progress } from '../../train/progress.js';
 
-export interface CompareOptions {
-  models: string[];
-  out: string;
+export interface CompareOptions extends ComparisonRunOptions {
   /**
    * Model and training settings shared by every model (attention is replaced per model). The
    * training seed is the first seed; the model seed is replaced by each run's seed.
    */
   base: Omit<TrainLanguageModelOptions, 'out' | 'resume' | 'data' | 'log' | 'progress' | 'shouldStop'>;
-  /** Runs per model, with seeds base.training.seed, +1, …; default 1. */
-  seeds?: number;
   /** Tokens scored on valid and test for each model. */
   evalTokens: number;
-  log: (line: string) => void;
-  progress?: (total: number, unit: string) => Progress;
-  shouldStop?: () => boolean;
-  /** Replace results and checkpoints of other settings instead of refusing. */
-  overwrite?: boolean;
 }
 
 /** One trained (model, seed): a line of results.json and results.csv. */
-export interface CompareRow {
-  model: string;
-  /** The seed of the model's initialisation and of its training batches. */
-  seed: number;
-  /** The run's checkpoint directory, relative to the comparison's --out. */
-  dir: string;
-  parameters: number;
-  steps: number;
-  trainSeconds: number;
-  finalTrainLoss: number;
+export interface CompareRow extends ComparisonRow {
   validPpl: number;
   testPpl: number;
   /** Test perplexity with the fast-weight state carried across segments (null for softmax). */
   testCarryPpl: number | null;
-  /** comparisonSettings() of the run (results.json only; not in the table or CSV). */
-  settings?: string;
 }
 
 /** A model's runs over its seeds: what the table and summary.json show. */
@@ -70,70 +46,54 @@ export interface CompareSummary {
   testCarryPpl: SeedSummary | null;
 }
 
-/** Where a (model, seed) run keeps its checkpoint, under --out; the seed is in the name so seeds never share one. */
-export function runDirName(model: string, seed: number): string {
-  return `${model}-seed${seed}`;
-}
-
 export async function compareLanguageModels(options: CompareOptions): Promise<CompareRow[]> {
   mkdirSync(options.out, { recursive: true });
   const settings = comparisonSettings(options);
   const seeds = seedList(options.base.training.seed, options.seeds ?? 1);
   const rows = readComparisonRows<StoredRow>(options.out, settings, options.overwrite ?? false, upgradeRow) as CompareRow[];
   let data: LmData | undefined;
-  // Seeds outside, models inside: an interrupted comparison has every model at the first seeds,
-  // an equal comparison, rather than every seed of the first models.
-  for (const seed of seeds) {
-    for (const name of options.models) {
-      const label = seeds.length > 1 ? `${name} seed ${seed}` : name;
-      if (rows.some((r) => r.model === name && r.seed === seed)) {
-        options.log(`${label}: already done with these settings, skipped`);
-        continue;
-      }
-      if (options.shouldStop?.()) break;
-      data ??= prepareLmData(options.base.training.corpus, options.base.training.vocabSize, undefined, options.log);
-      const dirName = runDirName(name, seed);
-      const dir = join(options.out, dirName);
-      const model = { ...options.base.model, attention: name, seed };
-      const training = { ...options.base.training, seed };
-      const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
-      if (resume) checkSameRun(dir, model, training);
-      const result = await trainLanguageModel({
-        ...options.base,
-        model,
-        training,
-        out: dir,
-        resume,
-        data,
-        log: options.log,
-        ...(options.progress ? { progress: options.progress } : {}),
-        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-      });
-      if (result.stoppedBy === 'interrupt') break;
-      const { model: trained } = loadLanguageModel(dir);
-      const evalOptions = { batchSize: training.batchSize, maxTokens: options.evalTokens };
-      const valid = evaluatePerplexity(trained, data.valid, { mode: 'segments', ...evalOptions });
-      const test = evaluatePerplexity(trained, data.test, { mode: 'segments', ...evalOptions });
-      const carry = trained.isFastWeight ? evaluatePerplexity(trained, data.test, { mode: 'carry', ...evalOptions }).perplexity : null;
-      const tail = result.history.steps.slice(-20);
-      rows.push({
-        model: name,
-        seed,
-        dir: dirName,
-        parameters: trained.parameterCount(),
-        steps: result.step,
-        trainSeconds: Math.round(result.history.elapsedSeconds),
-        finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
-        validPpl: valid.perplexity,
-        testPpl: test.perplexity,
-        testCarryPpl: carry,
-        settings,
-      });
-      options.log(`${label}: valid ${valid.perplexity.toFixed(2)}, test ${test.perplexity.toFixed(2)}${carry !== null ? `, test carry ${carry.toFixed(2)}` : ''}`);
-      writeResults(options.out, rows);
-    }
-    if (options.shouldStop?.()) break;
-  }
+  await forEachMissingRun({ models: options.models, seeds, rows, log: options.log, ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) }, async (name, seed, label) => {
+    data ??= prepareLmData(options.base.training.corpus, options.base.training.vocabSize, undefined, options.log);
+    const dirName = runDirName(name, seed);
+    const dir = join(options.out, dirName);
+    const model = { ...options.base.model, attention: name, seed };
+    const training = { ...options.base.training, seed };
+    const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
+    if (resume) checkSameRun(dir, model, training);
+    const result = await trainLanguageModel({
+      ...options.base,
+      model,
+      training,
+      out: dir,
+      resume,
+      data,
+      log: options.log,
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    });
+    if (result.stoppedBy === 'interrupt') return 'stop';
+    const { model: trained } = loadLanguageModel(dir);
+    const evalOptions = { batchSize: training.batchSize, maxTokens: options.evalTokens };
+    const valid = evaluatePerplexity(trained, data.valid, { mode: 'segments', ...evalOptions });
+    const test = evaluatePerplexity(trained, data.test, { mode: 'segments', ...evalOptions });
+    const carry = trained.isFastWeight ? evaluatePerplexity(trained, data.test, { mode: 'carry', ...evalOptions }).perplexity : null;
+    const tail = result.history.steps.slice(-20);
+    rows.push({
+      model: name,
+      seed,
+      dir: dirName,
+      parameters: trained.parameterCount(),
+      steps: result.step,
+      trainSeconds: Math.round(result.history.elapsedSeconds),
+      finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
+      validPpl: valid.perplexity,
+      testPpl: test.perplexity,
+      testCarryPpl: carry,
+      settings,
+    });
+    options.log(`${label}: valid ${valid.perplexity.toFixed(2)}, test ${test.perplexity.toFixed(2)}${carry !== null ? `, test carry ${carry.toFixed(2)}` : ''}`);
+    writeResults(options.out, rows);
+  });
   writeResults(options.out, rows);
   return rows;
 }
@@ -168,22 +128,13 @@ function upgradeRow(row: StoredRow): StoredRow {
 }
 
 function writeResults(out: string, rows: CompareRow[]): void {
-  writeFileAtomic(join(out, 'results.json'), JSON.stringify(rows, null, 2));
-  const table = rows.map(({ settings: _settings, ...row }) => row);
-  writeFileAtomic(join(out, 'results.csv'), recordsToCsv(table as unknown as Record<string, number | string | null>[]));
-  writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summariseRows(rows), null, 2));
-  writeFileAtomic(join(out, 'results.md'), markdownTable(rows));
-  // Loss curves: training loss smoothed over 25 steps, one line per (model, seed).
-  const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
-  const series = rows.flatMap((r) => {
-    const { history } = loadLanguageModel(join(out, r.dir));
-    const smooth = history.steps.map((s, i, all) => {
-      const window = all.slice(Math.max(0, i - 24), i + 1);
-      return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as const;
-    });
-    return [{ name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''} train`, points: smooth.filter((_, i) => i % 5 === 4) }];
+  writeComparisonFiles(out, rows, {
+    summary: summariseRows(rows),
+    markdown: markdownTable(rows),
+    curve: (r) => smoothedLossCurve(loadLanguageModel(join(out, r.dir)).history.steps),
+    chartTitle: 'Language modelling: training loss (25-step mean)',
+    yLabel: 'cross-entropy (nats/token)',
   });
-  writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: 'Language modelling: training loss (25-step mean)', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', markers: false }));
 }
 
 /** One summary per model, in the order the models first appear, over the seeds it has rows for. */

@@ -11,16 +11,12 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { canonicalJson, checkSameRun, readComparisonRows } from '../../report/comparison.js';
-import { lineChartSvg } from '../../report/svg.js';
-import { recordsToCsv } from '../../report/csv.js';
+import { canonicalJson, checkSameRun, forEachMissingRun, type ComparisonRow, type ComparisonRunOptions, readComparisonRows, runDirName, smoothedLossCurve, writeComparisonFiles } from '../../report/comparison.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
 import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, type MtData, type MtTrainingConfig } from './training.js';
 import type { TranslationModelConfig } from './model.js';
-import type { Progress } from '../../train/progress.js';
 
 /** How test BLEU is decoded: greedy (beam 1) by default, as `mt eval` does. */
 export interface CompareDecoding {
@@ -32,41 +28,19 @@ export interface CompareDecoding {
   testLimit?: number;
 }
 
-export interface MtCompareOptions {
-  models: string[];
-  out: string;
+export interface MtCompareOptions extends ComparisonRunOptions {
   /** Model and training settings shared by every run; attention and both seeds are set per run. */
   base: { model: Omit<TranslationModelConfig, 'vocabSize'>; training: MtTrainingConfig; corpusFile?: string };
-  /** Runs per model, with seeds base.training.seed, +1, …; default 1. */
-  seeds?: number;
   decoding: CompareDecoding;
-  log: (line: string) => void;
-  /** Builds a progress reporter: unit 'steps' while training, 'sentences' while translating the test split. */
-  progress?: (total: number, unit: string) => Progress;
-  shouldStop?: () => boolean;
-  /** Replace results and checkpoints of other settings instead of refusing. */
-  overwrite?: boolean;
 }
 
 /** One trained (model, seed): a line of results.json and results.csv. */
-export interface MtCompareRow {
-  model: string;
-  /** The seed of the model's initialisation, its dropout and its batch order. */
-  seed: number;
-  /** The run's checkpoint directory, relative to the comparison's --out. */
-  dir: string;
-  parameters: number;
-  steps: number;
-  trainSeconds: number;
-  /** Mean training loss (label-smoothed) of the last 20 steps. */
-  finalTrainLoss: number;
+export interface MtCompareRow extends ComparisonRow {
   /** Token cross-entropy on the whole valid split, no label smoothing (nats). */
   validLoss: number;
   /** Corpus BLEU (sacreBLEU's default) of the test translations. */
   testBleu: number;
   testSentences: number;
-  /** comparisonSettings() of the run (results.json only; not in the table or CSV). */
-  settings?: string;
 }
 
 /** A model's runs over its seeds: what the table and summary.json show. */
@@ -81,11 +55,6 @@ export interface MtCompareSummary {
   testBleu: SeedSummary;
 }
 
-/** Where a (model, seed) run keeps its checkpoint, under --out (the same names as lm compare). */
-export function runDirName(model: string, seed: number): string {
-  return `${model}-seed${seed}`;
-}
-
 export async function compareTranslationModels(options: MtCompareOptions): Promise<MtCompareRow[]> {
   const { base, decoding } = options;
   if (base.training.steps === undefined) throw new Error('mt compare: the budget must be --steps (equal steps for every model), not --minutes');
@@ -94,43 +63,33 @@ export async function compareTranslationModels(options: MtCompareOptions): Promi
   const seeds = seedList(base.training.seed, options.seeds ?? 1);
   const rows = readComparisonRows<MtCompareRow>(options.out, settings, options.overwrite ?? false);
   let data: MtData | undefined;
-  // Seeds outside, models inside: an interrupted comparison has every model at the first seeds.
-  for (const seed of seeds) {
-    for (const name of options.models) {
-      const label = seeds.length > 1 ? `${name} seed ${seed}` : name;
-      if (rows.some((r) => r.model === name && r.seed === seed)) {
-        options.log(`${label}: already done with these settings, skipped`);
-        continue;
-      }
-      if (options.shouldStop?.()) break;
-      const dirName = runDirName(name, seed);
-      const dir = join(options.out, dirName);
-      const model = { ...base.model, attention: name, seed };
-      const training = { ...base.training, seed };
-      const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
-      if (resume) checkSameRun(dir, model, training);
-      // Every run of one comparison has the same pairs and the same joint BPE: learn it once.
-      if (!resume) data ??= prepareMtData(training, base.corpusFile, undefined, options.log);
-      options.log(`${label}: ${resume ? 'resuming' : 'training'} in ${dir}`);
-      const result = await trainTranslationModel({
-        model,
-        training,
-        ...(base.corpusFile !== undefined ? { corpusFile: base.corpusFile } : {}),
-        ...(!resume && data !== undefined ? { data } : {}),
-        out: dir,
-        resume,
-        log: options.log,
-        ...(options.progress ? { progress: options.progress } : {}),
-        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-      });
-      if (result.stoppedBy === 'interrupt') break;
-      const row = scoreRun(options, name, seed, dirName, result.data, settings);
-      rows.push(row);
-      options.log(`${label}: valid loss ${row.validLoss.toFixed(3)}, test BLEU ${row.testBleu.toFixed(2)} (${row.testSentences} pairs, beam ${decoding.beamSize})`);
-      writeResults(options.out, rows);
-    }
-    if (options.shouldStop?.()) break;
-  }
+  await forEachMissingRun({ models: options.models, seeds, rows, log: options.log, ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) }, async (name, seed, label) => {
+    const dirName = runDirName(name, seed);
+    const dir = join(options.out, dirName);
+    const model = { ...base.model, attention: name, seed };
+    const training = { ...base.training, seed };
+    const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
+    if (resume) checkSameRun(dir, model, training);
+    // Every run of one comparison has the same pairs and the same joint BPE: learn it once.
+    if (!resume) data ??= prepareMtData(training, base.corpusFile, undefined, options.log);
+    options.log(`${label}: ${resume ? 'resuming' : 'training'} in ${dir}`);
+    const result = await trainTranslationModel({
+      model,
+      training,
+      ...(base.corpusFile !== undefined ? { corpusFile: base.corpusFile } : {}),
+      ...(!resume && data !== undefined ? { data } : {}),
+      out: dir,
+      resume,
+      log: options.log,
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    });
+    if (result.stoppedBy === 'interrupt') return 'stop';
+    const row = scoreRun(options, name, seed, dirName, result.data, settings);
+    rows.push(row);
+    options.log(`${label}: valid loss ${row.validLoss.toFixed(3)}, test BLEU ${row.testBleu.toFixed(2)} (${row.testSentences} pairs, beam ${decoding.beamSize})`);
+    writeResults(options.out, rows);
+  });
   writeResults(options.out, rows);
   return rows;
 }
@@ -176,22 +135,13 @@ export function comparisonSettings(options: Pick<MtCompareOptions, 'base' | 'dec
 }
 
 function writeResults(out: string, rows: MtCompareRow[]): void {
-  writeFileAtomic(join(out, 'results.json'), JSON.stringify(rows, null, 2));
-  const table = rows.map(({ settings: _settings, ...row }) => row);
-  writeFileAtomic(join(out, 'results.csv'), recordsToCsv(table as unknown as Record<string, number | string | null>[]));
-  writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summariseRows(rows), null, 2));
-  writeFileAtomic(join(out, 'results.md'), markdownTable(rows));
-  // Loss curves: training loss smoothed over 25 steps, one line per (model, seed).
-  const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
-  const series = rows.map((r) => {
-    const { history } = loadTranslationModel(join(out, r.dir));
-    const smooth = history.steps.map((s, i, all) => {
-      const window = all.slice(Math.max(0, i - 24), i + 1);
-      return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as const;
-    });
-    return { name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''}`, points: smooth.filter((_, i) => i % 5 === 4) };
+  writeComparisonFiles(out, rows, {
+    summary: summariseRows(rows),
+    markdown: markdownTable(rows),
+    curve: (r) => smoothedLossCurve(loadTranslationModel(join(out, r.dir)).history.steps),
+    chartTitle: 'Translation: training loss (label-smoothed, 25-step mean)',
+    yLabel: 'cross-entropy (nats/token)',
   });
-  writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: 'Translation: training loss (label-smoothed, 25-step mean)', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', markers: false }));
 }
 
 /** One summary per model, in the order the models first appear, over the seeds it has rows for. */
