@@ -48,6 +48,12 @@ export interface TrainLoopOptions {
   /** One training step's loss, and how many tokens it covered (for tokens/s). */
   computeLoss?: (step: number) => { loss: Tensor; tokens: number };
   /**
+   * Run computeLoss and the backward in a scratch scope (kernels/alloc.ts): faster, but nothing that
+   * computeLoss allocates may be kept past its step (a tensor cached on a module, a state carried to
+   * the next step). Off by default; `FASTWEIGHTS_SCRATCH_POISON=1` shows a broken contract as NaN.
+   */
+  scratch?: boolean;
+  /**
    * Instead of computeLoss: fills the parameters' gradients itself (data-parallel over threads,
    * ./dataParallel.ts) and returns the loss and the tokens it covered.
    */
@@ -125,14 +131,15 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       ({ loss: value, tokens: stepTokens } = await options.computeGradients(step));
       checkFinite(value, step, optimizer.lr);
     } else {
-      // Forward and backward reuse the last step's memory (kernels/alloc.ts); .grad is a copy.
-      ({ value, stepTokens } = withScratch(() => {
+      const forwardBackward = () => {
         const result = options.computeLoss!(step);
         const lossValue = result.loss.item();
         checkFinite(lossValue, step, optimizer.lr);
         result.loss.backward();
         return { value: lossValue, stepTokens: result.tokens };
-      }));
+      };
+      // With `scratch`, forward and backward reuse the last step's memory; .grad is a copy.
+      ({ value, stepTokens } = options.scratch ? withScratch(forwardBackward) : forwardBackward());
     }
     // Without clipping the norm is still measured (an infinite limit clips nothing).
     const gradNorm = clipGradNorm(params, options.clip ? options.clip : Number.MAX_VALUE);

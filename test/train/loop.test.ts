@@ -43,3 +43,39 @@ describe('trainLoop with a time budget', () => {
     expect(seen.map((p) => p * 6)).toEqual([3, 4, 5].map((k) => expect.closeTo(k, 9)));
   });
 });
+
+describe('trainLoop with scratch: true', () => {
+  /** SGD steps of a small model; returns the loss of every step and the final weights. */
+  async function run(scratch: boolean, keepAcrossSteps = false) {
+    const model = new Linear(40, 30, { rng: new Rng(1) });
+    const optimizer = new SGD(model.namedParameters(), { lr: 0.05 });
+    const x = randn([50, 40], new Rng(2));
+    let kept: ReturnType<typeof model.forward> | null = null;
+    const result = await trainLoop({
+      model,
+      optimizer,
+      schedule: () => 0.05,
+      steps: 4,
+      scratch,
+      computeLoss: () => {
+        // A computeLoss that breaks the contract: it reads an output of the step before.
+        const y = keepAcrossSteps && kept ? ops.add(model.forward(x), ops.mul(kept, 0)) : model.forward(x);
+        if (keepAcrossSteps) kept = y.detach();
+        return { loss: ops.mean(ops.mul(y, y)), tokens: 50 };
+      },
+    });
+    return { losses: result.history.steps.map((s) => s.loss), weight: Array.from(model.weight.data) };
+  }
+
+  it('trains to the same bits as without scratch memory', async () => {
+    const plain = await run(false);
+    expect(await run(true)).toEqual(plain);
+    expect(plain.losses[3]!).toBeLessThan(plain.losses[0]!);
+  });
+
+  it('a computeLoss that keeps a tensor across steps shows up as a non-finite loss in poison mode (as the tests run)', async () => {
+    expect(process.env.FASTWEIGHTS_SCRATCH_POISON).toBe('1');
+    await expect(run(true, true)).rejects.toThrow(/loss|finite|NaN/i);
+    expect((await run(false, true)).losses.every(Number.isFinite)).toBe(true);
+  });
+});
