@@ -18,6 +18,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
 
   fastweights lm train    [--corpus sotu|brown|FILE] [--model NAME] [--out DIR] [budget] [model] [training]
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
+                          [--warmup-segments N]: carry mode starts from the state left by N segments per
+                          stream of the training split's start (unscored), instead of empty fast weights
   fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
@@ -237,7 +239,7 @@ async function lmCompare(argv: string[]): Promise<number> {
 async function lmEval(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm eval',
   );
   if (values.help) {
@@ -251,18 +253,28 @@ async function lmEval(argv: string[]): Promise<number> {
   const data = prepareLmData(config.training.corpus, config.training.vocabSize, tokenizer, (l) => console.error(l));
   const maxTokens = optionalInt(values['max-tokens'], 'max-tokens');
   const tokens = split === 'valid' ? data.valid : data.test;
+  const batchSize = intOption(values.batch, 'batch', 8);
+  const context = values.context ? intOption(values.context, 'context', 1) : model.config.context;
+  const warmupSegments = optionalInt(values['warmup-segments'], 'warmup-segments');
+  if (warmupSegments !== undefined && mode !== 'carry') throw new UsageError(`lm eval: --warmup-segments needs --mode carry (the state it builds is what carry mode starts from)`);
+  if (warmupSegments !== undefined && warmupSegments * batchSize * context + 1 > data.train.length) {
+    throw new UsageError(`lm eval: --warmup-segments ${warmupSegments} needs ${warmupSegments * batchSize * context + 1} training tokens; the training split has ${data.train.length}`);
+  }
+  // The start of the training split, as B streams of N segments each.
+  const warmup = warmupSegments ? data.train.subarray(0, warmupSegments * batchSize * context + 1) : undefined;
   const progress = createProgress({ total: Math.min(tokens.length, maxTokens ?? Infinity), label: `${split} ${mode}`, unit: 'tokens', mode: values.json ? 'silent' : 'auto' });
   const result = evaluatePerplexity(model, tokens, {
     mode,
-    batchSize: intOption(values.batch, 'batch', 8),
-    ...(values.context ? { context: intOption(values.context, 'context', 1) } : {}),
+    batchSize,
+    context,
+    ...(warmup ? { warmup } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     onProgress: (done) => progress.update(done),
   });
   progress.finish();
   const trainedWithCarry = config.training.carry === true;
-  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, trainedWithCarry, ...result }));
-  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token${trainedWithCarry ? '; trained with --carry' : ''})`);
+  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, trainedWithCarry, warmupSegments: warmupSegments ?? 0, ...result }));
+  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token${warmupSegments ? `, after ${warmupSegments} warm-up segments` : ''}${trainedWithCarry ? '; trained with --carry' : ''})`);
   return 0;
 }
 

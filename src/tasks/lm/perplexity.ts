@@ -25,6 +25,11 @@ export interface PerplexityOptions {
   batchSize?: number;
   /** Score at most this many tokens (the start of the stream). */
   maxTokens?: number;
+  /**
+   * Carry mode only: tokens run through the model first, unscored, laid out as the same B parallel
+   * streams, so the scored segments start from the state they leave instead of from empty fast weights.
+   */
+  warmup?: Int32Array;
   onProgress?: (scored: number, total: number) => void;
 }
 
@@ -43,6 +48,7 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
   // Fewer rows than asked when the tokens cannot fill [batchSize, L]: a short stream is still scored.
   const B = options.mode === 'sliding' ? (options.batchSize ?? 8) : Math.min(options.batchSize ?? 8, Math.floor((stream.length - 1) / L));
   if (options.mode === 'carry' && !model.isFastWeight) throw new Error(`perplexity: carry mode needs a fast weight model; '${model.name}' is softmax attention`);
+  if (options.warmup !== undefined && options.mode !== 'carry') throw new Error(`perplexity: a warm-up only applies to carry mode (mode is ${options.mode})`);
   return inference(model, () => {
     let nll = 0;
     let count = 0;
@@ -78,6 +84,9 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
       }
     } else {
       let states: AttentionState[] | undefined;
+      for (const batch of options.warmup ? sequentialSegments(options.warmup, B, L) : []) {
+        states = model.forward(batch.inputs, batch.B, batch.L, states ? { states } : {}).states;
+      }
       const total = Math.floor((stream.length - 1) / B / L) * B * L;
       for (const batch of sequentialSegments(stream, B, L)) {
         if (options.mode === 'carry') {

@@ -15,6 +15,7 @@ import { sequentialSegments, streamSegment, streamSegmentCount } from '../../../
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type LmTrainingConfig } from '../../../src/tasks/lm/training.js';
 import { carriedFromStates, microBatchForward, statesFromCarried, type CarriedLayer } from '../../../src/train/microBatch.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
+import { evaluatePerplexity } from '../../../src/tasks/lm/perplexity.js';
 
 
 const path = syntheticCorpusFile({ seed: 5, documents: 30, sentencesPerDocument: 40 });
@@ -52,6 +53,32 @@ describe('parallel streams', () => {
     const walked = [...sequentialSegments(tokens, B, L)];
     expect(walked.map((w) => Array.from(w.inputs))).toEqual(Array.from({ length: 8 }, (_, s) => Array.from(streamSegment(tokens, B, L, s).inputs)));
     expect(() => streamSegment(tokens, B, L, 8)).toThrow('streamSegment: block 8 is outside the 8 blocks of [3, 4] tokens the stream holds');
+  });
+});
+
+describe('carry-mode evaluation with a warm-up', () => {
+  it('scores from the state the warm-up tokens leave: the same as a walk over warm-up and scored segments that counts only the scored ones', () => {
+    const lm = new LanguageModel({ ...model, vocabSize: 300 } as LanguageModelConfig);
+    const B = 2, L = 8;
+    const warmup = data.train.subarray(0, 3 * B * L + 1);
+    const scored = data.valid.subarray(0, 4 * B * L + 1);
+    const got = evaluatePerplexity(lm, scored, { mode: 'carry', batchSize: B, warmup });
+    const want = noGrad(() => {
+      let states;
+      for (const batch of sequentialSegments(warmup, B, L)) states = lm.forward(batch.inputs, B, L, states ? { states } : {}).states;
+      let nll = 0, count = 0;
+      for (const batch of sequentialSegments(scored, B, L)) {
+        const out = lm.forward(batch.inputs, B, L, { states: states! });
+        states = out.states;
+        nll += ops.crossEntropy(out.logits, batch.targets, { reduction: 'sum' }).item();
+        count += batch.targets.length;
+      }
+      return { loss: nll / count, count };
+    });
+    expect(got.tokens).toBe(want.count);
+    expect(got.loss).toBeCloseTo(want.loss, 6);
+    expect(got.loss).not.toBeCloseTo(evaluatePerplexity(lm, scored, { mode: 'carry', batchSize: B }).loss, 6);
+    expect(() => evaluatePerplexity(lm, scored, { mode: 'segments', batchSize: B, warmup })).toThrow('a warm-up only applies to carry mode');
   });
 });
 

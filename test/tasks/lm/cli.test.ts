@@ -82,7 +82,12 @@ describe('lm train --carry', () => {
     expect(r.stdout).toMatch(/valid perplexity [\d.]+ \(carried across segments of 8, 32 tokens\)/);
     expect(loadCheckpoint(out).config).toMatchObject({ training: { carry: true } });
     const e = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40', '--json']);
-    expect(JSON.parse(e.stdout)).toMatchObject({ mode: 'carry', tokens: 40, trainedWithCarry: true });
+    expect(JSON.parse(e.stdout)).toMatchObject({ mode: 'carry', tokens: 40, trainedWithCarry: true, warmupSegments: 0 });
+    const warm = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40', '--warmup-segments', '2', '--json']);
+    expect(JSON.parse(warm.stdout)).toMatchObject({ mode: 'carry', tokens: 40, warmupSegments: 2 });
+    expect(JSON.parse(warm.stdout).loss).not.toBe(JSON.parse(e.stdout).loss);
+    await expect(run(runLm, ['eval', '--checkpoint', out, '--warmup-segments', '2'])).rejects.toThrow(/^lm eval: --warmup-segments needs --mode carry/);
+    await expect(run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--warmup-segments', '100000000'])).rejects.toThrow(/^lm eval: --warmup-segments 100000000 needs \d+ training tokens; the training split has \d+$/);
   });
 
   it('refuses softmax attention before any work, in one line, and lm compare refuses --carry', async () => {
