@@ -249,14 +249,15 @@ async function lmEval(argv: string[]): Promise<number> {
   if (!values.checkpoint) throw new UsageError('lm eval: --checkpoint DIR is required');
   const split = choiceOption(values.split, 'split', ['valid', 'test'] as const, 'valid');
   const mode = choiceOption<PerplexityMode>(values.mode, 'mode', PERPLEXITY_MODES, 'segments');
+  // Checked before the corpus is read: a usage mistake costs no work.
+  const warmupSegments = optionalInt(values['warmup-segments'], 'warmup-segments');
+  if (warmupSegments !== undefined && mode !== 'carry') throw new UsageError(`lm eval: --warmup-segments needs --mode carry (the state it builds is what carry mode starts from)`);
   const { model, tokenizer, config } = openLanguageModel(values.checkpoint, 'lm eval');
   const data = prepareLmData(config.training.corpus, config.training.vocabSize, tokenizer, (l) => console.error(l));
   const maxTokens = optionalInt(values['max-tokens'], 'max-tokens');
   const tokens = split === 'valid' ? data.valid : data.test;
   const batchSize = intOption(values.batch, 'batch', 8);
   const context = values.context ? intOption(values.context, 'context', 1) : model.config.context;
-  const warmupSegments = optionalInt(values['warmup-segments'], 'warmup-segments');
-  if (warmupSegments !== undefined && mode !== 'carry') throw new UsageError(`lm eval: --warmup-segments needs --mode carry (the state it builds is what carry mode starts from)`);
   if (warmupSegments !== undefined && warmupSegments * batchSize * context + 1 > data.train.length) {
     throw new UsageError(`lm eval: --warmup-segments ${warmupSegments} needs ${warmupSegments * batchSize * context + 1} training tokens; the training split has ${data.train.length}`);
   }
