@@ -9,6 +9,9 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
+/** The elementwise arithmetic of KernelBackend.binary. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
 /**
  * out[b] = op(A[b]) · op(B[b]) for b < batch, with op(X) = X or Xᵀ.
  * A[b] is m × k (or k × m when transA), B[b] is k × n (or n × k when transB), out[b] is m × n.
@@ -146,4 +149,22 @@ export interface KernelBackend {
   layerNormRows(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray };
   /** The backward of layerNormRows for the output gradient g [rows, D]: dx [rows, D], dWeight and dBias [D] (sums over the rows, in row order). */
   layerNormRowsBackward(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray };
+  // Array passes around the products (equations in ./reference/arrays.ts); outputs are new arrays.
+  /**
+   * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i < n: equal shapes (periods n), a scalar
+   * (period 1) and a bias over rows (period D) are the broadcasts the ops send here.
+   */
+  binary(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray, bPeriod: number, n: number): FloatArray;
+  /** Column sums of x [rows, cols] → [cols], each column's rows added in order (a bias's gradient). */
+  sumRows(x: FloatArray, rows: number, cols: number): FloatArray;
+  /** out[r · run + j] = x[index[r] · run + j]: runs of `run` elements in the order `index` gives (a permute). */
+  gatherRuns(x: FloatArray, index: Int32Array, run: number): FloatArray;
+  /** The inverse of gatherRuns for a permutation `index`: out[index[r] · run + j] = x[r · run + j]. */
+  scatterRuns(x: FloatArray, index: Int32Array, run: number): FloatArray;
+  /**
+   * Inverted dropout: mask[i] = 0 where the i-th draw of the xoshiro128** generator with state words
+   * `state` is below p · 2³², else `scale`; out = x ⊙ mask. Advances `state` in place (the same draws
+   * as src/tensor/rng.ts's Rng.fillKeepMask).
+   */
+  dropout(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray };
 }

@@ -32,4 +32,9 @@ export const gpuBackend: KernelBackend = {
   softmaxRows: jsBackend.softmaxRows,
   layerNormRows: jsBackend.layerNormRows,
   layerNormRowsBackward: jsBackend.layerNormRowsBackward,
+  binary: jsBackend.binary,
+  sumRows: jsBackend.sumRows,
+  gatherRuns: jsBackend.gatherRuns,
+  scatterRuns: jsBackend.scatterRuns,
+  dropout: jsBackend.dropout,
 };

@@ -7,6 +7,7 @@ import { deltaScanBackwardJs, deltaScanForwardJs } from './deltaScan.js';
 // No faster plain form of the elementwise loops exists: the js backend runs the reference's.
 import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from '../reference/elementwise.js';
 
+import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from '../reference/arrays.js';
 export const jsBackend: KernelBackend = {
   name: 'js',
   matmul: matmulJs,
@@ -22,4 +23,9 @@ export const jsBackend: KernelBackend = {
   softmaxRows: softmaxRowsReference,
   layerNormRows: layerNormRowsReference,
   layerNormRowsBackward: layerNormRowsBackwardReference,
+  binary: binaryReference,
+  sumRows: sumRowsReference,
+  gatherRuns: gatherRunsReference,
+  scatterRuns: scatterRunsReference,
+  dropout: dropoutReference,
 };

@@ -6,6 +6,7 @@ import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js'
 import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
 import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
 
+import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from './arrays.js';
 export const referenceBackend: KernelBackend = {
   name: 'reference',
   matmul: matmulReference,
@@ -21,4 +22,9 @@ export const referenceBackend: KernelBackend = {
   softmaxRows: softmaxRowsReference,
   layerNormRows: layerNormRowsReference,
   layerNormRowsBackward: layerNormRowsBackwardReference,
+  binary: binaryReference,
+  sumRows: sumRowsReference,
+  gatherRuns: gatherRunsReference,
+  scatterRuns: scatterRunsReference,
+  dropout: dropoutReference,
 };

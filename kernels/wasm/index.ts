@@ -4,10 +4,11 @@
  * copy into WebAssembly memory, go to the js backend, which is also the fallback where WebAssembly
  * SIMD is missing. Results are the same bits whatever the thread count (see WasmRuntime.run).
  */
-import type { DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
+import type { BinaryOp, DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
 import { allocLike } from '../alloc.js';
 import { jsBackend } from '../js/index.js';
 import { outerJs } from '../js/outer.js';
+import { keepThreshold } from '../reference/arrays.js';
 import { wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
@@ -186,6 +187,56 @@ function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatA
   return { dx: rt.take(dx, rows * D), dWeight: rt.take(dw, D), dBias: rt.take(db, D) };
 }
 
+/**
+ * Elements below which an array pass stays in js: a wasm call costs about a microsecond (copies,
+ * argument lists), what the js loops take for a few hundred elements at 2–6 ns each.
+ */
+const MIN_WASM_ARRAY = 512;
+const OP_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+
+function binaryWasm(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray, bPeriod: number, n: number): FloatArray {
+  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(a, b) : null;
+  if (rt === null) return jsBackend.binary(op, a, aPeriod, b, bPeriod, n);
+  rt.reset();
+  const pa = rt.put((a as Float32Array).subarray(0, aPeriod)), pb = rt.put((b as Float32Array).subarray(0, bPeriod)), out = rt.alloc(n);
+  rt.run('binaryF32', (lo, hi) => [OP_CODES[op], pa, aPeriod, pb, bPeriod, out, lo, hi], n, 0, n >= MIN_SPLIT_WORK, 4);
+  return rt.take(out, n);
+}
+
+function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
+  const rt = rows * cols >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  if (rt === null) return jsBackend.sumRows(x, rows, cols);
+  rt.reset();
+  const input = rt.put((x as Float32Array).subarray(0, rows * cols)), out = rt.alloc(cols);
+  // Split by columns: each column is summed by one thread, in row order.
+  rt.run('sumRowsF32', (lo, hi) => [input, rows, cols, out, lo, hi], cols, 0, rows * cols >= MIN_SPLIT_WORK, 4);
+  return rt.take(out, cols);
+}
+
+function runsWasm(kernel: 'gatherRunsF32' | 'scatterRunsF32', fallback: KernelBackend['gatherRuns']) {
+  return (x: FloatArray, index: Int32Array, run: number): FloatArray => {
+    const n = index.length * run;
+    const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+    if (rt === null) return fallback(x, index, run);
+    rt.reset();
+    const input = rt.put((x as Float32Array).subarray(0, n)), map = rt.putInt32(index), out = rt.alloc(n);
+    rt.run(kernel, (lo, hi) => [input, map, run, out, lo, hi], index.length, 0, n >= MIN_SPLIT_WORK);
+    return rt.take(out, n);
+  };
+}
+
+function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray } {
+  const n = x.length;
+  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  if (rt === null) return jsBackend.dropout(x, p, scale, state);
+  rt.reset();
+  const input = rt.put(x as Float32Array), out = rt.alloc(n), mask = rt.alloc(n), words = rt.putInt32(state);
+  // One thread: the draws are one sequence.
+  rt.kernels.dropoutF32(input, out, mask, n, keepThreshold(p), scale, words);
+  state.set(new Uint32Array(rt.memory.buffer, words, 4));
+  return { out: rt.take(out, n), mask: rt.take(mask, n) };
+}
+
 export const wasmBackend: KernelBackend = {
   name: 'wasm',
   matmul: matmulWasm,
@@ -201,6 +252,11 @@ export const wasmBackend: KernelBackend = {
   softmaxRows: softmaxRowsWasm,
   layerNormRows: layerNormRowsWasm,
   layerNormRowsBackward: layerNormRowsBackwardWasm,
+  binary: binaryWasm,
+  sumRows: sumRowsWasm,
+  gatherRuns: runsWasm('gatherRunsF32', jsBackend.gatherRuns),
+  scatterRuns: runsWasm('scatterRunsF32', jsBackend.scatterRuns),
+  dropout: dropoutWasm,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

@@ -32,9 +32,15 @@ export interface KernelExports {
   softmaxRowsF32: Kernel;
   layerNormRowsF32: Kernel;
   layerNormRowsBackwardF32: Kernel;
+  binaryF32: Kernel;
+  sumRowsF32: Kernel;
+  gatherRunsF32: Kernel;
+  scatterRunsF32: Kernel;
+  dropoutF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
-  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32';
+  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
+  | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32';
 
 const PAGE_BYTES = 65536;
 
@@ -99,6 +105,13 @@ export class WasmRuntime {
     if (data === null) return 0;
     const ptr = this.alloc(data.length);
     this.floats().set(data, ptr >> 2);
+    return ptr;
+  }
+
+  /** Allocates and copies 32-bit integers in (index maps, generator state); returns the byte address. */
+  putInt32(data: Int32Array | Uint32Array): number {
+    const ptr = this.alloc(data.length);
+    new Int32Array(this.memory.buffer, ptr, data.length).set(data);
     return ptr;
   }
 

@@ -9,8 +9,9 @@
  *
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
-import { Tensor, allocate, allocateUninitialized, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
+import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
 import { inScratch } from '../../kernels/alloc.js';
+import { getBackend } from '../../kernels/index.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -200,15 +201,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         grads.set(input, gi);
         return;
       }
-      if (!owned.has(existing)) {
-        // The first sum goes to an array of our own, in one pass.
-        const sum = allocateUninitialized(input.dtype, existing.length);
-        for (let j = 0; j < sum.length; j++) sum[j] = existing[j]! + gi[j]!;
-        owned.add(sum);
-        grads.set(input, sum);
-        return;
-      }
-      for (let j = 0; j < existing.length; j++) existing[j]! += gi[j]!;
+      // The sum goes to a new array of our own (the backend's add, one pass).
+      const sum = getBackend().binary('add', existing, existing.length, gi, gi.length, existing.length);
+      owned.add(sum);
+      grads.set(input, sum);
     });
   }
   // Release: drop closures and inputs so saved activations can be collected.

@@ -7,6 +7,7 @@
  */
 import { broadcastStrides, sameShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { allocate, type FloatArray } from '../tensor/tensor.js';
+import { getBackend } from '../../kernels/index.js';
 
 const cache = new Map<string, Int32Array>();
 const CACHE_LIMIT = 512;
@@ -57,15 +58,10 @@ export function broadcastPeriod(src: Shape, out: Shape): number | null {
 /** Sums a gradient of shape `from` down to shape `to` (the inverse of broadcasting `to` to `from`). */
 export function reduceToShape(grad: FloatArray, from: Shape, to: Shape): FloatArray {
   if (sameShape(from, to)) return grad;
-  const out = allocate(grad instanceof Float64Array ? 'float64' : 'float32', sizeOf(to));
   const period = broadcastPeriod(to, from);
-  if (period !== null) {
-    for (let i = 0, j = 0; i < grad.length; i++) {
-      out[j]! += grad[i]!;
-      if (++j === period) j = 0;
-    }
-    return out;
-  }
+  // A periodic broadcast (a bias over rows, a scalar) reduces by column sums over [rows, period].
+  if (period !== null) return getBackend().sumRows(grad, grad.length / period, period);
+  const out = allocate(grad instanceof Float64Array ? 'float64' : 'float32', sizeOf(to));
   const index = broadcastIndex(to, from)!;
   for (let i = 0; i < grad.length; i++) out[index[i]!]! += grad[i]!;
   return out;

@@ -4,7 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 import { broadcastIndex, reduceToShape } from './broadcast.js';
-import { assertSameDType, assertTensor, like, likeUninitialized } from './util.js';
+import { assertSameDType, assertTensor, like } from './util.js';
 import { getBackend } from '../../kernels/index.js';
 
 /**
@@ -70,18 +70,10 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!training || p === 0) return x;
   // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
   const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
-  // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask).
-  const mask = likeUninitialized(x);
-  rng.fillKeepMask(mask, p, scale);
-  const out = likeUninitialized(x);
-  const xd = x.data;
-  for (let i = 0; i < out.length; i++) out[i] = xd[i]! * mask[i]!;
-  // Multiplying by the mask, not branching on it: a branch on random bits is mispredicted often.
-  return record('dropout', [x], new Tensor(out, x.shape), (g) => {
-    const gx = likeUninitialized(g);
-    for (let i = 0; i < gx.length; i++) gx[i] = g[i]! * mask[i]!;
-    return [gx];
-  });
+  // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask's draws).
+  const kernels = getBackend();
+  const { out, mask } = kernels.dropout(x.data, p, scale, rng.stateWords);
+  return record('dropout', [x], new Tensor(out, x.shape), (g) => [kernels.binary('mul', g, g.length, mask, mask.length, g.length)]);
 }
 
 /** Elementwise choice: a where condition is non-zero, else b (all three broadcast together). */

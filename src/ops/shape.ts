@@ -2,10 +2,11 @@
  * Shape ops. Tensors are always contiguous, so permute, slice and concat copy; reshape shares data.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { normaliseAxis, shapeToString, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { expandData, reduceToShape } from './broadcast.js';
 import { assertSameDType, assertTensor, like } from './util.js';
+import { getBackend } from '../../kernels/index.js';
 
 /** New shape, same data; one dimension may be −1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -36,19 +37,8 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
   const run = sizeOf(x.shape.slice(kept));
   const index = permutationIndex(x.shape.slice(0, kept), perm.slice(0, kept));
-  const out = allocateUninitialized(x.dtype, x.size); // every element is copied
-  for (let r = 0; r < index.length; r++) {
-    const from = index[r]! * run, to = r * run;
-    for (let j = 0; j < run; j++) out[to + j] = x.data[from + j]!;
-  }
-  return record('permute', [x], new Tensor(out, outShape), (g) => {
-    const gx = allocateUninitialized(x.dtype, x.size);
-    for (let r = 0; r < index.length; r++) {
-      const from = r * run, to = index[r]! * run;
-      for (let j = 0; j < run; j++) gx[to + j] = g[from + j]!;
-    }
-    return [gx];
-  });
+  const kernels = getBackend();
+  return record('permute', [x], new Tensor(kernels.gatherRuns(x.data, index, run), outShape), (g) => [kernels.scatterRuns(g, index, run)]);
 }
 
 /** Swaps two axes (default: the last two). */

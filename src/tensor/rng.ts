@@ -4,6 +4,8 @@
  * numbers on every machine and every JavaScript engine. Its state is four integers, which
  * checkpoints save so that a resumed run draws exactly what the uninterrupted run would have drawn.
  */
+import { fillKeepMask } from '../../kernels/reference/arrays.js';
+
 export class Rng {
   private s: Uint32Array;
   /** Box–Muller makes normals in pairs; the spare one is kept here (and saved with the state). */
@@ -65,30 +67,18 @@ export class Rng {
 
   /**
    * Dropout's keep mask: mask[i] = 0 where the i-th value of the nextUint32 stream is below p · 2³²
-   * (probability p), else `scale`. The same draws as fillUint32, without an array of them between:
-   * the generator step is written out here again because drawing chunks through fillUint32 and
-   * converting them measured 1.4–1.5× slower per element.
+   * (probability p), else `scale` (the loop is kernels/reference/arrays.ts's, shared with the kernels).
    */
   fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
-    // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
-    const below = Math.ceil(p * 4294967296) - 2147483648;
-    let s0 = this.s[0]! | 0, s1 = this.s[1]! | 0, s2 = this.s[2]! | 0, s3 = this.s[3]! | 0;
-    for (let i = 0; i < mask.length; i++) {
-      const r = Math.imul(s1, 5);
-      const draw = Math.imul((r << 7) | (r >>> 25), 9);
-      mask[i] = (draw ^ -2147483648) < below ? 0 : scale;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-    }
-    this.s[0] = s0;
-    this.s[1] = s1;
-    this.s[2] = s2;
-    this.s[3] = s3;
+    fillKeepMask(mask, p, scale, this.s);
+  }
+
+  /**
+   * The four live state words. Kernels that draw this stream themselves (dropout) read them and
+   * advance them in place, so the generator continues where they stopped.
+   */
+  get stateWords(): Uint32Array {
+    return this.s;
   }
 
   /** Uniform in [0, 1) with 53 random bits. */

@@ -45,14 +45,15 @@ describe('wasm threads', () => {
           const sumForward = wasmBackend.sumScanForward(sumArgs);
           const sumGrads = wasmBackend.sumScanBackward({ ...sumArgs, forward: sumForward, dy, dFinalState: null, dFinalZ: null });
           const softmax = wasmBackend.softmaxRows(x, 1024, 1024);
-          return [out, forward.y, grads.dk, grads.dbeta, sumForward.y, sumGrads.dq, wasmBackend.gelu(x), wasmBackend.geluBackward(x, x), softmax.probs, softmax.logSumExp];
+          return [out, forward.y, grads.dk, grads.dbeta, sumForward.y, sumGrads.dq, wasmBackend.gelu(x), wasmBackend.geluBackward(x, x), softmax.probs, softmax.logSumExp,
+            wasmBackend.binary('add', x, x.length, b, b.length, x.length), wasmBackend.sumRows(x, 4, x.length / 4)];
         };
         setWasmThreads(1);
         const one = runAll();
         setWasmThreads(2);
         const pool = wasmRuntime()!.pool!;
         const two = runAll();
-        expect(pool.jobsPosted).toBeGreaterThanOrEqual(7); // every scan and elementwise call above was split
+        expect(pool.jobsPosted).toBeGreaterThanOrEqual(9); // every scan and elementwise call above was split
         for (let i = 0; i < one.length; i++) expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer)), `output ${i}`).toBe(true);
       }),
       { numRuns: 6 },

@@ -1,0 +1,139 @@
+/**
+ * Array passes that the autograd ops run around the products: broadcast arithmetic, the bias
+ * gradient's column sums, the copies of a permute, and dropout. Each is one pass over memory; in
+ * plain JavaScript they cost 2–6 ns an element here, in WebAssembly SIMD a tenth of that
+ * (docs/kernels.md). The float32 arithmetic is the same IEEE operation JavaScript performs on a
+ * Float32Array (a sum or product of two floats rounded once), so these give the js backend's bits.
+ * Equations: ../../reference/arrays.ts.
+ */
+import { at } from './common';
+
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3;
+
+// @ts-ignore: decorator
+@inline
+function combine4(op: i32, x: v128, y: v128): v128 {
+  if (op == ADD) return f32x4.add(x, y);
+  if (op == SUB) return f32x4.sub(x, y);
+  if (op == MUL) return f32x4.mul(x, y);
+  return f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline
+function combine(op: i32, x: f32, y: f32): f32 {
+  if (op == ADD) return x + y;
+  if (op == SUB) return x - y;
+  if (op == MUL) return x * y;
+  return x / y;
+}
+
+/**
+ * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i in [lo, hi). The loop walks runs over which
+ * neither operand wraps; a period-1 operand (a scalar) is one splatted vector and never wraps.
+ */
+// @ts-ignore: decorator
+@inline
+function binaryRuns(op: i32, a: usize, aPeriod: i32, b: usize, bPeriod: i32, out: usize, lo: i32, hi: i32): void {
+  const aScalar = aPeriod == 1, bScalar = bPeriod == 1;
+  const as = aScalar ? load<f32>(a) : 0, bs = bScalar ? load<f32>(b) : 0;
+  const av = f32x4.splat(as), bv = f32x4.splat(bs);
+  let ja = lo % aPeriod, jb = lo % bPeriod;
+  let i = lo;
+  while (i < hi) {
+    let run = hi - i;
+    if (!aScalar) run = min(run, aPeriod - ja);
+    if (!bScalar) run = min(run, bPeriod - jb);
+    const pa = at(a, ja), pb = at(b, jb), po = at(out, i);
+    let j = 0;
+    for (; j + 4 <= run; j += 4) {
+      const x = aScalar ? av : v128.load(at(pa, j));
+      const y = bScalar ? bv : v128.load(at(pb, j));
+      v128.store(at(po, j), combine4(op, x, y));
+    }
+    for (; j < run; j++) {
+      const x = aScalar ? as : load<f32>(at(pa, j));
+      const y = bScalar ? bs : load<f32>(at(pb, j));
+      store<f32>(at(po, j), combine(op, x, y));
+    }
+    i += run;
+    ja += run;
+    jb += run;
+    if (ja >= aPeriod) ja = 0;
+    if (jb >= bPeriod) jb = 0;
+  }
+}
+
+/** out[i] = a[i mod aPeriod] op b[i mod bPeriod], i in [lo, hi); op 0 add, 1 sub, 2 mul, 3 div. */
+export function binaryF32(op: i32, a: usize, aPeriod: i32, b: usize, bPeriod: i32, out: usize, lo: i32, hi: i32, _scratch: usize): void {
+  // One loop per op, each with its op folded in at compile time.
+  if (op == ADD) binaryRuns(ADD, a, aPeriod, b, bPeriod, out, lo, hi);
+  else if (op == SUB) binaryRuns(SUB, a, aPeriod, b, bPeriod, out, lo, hi);
+  else if (op == MUL) binaryRuns(MUL, a, aPeriod, b, bPeriod, out, lo, hi);
+  else binaryRuns(DIV, a, aPeriod, b, bPeriod, out, lo, hi);
+}
+
+/**
+ * out[c] = Σ_r x[r · cols + c] for columns c in [lo, hi), the rows added in order (each column's
+ * sum is the same sequence of float32 additions as the plain loop's, whatever the split).
+ */
+export function sumRowsF32(x: usize, rows: i32, cols: i32, out: usize, lo: i32, hi: i32, _scratch: usize): void {
+  let c = lo;
+  for (; c + 4 <= hi; c += 4) {
+    let s = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(at(x, r * cols + c)));
+    v128.store(at(out, c), s);
+  }
+  for (; c < hi; c++) {
+    let s: f32 = 0;
+    for (let r = 0; r < rows; r++) s += load<f32>(at(x, r * cols + c));
+    store<f32>(at(out, c), s);
+  }
+}
+
+/** Copies `run` floats from src to dst (whole vectors first). */
+// @ts-ignore: decorator
+@inline
+function copyRun(dst: usize, src: usize, run: i32): void {
+  let j = 0;
+  for (; j + 4 <= run; j += 4) v128.store(at(dst, j), v128.load(at(src, j)));
+  for (; j < run; j++) store<f32>(at(dst, j), load<f32>(at(src, j)));
+}
+
+/** out[r · run + j] = x[index[r] · run + j] for runs r in [lo, hi) (index: i32s). */
+export function gatherRunsF32(x: usize, index: usize, run: i32, out: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let r = lo; r < hi; r++) copyRun(at(out, r * run), at(x, load<i32>(index + (<usize>r << 2)) * run), run);
+}
+
+/** out[index[r] · run + j] = x[r · run + j] for runs r in [lo, hi): the inverse of gatherRunsF32. */
+export function scatterRunsF32(x: usize, index: usize, run: i32, out: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let r = lo; r < hi; r++) copyRun(at(out, load<i32>(index + (<usize>r << 2)) * run), at(x, r * run), run);
+}
+
+/**
+ * Inverted dropout of x[0, n): mask[i] = 0 when the i-th draw of the xoshiro128** stream whose four
+ * state words are at `state` falls below the threshold, else `scale`; out[i] = x[i] · mask[i]. The
+ * state words are advanced in place. `below` is the threshold minus 2³¹, compared against the draw
+ * minus 2³¹ as signed integers (src/tensor/rng.ts, fillKeepMask: the same draws and decisions).
+ * One thread: the draws form one sequence.
+ */
+export function dropoutF32(x: usize, out: usize, mask: usize, n: i32, below: i32, scale: f32, state: usize): void {
+  let s0 = load<i32>(state), s1 = load<i32>(state, 4), s2 = load<i32>(state, 8), s3 = load<i32>(state, 12);
+  for (let i = 0; i < n; i++) {
+    const draw = rotl<i32>(s1 * 5, 7) * 9;
+    const m: f32 = (draw ^ i32.MIN_VALUE) < below ? 0 : scale;
+    store<f32>(at(mask, i), m);
+    store<f32>(at(out, i), load<f32>(at(x, i)) * m);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl<i32>(s3, 11);
+  }
+  store<i32>(state, s0);
+  store<i32>(state, s1, 4);
+  store<i32>(state, s2, 8);
+  store<i32>(state, s3, 12);
+}
