@@ -149,6 +149,20 @@ export interface KernelBackend {
   layerNormRows(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray };
   /** The backward of layerNormRows for the output gradient g [rows, D]: dx [rows, D], dWeight and dBias [D] (sums over the rows, in row order). */
   layerNormRowsBackward(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray };
+  /**
+   * Attention weights of scores [N = B·H, T, S]: softmax over s of scale · score, keys where blocked
+   * [B, T, S] is non-zero scoring −1e9 (blocked may be null). Equations in ./reference/attention.ts.
+   */
+  maskedSoftmax(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
+  /** The backward of maskedSoftmax: dS = scale · P ⊙ (dP − Σ_s dP ⊙ P), 0 at blocked keys. */
+  maskedSoftmaxBackward(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
+  /**
+   * Cross-entropy of logits [rows, C] against targets [rows] (−1: not counted) with label smoothing
+   * eps: each row's softmax, log-sum-exp and loss. Equations in ./reference/crossEntropy.ts.
+   */
+  crossEntropyRows(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray };
+  /** The gradient of crossEntropyRows's losses with row r's scaled by rowScale[r]. */
+  crossEntropyRowsBackward(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray;
   // Array passes around the products (equations in ./reference/arrays.ts); outputs are new arrays.
   /**
    * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i < n: equal shapes (periods n), a scalar

@@ -37,4 +37,8 @@ export const gpuBackend: KernelBackend = {
   gatherRuns: jsBackend.gatherRuns,
   scatterRuns: jsBackend.scatterRuns,
   dropout: jsBackend.dropout,
+  maskedSoftmax: jsBackend.maskedSoftmax,
+  maskedSoftmaxBackward: jsBackend.maskedSoftmaxBackward,
+  crossEntropyRows: jsBackend.crossEntropyRows,
+  crossEntropyRowsBackward: jsBackend.crossEntropyRowsBackward,
 };

@@ -8,6 +8,8 @@ import { deltaScanBackwardJs, deltaScanForwardJs } from './deltaScan.js';
 import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from '../reference/elementwise.js';
 
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from '../reference/arrays.js';
+import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from '../reference/attention.js';
+import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from '../reference/crossEntropy.js';
 export const jsBackend: KernelBackend = {
   name: 'js',
   matmul: matmulJs,
@@ -28,4 +30,8 @@ export const jsBackend: KernelBackend = {
   gatherRuns: gatherRunsReference,
   scatterRuns: scatterRunsReference,
   dropout: dropoutReference,
+  maskedSoftmax: maskedSoftmaxReference,
+  maskedSoftmaxBackward: maskedSoftmaxBackwardReference,
+  crossEntropyRows: crossEntropyRowsReference,
+  crossEntropyRowsBackward: crossEntropyRowsBackwardReference,
 };

@@ -7,6 +7,8 @@ import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaSc
 import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
 
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from './arrays.js';
+import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from './attention.js';
+import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from './crossEntropy.js';
 export const referenceBackend: KernelBackend = {
   name: 'reference',
   matmul: matmulReference,
@@ -27,4 +29,8 @@ export const referenceBackend: KernelBackend = {
   gatherRuns: gatherRunsReference,
   scatterRuns: scatterRunsReference,
   dropout: dropoutReference,
+  maskedSoftmax: maskedSoftmaxReference,
+  maskedSoftmaxBackward: maskedSoftmaxBackwardReference,
+  crossEntropyRows: crossEntropyRowsReference,
+  crossEntropyRowsBackward: crossEntropyRowsBackwardReference,
 };

@@ -237,6 +237,45 @@ function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array
   return { out: rt.take(out, n), mask: rt.take(mask, n) };
 }
 
+function maskedSoftmaxWasm(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
+  const n = B * H * T * S;
+  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(scores, blocked) : null;
+  if (rt === null) return jsBackend.maskedSoftmax(scores, blocked, scale, B, H, T, S);
+  rt.reset();
+  const input = rt.put((scores as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), probs = rt.alloc(n);
+  rt.run('maskedSoftmaxF32', (lo, hi) => [input, mask, scale, H, T, S, probs, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
+  return rt.take(probs, n);
+}
+
+function maskedSoftmaxBackwardWasm(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
+  const n = B * H * T * S;
+  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(dP, P, blocked) : null;
+  if (rt === null) return jsBackend.maskedSoftmaxBackward(dP, P, blocked, scale, B, H, T, S);
+  rt.reset();
+  const g = rt.put((dP as Float32Array).subarray(0, n)), p = rt.put((P as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), dS = rt.alloc(n);
+  rt.run('maskedSoftmaxBackwardF32', (lo, hi) => [g, p, mask, scale, H, T, S, dS, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
+  return rt.take(dS, n);
+}
+
+function crossEntropyRowsWasm(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray } {
+  const rt = rows * C >= MIN_WASM_ARRAY ? runtimeFor(logits) : null;
+  if (rt === null) return jsBackend.crossEntropyRows(logits, targets, rows, C, eps);
+  rt.reset();
+  const x = rt.put((logits as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets);
+  const probs = rt.alloc(rows * C), lse = rt.alloc(rows), losses = rt.alloc(rows);
+  rt.run('crossEntropyRowsF32', (lo, hi) => [x, t, C, eps, probs, lse, losses, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
+  return { probs: rt.take(probs, rows * C), logSumExp: rt.take(lse, rows), losses: rt.take(losses, rows) };
+}
+
+function crossEntropyRowsBackwardWasm(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray {
+  const rt = rows * C >= MIN_WASM_ARRAY ? runtimeFor(probs, rowScale) : null;
+  if (rt === null) return jsBackend.crossEntropyRowsBackward(probs, targets, rowScale, rows, C, eps);
+  rt.reset();
+  const p = rt.put((probs as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets), s = rt.put(rowScale as Float32Array), gx = rt.alloc(rows * C);
+  rt.run('crossEntropyRowsBackwardF32', (lo, hi) => [p, t, s, C, eps, gx, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
+  return rt.take(gx, rows * C);
+}
+
 export const wasmBackend: KernelBackend = {
   name: 'wasm',
   matmul: matmulWasm,
@@ -257,6 +296,10 @@ export const wasmBackend: KernelBackend = {
   gatherRuns: runsWasm('gatherRunsF32', jsBackend.gatherRuns),
   scatterRuns: runsWasm('scatterRunsF32', jsBackend.scatterRuns),
   dropout: dropoutWasm,
+  maskedSoftmax: maskedSoftmaxWasm,
+  maskedSoftmaxBackward: maskedSoftmaxBackwardWasm,
+  crossEntropyRows: crossEntropyRowsWasm,
+  crossEntropyRowsBackward: crossEntropyRowsBackwardWasm,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

@@ -9,7 +9,7 @@
  * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 10 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { sharedMaxPages, sharedMemoryBase64, singleThreadBase64 } from './generated/modules.js';
+import { sharedMaxPages, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
 import { allocateUninitialized } from '../alloc.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
 
@@ -37,10 +37,15 @@ export interface KernelExports {
   gatherRunsF32: Kernel;
   scatterRunsF32: Kernel;
   dropoutF32: Kernel;
+  maskedSoftmaxF32: Kernel;
+  maskedSoftmaxBackwardF32: Kernel;
+  crossEntropyRowsF32: Kernel;
+  crossEntropyRowsBackwardF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
-  | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32';
+  | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
+  | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32';
 
 const PAGE_BYTES = 65536;
 
@@ -49,6 +54,16 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/** The shared-memory build: the single build with its memory import replaced (kernels/wasm/build.mjs). */
+function sharedMemoryBuild(): Uint8Array<ArrayBuffer> {
+  const single = decodeBase64(singleThreadBase64), patch = decodeBase64(sharedMemoryPatch.base64);
+  const out = new Uint8Array(single.length - (sharedMemoryPatch.to - sharedMemoryPatch.from) + patch.length);
+  out.set(single.subarray(0, sharedMemoryPatch.from));
+  out.set(patch, sharedMemoryPatch.from);
+  out.set(single.subarray(sharedMemoryPatch.to), sharedMemoryPatch.from + patch.length);
+  return out;
 }
 
 export class WasmRuntime {
@@ -196,7 +211,7 @@ export function resetWasmRuntime(): void {
 function create(threads: number): WasmRuntime {
   const workers = threads > 1 ? workerThreadsModule() : null;
   if (workers !== null && typeof SharedArrayBuffer !== 'undefined') {
-    const module = new WebAssembly.Module(decodeBase64(sharedMemoryBase64));
+    const module = new WebAssembly.Module(sharedMemoryBuild());
     const memory = new WebAssembly.Memory({ initial: 16, maximum: sharedMaxPages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const pool = new ThreadPool(workers, module, memory, threads - 1);

@@ -8,19 +8,19 @@
  * softmax → matmul(·, v) computes (test/ops/attention.test.ts holds the two together), without
  * materialising Kᵀ, the scaled scores, the mask's selection or their gradients: the products read K
  * and V transposed in place (the backend's transA/transB), and scaling, masking and the softmax
- * backward are one pass each. Backward, with dP = dY Vᵀ:
+ * are one kernel pass, its backward another (kernels/reference/attention.ts). Backward, with dP = dY Vᵀ:
  *   dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)), 0 at blocked keys;  dQ = dS K,  dK = dSᵀ Q,  dV = Pᵀ dY.
  * A blocked score is −1e9, not −∞, like maskedFill's: a row with every key blocked (a padding query)
  * averages all values uniformly instead of producing NaN.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocate, allocateUninitialized } from '../tensor/tensor.js';
+import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { getBackend } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
 
 /** The score a blocked key gets before the softmax (as in maskedFill(scores, blocked, −1e9)). */
-export const BLOCKED_SCORE = -1e9;
+export { BLOCKED_SCORE } from '../../kernels/reference/attention.js';
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | null, scale: number): Tensor {
   assertTensor(q, 'attention', 'q');
@@ -43,22 +43,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
   const kernels = getBackend();
   const N = B * H;
 
-  // Scores: Q Kᵀ with K read transposed in place, then scaled and masked in one pass.
+  // Scores: Q Kᵀ with K read transposed in place; then scale, mask and softmax in one kernel pass.
   const scores = allocateUninitialized(dtype, N * T * S);
   kernels.matmul({ a: q.data, b: k.data, out: scores, batch: N, m: T, n: S, k: dk, transA: false, transB: true, aBatchStride: T * dk, bBatchStride: S * dk });
-  const mask = blocked?.data;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const base = (b * H + h) * T * S;
-      const maskBase = b * T * S;
-      for (let i = 0; i < T * S; i++) {
-        // Multiplied first and stored (rounded to the dtype), as the composition's mul op does.
-        scores[base + i] = scores[base + i]! * scale;
-        if (mask && mask[maskBase + i] !== 0) scores[base + i] = BLOCKED_SCORE;
-      }
-    }
-  }
-  const P = kernels.softmaxRows(scores, N * T, S).probs;
+  const mask = blocked?.data ?? null;
+  const P = kernels.maskedSoftmax(scores, mask, scale, B, H, T, S);
   const y = allocateUninitialized(dtype, N * T * dv);
   kernels.matmul({ a: P, b: v.data, out: y, batch: N, m: T, n: dv, k: S, transA: false, transB: false, aBatchStride: T * S, bBatchStride: S * dv });
 
@@ -69,22 +58,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
       kernels.matmul({ a: P, b: g, out: gv, batch: N, m: S, n: dv, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dv });
     }
     if (!q.requiresGrad && !k.requiresGrad) return [null, null, gv];
-    const dS = allocateUninitialized(dtype, N * T * S); // dP = dY Vᵀ, then the softmax and scale backward in place
-    kernels.matmul({ a: g, b: v.data, out: dS, batch: N, m: T, n: S, k: dv, transA: false, transB: true, aBatchStride: T * dv, bBatchStride: S * dv });
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        for (let t = 0; t < T; t++) {
-          const row = ((b * H + h) * T + t) * S;
-          const maskRow = (b * T + t) * S;
-          let dot = 0;
-          for (let s = 0; s < S; s++) dot += dS[row + s]! * P[row + s]!;
-          for (let s = 0; s < S; s++) {
-            dS[row + s] = P[row + s]! * (dS[row + s]! - dot);
-            dS[row + s] = mask && mask[maskRow + s] !== 0 ? 0 : dS[row + s]! * scale;
-          }
-        }
-      }
-    }
+    const dP = allocateUninitialized(dtype, N * T * S); // dY Vᵀ
+    kernels.matmul({ a: g, b: v.data, out: dP, batch: N, m: T, n: S, k: dv, transA: false, transB: true, aBatchStride: T * dv, bBatchStride: S * dv });
+    const dS = kernels.maskedSoftmaxBackward(dP, P, mask, scale, B, H, T, S);
     let gq = null, gk = null;
     if (q.requiresGrad) {
       gq = allocateUninitialized(dtype, N * T * dk); // dS K

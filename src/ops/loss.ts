@@ -30,31 +30,24 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps < 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
   const reduction = options.reduction ?? 'mean';
+  // The kernels take the targets as int32 with −1 for a row that is not counted.
+  const counted = new Int32Array(rows);
+  let count = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
-    if (t === ignore) continue;
-    if (!Number.isInteger(t) || t < 0 || t >= C) throw new Error(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${C})`);
-  }
-  // Softmax per row (kept for the backward) and its log-sum-exp, in the kernel backend.
-  const { probs, logSumExp } = getBackend().softmaxRows(logits.data, rows, C);
-  const losses = like(logits, rows);
-  let counted = 0;
-  for (let r = 0; r < rows; r++) {
-    const base = r * C;
-    const lse = logSumExp[r]!;
-    if (!Number.isFinite(lse)) throw new Error(`crossEntropy: non-finite logits in row ${r}`);
-    const t = targets[r]!;
-    if (t === ignore) continue;
-    counted++;
-    let loss = (1 - eps) * (lse - logits.data[base + t]!);
-    if (eps > 0) {
-      let meanLogit = 0;
-      for (let c = 0; c < C; c++) meanLogit += logits.data[base + c]!;
-      loss += eps * (lse - meanLogit / C);
+    if (t === ignore) {
+      counted[r] = -1;
+      continue;
     }
-    losses[r] = loss;
+    if (!Number.isInteger(t) || t < 0 || t >= C) throw new Error(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${C})`);
+    counted[r] = t;
+    count++;
   }
-  const scale = reduction === 'mean' ? (counted > 0 ? 1 / counted : 0) : 1;
+  // Softmax per row (kept for the backward), its log-sum-exp and each row's loss, in the kernel backend.
+  const kernels = getBackend();
+  const { probs, logSumExp, losses } = kernels.crossEntropyRows(logits.data, counted, rows, C, eps);
+  for (let r = 0; r < rows; r++) if (!Number.isFinite(logSumExp[r]!)) throw new Error(`crossEntropy: non-finite logits in row ${r}`);
+  const scale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;
   let out: Tensor;
   if (reduction === 'none') out = new Tensor(losses, logits.shape.slice(0, -1));
   else {
@@ -64,18 +57,10 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, options
     out = new Tensor(total, []);
   }
   return record('crossEntropy', [logits], out, (g) => {
-    // d loss_r / d logit_c = p_c − q_c with q = (1 − ε)·onehot + ε/C.
-    const gx = like(logits);
-    for (let r = 0; r < rows; r++) {
-      const t = targets[r]!;
-      if (t === ignore) continue;
-      const gr = (reduction === 'none' ? g[r]! : g[0]!) * scale;
-      const base = r * C;
-      const offset = gr * (eps / C);
-      for (let c = 0; c < C; c++) gx[base + c] = gr * probs[base + c]! - offset;
-      gx[base + t]! -= gr * (1 - eps);
-    }
-    return [gx];
+    // d loss_r / d logit_c = p_c − q_c with q = (1 − ε)·onehot + ε/C, times the output gradient.
+    const rowScale = like(logits, rows);
+    for (let r = 0; r < rows; r++) rowScale[r] = (reduction === 'none' ? g[r]! : g[0]!) * scale;
+    return [kernels.crossEntropyRowsBackward(probs, counted, rowScale, rows, C, eps)];
   });
 }
 

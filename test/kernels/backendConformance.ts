@@ -235,6 +235,41 @@ export function describeConformance(backend: KernelBackend, options: Conformance
         );
       });
 
+      itProducts('attention softmax with scale and key mask, forward and backward', () => {
+        fc.assert(
+          fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), seed, (B, H, T, S, masked, s) => {
+            const rng = new Rng(s);
+            const n = B * H * T * S;
+            const scores = randomArray(rng, n, dtype, -4, 4), dP = randomArray(rng, n, dtype);
+            // About a third of the keys blocked, and now and then a whole row (a padding query).
+            const blocked = masked ? randomArray(rng, B * T * S, dtype, 0, 1).map((v, i) => (v < 0.33 || Math.floor(i / S) % 7 === 3 ? 1 : 0)) : null;
+            const scale = 1 / Math.sqrt(1 + (s % 40));
+            const want = ref.maskedSoftmax(scores, blocked, scale, B, H, T, S);
+            expectClose(backend.maskedSoftmax(scores, blocked, scale, B, H, T, S), want, tol, 'P');
+            expectClose(backend.maskedSoftmaxBackward(dP, want, blocked, scale, B, H, T, S), ref.maskedSoftmaxBackward(dP, want, blocked, scale, B, H, T, S), tol, 'dS');
+          }),
+          { numRuns },
+        );
+      });
+
+      itProducts('cross-entropy rows with label smoothing and skipped rows, forward and backward', () => {
+        fc.assert(
+          fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 120 }), fc.constantFrom(0, 0.1), seed, (rows, C, eps, s) => {
+            const rng = new Rng(s);
+            const logits = randomArray(rng, rows * C, dtype, -5, 5);
+            const targets = Int32Array.from({ length: rows }, (_, r) => (r % 5 === 4 ? -1 : rng.int(C)));
+            const rowScale = randomArray(rng, rows, dtype, -2, 2);
+            const got = backend.crossEntropyRows(logits, targets, rows, C, eps);
+            const want = ref.crossEntropyRows(logits, targets, rows, C, eps);
+            expectClose(got.probs, want.probs, tol, 'probs');
+            expectClose(got.logSumExp, want.logSumExp, tol * 4, 'logSumExp');
+            expectClose(got.losses, want.losses, tol * 4, 'losses');
+            expectClose(backend.crossEntropyRowsBackward(want.probs, targets, rowScale, rows, C, eps), ref.crossEntropyRowsBackward(want.probs, targets, rowScale, rows, C, eps), tol, 'gradient');
+          }),
+          { numRuns },
+        );
+      });
+
       it('delta scan forward and backward', () => {
         fc.assert(
           fc.property(scanShape, ({ N, T, dk, dv, withInitial, withFinalGradient, seed }) => {

@@ -111,34 +111,130 @@ export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: us
 }
 
 /**
+ * probs[0, C) = softmax of row[0, C) (its maximum subtracted first); returns log Σ_c e^{row_c}.
+ * `row` and `probs` may be the same memory.
+ */
+function softmaxRow(row: usize, out: usize, C: i32): f32 {
+  const full = C & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let c = 0; c < full; c += 4) mv = f32x4.max(mv, v128.load(at(row, c)));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (let c = full; c < C; c++) m = max(m, load<f32>(at(row, c)));
+  const ms = f32x4.splat(m);
+  let sv = f32x4.splat(0);
+  for (let c = 0; c < full; c += 4) {
+    const e = exp4(f32x4.sub(v128.load(at(row, c)), ms));
+    v128.store(at(out, c), e);
+    sv = f32x4.add(sv, e);
+  }
+  let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+  for (let c = full; c < C; c++) {
+    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(row, c)) - m)), 0);
+    store<f32>(at(out, c), e);
+    s += e;
+  }
+  const inv = f32x4.splat(1 / s);
+  for (let c = 0; c < full; c += 4) v128.store(at(out, c), f32x4.mul(v128.load(at(out, c)), inv));
+  for (let c = full; c < C; c++) store<f32>(at(out, c), load<f32>(at(out, c)) / s);
+  return m + Mathf.log(s);
+}
+
+/**
  * Rows [lo, hi) of x [rows, C]: probs = softmax of the row (its maximum subtracted first) and
  * logSumExp[r] = log Σ_c e^{x_c}.
  */
 export function softmaxRowsF32(x: usize, probs: usize, logSumExp: usize, C: i32, lo: i32, hi: i32, _scratch: usize): void {
+  for (let r = lo; r < hi; r++) store<f32>(at(logSumExp, r), softmaxRow(at(x, r * C), at(probs, r * C), C));
+}
+
+/**
+ * Attention weights for heads [lo, hi) of scores [N = B·H, T, S]: P = softmax over s of scale · score,
+ * with a key blocked for its query (blocked [B, T, S] non-zero; 0 for no mask) scoring −1e9. The
+ * scaled score is rounded to float32 from the float64 product, as the op-by-op form stores it.
+ */
+export function maskedSoftmaxF32(scores: usize, blocked: usize, scale: f64, H: i32, T: i32, S: i32, probs: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let n = lo; n < hi; n++) {
+    const b = n / H;
+    for (let t = 0; t < T; t++) {
+      const row = at(scores, (n * T + t) * S), out = at(probs, (n * T + t) * S), mask = at(blocked, (b * T + t) * S);
+      for (let s = 0; s < S; s++) {
+        let v = <f32>(<f64>load<f32>(at(row, s)) * scale);
+        if (blocked != 0 && load<f32>(at(mask, s)) != 0) v = -1e9;
+        store<f32>(at(out, s), v);
+      }
+      softmaxRow(out, out, S);
+    }
+  }
+}
+
+/**
+ * The backward of maskedSoftmaxF32 for heads [lo, hi), given dP and P [N, T, S]:
+ * dS = scale · P ⊙ (dP − Σ_s dP ⊙ P), 0 at blocked keys; in float64 with float32 roundings where
+ * the op-by-op form stores (the same bits as the plain loop in ../../reference/attention.ts).
+ */
+export function maskedSoftmaxBackwardF32(dP: usize, P: usize, blocked: usize, scale: f64, H: i32, T: i32, S: i32, dS: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let n = lo; n < hi; n++) {
+    const b = n / H;
+    for (let t = 0; t < T; t++) {
+      const base = (n * T + t) * S;
+      const g = at(dP, base), p = at(P, base), out = at(dS, base), mask = at(blocked, (b * T + t) * S);
+      let dot: f64 = 0;
+      for (let s = 0; s < S; s++) dot += <f64>load<f32>(at(g, s)) * <f64>load<f32>(at(p, s));
+      for (let s = 0; s < S; s++) {
+        const v = <f32>(<f64>load<f32>(at(p, s)) * (<f64>load<f32>(at(g, s)) - dot));
+        store<f32>(at(out, s), blocked != 0 && load<f32>(at(mask, s)) != 0 ? 0 : <f32>(<f64>v * scale));
+      }
+    }
+  }
+}
+
+/**
+ * Cross-entropy of rows [lo, hi) of logits [rows, C] against targets (i32, −1 = not counted), with
+ * label smoothing eps: probs = softmax, logSumExp, and
+ * losses[r] = (1 − eps)(lse − x_t) + eps (lse − mean_c x_c)  (0 for a row not counted).
+ */
+export function crossEntropyRowsF32(logits: usize, targets: usize, C: i32, eps: f64, probs: usize, logSumExp: usize, losses: usize, lo: i32, hi: i32, _scratch: usize): void {
   const full = C & ~3;
   for (let r = lo; r < hi; r++) {
-    const row = at(x, r * C), out = at(probs, r * C);
-    let mv = f32x4.splat(-Infinity);
-    for (let c = 0; c < full; c += 4) mv = f32x4.max(mv, v128.load(at(row, c)));
-    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (let c = full; c < C; c++) m = max(m, load<f32>(at(row, c)));
-    const ms = f32x4.splat(m);
-    let sv = f32x4.splat(0);
-    for (let c = 0; c < full; c += 4) {
-      const e = exp4(f32x4.sub(v128.load(at(row, c)), ms));
-      v128.store(at(out, c), e);
-      sv = f32x4.add(sv, e);
+    const row = at(logits, r * C);
+    const lse = softmaxRow(row, at(probs, r * C), C);
+    store<f32>(at(logSumExp, r), lse);
+    const t = load<i32>(targets + (<usize>r << 2));
+    if (t < 0) {
+      store<f32>(at(losses, r), 0);
+      continue;
     }
-    let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
-    for (let c = full; c < C; c++) {
-      const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(row, c)) - m)), 0);
-      store<f32>(at(out, c), e);
-      s += e;
+    let loss = (1 - eps) * (<f64>lse - <f64>load<f32>(at(row, t)));
+    if (eps > 0) {
+      let sv = f32x4.splat(0);
+      for (let c = 0; c < full; c += 4) sv = f32x4.add(sv, v128.load(at(row, c)));
+      let sum = <f64>lanesSum(sv);
+      for (let c = full; c < C; c++) sum += <f64>load<f32>(at(row, c));
+      loss += eps * (<f64>lse - sum / <f64>C);
     }
-    const inv = f32x4.splat(1 / s);
-    for (let c = 0; c < full; c += 4) v128.store(at(out, c), f32x4.mul(v128.load(at(out, c)), inv));
-    for (let c = full; c < C; c++) store<f32>(at(out, c), load<f32>(at(out, c)) / s);
-    store<f32>(at(logSumExp, r), m + Mathf.log(s));
+    store<f32>(at(losses, r), <f32>loss);
+  }
+}
+
+/**
+ * The gradient of crossEntropyRowsF32's losses, each row's scaled by rowScale[r]:
+ * gx[r, c] = s_r (p_c − eps / C) − s_r (1 − eps) [c = t_r]; zero rows for targets −1.
+ */
+export function crossEntropyRowsBackwardF32(probs: usize, targets: usize, rowScale: usize, C: i32, eps: f64, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
+  const full = C & ~3;
+  for (let r = lo; r < hi; r++) {
+    const p = at(probs, r * C), out = at(gx, r * C);
+    const t = load<i32>(targets + (<usize>r << 2));
+    if (t < 0) {
+      memory.fill(out, 0, <usize>C << 2);
+      continue;
+    }
+    const scaleRow = <f64>load<f32>(at(rowScale, r));
+    const s = <f32>scaleRow, offset = <f32>(scaleRow * (eps / <f64>C));
+    const sv = f32x4.splat(s), ov = f32x4.splat(offset);
+    for (let c = 0; c < full; c += 4) v128.store(at(out, c), f32x4.sub(f32x4.mul(sv, v128.load(at(p, c))), ov));
+    for (let c = full; c < C; c++) store<f32>(at(out, c), s * load<f32>(at(p, c)) - offset);
+    store<f32>(at(out, t), load<f32>(at(out, t)) - <f32>(scaleRow * (1 - eps)));
   }
 }
 
