@@ -57,42 +57,71 @@ function sizeClass(n: number): number {
   return Math.ceil(n / quarter) * quarter;
 }
 
+/**
+ * Somewhere other than V8's heap that float32 scratch arrays can live: the wasm backend's
+ * WebAssembly memory (kernels/wasm/heap.ts), so that its kernels use them in place.
+ */
+export interface Float32Heap {
+  /** A block of `capacity` floats, or null when the heap is full (the pool then uses an ordinary array). */
+  allocate(capacity: number): Float32Array | null;
+  /** Takes back a block that allocate returned (or ignores one it does not hold). */
+  release(block: Float32Array): void;
+}
+
+let float32Heap: Float32Heap | null = null;
+
+/** Where new float32 scratch blocks come from from now on (null: ordinary ArrayBuffers). */
+export function setFloat32Heap(heap: Float32Heap | null): void {
+  float32Heap = heap;
+}
+
+/** A block of a scratch pool: the whole capacity, and the heap it came from (null: an ArrayBuffer). */
+interface Block {
+  block: FloatArray;
+  heap: Float32Heap | null;
+}
+
 class ScratchPool {
-  /** Buffers free for this scope, by dtype and size class (element count). */
-  private free = new Map<string, ArrayBuffer[]>();
-  /** Buffers handed out in this scope. */
-  private used: { key: string; buffer: ArrayBuffer; view: FloatArray }[] = [];
+  /** Blocks free for this scope, by dtype and size class (element count). */
+  private free = new Map<string, Block[]>();
+  /** Blocks handed out in this scope, with the view handed out. */
+  private used: { key: string; block: Block; view: FloatArray }[] = [];
   poison = false;
 
   take(dtype: DType, n: number, zeroed = true): FloatArray {
     const capacity = sizeClass(n);
     const key = `${dtype}:${capacity}`;
-    const buffer = this.free.get(key)?.pop();
-    let view: FloatArray;
-    if (buffer === undefined) {
-      // A new buffer: zeroed by the engine, and in poison mode NaN like any released one.
-      view = dtype === 'float64' ? new Float64Array(new ArrayBuffer(capacity * 8), 0, n) : new Float32Array(new ArrayBuffer(capacity * 4), 0, n);
-    } else {
-      view = dtype === 'float64' ? new Float64Array(buffer, 0, n) : new Float32Array(buffer, 0, n);
-      if (zeroed) view.fill(0);
+    let block = this.free.get(key)?.pop();
+    let fresh = false;
+    if (block === undefined) {
+      // A new block: from the float32 heap when there is one, else an ArrayBuffer (zeroed by the engine).
+      const fromHeap = dtype === 'float32' && float32Heap !== null ? float32Heap.allocate(capacity) : null;
+      block = fromHeap !== null ? { block: fromHeap, heap: float32Heap } : { block: dtype === 'float64' ? new Float64Array(capacity) : new Float32Array(capacity), heap: null };
+      fresh = fromHeap === null;
     }
-    this.used.push({ key, buffer: view.buffer as ArrayBuffer, view });
+    const view = block.block.subarray(0, n);
+    // A reused block holds the last scope's values (NaN in poison mode); a heap block, whatever was there.
+    if (zeroed) {
+      if (!fresh) view.fill(0);
+    } else if (this.poison) view.fill(NaN);
+    this.used.push({ key, block, view });
     return view;
   }
 
   /**
-   * Ends a scope: this scope's buffers become the next one's free list. Buffers left unused in
-   * this scope are dropped (to the garbage collector), so the pool never holds more than one
-   * step's worth of memory beyond what the step itself uses.
+   * Ends a scope: this scope's blocks become the next one's free list. Blocks left unused in
+   * this scope are dropped (to the garbage collector, or back to their heap), so the pool never
+   * holds more than one step's worth of memory beyond what the step itself uses.
    */
   release(): void {
-    const free = new Map<string, ArrayBuffer[]>();
-    for (const { key, buffer, view } of this.used) {
+    const free = new Map<string, Block[]>();
+    for (const { key, block, view } of this.used) {
       if (this.poison) view.fill(NaN);
       let list = free.get(key);
       if (list === undefined) free.set(key, (list = []));
-      list.push(buffer);
+      list.push(block);
     }
+    for (const list of this.free.values()) for (const { block, heap } of list) heap?.release(block as Float32Array);
     this.free = free;
     this.used = [];
   }

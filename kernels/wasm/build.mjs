@@ -18,7 +18,7 @@ const sourceDir = join(here, 'assembly');
 const outFile = join(here, 'generated', 'modules.ts');
 
 // --noAssert and --use abort= drop the runtime checks' import; --runtime stub: the kernels never allocate.
-const common = ['assembly/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--enable', 'simd', '--importMemory'];
+const common = ['assembly/index.ts', '-O3s', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--enable', 'simd', '--importMemory'];
 // 32768 pages = 2 GiB: a shared memory must declare its maximum (address space only, not allocated).
 const MAX_PAGES = 32768;
 const builds = {

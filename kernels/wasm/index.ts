@@ -37,7 +37,9 @@ export function matmulWasm(args: MatmulArgs): void {
   const size = batch * m * n;
   const a = rt.put((args.a as Float32Array).subarray(0, aBatchStride === 0 ? m * k : (batch - 1) * aBatchStride + m * k));
   const b = rt.put((args.b as Float32Array).subarray(0, bBatchStride === 0 ? k * n : (batch - 1) * bBatchStride + k * n));
-  const out = args.accumulate ? rt.put((args.out as Float32Array).subarray(0, size)) : rt.alloc(size);
+  // The product is written where args.out lives when that is in the memory (a scratch array), else copied out.
+  const target = (args.out as Float32Array).subarray(0, size);
+  const out = args.accumulate || rt.heap.holds(target) ? rt.put(target) : rt.alloc(size);
   const common = [a, b, out, aBatchStride, bBatchStride, m, n, k, bit(args.transA), bit(args.transB), bit(args.accumulate)];
   const scratch = rt.kernels.matmulScratchFloats(m, n, k);
   const worth = batch * m * n * k >= MIN_SPLIT_WORK;
@@ -47,7 +49,7 @@ export function matmulWasm(args: MatmulArgs): void {
     // One big product (or fewer products than threads): split its rows instead.
     for (let bi = 0; bi < batch; bi++) rt.run('matmulBatchedF32', (lo, hi) => [...common, bi, bi + 1, lo, hi], m, scratch, worth, MATMUL_ROWS);
   }
-  args.out.set(rt.floats().subarray(out >> 2, (out >> 2) + size));
+  rt.copyOut(out, size, target);
 }
 
 function outerSumWasm(a: FloatArray, c: FloatArray, batch: number, T: number, m: number, n: number): FloatArray {
@@ -64,7 +66,7 @@ function sumScanForwardWasm(args: SumScanForwardArgs): SumScanForwardResult {
   const [q, k, v] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array)];
   const initialState = rt.put(args.initialState as Float32Array | null);
   const initialZ = normalise ? rt.put(args.initialZ as Float32Array | null) : 0;
-  const y = rt.alloc(N * T * dv), finalState = rt.alloc(N * dv * dk), finalZ = normalise ? rt.alloc(N * dk) : 0;
+  const y = rt.output(N * T * dv), finalState = rt.output(N * dv * dk), finalZ = normalise ? rt.output(N * dk) : 0;
   const common = [q, k, v, y, finalState, finalZ, initialState, initialZ, T, dk, dv, bit(normalise), args.eps];
   rt.run('sumScanForwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return { y: rt.take(y, N * T * dv), finalState: rt.take(finalState, N * dv * dk), finalZ: normalise ? rt.take(finalZ, N * dk) : null };
@@ -82,9 +84,9 @@ function sumScanBackwardWasm(args: SumScanBackwardArgs): SumScanGrads {
   const dy = rt.put(args.dy as Float32Array);
   const dFinalState = rt.put(args.dFinalState as Float32Array | null);
   const dFinalZ = normalise ? rt.put(args.dFinalZ as Float32Array | null) : 0;
-  const dq = rt.alloc(N * T * dk), dkOut = rt.alloc(N * T * dk), dvOut = rt.alloc(N * T * dv);
-  const dInitialState = args.initialState ? rt.alloc(N * dv * dk) : 0;
-  const dInitialZ = args.initialZ ? rt.alloc(N * dk) : 0;
+  const dq = rt.output(N * T * dk), dkOut = rt.output(N * T * dk), dvOut = rt.output(N * T * dv);
+  const dInitialState = args.initialState ? rt.output(N * dv * dk) : 0;
+  const dInitialZ = args.initialZ ? rt.output(N * dk) : 0;
   const common = [q, k, v, y, finalState, finalZ, dy, dFinalState, dFinalZ, dq, dkOut, dvOut, dInitialState, dInitialZ, T, dk, dv, bit(normalise), args.eps];
   rt.run('sumScanBackwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return {
@@ -104,7 +106,7 @@ function deltaScanForwardWasm(args: DeltaScanForwardArgs): DeltaScanForwardResul
   rt.reset();
   const [q, k, v, beta] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array), rt.put(args.beta as Float32Array)];
   const initialState = rt.put(args.initialState as Float32Array | null);
-  const y = rt.alloc(N * T * dv), finalState = rt.alloc(N * dv * dk), writes = rt.alloc(N * T * dv), retrieved = rt.alloc(N * T * dv);
+  const y = rt.output(N * T * dv), finalState = rt.output(N * dv * dk), writes = rt.output(N * T * dv), retrieved = rt.output(N * T * dv);
   const common = [q, k, v, beta, y, finalState, writes, retrieved, initialState, T, dk, dv];
   rt.run('deltaScanForwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.deltaScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return { y: rt.take(y, N * T * dv), finalState: rt.take(finalState, N * dv * dk), writes: rt.take(writes, N * T * dv), retrieved: rt.take(retrieved, N * T * dv) };
@@ -119,8 +121,8 @@ function deltaScanBackwardWasm(args: DeltaScanBackwardArgs): DeltaScanGrads {
   const finalState = rt.put(forward.finalState as Float32Array);
   const writes = rt.put(forward.writes as Float32Array), retrieved = rt.put(forward.retrieved as Float32Array);
   const dy = rt.put(args.dy as Float32Array), dFinalState = rt.put(args.dFinalState as Float32Array | null);
-  const dq = rt.alloc(N * T * dk), dkOut = rt.alloc(N * T * dk), dvOut = rt.alloc(N * T * dv), dbeta = rt.alloc(N * T);
-  const dInitialState = args.initialState ? rt.alloc(N * dv * dk) : 0;
+  const dq = rt.output(N * T * dk), dkOut = rt.output(N * T * dk), dvOut = rt.output(N * T * dv), dbeta = rt.output(N * T);
+  const dInitialState = args.initialState ? rt.output(N * dv * dk) : 0;
   const common = [q, k, v, beta, finalState, writes, retrieved, dy, dFinalState, dq, dkOut, dvOut, dbeta, dInitialState, T, dk, dv];
   rt.run('deltaScanBackwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.deltaScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return {
@@ -141,7 +143,7 @@ function elementwise(name: 'geluF32' | 'eluPlusOneF32', fallback: (x: FloatArray
     const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
     if (rt === null) return fallback(x);
     rt.reset();
-    const input = rt.put(x as Float32Array), output = rt.alloc(x.length);
+    const input = rt.put(x as Float32Array), output = rt.output(x.length);
     rt.run(name, (lo, hi) => [input, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
     return rt.take(output, x.length);
   };
@@ -151,7 +153,7 @@ function geluBackwardWasm(x: FloatArray, g: FloatArray): FloatArray {
   const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x, g) : null;
   if (rt === null) return jsBackend.geluBackward(x, g);
   rt.reset();
-  const input = rt.put(x as Float32Array), grad = rt.put(g as Float32Array), output = rt.alloc(x.length);
+  const input = rt.put(x as Float32Array), grad = rt.put(g as Float32Array), output = rt.output(x.length);
   rt.run('geluBackwardF32', (lo, hi) => [input, grad, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
   return rt.take(output, x.length);
 }
@@ -160,7 +162,7 @@ function softmaxRowsWasm(x: FloatArray, rows: number, C: number): { probs: Float
   const rt = rows * C >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.softmaxRows(x, rows, C);
   rt.reset();
-  const input = rt.put((x as Float32Array).subarray(0, rows * C)), probs = rt.alloc(rows * C), logSumExp = rt.alloc(rows);
+  const input = rt.put((x as Float32Array).subarray(0, rows * C)), probs = rt.output(rows * C), logSumExp = rt.output(rows);
   rt.run('softmaxRowsF32', (lo, hi) => [input, probs, logSumExp, C, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
   return { probs: rt.take(probs, rows * C), logSumExp: rt.take(logSumExp, rows) };
 }
@@ -170,7 +172,7 @@ function layerNormRowsWasm(x: FloatArray, weight: FloatArray, bias: FloatArray, 
   if (rt === null) return jsBackend.layerNormRows(x, weight, bias, rows, D, eps);
   rt.reset();
   const input = rt.put((x as Float32Array).subarray(0, rows * D)), w = rt.put(weight as Float32Array), b = rt.put(bias as Float32Array);
-  const out = rt.alloc(rows * D), xhat = rt.alloc(rows * D), rstd = rt.alloc(rows);
+  const out = rt.output(rows * D), xhat = rt.output(rows * D), rstd = rt.output(rows);
   rt.run('layerNormRowsF32', (lo, hi) => [input, w, b, out, xhat, rstd, D, eps, lo, hi], rows, 0, rows * D >= MIN_SPLIT_WORK);
   return { out: rt.take(out, rows * D), xhat: rt.take(xhat, rows * D), rstd: rt.take(rstd, rows) };
 }
@@ -181,7 +183,7 @@ function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatA
   rt.reset();
   const grad = rt.put((g as Float32Array).subarray(0, rows * D)), h = rt.put((xhat as Float32Array).subarray(0, rows * D));
   const rs = rt.put((rstd as Float32Array).subarray(0, rows)), w = rt.put(weight as Float32Array);
-  const dx = rt.alloc(rows * D), dw = rt.alloc(D), db = rt.alloc(D);
+  const dx = rt.output(rows * D), dw = rt.output(D), db = rt.output(D);
   // One thread: dWeight and dBias are sums over all rows, kept in row order (the same bits for any thread count).
   rt.run('layerNormRowsBackwardF32', (lo, hi) => [grad, h, rs, w, dx, dw, db, D, lo, hi], rows, 0, false);
   return { dx: rt.take(dx, rows * D), dWeight: rt.take(dw, D), dBias: rt.take(db, D) };
@@ -198,7 +200,7 @@ function binaryWasm(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray,
   const rt = n >= MIN_WASM_ARRAY ? runtimeFor(a, b) : null;
   if (rt === null) return jsBackend.binary(op, a, aPeriod, b, bPeriod, n);
   rt.reset();
-  const pa = rt.put((a as Float32Array).subarray(0, aPeriod)), pb = rt.put((b as Float32Array).subarray(0, bPeriod)), out = rt.alloc(n);
+  const pa = rt.put((a as Float32Array).subarray(0, aPeriod)), pb = rt.put((b as Float32Array).subarray(0, bPeriod)), out = rt.output(n);
   rt.run('binaryF32', (lo, hi) => [OP_CODES[op], pa, aPeriod, pb, bPeriod, out, lo, hi], n, 0, n >= MIN_SPLIT_WORK, 4);
   return rt.take(out, n);
 }
@@ -207,7 +209,7 @@ function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
   const rt = rows * cols >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.sumRows(x, rows, cols);
   rt.reset();
-  const input = rt.put((x as Float32Array).subarray(0, rows * cols)), out = rt.alloc(cols);
+  const input = rt.put((x as Float32Array).subarray(0, rows * cols)), out = rt.output(cols);
   // Split by columns: each column is summed by one thread, in row order.
   rt.run('sumRowsF32', (lo, hi) => [input, rows, cols, out, lo, hi], cols, 0, rows * cols >= MIN_SPLIT_WORK, 4);
   return rt.take(out, cols);
@@ -219,7 +221,7 @@ function runsWasm(kernel: 'gatherRunsF32' | 'scatterRunsF32', fallback: KernelBa
     const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
     if (rt === null) return fallback(x, index, run);
     rt.reset();
-    const input = rt.put((x as Float32Array).subarray(0, n)), map = rt.putInt32(index), out = rt.alloc(n);
+    const input = rt.put((x as Float32Array).subarray(0, n)), map = rt.putInt32(index), out = rt.output(n);
     rt.run(kernel, (lo, hi) => [input, map, run, out, lo, hi], index.length, 0, n >= MIN_SPLIT_WORK);
     return rt.take(out, n);
   };
@@ -230,7 +232,7 @@ function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array
   const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.dropout(x, p, scale, state);
   rt.reset();
-  const input = rt.put(x as Float32Array), out = rt.alloc(n), mask = rt.alloc(n), words = rt.putInt32(state);
+  const input = rt.put(x as Float32Array), out = rt.output(n), mask = rt.output(n), words = rt.putInt32(state);
   // One thread: the draws are one sequence.
   rt.kernels.dropoutF32(input, out, mask, n, keepThreshold(p), scale, words);
   state.set(new Uint32Array(rt.memory.buffer, words, 4));
@@ -242,7 +244,7 @@ function maskedSoftmaxWasm(scores: FloatArray, blocked: FloatArray | null, scale
   const rt = n >= MIN_WASM_ARRAY ? runtimeFor(scores, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmax(scores, blocked, scale, B, H, T, S);
   rt.reset();
-  const input = rt.put((scores as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), probs = rt.alloc(n);
+  const input = rt.put((scores as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), probs = rt.output(n);
   rt.run('maskedSoftmaxF32', (lo, hi) => [input, mask, scale, H, T, S, probs, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
   return rt.take(probs, n);
 }
@@ -252,7 +254,7 @@ function maskedSoftmaxBackwardWasm(dP: FloatArray, P: FloatArray, blocked: Float
   const rt = n >= MIN_WASM_ARRAY ? runtimeFor(dP, P, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmaxBackward(dP, P, blocked, scale, B, H, T, S);
   rt.reset();
-  const g = rt.put((dP as Float32Array).subarray(0, n)), p = rt.put((P as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), dS = rt.alloc(n);
+  const g = rt.put((dP as Float32Array).subarray(0, n)), p = rt.put((P as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), dS = rt.output(n);
   rt.run('maskedSoftmaxBackwardF32', (lo, hi) => [g, p, mask, scale, H, T, S, dS, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
   return rt.take(dS, n);
 }
@@ -262,7 +264,7 @@ function crossEntropyRowsWasm(logits: FloatArray, targets: Int32Array, rows: num
   if (rt === null) return jsBackend.crossEntropyRows(logits, targets, rows, C, eps);
   rt.reset();
   const x = rt.put((logits as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets);
-  const probs = rt.alloc(rows * C), lse = rt.alloc(rows), losses = rt.alloc(rows);
+  const probs = rt.output(rows * C), lse = rt.output(rows), losses = rt.output(rows);
   rt.run('crossEntropyRowsF32', (lo, hi) => [x, t, C, eps, probs, lse, losses, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
   return { probs: rt.take(probs, rows * C), logSumExp: rt.take(lse, rows), losses: rt.take(losses, rows) };
 }
@@ -271,7 +273,7 @@ function crossEntropyRowsBackwardWasm(probs: FloatArray, targets: Int32Array, ro
   const rt = rows * C >= MIN_WASM_ARRAY ? runtimeFor(probs, rowScale) : null;
   if (rt === null) return jsBackend.crossEntropyRowsBackward(probs, targets, rowScale, rows, C, eps);
   rt.reset();
-  const p = rt.put((probs as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets), s = rt.put(rowScale as Float32Array), gx = rt.alloc(rows * C);
+  const p = rt.put((probs as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets), s = rt.put(rowScale as Float32Array), gx = rt.output(rows * C);
   rt.run('crossEntropyRowsBackwardF32', (lo, hi) => [p, t, s, C, eps, gx, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
   return rt.take(gx, rows * C);
 }

@@ -1,16 +1,20 @@
 /**
- * The WebAssembly side of the wasm backend: one module instance, one linear memory, a bump allocator
- * over it, and (in Node) a pool of worker threads running the same module over the same shared memory.
+ * The WebAssembly side of the wasm backend: one module instance, one linear memory with a heap in it
+ * (./heap.ts), and (in Node) a pool of worker threads running the same module over the same memory.
  *
- * Every kernel call is: reset the allocator, copy the inputs in (one typed-array `set` each), run,
- * copy the outputs out. Nothing stays allocated between calls, so there is nothing to free.
- * The memory only grows (to the largest call so far).
+ * A kernel call: reset (the last call's temporaries go back to the heap), put the inputs (an array
+ * that already lives in the memory is used where it is; any other is copied into a temporary),
+ * run, take the outputs (written in place into scratch arrays that live in the memory, or copied
+ * out of temporaries). Where the JavaScript has shared memory (Node; cross-origin-isolated pages)
+ * the memory is shared, its views survive growth, and the scratch pool (kernels/alloc.ts) keeps its
+ * float32 arrays in it: inside a training step most inputs and outputs are then never copied.
  *
- * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 10 kB) and
+ * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 20 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { sharedMaxPages, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
-import { allocateUninitialized } from '../alloc.js';
+import { sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
+import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
+import { WasmHeap } from './heap.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
 
 /** The module's exports (kernels/wasm/assembly/index.ts); pointers are byte addresses, booleans 0/1. */
@@ -68,19 +72,24 @@ function sharedMemoryBuild(): Uint8Array<ArrayBuffer> {
 
 export class WasmRuntime {
   private view: Float32Array;
-  /** The first byte the allocator hands out: past the module's static data, 16-byte aligned. */
-  private readonly base: number;
-  private top: number;
+  /** Every block of the memory: a call's temporaries and, over a shared memory, scratch arrays. */
+  readonly heap: WasmHeap;
+  /** This call's temporaries, given back by reset(). */
+  private temps: { ptr: number; bytes: number }[] = [];
+  /** This call's outputs by address: the array take() returns, and whether it must be copied out. */
+  private outputs = new Map<number, { array: Float32Array; copy: boolean }>();
 
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly kernels: KernelExports,
     /** Worker threads besides this one (null: single-threaded). */
     readonly pool: ThreadPool | null,
+    /** True for a shared memory: its views survive growth, so scratch arrays may live in it. */
+    readonly shared: boolean,
   ) {
     this.view = new Float32Array(memory.buffer);
-    this.base = Math.ceil(Math.max(kernels.heapBase(), 16) / 16) * 16;
-    this.top = this.base;
+    const base = Math.ceil(Math.max(kernels.heapBase(), 16) / 16) * 16;
+    this.heap = new WasmHeap(memory, base, MAX_PAGES * PAGE_BYTES);
   }
 
   /** Threads that share a kernel call, this one included. */
@@ -94,30 +103,26 @@ export class WasmRuntime {
     return this.view;
   }
 
-  /** Starts a kernel call: everything allocated by the previous one is released. */
+  /** Starts a kernel call: the previous call's temporaries are given back. */
   reset(): void {
-    this.top = this.base;
+    for (const { ptr, bytes } of this.temps) this.heap.freeBytes(ptr, bytes);
+    this.temps = [];
+    this.outputs.clear();
   }
 
-  /** Room for n floats, 16-byte aligned (whole vectors); returns its byte address. */
+  /** Room for n floats (a temporary of this call), 16-byte aligned; returns its byte address. */
   alloc(n: number): number {
-    const ptr = this.top;
-    this.top = ptr + Math.ceil((n * 4) / 16) * 16;
-    const have = this.memory.buffer.byteLength;
-    if (this.top > have) {
-      const pages = Math.ceil((this.top - have) / PAGE_BYTES);
-      try {
-        this.memory.grow(pages);
-      } catch {
-        throw new Error(`wasm backend: cannot grow WebAssembly memory to ${Math.ceil(this.top / 2 ** 20)} MiB for this kernel call (use the js backend for arrays this large)`);
-      }
-    }
+    const bytes = Math.max(16, n * 4);
+    const ptr = this.heap.allocateBytes(bytes);
+    if (ptr < 0) throw new Error(`wasm backend: cannot grow WebAssembly memory past ${Math.ceil(this.heap.extent / 2 ** 20)} MiB for this kernel call (use the js backend for arrays this large)`);
+    this.temps.push({ ptr, bytes });
     return ptr;
   }
 
-  /** Allocates and copies `data` in; returns its byte address (0 for null). */
+  /** The address of `data` in the memory: where it is, for an array that lives there; else a copy. 0 for null. */
   put(data: Float32Array | null): number {
     if (data === null) return 0;
+    if (this.heap.holds(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
     this.floats().set(data, ptr >> 2);
     return ptr;
@@ -130,11 +135,38 @@ export class WasmRuntime {
     return ptr;
   }
 
-  /** A copy of n floats at ptr, in an array from the allocator (scratch memory in a training step). */
+  /**
+   * Room for an output of n floats; take(ptr, n) then returns it as an array. Inside a scratch scope
+   * over a shared memory the array is allocated in the memory and the kernel writes it in place;
+   * otherwise the kernel writes a temporary that take() copies out.
+   */
+  output(n: number): number {
+    const array = allocateUninitialized('float32', n) as Float32Array;
+    if (this.heap.holds(array)) {
+      this.outputs.set(array.byteOffset, { array, copy: false });
+      return array.byteOffset;
+    }
+    const ptr = this.alloc(n);
+    this.outputs.set(ptr, { array, copy: true });
+    return ptr;
+  }
+
+  /** The output at ptr (see output), or a copy of n floats at ptr. */
   take(ptr: number, n: number): Float32Array {
-    const out = allocateUninitialized('float32', n) as Float32Array;
-    out.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
-    return out;
+    const out = this.outputs.get(ptr);
+    if (out !== undefined && out.array.length === n) {
+      if (out.copy) out.array.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+      return out.array;
+    }
+    const array = allocateUninitialized('float32', n) as Float32Array;
+    array.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+    return array;
+  }
+
+  /** Copies n floats at ptr into `into`, unless `into` is that very memory. */
+  copyOut(ptr: number, n: number, into: Float32Array): void {
+    if (this.heap.holds(into) && into.byteOffset === ptr) return;
+    into.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
   }
 
   /**
@@ -206,21 +238,32 @@ export function setWasmThreads(n: number): void {
 export function resetWasmRuntime(): void {
   runtime?.pool?.close();
   runtime = undefined;
+  setFloat32Heap(null);
 }
 
 function create(threads: number): WasmRuntime {
   const workers = threads > 1 ? workerThreadsModule() : null;
-  if (workers !== null && typeof SharedArrayBuffer !== 'undefined') {
+  const memory = sharedMemory();
+  if (memory !== null) {
     const module = new WebAssembly.Module(sharedMemoryBuild());
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: sharedMaxPages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const pool = new ThreadPool(workers, module, memory, threads - 1);
-    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool);
+    const pool = workers !== null ? new ThreadPool(workers, module, memory, threads - 1) : null;
+    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true);
   }
   const module = new WebAssembly.Module(decodeBase64(singleThreadBase64));
-  const memory = new WebAssembly.Memory({ initial: 16 });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return new WasmRuntime(memory, instance.exports as unknown as KernelExports, null);
+  const single = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+  const instance = new WebAssembly.Instance(module, { env: { memory: single } });
+  return new WasmRuntime(single, instance.exports as unknown as KernelExports, null, false);
+}
+
+/** A shared memory where this JavaScript has them (Node; cross-origin-isolated pages), else null. */
+function sharedMemory(): WebAssembly.Memory | null {
+  if (typeof SharedArrayBuffer === 'undefined') return null;
+  try {
+    return new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  } catch {
+    return null;
+  }
 }
 
 /** The runtime, built on first use; null when WebAssembly SIMD is not available here (see wasmUnavailableReason). */
@@ -233,6 +276,8 @@ export function wasmRuntime(): WasmRuntime | null {
       runtime = null;
       failure = (e as Error).message;
     }
+    // Scratch arrays live in the memory from now on, where its views survive growth.
+    setFloat32Heap(runtime?.shared ? runtime.heap : null);
   }
   return runtime;
 }
