@@ -64,6 +64,23 @@ function storeTail(ptr: usize, i: i32, n: i32, v: v128): void {
   if (i + 2 < n) store<f32>(at(ptr, i + 2), f32x4.extract_lane(v, 2));
 }
 
+/**
+ * The vector at float i, or the lanes of it below hi (zeros beyond) at the end of the array: one loop
+ * body serves whole vectors and the tail, so the math in it is compiled once (the module's size).
+ */
+// @ts-ignore: decorator
+@inline
+function loadSome(ptr: usize, i: i32, hi: i32): v128 {
+  return i + 4 <= hi ? v128.load(at(ptr, i)) : loadTail(ptr, i, hi);
+}
+
+// @ts-ignore: decorator
+@inline
+function storeSome(ptr: usize, i: i32, hi: i32, v: v128): void {
+  if (i + 4 <= hi) v128.store(at(ptr, i), v);
+  else storeTail(ptr, i, hi, v);
+}
+
 // @ts-ignore: decorator
 @inline
 function geluValue(x: v128): v128 {
@@ -84,16 +101,12 @@ function geluSlope(x: v128): v128 {
 
 /** y[i] = GELU(x[i]) for i in [lo, hi). */
 export function geluF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
-  let i = lo;
-  for (; i + 4 <= hi; i += 4) v128.store(at(y, i), geluValue(v128.load(at(x, i))));
-  if (i < hi) storeTail(y, i, hi, geluValue(loadTail(x, i, hi)));
+  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, geluValue(loadSome(x, i, hi)));
 }
 
 /** gx[i] = g[i] · GELU′(x[i]) for i in [lo, hi). */
 export function geluBackwardF32(x: usize, g: usize, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
-  let i = lo;
-  for (; i + 4 <= hi; i += 4) v128.store(at(gx, i), f32x4.mul(v128.load(at(g, i)), geluSlope(v128.load(at(x, i)))));
-  if (i < hi) storeTail(gx, i, hi, f32x4.mul(loadTail(g, i, hi), geluSlope(loadTail(x, i, hi))));
+  for (let i = lo; i < hi; i += 4) storeSome(gx, i, hi, f32x4.mul(loadSome(g, i, hi), geluSlope(loadSome(x, i, hi))));
 }
 
 // @ts-ignore: decorator
@@ -105,9 +118,7 @@ function eluPlusOne4(x: v128): v128 {
 
 /** y[i] = ELU(x[i]) + 1 (x + 1 above 0, e^x below) for i in [lo, hi). */
 export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
-  let i = lo;
-  for (; i + 4 <= hi; i += 4) v128.store(at(y, i), eluPlusOne4(v128.load(at(x, i))));
-  if (i < hi) storeTail(y, i, hi, eluPlusOne4(loadTail(x, i, hi)));
+  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, eluPlusOne4(loadSome(x, i, hi)));
 }
 
 /**

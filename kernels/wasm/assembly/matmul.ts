@@ -16,17 +16,50 @@ const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 
+/**
+ * Stores the 4 × 4 transpose of rows r0..r3 as four vectors 16 bytes apart from dst + 0, stride
+ * `stride` bytes: dst[j] = (r0[j], r1[j], r2[j], r3[j]).
+ */
+// @ts-ignore: decorator
+@inline
+function storeTransposed(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + stride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /** Packs rows [i0, i0 + rows) of op(A) (op(A) is m × k), columns [p0, p0 + kc), into MR-row panels. */
 function packA(a: usize, m: i32, k: i32, transA: bool, i0: i32, rows: i32, p0: i32, kc: i32, dst: usize): void {
   const panels = (rows + MR - 1) / MR;
   for (let ip = 0; ip < panels; ip++) {
     const base = dst + (<usize>(ip * kc * MR) << 2);
+    const first = i0 + ip * MR;
+    if (first + MR <= i0 + rows) {
+      // A whole panel: four floats of each of four rows at a time, as vectors.
+      if (transA) {
+        // op(A)[i, p] = A[p, i]: the panel's four rows are four consecutive floats of a row of A.
+        for (let p = 0; p < kc; p++) v128.store(base + (<usize>(p * MR) << 2), v128.load(a + (<usize>((p0 + p) * m + first) << 2)));
+        continue;
+      }
+      const row0 = a + (<usize>(first * k + p0) << 2), stride = <usize>k << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const src = row0 + (<usize>p << 2);
+        storeTransposed(base + (<usize>(p * MR) << 2), 16, v128.load(src), v128.load(src + stride), v128.load(src + 2 * stride), v128.load(src + 3 * stride));
+      }
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(base + (<usize>(p * MR + r) << 2), load<f32>(row0 + <usize>r * stride + (<usize>p << 2)));
+      }
+      continue;
+    }
     for (let r = 0; r < MR; r++) {
-      const i = i0 + ip * MR + r;
+      const i = first + r;
       if (i >= i0 + rows) {
         for (let p = 0; p < kc; p++) store<f32>(base + (<usize>(p * MR + r) << 2), 0);
       } else if (transA) {
-        // op(A)[i, p] = A[p, i], A is k × m.
         for (let p = 0; p < kc; p++) store<f32>(base + (<usize>(p * MR + r) << 2), load<f32>(a + (<usize>((p0 + p) * m + i) << 2)));
       } else {
         const src = a + (<usize>(i * k + p0) << 2);
@@ -53,7 +86,18 @@ function packB(b: usize, n: i32, k: i32, transB: bool, p0: i32, kc: i32, dst: us
       }
       continue;
     }
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (transB && cols == NR) {
+      // op(B)[p, j] = B[j, p]: four floats of each of eight rows of B, transposed as two 4 × 4 blocks.
+      const row0 = b + (<usize>(j0 * k + p0) << 2), stride = <usize>k << 2;
+      for (; p + 4 <= kc; p += 4) {
+        const src = row0 + (<usize>p << 2), out = base + (<usize>(p * NR) << 2);
+        storeTransposed(out, 32, v128.load(src), v128.load(src + stride), v128.load(src + 2 * stride), v128.load(src + 3 * stride));
+        const src4 = src + 4 * stride;
+        storeTransposed(out + 16, 32, v128.load(src4), v128.load(src4 + stride), v128.load(src4 + 2 * stride), v128.load(src4 + 3 * stride));
+      }
+    }
+    for (; p < kc; p++) {
       const out = base + (<usize>(p * NR) << 2);
       for (let c = 0; c < NR; c++) {
         let value: f32 = 0;
