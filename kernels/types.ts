@@ -9,6 +9,21 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
+/** One Adam(W) step's constants (KernelBackend.adamStep; equations in ./reference/optim.ts). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 − β1ᵗ) */
+  stepSize: number;
+  /** 1 / (1 − β2ᵗ) */
+  inverseCorrection2: number;
+  /** Adam's L2 coefficient folded into the gradient (0 for AdamW). */
+  l2: number;
+  /** AdamW's decoupled decay factor 1 − lr · wd applied to p first (1 for none). */
+  shrink: number;
+}
+
 /** The elementwise arithmetic of KernelBackend.binary. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -163,6 +178,14 @@ export interface KernelBackend {
   crossEntropyRows(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray };
   /** The gradient of crossEntropyRows's losses with row r's scaled by rowScale[r]. */
   crossEntropyRowsBackward(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray;
+  /** ELU + 1's backward: g where x > 0, else g ⊙ out (out = ELU(x) + 1). Equations in ./reference/featureMap.ts. */
+  eluPlusOneBackward(x: FloatArray, out: FloatArray, g: FloatArray): FloatArray;
+  /** Rows of x [rows, D] divided by their sums plus eps: out [rows, D] and the sums [rows]. */
+  sumNormaliseRows(x: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; sums: FloatArray };
+  /** The backward of sumNormaliseRows: dx_j = (g_j − Σ_i g_i out_i) / sum. */
+  sumNormaliseRowsBackward(g: FloatArray, out: FloatArray, sums: FloatArray, rows: number, D: number): FloatArray;
+  /** One Adam(W) step in place on p, m, v from grad (all the same length). Equations in ./reference/optim.ts. */
+  adamStep(p: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void;
   // Array passes around the products (equations in ./reference/arrays.ts); outputs are new arrays.
   /**
    * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i < n: equal shapes (periods n), a scalar

@@ -41,4 +41,8 @@ export const gpuBackend: KernelBackend = {
   maskedSoftmaxBackward: jsBackend.maskedSoftmaxBackward,
   crossEntropyRows: jsBackend.crossEntropyRows,
   crossEntropyRowsBackward: jsBackend.crossEntropyRowsBackward,
+  eluPlusOneBackward: jsBackend.eluPlusOneBackward,
+  sumNormaliseRows: jsBackend.sumNormaliseRows,
+  sumNormaliseRowsBackward: jsBackend.sumNormaliseRowsBackward,
+  adamStep: jsBackend.adamStep,
 };

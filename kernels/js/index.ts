@@ -10,6 +10,8 @@ import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRow
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from '../reference/arrays.js';
 import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from '../reference/attention.js';
 import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from '../reference/crossEntropy.js';
+import { eluPlusOneBackwardReference, sumNormaliseRowsBackwardReference, sumNormaliseRowsReference } from '../reference/featureMap.js';
+import { adamStepReference } from '../reference/optim.js';
 export const jsBackend: KernelBackend = {
   name: 'js',
   matmul: matmulJs,
@@ -34,4 +36,8 @@ export const jsBackend: KernelBackend = {
   maskedSoftmaxBackward: maskedSoftmaxBackwardReference,
   crossEntropyRows: crossEntropyRowsReference,
   crossEntropyRowsBackward: crossEntropyRowsBackwardReference,
+  eluPlusOneBackward: eluPlusOneBackwardReference,
+  sumNormaliseRows: sumNormaliseRowsReference,
+  sumNormaliseRowsBackward: sumNormaliseRowsBackwardReference,
+  adamStep: adamStepReference,
 };

@@ -9,6 +9,8 @@ import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRow
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from './arrays.js';
 import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from './attention.js';
 import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from './crossEntropy.js';
+import { eluPlusOneBackwardReference, sumNormaliseRowsBackwardReference, sumNormaliseRowsReference } from './featureMap.js';
+import { adamStepReference } from './optim.js';
 export const referenceBackend: KernelBackend = {
   name: 'reference',
   matmul: matmulReference,
@@ -33,4 +35,8 @@ export const referenceBackend: KernelBackend = {
   maskedSoftmaxBackward: maskedSoftmaxBackwardReference,
   crossEntropyRows: crossEntropyRowsReference,
   crossEntropyRowsBackward: crossEntropyRowsBackwardReference,
+  eluPlusOneBackward: eluPlusOneBackwardReference,
+  sumNormaliseRows: sumNormaliseRowsReference,
+  sumNormaliseRowsBackward: sumNormaliseRowsBackwardReference,
+  adamStep: adamStepReference,
 };

@@ -9,7 +9,7 @@ import { allocLike } from '../alloc.js';
 import { jsBackend } from '../js/index.js';
 import { outerJs } from '../js/outer.js';
 import { keepThreshold } from '../reference/arrays.js';
-import { wasmRuntime, type WasmRuntime } from './runtime.js';
+import { wasmRuntime, type KernelName, type WasmRuntime } from './runtime.js';
 
 /** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
 const MIN_WASM_MACS = 4096;
@@ -134,59 +134,59 @@ function deltaScanBackwardWasm(args: DeltaScanBackwardArgs): DeltaScanGrads {
   };
 }
 
+/**
+ * One elementwise or row-wise kernel call: the inputs put in (null: pointer 0; Int32Arrays as
+ * integers), room for outputs of the given lengths, the kernel run over items [0, items) (split over
+ * threads when `elements` is large enough, unless `split` is false), the outputs taken out.
+ * `argsFor` gets the inputs' pointers, then the outputs', then the range.
+ */
+function pass(rt: WasmRuntime, name: KernelName, inputs: (FloatArray | Int32Array | null)[], outputs: number[], items: number, elements: number,
+  argsFor: (p: number[], lo: number, hi: number) => number[], align = 1, split = true): Float32Array[] {
+  rt.reset();
+  const p = [...inputs.map((a) => (a instanceof Int32Array ? rt.putInt32(a) : rt.put(a as Float32Array | null))), ...outputs.map((n) => rt.output(n))];
+  rt.run(name, (lo, hi) => argsFor(p, lo, hi), items, 0, split && elements >= MIN_SPLIT_WORK, align);
+  return outputs.map((n, i) => rt.take(p[inputs.length + i]!, n));
+}
+
 /** Elements below which an elementwise op stays in js (the copies in and out would dominate). */
 const MIN_WASM_ELEMENTS = 256;
 
 /** y = f(x) elementwise by wasm kernel `name`, or by `fallback` for float64 and tiny arrays. */
 function elementwise(name: 'geluF32' | 'eluPlusOneF32', fallback: (x: FloatArray) => FloatArray) {
   return (x: FloatArray): FloatArray => {
-    const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
+    const n = x.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
     if (rt === null) return fallback(x);
-    rt.reset();
-    const input = rt.put(x as Float32Array), output = rt.output(x.length);
-    rt.run(name, (lo, hi) => [input, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
-    return rt.take(output, x.length);
+    return pass(rt, name, [x], [n], n, n, ([i, o], lo, hi) => [i!, o!, lo, hi], 4)[0]!;
   };
 }
 
 function geluBackwardWasm(x: FloatArray, g: FloatArray): FloatArray {
-  const rt = x.length >= MIN_WASM_ELEMENTS ? runtimeFor(x, g) : null;
+  const n = x.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x, g) : null;
   if (rt === null) return jsBackend.geluBackward(x, g);
-  rt.reset();
-  const input = rt.put(x as Float32Array), grad = rt.put(g as Float32Array), output = rt.output(x.length);
-  rt.run('geluBackwardF32', (lo, hi) => [input, grad, output, lo, hi], x.length, 0, x.length >= MIN_SPLIT_WORK, 4);
-  return rt.take(output, x.length);
+  return pass(rt, 'geluBackwardF32', [x, g], [n], n, n, ([i, gr, o], lo, hi) => [i!, gr!, o!, lo, hi], 4)[0]!;
 }
 
 function softmaxRowsWasm(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray } {
-  const rt = rows * C >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
+  const n = rows * C, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.softmaxRows(x, rows, C);
-  rt.reset();
-  const input = rt.put((x as Float32Array).subarray(0, rows * C)), probs = rt.output(rows * C), logSumExp = rt.output(rows);
-  rt.run('softmaxRowsF32', (lo, hi) => [input, probs, logSumExp, C, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
-  return { probs: rt.take(probs, rows * C), logSumExp: rt.take(logSumExp, rows) };
+  const [probs, logSumExp] = pass(rt, 'softmaxRowsF32', [x.subarray(0, n)], [n, rows], rows, n, ([i, p, l], lo, hi) => [i!, p!, l!, C, lo, hi]);
+  return { probs: probs!, logSumExp: logSumExp! };
 }
 
 function layerNormRowsWasm(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray } {
-  const rt = rows * D >= MIN_WASM_ELEMENTS ? runtimeFor(x, weight, bias) : null;
+  const n = rows * D, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x, weight, bias) : null;
   if (rt === null) return jsBackend.layerNormRows(x, weight, bias, rows, D, eps);
-  rt.reset();
-  const input = rt.put((x as Float32Array).subarray(0, rows * D)), w = rt.put(weight as Float32Array), b = rt.put(bias as Float32Array);
-  const out = rt.output(rows * D), xhat = rt.output(rows * D), rstd = rt.output(rows);
-  rt.run('layerNormRowsF32', (lo, hi) => [input, w, b, out, xhat, rstd, D, eps, lo, hi], rows, 0, rows * D >= MIN_SPLIT_WORK);
-  return { out: rt.take(out, rows * D), xhat: rt.take(xhat, rows * D), rstd: rt.take(rstd, rows) };
+  const [out, xhat, rstd] = pass(rt, 'layerNormRowsF32', [x.subarray(0, n), weight, bias], [n, n, rows], rows, n, ([i, w, b, o, h, r], lo, hi) => [i!, w!, b!, o!, h!, r!, D, eps, lo, hi]);
+  return { out: out!, xhat: xhat!, rstd: rstd! };
 }
 
 function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray } {
-  const rt = rows * D >= MIN_WASM_ELEMENTS ? runtimeFor(g, xhat, rstd, weight) : null;
+  const n = rows * D, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(g, xhat, rstd, weight) : null;
   if (rt === null) return jsBackend.layerNormRowsBackward(g, xhat, rstd, weight, rows, D);
-  rt.reset();
-  const grad = rt.put((g as Float32Array).subarray(0, rows * D)), h = rt.put((xhat as Float32Array).subarray(0, rows * D));
-  const rs = rt.put((rstd as Float32Array).subarray(0, rows)), w = rt.put(weight as Float32Array);
-  const dx = rt.output(rows * D), dw = rt.output(D), db = rt.output(D);
   // One thread: dWeight and dBias are sums over all rows, kept in row order (the same bits for any thread count).
-  rt.run('layerNormRowsBackwardF32', (lo, hi) => [grad, h, rs, w, dx, dw, db, D, lo, hi], rows, 0, false);
-  return { dx: rt.take(dx, rows * D), dWeight: rt.take(dw, D), dBias: rt.take(db, D) };
+  const [dx, dWeight, dBias] = pass(rt, 'layerNormRowsBackwardF32', [g.subarray(0, n), xhat.subarray(0, n), rstd.subarray(0, rows), weight], [n, D, D], rows, n,
+    ([gr, h, r, w, x, dw, db], lo, hi) => [gr!, h!, r!, w!, x!, dw!, db!, D, lo, hi], 1, false);
+  return { dx: dx!, dWeight: dWeight!, dBias: dBias! };
 }
 
 /**
@@ -199,31 +199,21 @@ const OP_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 function binaryWasm(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray, bPeriod: number, n: number): FloatArray {
   const rt = n >= MIN_WASM_ARRAY ? runtimeFor(a, b) : null;
   if (rt === null) return jsBackend.binary(op, a, aPeriod, b, bPeriod, n);
-  rt.reset();
-  const pa = rt.put((a as Float32Array).subarray(0, aPeriod)), pb = rt.put((b as Float32Array).subarray(0, bPeriod)), out = rt.output(n);
-  rt.run('binaryF32', (lo, hi) => [OP_CODES[op], pa, aPeriod, pb, bPeriod, out, lo, hi], n, 0, n >= MIN_SPLIT_WORK, 4);
-  return rt.take(out, n);
+  return pass(rt, 'binaryF32', [a.subarray(0, aPeriod), b.subarray(0, bPeriod)], [n], n, n, ([pa, pb, o], lo, hi) => [OP_CODES[op], pa!, aPeriod, pb!, bPeriod, o!, lo, hi], 4)[0]!;
 }
 
 function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
-  const rt = rows * cols >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  const n = rows * cols, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.sumRows(x, rows, cols);
-  rt.reset();
-  const input = rt.put((x as Float32Array).subarray(0, rows * cols)), out = rt.output(cols);
   // Split by columns: each column is summed by one thread, in row order.
-  rt.run('sumRowsF32', (lo, hi) => [input, rows, cols, out, lo, hi], cols, 0, rows * cols >= MIN_SPLIT_WORK, 4);
-  return rt.take(out, cols);
+  return pass(rt, 'sumRowsF32', [x.subarray(0, n)], [cols], cols, n, ([i, o], lo, hi) => [i!, rows, cols, o!, lo, hi], 4)[0]!;
 }
 
 function runsWasm(kernel: 'gatherRunsF32' | 'scatterRunsF32', fallback: KernelBackend['gatherRuns']) {
   return (x: FloatArray, index: Int32Array, run: number): FloatArray => {
-    const n = index.length * run;
-    const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+    const n = index.length * run, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
     if (rt === null) return fallback(x, index, run);
-    rt.reset();
-    const input = rt.put((x as Float32Array).subarray(0, n)), map = rt.putInt32(index), out = rt.output(n);
-    rt.run(kernel, (lo, hi) => [input, map, run, out, lo, hi], index.length, 0, n >= MIN_SPLIT_WORK);
-    return rt.take(out, n);
+    return pass(rt, kernel, [x.subarray(0, n), index], [n], index.length, n, ([i, map, o], lo, hi) => [i!, map!, run, o!, lo, hi])[0]!;
   };
 }
 
@@ -240,42 +230,47 @@ function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array
 }
 
 function maskedSoftmaxWasm(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
-  const n = B * H * T * S;
-  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(scores, blocked) : null;
+  const n = B * H * T * S, rt = n >= MIN_WASM_ARRAY ? runtimeFor(scores, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmax(scores, blocked, scale, B, H, T, S);
-  rt.reset();
-  const input = rt.put((scores as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), probs = rt.output(n);
-  rt.run('maskedSoftmaxF32', (lo, hi) => [input, mask, scale, H, T, S, probs, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
-  return rt.take(probs, n);
+  return pass(rt, 'maskedSoftmaxF32', [scores.subarray(0, n), blocked], [n], B * H, n, ([i, m, o], lo, hi) => [i!, m!, scale, H, T, S, o!, lo, hi])[0]!;
 }
 
 function maskedSoftmaxBackwardWasm(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
-  const n = B * H * T * S;
-  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(dP, P, blocked) : null;
+  const n = B * H * T * S, rt = n >= MIN_WASM_ARRAY ? runtimeFor(dP, P, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmaxBackward(dP, P, blocked, scale, B, H, T, S);
-  rt.reset();
-  const g = rt.put((dP as Float32Array).subarray(0, n)), p = rt.put((P as Float32Array).subarray(0, n)), mask = rt.put(blocked as Float32Array | null), dS = rt.output(n);
-  rt.run('maskedSoftmaxBackwardF32', (lo, hi) => [g, p, mask, scale, H, T, S, dS, lo, hi], B * H, 0, n >= MIN_SPLIT_WORK);
-  return rt.take(dS, n);
+  return pass(rt, 'maskedSoftmaxBackwardF32', [dP.subarray(0, n), P.subarray(0, n), blocked], [n], B * H, n, ([g, p, m, o], lo, hi) => [g!, p!, m!, scale, H, T, S, o!, lo, hi])[0]!;
 }
 
 function crossEntropyRowsWasm(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray } {
-  const rt = rows * C >= MIN_WASM_ARRAY ? runtimeFor(logits) : null;
+  const n = rows * C, rt = n >= MIN_WASM_ARRAY ? runtimeFor(logits) : null;
   if (rt === null) return jsBackend.crossEntropyRows(logits, targets, rows, C, eps);
-  rt.reset();
-  const x = rt.put((logits as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets);
-  const probs = rt.output(rows * C), lse = rt.output(rows), losses = rt.output(rows);
-  rt.run('crossEntropyRowsF32', (lo, hi) => [x, t, C, eps, probs, lse, losses, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
-  return { probs: rt.take(probs, rows * C), logSumExp: rt.take(lse, rows), losses: rt.take(losses, rows) };
+  const [probs, logSumExp, losses] = pass(rt, 'crossEntropyRowsF32', [logits.subarray(0, n), targets], [n, rows, rows], rows, n, ([x, t, p, l, o], lo, hi) => [x!, t!, C, eps, p!, l!, o!, lo, hi]);
+  return { probs: probs!, logSumExp: logSumExp!, losses: losses! };
 }
 
 function crossEntropyRowsBackwardWasm(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray {
-  const rt = rows * C >= MIN_WASM_ARRAY ? runtimeFor(probs, rowScale) : null;
+  const n = rows * C, rt = n >= MIN_WASM_ARRAY ? runtimeFor(probs, rowScale) : null;
   if (rt === null) return jsBackend.crossEntropyRowsBackward(probs, targets, rowScale, rows, C, eps);
-  rt.reset();
-  const p = rt.put((probs as Float32Array).subarray(0, rows * C)), t = rt.putInt32(targets), s = rt.put(rowScale as Float32Array), gx = rt.output(rows * C);
-  rt.run('crossEntropyRowsBackwardF32', (lo, hi) => [p, t, s, C, eps, gx, lo, hi], rows, 0, rows * C >= MIN_SPLIT_WORK);
-  return rt.take(gx, rows * C);
+  return pass(rt, 'crossEntropyRowsBackwardF32', [probs.subarray(0, n), targets, rowScale], [n], rows, n, ([p, t, sc, o], lo, hi) => [p!, t!, sc!, C, eps, o!, lo, hi])[0]!;
+}
+
+function eluPlusOneBackwardWasm(x: FloatArray, out: FloatArray, g: FloatArray): FloatArray {
+  const n = g.length, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x, out, g) : null;
+  if (rt === null) return jsBackend.eluPlusOneBackward(x, out, g);
+  return pass(rt, 'eluPlusOneBackwardF32', [x, out, g], [n], n, n, ([i, o, gr, dx], lo, hi) => [i!, o!, gr!, dx!, lo, hi], 4)[0]!;
+}
+
+function sumNormaliseRowsWasm(x: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; sums: FloatArray } {
+  const n = rows * D, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  if (rt === null) return jsBackend.sumNormaliseRows(x, rows, D, eps);
+  const [out, sums] = pass(rt, 'sumNormaliseRowsF32', [x.subarray(0, n)], [n, rows], rows, n, ([i, o, sm], lo, hi) => [i!, D, eps, o!, sm!, lo, hi]);
+  return { out: out!, sums: sums! };
+}
+
+function sumNormaliseRowsBackwardWasm(g: FloatArray, out: FloatArray, sums: FloatArray, rows: number, D: number): FloatArray {
+  const n = rows * D, rt = n >= MIN_WASM_ARRAY ? runtimeFor(g, out, sums) : null;
+  if (rt === null) return jsBackend.sumNormaliseRowsBackward(g, out, sums, rows, D);
+  return pass(rt, 'sumNormaliseRowsBackwardF32', [g.subarray(0, n), out.subarray(0, n), sums], [n], rows, n, ([gr, o, sm, dx], lo, hi) => [gr!, o!, sm!, D, dx!, lo, hi])[0]!;
 }
 
 export const wasmBackend: KernelBackend = {
@@ -302,6 +297,12 @@ export const wasmBackend: KernelBackend = {
   maskedSoftmaxBackward: maskedSoftmaxBackwardWasm,
   crossEntropyRows: crossEntropyRowsWasm,
   crossEntropyRowsBackward: crossEntropyRowsBackwardWasm,
+  eluPlusOneBackward: eluPlusOneBackwardWasm,
+  sumNormaliseRows: sumNormaliseRowsWasm,
+  sumNormaliseRowsBackward: sumNormaliseRowsBackwardWasm,
+  // The js loop: an f64x2 kernel ran 1.4 M parameters in 9.0–9.7 ms against js's 12.3–21.5 (1–2 % of a
+  // d_model 128 translation step), but the core bundle's 60 kB budget (docs/browser.md) had no room for it.
+  adamStep: jsBackend.adamStep,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

@@ -45,11 +45,15 @@ export interface KernelExports {
   maskedSoftmaxBackwardF32: Kernel;
   crossEntropyRowsF32: Kernel;
   crossEntropyRowsBackwardF32: Kernel;
+  eluPlusOneBackwardF32: Kernel;
+  sumNormaliseRowsF32: Kernel;
+  sumNormaliseRowsBackwardF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
-  | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32';
+  | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
+  | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32';
 
 const PAGE_BYTES = 65536;
 

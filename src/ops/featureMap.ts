@@ -1,22 +1,18 @@
 /**
  * Fused ops for the feature maps' hot path. Each replaces a chain of general ops (and their
- * broadcast index maps) with one loop and a hand-written backward, which matters because φ and its
- * normalisation run on every key and query of every layer.
+ * broadcast index maps) with one kernel pass and a hand-written backward (kernels/reference/featureMap.ts),
+ * which matters because φ and its normalisation run on every key and query of every layer.
  */
 import { record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertTensor, like } from './util.js';
+import { assertTensor } from './util.js';
 import { getBackend } from '../../kernels/index.js';
 
 /** ELU(x) + 1: x + 1 for x > 0, exp(x) otherwise (in the kernel backend). Positive everywhere. */
 export function eluPlusOne(x: Tensor): Tensor {
   assertTensor(x, 'eluPlusOne');
   const out = getBackend().eluPlusOne(x.data);
-  return record('eluPlusOne', [x], new Tensor(out, x.shape), (g) => {
-    const gx = like(g);
-    for (let i = 0; i < gx.length; i++) gx[i] = x.data[i]! > 0 ? g[i]! : g[i]! * out[i]!;
-    return [gx];
-  });
+  return record('eluPlusOne', [x], new Tensor(out, x.shape), (g) => [getBackend().eluPlusOneBackward(x.data, out, g)]);
 }
 
 /**
@@ -28,22 +24,8 @@ export function sumNormaliseLastAxis(x: Tensor, eps = 1e-6): Tensor {
   if (x.rank < 1) throw new Error('sumNormalise: input must have at least one axis');
   const D = x.shape[x.rank - 1]!;
   const rows = D === 0 ? 0 : x.size / D;
-  const out = like(x);
-  const sums = like(x, rows);
-  for (let r = 0; r < rows; r++) {
-    let s = eps;
-    for (let j = 0; j < D; j++) s += x.data[r * D + j]!;
-    if (s === 0) throw new Error(`sumNormalise: row ${r} sums to 0 (give eps > 0 for all-zero features)`);
-    sums[r] = s;
-    for (let j = 0; j < D; j++) out[r * D + j] = x.data[r * D + j]! / s;
-  }
-  return record('sumNormalise', [x], new Tensor(out, x.shape), (g) => {
-    const gx = like(g);
-    for (let r = 0; r < rows; r++) {
-      let dot = 0;
-      for (let j = 0; j < D; j++) dot += g[r * D + j]! * out[r * D + j]!;
-      for (let j = 0; j < D; j++) gx[r * D + j] = (g[r * D + j]! - dot) / sums[r]!;
-    }
-    return [gx];
-  });
+  const kernels = getBackend();
+  const { out, sums } = kernels.sumNormaliseRows(x.data, rows, D, eps);
+  for (let r = 0; r < rows; r++) if (sums[r] === 0) throw new Error(`sumNormalise: row ${r} sums to 0 (give eps > 0 for all-zero features)`);
+  return record('sumNormalise', [x], new Tensor(out, x.shape), (g) => [kernels.sumNormaliseRowsBackward(g, out, sums, rows, D)]);
 }

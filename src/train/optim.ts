@@ -10,6 +10,7 @@
  * parameters and buffers untouched, naming the parameter, rather than silently poisoning the model.
  */
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
+import { getBackend } from '../../kernels/index.js';
 
 export type NamedParameters = readonly (readonly [string, Tensor])[];
 
@@ -175,20 +176,12 @@ export class Adam extends Optimizer {
   }
 
   /** The Adam step with L2 coefficient `l2` folded into the gradient. */
-  protected adamUpdate(name: string, p: FloatArray, grad: FloatArray, l2: number): void {
-    const { lr, beta1: b1, beta2: b2, eps } = this;
-    const m = this.buffer('m', name);
-    const v = this.buffer('v', name);
-    const stepSize = lr / (1 - Math.pow(b1, this.stepCount));
-    const inverseCorrection2 = 1 / (1 - Math.pow(b2, this.stepCount));
-    for (let i = 0; i < p.length; i++) {
-      const g = grad[i]! + l2 * p[i]!;
-      const mi = b1 * m[i]! + (1 - b1) * g;
-      const vi = b2 * v[i]! + (1 - b2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi * inverseCorrection2) + eps);
-    }
+  protected adamUpdate(name: string, p: FloatArray, grad: FloatArray, l2: number, shrink = 1): void {
+    const { lr, beta1, beta2, eps } = this;
+    const stepSize = lr / (1 - Math.pow(beta1, this.stepCount));
+    const inverseCorrection2 = 1 / (1 - Math.pow(beta2, this.stepCount));
+    // The loop is the kernel backend's (kernels/reference/optim.ts).
+    getBackend().adamStep(p, grad, this.buffer('m', name), this.buffer('v', name), { beta1, beta2, eps, stepSize, inverseCorrection2, l2, shrink });
   }
 }
 
@@ -218,11 +211,7 @@ export class AdamW extends Adam {
   }
 
   protected override update(name: string, p: FloatArray, grad: FloatArray): void {
-    if (this.decayed.has(name)) {
-      const shrink = 1 - this.lr * this.weightDecay;
-      for (let i = 0; i < p.length; i++) p[i] = p[i]! * shrink;
-    }
-    this.adamUpdate(name, p, grad, 0);
+    this.adamUpdate(name, p, grad, 0, this.decayed.has(name) ? 1 - this.lr * this.weightDecay : 1);
   }
 }
 

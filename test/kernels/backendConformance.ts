@@ -235,6 +235,24 @@ export function describeConformance(backend: KernelBackend, options: Conformance
         );
       });
 
+      itProducts('feature maps: ELU + 1 backward, sum normalisation and its backward', () => {
+        fc.assert(
+          fc.property(fc.array(element, { minLength: 1, maxLength: 1500 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 70 }), seed, (values, rows, D, s) => {
+            const rng = new Rng(s);
+            const x = toArray(values);
+            const out = ref.eluPlusOne(x), g = randomArray(rng, x.length, dtype);
+            exact(backend.eluPlusOneBackward(x, out, g), ref.eluPlusOneBackward(x, out, g), 'eluPlusOneBackward');
+            // Positive features, as φ gives them.
+            const phi = randomArray(rng, rows * D, dtype, 0, 2), gy = randomArray(rng, rows * D, dtype);
+            const got = backend.sumNormaliseRows(phi, rows, D, 1e-6), want = ref.sumNormaliseRows(phi, rows, D, 1e-6);
+            exact(got.out, want.out, 'sumNormalise out');
+            exact(got.sums, want.sums, 'sumNormalise sums');
+            exact(backend.sumNormaliseRowsBackward(gy, want.out, want.sums, rows, D), ref.sumNormaliseRowsBackward(gy, want.out, want.sums, rows, D), 'sumNormalise backward');
+          }),
+          { numRuns },
+        );
+      });
+
       itProducts('attention softmax with scale and key mask, forward and backward', () => {
         fc.assert(
           fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), seed, (B, H, T, S, masked, s) => {

@@ -6,7 +6,7 @@
  * Float32Array (a sum or product of two floats rounded once), so these give the js backend's bits.
  * Equations: ../../reference/arrays.ts.
  */
-import { at } from './common';
+import { at, loadTail, storeSome } from './common';
 
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3;
 
@@ -19,15 +19,6 @@ function combine4(op: i32, x: v128, y: v128): v128 {
   return f32x4.div(x, y);
 }
 
-// @ts-ignore: decorator
-@inline
-function combine(op: i32, x: f32, y: f32): f32 {
-  if (op == ADD) return x + y;
-  if (op == SUB) return x - y;
-  if (op == MUL) return x * y;
-  return x / y;
-}
-
 /**
  * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i in [lo, hi). The loop walks runs over which
  * neither operand wraps; a period-1 operand (a scalar) is one splatted vector and never wraps.
@@ -36,8 +27,7 @@ function combine(op: i32, x: f32, y: f32): f32 {
 @inline
 function binaryRuns(op: i32, a: usize, aPeriod: i32, b: usize, bPeriod: i32, out: usize, lo: i32, hi: i32): void {
   const aScalar = aPeriod == 1, bScalar = bPeriod == 1;
-  const as = aScalar ? load<f32>(a) : 0, bs = bScalar ? load<f32>(b) : 0;
-  const av = f32x4.splat(as), bv = f32x4.splat(bs);
+  const av = f32x4.splat(aScalar ? load<f32>(a) : 0), bv = f32x4.splat(bScalar ? load<f32>(b) : 0);
   let ja = lo % aPeriod, jb = lo % bPeriod;
   let i = lo;
   while (i < hi) {
@@ -45,16 +35,10 @@ function binaryRuns(op: i32, a: usize, aPeriod: i32, b: usize, bPeriod: i32, out
     if (!aScalar) run = min(run, aPeriod - ja);
     if (!bScalar) run = min(run, bPeriod - jb);
     const pa = at(a, ja), pb = at(b, jb), po = at(out, i);
-    let j = 0;
-    for (; j + 4 <= run; j += 4) {
-      const x = aScalar ? av : v128.load(at(pa, j));
-      const y = bScalar ? bv : v128.load(at(pb, j));
-      v128.store(at(po, j), combine4(op, x, y));
-    }
-    for (; j < run; j++) {
-      const x = aScalar ? as : load<f32>(at(pa, j));
-      const y = bScalar ? bs : load<f32>(at(pb, j));
-      store<f32>(at(po, j), combine(op, x, y));
+    for (let j = 0; j < run; j += 4) {
+      const x = aScalar ? av : loadTail(pa, j, run);
+      const y = bScalar ? bv : loadTail(pb, j, run);
+      storeSome(po, j, run, combine4(op, x, y));
     }
     i += run;
     ja += run;
@@ -134,4 +118,37 @@ export function dropoutF32(x: usize, out: usize, mask: usize, n: i32, below: i32
   store<i32>(state, s1, 4);
   store<i32>(state, s2, 8);
   store<i32>(state, s3, 12);
+}
+
+/** gx[i] = g[i] where x[i] > 0, else g[i] · out[i] (ELU + 1's derivative is its output below 0), i in [lo, hi). */
+export function eluPlusOneBackwardF32(x: usize, out: usize, g: usize, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let i = lo; i < hi; i += 4) {
+    const gv = loadTail(g, i, hi);
+    storeSome(gx, i, hi, v128.bitselect(gv, f32x4.mul(gv, loadTail(out, i, hi)), f32x4.gt(loadTail(x, i, hi), f32x4.splat(0))));
+  }
+}
+
+/**
+ * Rows [lo, hi) of x [rows, D] divided by their sums: s = eps + Σ_j x_j in float64, in order;
+ * out = x / s rounded to float32, sums[r] = s rounded (the plain loop's arithmetic, the same bits).
+ */
+export function sumNormaliseRowsF32(x: usize, D: i32, eps: f64, out: usize, sums: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let r = lo; r < hi; r++) {
+    const row = at(x, r * D), o = at(out, r * D);
+    let s = eps;
+    for (let j = 0; j < D; j++) s += <f64>load<f32>(at(row, j));
+    store<f32>(at(sums, r), <f32>s);
+    for (let j = 0; j < D; j++) store<f32>(at(o, j), <f32>(<f64>load<f32>(at(row, j)) / s));
+  }
+}
+
+/** The backward of sumNormaliseRowsF32: gx = (g − Σ_j g_j out_j) / sums[r], in float64 like the plain loop. */
+export function sumNormaliseRowsBackwardF32(g: usize, out: usize, sums: usize, D: i32, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let r = lo; r < hi; r++) {
+    const gr = at(g, r * D), o = at(out, r * D), d = at(gx, r * D);
+    let dot: f64 = 0;
+    for (let j = 0; j < D; j++) dot += <f64>load<f32>(at(gr, j)) * <f64>load<f32>(at(o, j));
+    const s = <f64>load<f32>(at(sums, r));
+    for (let j = 0; j < D; j++) store<f32>(at(d, j), <f32>((<f64>load<f32>(at(gr, j)) - dot) / s));
+  }
 }

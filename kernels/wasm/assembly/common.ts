@@ -37,3 +37,37 @@ export function copyRowsPadded(dst: usize, src: usize, rows: i32, cols: i32, str
 export function copyRowsUnpadded(dst: usize, src: usize, rows: i32, cols: i32, stride: i32): void {
   for (let i = 0; i < rows; i++) memory.copy(at(dst, i * cols), at(src, i * stride), <usize>cols << 2);
 }
+
+/**
+ * The vector at float i when it lies below n, else the lanes of it that do and `pad` in the rest: the
+ * last, partial vector of an array (loads past the end read `pad`, 0 by default). With storeSome, one
+ * loop body serves whole vectors and the tail, so the math in it is compiled once; the partial
+ * vector's lanes are a call (once per array), which keeps the module small.
+ */
+// @ts-ignore: decorator
+@inline
+export function loadTail(ptr: usize, i: i32, n: i32, pad: f32 = 0): v128 {
+  return i + 4 <= n ? v128.load(at(ptr, i)) : loadPartial(ptr, i, n, pad);
+}
+
+function loadPartial(ptr: usize, i: i32, n: i32, pad: f32): v128 {
+  let v = f32x4.splat(pad);
+  if (i < n) v = f32x4.replace_lane(v, 0, load<f32>(at(ptr, i)));
+  if (i + 1 < n) v = f32x4.replace_lane(v, 1, load<f32>(at(ptr, i + 1)));
+  if (i + 2 < n) v = f32x4.replace_lane(v, 2, load<f32>(at(ptr, i + 2)));
+  return v;
+}
+
+/** Stores v at float i, or (at the end of an array) only its lanes below hi. */
+// @ts-ignore: decorator
+@inline
+export function storeSome(ptr: usize, i: i32, hi: i32, v: v128): void {
+  if (i + 4 <= hi) v128.store(at(ptr, i), v);
+  else storePartial(ptr, i, hi, v);
+}
+
+function storePartial(ptr: usize, i: i32, n: i32, v: v128): void {
+  if (i < n) store<f32>(at(ptr, i), f32x4.extract_lane(v, 0));
+  if (i + 1 < n) store<f32>(at(ptr, i + 1), f32x4.extract_lane(v, 1));
+  if (i + 2 < n) store<f32>(at(ptr, i + 2), f32x4.extract_lane(v, 2));
+}

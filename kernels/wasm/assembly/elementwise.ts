@@ -3,7 +3,7 @@
  * its derivative, ELU + 1, and row softmax with the rows' log-sum-exp. The equations, in float64,
  * are in ../../reference/elementwise.ts. Each kernel works on items [lo, hi) so threads can split it.
  */
-import { at } from './common';
+import { at, hsum, loadTail, storeSome } from './common';
 
 const LOG2E: f32 = 1.44269504088896341;
 // ln 2 split in two so that n · ln 2 is exact in its first part (Cody–Waite reduction).
@@ -20,7 +20,7 @@ const GELU_A: f32 = 0.044715;
 /** e^x in each lane. NaN stays NaN. */
 // @ts-ignore: decorator
 @inline
-export function exp4(input: v128): v128 {
+function expLanes(input: v128): v128 {
   const underflow = f32x4.lt(input, f32x4.splat(EXP_MIN));
   const x = f32x4.max(f32x4.min(input, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
@@ -37,48 +37,20 @@ export function exp4(input: v128): v128 {
   return v128.andnot(f32x4.mul(y, pow2n), underflow);
 }
 
+/**
+ * e^x in each lane, as a call: GELU, its derivative and ELU + 1 share one copy (the module's size
+ * counts, docs/browser.md); the row softmax, where exp is most of the work, inlines expLanes.
+ */
+export function exp4(input: v128): v128 {
+  return expLanes(input);
+}
+
 /** tanh(u) = 1 − 2 / (e^{2u} + 1): saturates to ±1 for large |u| with no overflow. */
 // @ts-ignore: decorator
 @inline
 function tanh4(u: v128): v128 {
   const e = exp4(f32x4.add(u, u));
   return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
-}
-
-/** The lanes of the last, partial vector of an array of n floats: loads past the end read zeros. */
-// @ts-ignore: decorator
-@inline
-function loadTail(ptr: usize, i: i32, n: i32): v128 {
-  let v = f32x4.splat(0);
-  if (i < n) v = f32x4.replace_lane(v, 0, load<f32>(at(ptr, i)));
-  if (i + 1 < n) v = f32x4.replace_lane(v, 1, load<f32>(at(ptr, i + 1)));
-  if (i + 2 < n) v = f32x4.replace_lane(v, 2, load<f32>(at(ptr, i + 2)));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline
-function storeTail(ptr: usize, i: i32, n: i32, v: v128): void {
-  if (i < n) store<f32>(at(ptr, i), f32x4.extract_lane(v, 0));
-  if (i + 1 < n) store<f32>(at(ptr, i + 1), f32x4.extract_lane(v, 1));
-  if (i + 2 < n) store<f32>(at(ptr, i + 2), f32x4.extract_lane(v, 2));
-}
-
-/**
- * The vector at float i, or the lanes of it below hi (zeros beyond) at the end of the array: one loop
- * body serves whole vectors and the tail, so the math in it is compiled once (the module's size).
- */
-// @ts-ignore: decorator
-@inline
-function loadSome(ptr: usize, i: i32, hi: i32): v128 {
-  return i + 4 <= hi ? v128.load(at(ptr, i)) : loadTail(ptr, i, hi);
-}
-
-// @ts-ignore: decorator
-@inline
-function storeSome(ptr: usize, i: i32, hi: i32, v: v128): void {
-  if (i + 4 <= hi) v128.store(at(ptr, i), v);
-  else storeTail(ptr, i, hi, v);
 }
 
 // @ts-ignore: decorator
@@ -101,12 +73,12 @@ function geluSlope(x: v128): v128 {
 
 /** y[i] = GELU(x[i]) for i in [lo, hi). */
 export function geluF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
-  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, geluValue(loadSome(x, i, hi)));
+  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, geluValue(loadTail(x, i, hi)));
 }
 
 /** gx[i] = g[i] · GELU′(x[i]) for i in [lo, hi). */
 export function geluBackwardF32(x: usize, g: usize, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
-  for (let i = lo; i < hi; i += 4) storeSome(gx, i, hi, f32x4.mul(loadSome(g, i, hi), geluSlope(loadSome(x, i, hi))));
+  for (let i = lo; i < hi; i += 4) storeSome(gx, i, hi, f32x4.mul(loadTail(g, i, hi), geluSlope(loadTail(x, i, hi))));
 }
 
 // @ts-ignore: decorator
@@ -118,7 +90,7 @@ function eluPlusOne4(x: v128): v128 {
 
 /** y[i] = ELU(x[i]) + 1 (x + 1 above 0, e^x below) for i in [lo, hi). */
 export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
-  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, eluPlusOne4(loadSome(x, i, hi)));
+  for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, eluPlusOne4(loadTail(x, i, hi)));
 }
 
 /**
@@ -126,27 +98,20 @@ export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: us
  * `row` and `probs` may be the same memory.
  */
 function softmaxRow(row: usize, out: usize, C: i32): f32 {
-  const full = C & ~3;
+  // Whole vectors and the tail through one loop body, the tail padded with −∞ (e^−∞ is exactly 0).
   let mv = f32x4.splat(-Infinity);
-  for (let c = 0; c < full; c += 4) mv = f32x4.max(mv, v128.load(at(row, c)));
-  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-  for (let c = full; c < C; c++) m = max(m, load<f32>(at(row, c)));
+  for (let c = 0; c < C; c += 4) mv = f32x4.max(mv, loadTail(row, c, C, -Infinity));
+  const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   const ms = f32x4.splat(m);
   let sv = f32x4.splat(0);
-  for (let c = 0; c < full; c += 4) {
-    const e = exp4(f32x4.sub(v128.load(at(row, c)), ms));
-    v128.store(at(out, c), e);
+  for (let c = 0; c < C; c += 4) {
+    const e = expLanes(f32x4.sub(loadTail(row, c, C, -Infinity), ms));
+    storeSome(out, c, C, e);
     sv = f32x4.add(sv, e);
   }
-  let s = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
-  for (let c = full; c < C; c++) {
-    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(row, c)) - m)), 0);
-    store<f32>(at(out, c), e);
-    s += e;
-  }
+  const s = hsum(sv);
   const inv = f32x4.splat(1 / s);
-  for (let c = 0; c < full; c += 4) v128.store(at(out, c), f32x4.mul(v128.load(at(out, c)), inv));
-  for (let c = full; c < C; c++) store<f32>(at(out, c), load<f32>(at(out, c)) / s);
+  for (let c = 0; c < C; c += 4) storeSome(out, c, C, f32x4.mul(loadTail(out, c, C), inv));
   return m + Mathf.log(s);
 }
 
@@ -219,7 +184,7 @@ export function crossEntropyRowsF32(logits: usize, targets: usize, C: i32, eps: 
     if (eps > 0) {
       let sv = f32x4.splat(0);
       for (let c = 0; c < full; c += 4) sv = f32x4.add(sv, v128.load(at(row, c)));
-      let sum = <f64>lanesSum(sv);
+      let sum = <f64>hsum(sv);
       for (let c = full; c < C; c++) sum += <f64>load<f32>(at(row, c));
       loss += eps * (<f64>lse - sum / <f64>C);
     }
@@ -249,12 +214,6 @@ export function crossEntropyRowsBackwardF32(probs: usize, targets: usize, rowSca
   }
 }
 
-/** The sum of the four lanes. */
-// @ts-ignore: decorator
-@inline
-function lanesSum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
 
 /**
  * Rows [lo, hi) of x [rows, D], layer-normalised: rstd[r] = 1/√(var + eps), xhat = (x − mean) · rstd,
@@ -267,7 +226,7 @@ export function layerNormRowsF32(x: usize, w: usize, b: usize, out: usize, xhat:
     const row = at(x, r * D), h = at(xhat, r * D), o = at(out, r * D);
     let sv = f32x4.splat(0);
     for (let c = 0; c < full; c += 4) sv = f32x4.add(sv, v128.load(at(row, c)));
-    let s = lanesSum(sv);
+    let s = hsum(sv);
     for (let c = full; c < D; c++) s += load<f32>(at(row, c));
     const mu = s * invD;
     const mv = f32x4.splat(mu);
@@ -276,7 +235,7 @@ export function layerNormRowsF32(x: usize, w: usize, b: usize, out: usize, xhat:
       const d = f32x4.sub(v128.load(at(row, c)), mv);
       vv = f32x4.add(vv, f32x4.mul(d, d));
     }
-    let v = lanesSum(vv);
+    let v = hsum(vv);
     for (let c = full; c < D; c++) {
       const d = load<f32>(at(row, c)) - mu;
       v += d * d;
@@ -318,7 +277,7 @@ export function layerNormRowsBackwardF32(g: usize, xhat: usize, rstd: usize, w: 
       v128.store(at(dw, c), f32x4.add(v128.load(at(dw, c)), f32x4.mul(gv, hv)));
       v128.store(at(db, c), f32x4.add(v128.load(at(db, c)), gv));
     }
-    let meanD = lanesSum(dv), meanDH = lanesSum(dhv);
+    let meanD = hsum(dv), meanDH = hsum(dhv);
     for (let c = full; c < D; c++) {
       const gs = load<f32>(at(gr, c)), hs = load<f32>(at(h, c));
       const d = gs * load<f32>(at(w, c));
