@@ -5,12 +5,12 @@ import { outerReference, outerSumReference } from './outer.js';
 import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js';
 import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
 import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
-
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from './arrays.js';
 import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from './attention.js';
 import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from './crossEntropy.js';
 import { eluPlusOneBackwardReference, sumNormaliseRowsBackwardReference, sumNormaliseRowsReference } from './featureMap.js';
 import { adamStepReference } from './optim.js';
+
 export const referenceBackend: KernelBackend = {
   name: 'reference',
   matmul: matmulReference,
