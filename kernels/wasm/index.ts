@@ -148,8 +148,11 @@ function pass(rt: WasmRuntime, name: KernelName, inputs: (FloatArray | Int32Arra
   return outputs.map((n, i) => rt.take(p[inputs.length + i]!, n));
 }
 
-/** Elements below which an elementwise op stays in js (the copies in and out would dominate). */
-const MIN_WASM_ELEMENTS = 256;
+/**
+ * Elements below which an elementwise op or array pass stays in js: a wasm call costs about a
+ * microsecond (copies, argument lists), what the js loops take for a few hundred elements at 2–6 ns each.
+ */
+const MIN_WASM_ELEMENTS = 512;
 
 /** y = f(x) elementwise by wasm kernel `name`, or by `fallback` for float64 and tiny arrays. */
 function elementwise(name: 'geluF32' | 'eluPlusOneF32', fallback: (x: FloatArray) => FloatArray) {
@@ -189,21 +192,16 @@ function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatA
   return { dx: dx!, dWeight: dWeight!, dBias: dBias! };
 }
 
-/**
- * Elements below which an array pass stays in js: a wasm call costs about a microsecond (copies,
- * argument lists), what the js loops take for a few hundred elements at 2–6 ns each.
- */
-const MIN_WASM_ARRAY = 512;
 const OP_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
 function binaryWasm(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray, bPeriod: number, n: number): FloatArray {
-  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(a, b) : null;
+  const rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(a, b) : null;
   if (rt === null) return jsBackend.binary(op, a, aPeriod, b, bPeriod, n);
   return pass(rt, 'binaryF32', [a.subarray(0, aPeriod), b.subarray(0, bPeriod)], [n], n, n, ([pa, pb, o], lo, hi) => [OP_CODES[op], pa!, aPeriod, pb!, bPeriod, o!, lo, hi], 4)[0]!;
 }
 
 function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
-  const n = rows * cols, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  const n = rows * cols, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.sumRows(x, rows, cols);
   // Split by columns: each column is summed by one thread, in row order.
   return pass(rt, 'sumRowsF32', [x.subarray(0, n)], [cols], cols, n, ([i, o], lo, hi) => [i!, rows, cols, o!, lo, hi], 4)[0]!;
@@ -211,7 +209,7 @@ function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
 
 function runsWasm(kernel: 'gatherRunsF32' | 'scatterRunsF32', fallback: KernelBackend['gatherRuns']) {
   return (x: FloatArray, index: Int32Array, run: number): FloatArray => {
-    const n = index.length * run, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+    const n = index.length * run, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
     if (rt === null) return fallback(x, index, run);
     return pass(rt, kernel, [x.subarray(0, n), index], [n], index.length, n, ([i, map, o], lo, hi) => [i!, map!, run, o!, lo, hi])[0]!;
   };
@@ -219,7 +217,7 @@ function runsWasm(kernel: 'gatherRunsF32' | 'scatterRunsF32', fallback: KernelBa
 
 function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray } {
   const n = x.length;
-  const rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  const rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.dropout(x, p, scale, state);
   rt.reset();
   const input = rt.put(x as Float32Array), out = rt.output(n), mask = rt.output(n), words = rt.putInt32(state);
@@ -230,45 +228,45 @@ function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array
 }
 
 function maskedSoftmaxWasm(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
-  const n = B * H * T * S, rt = n >= MIN_WASM_ARRAY ? runtimeFor(scores, blocked) : null;
+  const n = B * H * T * S, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(scores, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmax(scores, blocked, scale, B, H, T, S);
   return pass(rt, 'maskedSoftmaxF32', [scores.subarray(0, n), blocked], [n], B * H, n, ([i, m, o], lo, hi) => [i!, m!, scale, H, T, S, o!, lo, hi])[0]!;
 }
 
 function maskedSoftmaxBackwardWasm(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray {
-  const n = B * H * T * S, rt = n >= MIN_WASM_ARRAY ? runtimeFor(dP, P, blocked) : null;
+  const n = B * H * T * S, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(dP, P, blocked) : null;
   if (rt === null) return jsBackend.maskedSoftmaxBackward(dP, P, blocked, scale, B, H, T, S);
   return pass(rt, 'maskedSoftmaxBackwardF32', [dP.subarray(0, n), P.subarray(0, n), blocked], [n], B * H, n, ([g, p, m, o], lo, hi) => [g!, p!, m!, scale, H, T, S, o!, lo, hi])[0]!;
 }
 
 function crossEntropyRowsWasm(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray } {
-  const n = rows * C, rt = n >= MIN_WASM_ARRAY ? runtimeFor(logits) : null;
+  const n = rows * C, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(logits) : null;
   if (rt === null) return jsBackend.crossEntropyRows(logits, targets, rows, C, eps);
   const [probs, logSumExp, losses] = pass(rt, 'crossEntropyRowsF32', [logits.subarray(0, n), targets], [n, rows, rows], rows, n, ([x, t, p, l, o], lo, hi) => [x!, t!, C, eps, p!, l!, o!, lo, hi]);
   return { probs: probs!, logSumExp: logSumExp!, losses: losses! };
 }
 
 function crossEntropyRowsBackwardWasm(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray {
-  const n = rows * C, rt = n >= MIN_WASM_ARRAY ? runtimeFor(probs, rowScale) : null;
+  const n = rows * C, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(probs, rowScale) : null;
   if (rt === null) return jsBackend.crossEntropyRowsBackward(probs, targets, rowScale, rows, C, eps);
   return pass(rt, 'crossEntropyRowsBackwardF32', [probs.subarray(0, n), targets, rowScale], [n], rows, n, ([p, t, sc, o], lo, hi) => [p!, t!, sc!, C, eps, o!, lo, hi])[0]!;
 }
 
 function eluPlusOneBackwardWasm(x: FloatArray, out: FloatArray, g: FloatArray): FloatArray {
-  const n = g.length, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x, out, g) : null;
+  const n = g.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x, out, g) : null;
   if (rt === null) return jsBackend.eluPlusOneBackward(x, out, g);
   return pass(rt, 'eluPlusOneBackwardF32', [x, out, g], [n], n, n, ([i, o, gr, dx], lo, hi) => [i!, o!, gr!, dx!, lo, hi], 4)[0]!;
 }
 
 function sumNormaliseRowsWasm(x: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; sums: FloatArray } {
-  const n = rows * D, rt = n >= MIN_WASM_ARRAY ? runtimeFor(x) : null;
+  const n = rows * D, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.sumNormaliseRows(x, rows, D, eps);
   const [out, sums] = pass(rt, 'sumNormaliseRowsF32', [x.subarray(0, n)], [n, rows], rows, n, ([i, o, sm], lo, hi) => [i!, D, eps, o!, sm!, lo, hi]);
   return { out: out!, sums: sums! };
 }
 
 function sumNormaliseRowsBackwardWasm(g: FloatArray, out: FloatArray, sums: FloatArray, rows: number, D: number): FloatArray {
-  const n = rows * D, rt = n >= MIN_WASM_ARRAY ? runtimeFor(g, out, sums) : null;
+  const n = rows * D, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(g, out, sums) : null;
   if (rt === null) return jsBackend.sumNormaliseRowsBackward(g, out, sums, rows, D);
   return pass(rt, 'sumNormaliseRowsBackwardF32', [g.subarray(0, n), out.subarray(0, n), sums], [n], rows, n, ([gr, o, sm, dx], lo, hi) => [gr!, o!, sm!, D, dx!, lo, hi])[0]!;
 }
