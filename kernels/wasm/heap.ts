@@ -74,7 +74,9 @@ export class WasmHeap implements Float32Heap {
   allocate(capacity: number): Float32Array | null {
     const ptr = this.allocateBytes(capacity * 4);
     if (ptr < 0) return null;
-    return new Float32Array(this.memory.buffer, ptr, capacity);
+    const buffer = this.memory.buffer; // the current one, should anything else have grown the memory
+    this.buffers.add(buffer);
+    return new Float32Array(buffer, ptr, capacity);
   }
 
   release(block: Float32Array): void {
