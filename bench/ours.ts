@@ -8,6 +8,7 @@ import { sum } from '../src/ops/reduce.js';
 import { EluFeatureMap, sumNormalise } from '../src/nn/attention/featureMaps.js';
 import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
+import '../kernels/gpu/index.js'; // the gpu backend registered
 import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/chunkwise/sumChunked.js';
 import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../kernels/chunkwise/deltaChunked.js';
 import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';

@@ -4,49 +4,56 @@
  * bundles for a browser. The default is `wasm`, the fastest on the CPUs measured (docs/kernels.md);
  * where WebAssembly SIMD does not load it runs the `js` kernels.
  *
- * The gpu backend's code is small and always here, but gpu.js, which it runs on, is loaded only when
- * the backend is selected (kernels/gpu/gpujs.ts): in Node it is required then, in a browser the
- * `fastweights/gpu` entry must have been imported first. Selecting it checks that, so a missing
- * gpu.js is reported by setBackend, not by the first matrix product.
+ * The gpu backend is not part of the core: its code (kernels/gpu/) registers itself here when it
+ * is imported, by the `fastweights/gpu` entry in a page or by the Node entry (src/index.node.ts),
+ * and gpu.js, which it runs on, loads only when the backend is selected (kernels/gpu/gpujs.ts).
+ * Selecting it before then says how to get it, so nothing is missing at the first matrix product.
  */
 import type { KernelBackend } from './types.js';
 import { referenceBackend } from './reference/index.js';
 import { jsBackend } from './js/index.js';
 import { wasmBackend } from './wasm/index.js';
-import { gpuBackend } from './gpu/index.js';
-import { gpuInstance } from './gpu/context.js';
 
 export type BackendName = KernelBackend['name'];
 
-const backends: Record<BackendName, KernelBackend> = {
-  wasm: wasmBackend,
-  js: jsBackend,
-  gpu: gpuBackend,
-  reference: referenceBackend,
-};
+export const backendNames: BackendName[] = ['wasm', 'js', 'gpu', 'reference'];
 
-export const backendNames = Object.keys(backends) as BackendName[];
+/** The backends at hand, and what selecting one must do first (the gpu backend: load gpu.js). */
+const backends = new Map<string, { backend: KernelBackend; select?: () => void }>(
+  [wasmBackend, jsBackend, referenceBackend].map((backend) => [backend.name, { backend }]),
+);
+
+/** Makes a backend that lives outside the core selectable (kernels/gpu/index.ts calls it on import). */
+export function registerBackend(backend: KernelBackend, select?: () => void): void {
+  backends.set(backend.name, select ? { backend, select } : { backend });
+}
+
+function checkName(name: string, where: string): void {
+  if (!(backendNames as string[]).includes(name)) throw new Error(`${where}: unknown kernel backend '${name}' (valid: ${backendNames.join(', ')})`);
+}
 
 function lookup(name: string, where: string): KernelBackend {
-  const backend = (backends as Record<string, KernelBackend | undefined>)[name];
-  if (backend === undefined) throw new Error(`${where}: unknown kernel backend '${name}' (valid: ${backendNames.join(', ')})`);
-  if (backend === gpuBackend) gpuInstance(); // loads gpu.js, or throws with the way to get it
-  return backend;
+  checkName(name, where);
+  const entry = backends.get(name);
+  if (entry === undefined) {
+    throw new Error("the gpu backend is loaded only when asked for: `await import('fastweights/gpu')` before setBackend('gpu') (and install its peer dependency gpu.js)");
+  }
+  entry.select?.();
+  return entry.backend;
 }
 
-function fromEnvironment(): KernelBackend {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const name: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
-  // wasm runs the js kernels itself where WebAssembly SIMD is missing (see wasmAvailable), so the
-  // default needs no probe here: importing the library compiles nothing and starts no thread.
-  if (typeof name !== 'string' || name === '') return wasmBackend;
-  return lookup(name, 'FASTWEIGHTS_BACKEND');
-}
-
-let current: KernelBackend = fromEnvironment();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const fromEnvironment: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
+const environmentName = typeof fromEnvironment === 'string' ? fromEnvironment : '';
+// A bad name fails as the library loads; the backend itself is looked up on first use, once the
+// entry that imported this file has registered the gpu backend. wasm runs the js kernels itself
+// where WebAssembly SIMD is missing (see wasmAvailable), so the default needs no probe: importing
+// the library compiles nothing and starts no thread.
+if (environmentName !== '') checkName(environmentName, 'FASTWEIGHTS_BACKEND');
+let current: KernelBackend | null = environmentName === '' ? wasmBackend : null;
 
 export function getBackend(): KernelBackend {
-  return current;
+  return current ?? (current = lookup(environmentName, 'FASTWEIGHTS_BACKEND'));
 }
 
 export function setBackend(name: BackendName): void {

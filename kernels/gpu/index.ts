@@ -7,7 +7,9 @@
  * gpu.js computes in float32; for float64 inputs every kernel delegates to the js backend.
  */
 import type { KernelBackend } from '../types.js';
+import { registerBackend } from '../index.js';
 import { jsBackend } from '../js/index.js';
+import { gpuInstance } from './context.js';
 import { matmulGpu } from './matmul.js';
 import { outerGpu, outerSumGpu } from './outer.js';
 import { sumScanBackwardChunked, sumScanForwardChunked } from '../chunkwise/sumChunked.js';
@@ -46,3 +48,6 @@ export const gpuBackend: KernelBackend = {
   sumNormaliseRowsBackward: jsBackend.sumNormaliseRowsBackward,
   adamStep: jsBackend.adamStep,
 };
+
+// Selectable from now on; selecting it loads gpu.js (or throws with the way to get it).
+registerBackend(gpuBackend, gpuInstance);

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { getBackend, setBackend } from '../../src/index.js';
+import { getBackend, setBackend } from '../../src/index.node.js'; // Node's entry: the gpu backend registered, gpu.js not loaded
 import { gpuJsProvided, provideGpuJs } from '../../kernels/gpu/gpujs.js';
 import { gpuMode } from '../../kernels/gpu/context.js';
 

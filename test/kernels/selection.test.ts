@@ -8,8 +8,11 @@ describe('kernel backend selection', () => {
     vi.resetModules();
   });
 
-  it('lists wasm, js, gpu and reference, and switches between them', () => {
+  it('lists wasm, js, gpu and reference; gpu is selectable once its code is imported', async () => {
     expect([...backendNames].sort()).toEqual(['gpu', 'js', 'reference', 'wasm']);
+    // This file imports the core alone, as a page does: the gpu backend's code is not here yet.
+    expect(() => setBackend('gpu')).toThrow(/^the gpu backend is loaded only when asked for: `await import\('fastweights\/gpu'\)` before setBackend\('gpu'\)/);
+    await import('../../kernels/gpu/index.js'); // what fastweights/gpu and Node's entry import
     const before = getBackend().name;
     for (const name of backendNames) {
       setBackend(name);
@@ -28,6 +31,13 @@ describe('kernel backend selection', () => {
     vi.resetModules();
     vi.stubEnv('FASTWEIGHTS_BACKEND', 'reference');
     expect((await import('../../kernels/index.js')).getBackend().name).toBe('reference');
+    vi.resetModules();
+    // gpu: the name is checked at load, the backend looked up at first use, after the entry registered it.
+    vi.resetModules();
+    vi.stubEnv('FASTWEIGHTS_BACKEND', 'gpu');
+    const kernels = await import('../../kernels/index.js');
+    await import('../../kernels/gpu/index.js');
+    expect(kernels.getBackend().name).toBe('gpu');
     vi.resetModules();
     vi.stubEnv('FASTWEIGHTS_BACKEND', 'tpu');
     await expect(import('../../kernels/index.js')).rejects.toThrow(/FASTWEIGHTS_BACKEND: unknown kernel backend 'tpu' \(valid: wasm, js, gpu, reference\)/);
