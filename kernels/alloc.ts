@@ -66,6 +66,8 @@ export interface Float32Heap {
   allocate(capacity: number): Float32Array | null;
   /** Takes back a block that allocate returned (or ignores one it does not hold). */
   release(block: Float32Array): void;
+  /** False when a block of `capacity` floats would take new memory (nothing free fits). */
+  hasRoom?(capacity: number): boolean;
 }
 
 let float32Heap: Float32Heap | null = null;
@@ -94,6 +96,9 @@ class ScratchPool {
     let block = this.free.get(key)?.pop();
     let fresh = false;
     if (block === undefined) {
+      // A size the last scope did not leave: the shapes changed. Rather than take new memory while
+      // the last scope's blocks sit unused, give those back first (the heap joins free neighbours).
+      if (float32Heap?.hasRoom?.(capacity) === false) this.dropFree();
       // A new block: from the float32 heap when there is one, else an ArrayBuffer (zeroed by the engine).
       const fromHeap = dtype === 'float32' && float32Heap !== null ? float32Heap.allocate(capacity) : null;
       block = fromHeap !== null ? { block: fromHeap, heap: float32Heap } : { block: dtype === 'float64' ? new Float64Array(capacity) : new Float32Array(capacity), heap: null };
@@ -121,9 +126,15 @@ class ScratchPool {
       if (list === undefined) free.set(key, (list = []));
       list.push(block);
     }
-    for (const list of this.free.values()) for (const { block, heap } of list) heap?.release(block as Float32Array);
+    this.dropFree();
     this.free = free;
     this.used = [];
+  }
+
+  /** Gives every free block back (to the garbage collector, or to its heap). */
+  private dropFree(): void {
+    for (const list of this.free.values()) for (const { block, heap } of list) heap?.release(block as Float32Array);
+    this.free.clear();
   }
 }
 

@@ -66,6 +66,8 @@ export class DataParallel {
   private readonly workers: WorkerSlot[] = [];
   /** The wasm kernels' thread count before this took the cores (restored by close). */
   private readonly kernelThreads: number;
+  /** Set by close(): a worker's exit is then expected, not a failure. */
+  private closed = false;
 
   constructor(private readonly model: LanguageModel | TranslationModel, spec: ReplicaSpec, options: DataParallelOptions) {
     this.microBatches = options.microBatches ?? 2;
@@ -106,7 +108,7 @@ export class DataParallel {
         slot.pending = null;
       };
       worker.on('error', fail);
-      worker.on('exit', (code) => code !== 0 && fail(new Error(`data-parallel worker exited with code ${code}`)));
+      worker.on('exit', (code) => code !== 0 && !this.closed && fail(new Error(`data-parallel worker exited with code ${code}`)));
       worker.unref(); // an idle worker never keeps the process alive (post() holds it while it works)
       this.workers.push(slot);
     }
@@ -148,7 +150,14 @@ export class DataParallel {
       // Part p > 0 on worker p − 1 (there are parts − 1 workers), part 0 here meanwhile.
       this.publishParameters();
       const remote = parts.slice(1).map((part, w) => this.post(this.workers[w]!, { batch: part, seed: seeds[w + 1]!, batchTokens }));
-      const here = this.runHere(parts[0]!, seeds[0]!, batchTokens);
+      let here: PartResult;
+      try {
+        here = this.runHere(parts[0]!, seeds[0]!, batchTokens);
+      } catch (e) {
+        // Let the workers finish their parts first: the error is this thread's, and no reply is left unheard.
+        await Promise.allSettled(remote);
+        throw e;
+      }
       const remoteResults = await Promise.all(remote);
       // Added in part order, as the one-thread path adds them (and sumLosses adds the losses in part order).
       remoteResults.forEach((_, w) => this.addGradients(this.workers[w]!.grads));
@@ -160,6 +169,7 @@ export class DataParallel {
 
   /** Stops the workers. */
   close(): void {
+    this.closed = true;
     for (const slot of this.workers) void slot.worker.terminate();
     this.workers.length = 0;
     if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);

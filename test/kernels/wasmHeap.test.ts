@@ -3,10 +3,12 @@
  * backend's float32 arrays live in its shared memory, kernels read and write them where they are,
  * views stay valid when the memory grows, and blocks go back to the heap when the pool drops them.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allocate, allocateUninitialized, setFloat32Heap, withScratch, type Float32Heap } from '../../kernels/alloc.js';
 import { wasmBackend } from '../../kernels/wasm/index.js';
 import { resetWasmRuntime, wasmRuntime } from '../../kernels/wasm/runtime.js';
+import { WasmHeap } from '../../kernels/wasm/heap.js';
 import { referenceBackend } from '../../kernels/reference/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { expectClose, randomArray } from './helpers.js';
@@ -77,6 +79,75 @@ describe('scratch arrays in WebAssembly memory', () => {
       withScratch(() => void allocate('float32', 2000));
       expect(released).toEqual([given[1]!]);
       expect(given.length).toBe(2);
+    } finally {
+      setFloat32Heap(null);
+    }
+  });
+
+  it('never overlaps blocks, joins free neighbours, and shrinks back to its base when all is given back', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 300_000 }), fc.nat()), { minLength: 1, maxLength: 120 }), (ops) => {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+        const base = 1024;
+        const heap = new WasmHeap(memory, base, 1024 * 65536);
+        const live: { ptr: number; bytes: number }[] = [];
+        for (const [allocate, bytes, pick] of ops) {
+          if (allocate || live.length === 0) {
+            const ptr = heap.allocateBytes(bytes);
+            expect(ptr % 16).toBe(0);
+            expect(ptr).toBeGreaterThanOrEqual(base);
+            for (const other of live) expect(ptr + bytes <= other.ptr || other.ptr + other.bytes <= ptr).toBe(true);
+            expect(ptr + bytes).toBeLessThanOrEqual(heap.extent);
+            expect(heap.extent).toBeLessThanOrEqual(memory.buffer.byteLength);
+            live.push({ ptr, bytes });
+          } else {
+            const [block] = live.splice(pick % live.length, 1);
+            heap.freeBytes(block!.ptr, block!.bytes);
+          }
+        }
+        for (const block of live.splice(0)) heap.freeBytes(block.ptr, block.bytes);
+        expect(heap.extent).toBe(base);
+        expect(heap.freeBytesTotal).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps memory bounded when every scratch scope has other shapes (scopes give unused blocks back before growing)', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
+    const heap = new WasmHeap(memory, 1024, 32768 * 65536);
+    setFloat32Heap(heap);
+    try {
+      const rng = new Rng(11);
+      let largestScope = 0;
+      for (let scope = 0; scope < 60; scope++) {
+        // A batch of another length each time: every array size moves by a random factor.
+        const scale = 0.5 + 1.5 * rng.uniform();
+        const sizes = [40_000, 150_000, 90_000, 300_000, 20_000, 150_000].map((n) => Math.round(n * scale));
+        largestScope = Math.max(largestScope, sizes.reduce((a, b) => a + b, 0) * 4);
+        withScratch(() => {
+          for (const n of sizes) allocate('float32', n);
+        });
+      }
+      // Rounding to size classes (≤ 25 %) and the last scope's blocks kept for the next one: at most about twice.
+      expect(heap.extent).toBeLessThan(2.6 * largestScope);
+    } finally {
+      setFloat32Heap(null);
+    }
+  });
+
+  it('gives the last scope\'s blocks back before growing the memory for other shapes', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
+    const heap = new WasmHeap(memory, 1024, 32768 * 65536);
+    setFloat32Heap(heap);
+    try {
+      withScratch(() => {}); // the pool lets go of earlier tests' blocks
+      // Size classes (floats): 300,000 → 327,680; 200,000 → 229,376; 150,000 → 163,840. No size is shared.
+      withScratch(() => [300_000, 300_000].forEach((n) => allocate('float32', n)));
+      const first = heap.extent;
+      withScratch(() => [200_000, 200_000, 150_000].forEach((n) => allocate('float32', n)));
+      // The second scope fits where the first one's blocks were: without giving them back it would need both.
+      expect(heap.extent).toBeLessThanOrEqual(first);
     } finally {
       setFloat32Heap(null);
     }
