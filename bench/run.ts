@@ -15,6 +15,7 @@ import { measure, type MeasureOptions } from './measure.js';
 import { workloads, type Implementation } from './workloads.js';
 import { ours } from './ours.js';
 import { measureLanguageModelTraining, measureTranslationTraining, type TrainingSpeed } from './lmTraining.js';
+import { wasmFusedMultiplyAdd } from '../kernels/wasm/index.js';
 
 interface Result {
   workload: string;
@@ -115,12 +116,13 @@ async function main(): Promise<void> {
     log('… translation training steps');
     training.push(...(await measureTranslationTraining(options.quick ? 5 : 20)));
   }
-  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() };
+  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg(), wasmFusedMultiplyAdd: wasmFusedMultiplyAdd() };
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training }, null, 2)}\n`);
   } else {
     const load = os.loadavg()[0]!.toFixed(1);
-    log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
+    const fma = machine.wasmFusedMultiplyAdd ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add';
+    log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; wasm matmul: ${fma}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
     log(formatTable(results));
     log('\nMedians of wall and CPU ms (all threads) per call; best = least wall ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best ms.');
     log('best / ours: best ms over that of fastweights wasm (js when wasm was not run); above 1, ours is faster.');

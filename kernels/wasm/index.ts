@@ -307,3 +307,8 @@ export const wasmBackend: KernelBackend = {
 export function wasmAvailable(): boolean {
   return wasmRuntime() !== null;
 }
+
+/** True when the matmul runs fused multiply-adds (relaxed SIMD here, FASTWEIGHTS_RELAXED_SIMD not 0). */
+export function wasmFusedMultiplyAdd(): boolean {
+  return wasmRuntime()?.fused ?? false;
+}

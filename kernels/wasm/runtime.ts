@@ -12,7 +12,7 @@
  * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 20 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
+import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
@@ -64,14 +64,44 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The shared-memory build: the single build with its memory import replaced (kernels/wasm/build.mjs). */
-function sharedMemoryBuild(): Uint8Array<ArrayBuffer> {
-  const single = decodeBase64(singleThreadBase64), patch = decodeBase64(sharedMemoryPatch.base64);
+/** The shared-memory build of `single`: its memory import replaced (kernels/wasm/build.mjs). */
+function withSharedMemory(single: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const patch = decodeBase64(sharedMemoryPatch.base64);
   const out = new Uint8Array(single.length - (sharedMemoryPatch.to - sharedMemoryPatch.from) + patch.length);
   out.set(single.subarray(0, sharedMemoryPatch.from));
   out.set(patch, sharedMemoryPatch.from);
   out.set(single.subarray(sharedMemoryPatch.to), sharedMemoryPatch.from + patch.length);
   return out;
+}
+
+/** The single build with the matmul micro-kernel's multiply-adds fused: `local.get c; f32x4.relaxed_madd; nop ×3` (build.mjs). */
+function withFusedMultiplyAdd(single: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const out = single.slice();
+  for (const at of fusedMultiplyAddSites) out.set([0x20, single[at + 4]!, 0xfd, 0x85, 0x02, 0x01, 0x01, 0x01], at);
+  return out;
+}
+
+/**
+ * The kernels' bytes: with fused multiply-adds where this engine has relaxed SIMD (Chrome ≥ 114,
+ * Node ≥ 22; Node 20 has it behind a V8 flag, turned on here) unless FASTWEIGHTS_RELAXED_SIMD=0,
+ * else the plain build. Fused products round once per multiply-add, so their last bits differ from
+ * the plain build's and between machines with and without FMA; not between thread counts.
+ */
+function kernelBytes(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const process = (globalThis as any).process;
+  const single = decodeBase64(singleThreadBase64);
+  const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes) : bytes);
+  const fused = build(withFusedMultiplyAdd(single));
+  if (process?.env?.FASTWEIGHTS_RELAXED_SIMD !== '0') {
+    if (WebAssembly.validate(fused)) return { bytes: fused, fused: true };
+    const v8 = process?.getBuiltinModule?.('node:v8');
+    if (v8 !== undefined) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (WebAssembly.validate(fused)) return { bytes: fused, fused: true };
+    }
+  }
+  return { bytes: build(single), fused: false };
 }
 
 export class WasmRuntime {
@@ -90,6 +120,8 @@ export class WasmRuntime {
     readonly pool: ThreadPool | null,
     /** True for a shared memory: its views survive growth, so scratch arrays may live in it. */
     readonly shared: boolean,
+    /** True when the matmul runs fused multiply-adds (relaxed SIMD; see kernelBytes). */
+    readonly fused: boolean,
   ) {
     this.view = new Float32Array(memory.buffer);
     const base = Math.ceil(Math.max(kernels.heapBase(), 16) / 16) * 16;
@@ -248,16 +280,16 @@ export function resetWasmRuntime(): void {
 function create(threads: number): WasmRuntime {
   const workers = threads > 1 ? workerThreadsModule() : null;
   const memory = sharedMemory();
+  const { bytes, fused } = kernelBytes(memory !== null);
+  const module = new WebAssembly.Module(bytes);
   if (memory !== null) {
-    const module = new WebAssembly.Module(sharedMemoryBuild());
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const pool = workers !== null ? new ThreadPool(workers, module, memory, threads - 1) : null;
-    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true);
+    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true, fused);
   }
-  const module = new WebAssembly.Module(decodeBase64(singleThreadBase64));
   const single = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
   const instance = new WebAssembly.Instance(module, { env: { memory: single } });
-  return new WasmRuntime(single, instance.exports as unknown as KernelExports, null, false);
+  return new WasmRuntime(single, instance.exports as unknown as KernelExports, null, false, fused);
 }
 
 /** A shared memory where this JavaScript has them (Node; cross-origin-isolated pages), else null. */

@@ -22,6 +22,7 @@ models: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta
 kernel backend: FASTWEIGHTS_BACKEND=wasm|js|gpu|reference (default wasm where WebAssembly SIMD loads)
 threads: FASTWEIGHTS_THREADS=N (default: the cores, at most 2; 1 = single-threaded; results are the same bits for any N)
 scratch memory: FASTWEIGHTS_SCRATCH=0 gives every training step fresh arrays (default: reuse the last step's; same bits)
+fused multiply-add: FASTWEIGHTS_RELAXED_SIMD=0 keeps the wasm matmul to a multiply then an add (default: fused where relaxed SIMD is there; last bits differ)
 finite checks: FASTWEIGHTS_DEBUG_CHECKS=1 names the first op that produces NaN or Infinity`;
 
 type Command = (argv: string[]) => Promise<number>;

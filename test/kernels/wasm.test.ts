@@ -15,6 +15,36 @@ describe('wasm backend availability', () => {
   it('loads the WebAssembly SIMD kernels in Node 20', () => {
     expect(wasmAvailable()).toBe(true);
   });
+
+  it('fuses the matmul multiply-adds where relaxed SIMD is there (Node 20: behind the flag it turns on), and not with FASTWEIGHTS_RELAXED_SIMD=0', () => {
+    const rng = new Rng(5);
+    const [m, n, k] = [33, 40, 300];
+    const a = randomArray(rng, m * k, 'float32'), b = randomArray(rng, k * n, 'float32');
+    const product = () => {
+      const out = new Float32Array(m * n);
+      wasmBackend.matmul({ a, b, out, batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 });
+      return out;
+    };
+    try {
+      resetWasmRuntime();
+      expect(wasmRuntime()!.fused).toBe(true);
+      const fused = product();
+      vi.stubEnv('FASTWEIGHTS_RELAXED_SIMD', '0');
+      resetWasmRuntime();
+      expect(wasmRuntime()!.fused).toBe(false);
+      const plain = product();
+      // One rounding per multiply-add instead of two: close, and not the same bits (the patch is live).
+      let differ = 0;
+      for (let i = 0; i < plain.length; i++) {
+        expect(Math.abs(fused[i]! - plain[i]!)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(plain[i]!)));
+        if (fused[i] !== plain[i]) differ++;
+      }
+      expect(differ).toBeGreaterThan(plain.length / 10);
+    } finally {
+      vi.unstubAllEnvs();
+      resetWasmRuntime();
+    }
+  });
 });
 
 describeConformance(wasmBackend, { dtypes: ['float32', 'float64'], tolerance: toleranceFor, numRuns: 60, maxSize: 13, maxT: 40 });

@@ -162,10 +162,10 @@ function multiplyPanels(aPack: usize, bPack: usize, c: usize, n: i32, i0: i32, r
         const b0 = v128.load(pb), b1 = v128.load(pb, 16);
         const a0 = v128.load32_splat(pa), a1 = v128.load32_splat(pa, 4);
         const a2 = v128.load32_splat(pa, 8), a3 = v128.load32_splat(pa, 12);
-        c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+        c00 = f32x4.add(f32x4.mul(a0, b0), c00); c01 = f32x4.add(f32x4.mul(a0, b1), c01);
+        c10 = f32x4.add(f32x4.mul(a1, b0), c10); c11 = f32x4.add(f32x4.mul(a1, b1), c11);
+        c20 = f32x4.add(f32x4.mul(a2, b0), c20); c21 = f32x4.add(f32x4.mul(a2, b1), c21);
+        c30 = f32x4.add(f32x4.mul(a3, b0), c30); c31 = f32x4.add(f32x4.mul(a3, b1), c31);
         pa += 16;
         pb += 32;
       }
