@@ -51,6 +51,6 @@ export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: 
   checkOutDir(command, out, resume, flags.overwrite ?? false);
   const json = flags.json ?? false;
   const log = trainingLog(json);
-  const progress = (total: number, unit: string): Progress => createProgress({ total, label, unit, mode: json ? 'json' : 'auto' });
+  const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
   return { out, resume, json, log, progress };
 }

@@ -92,7 +92,7 @@ export interface ComparisonRunOptions {
   seeds?: number;
   log: (line: string) => void;
   /** Builds a progress reporter for `total` units ('steps' while training; mt compare: 'sentences' while translating). */
-  progress?: (total: number, unit: string) => Progress;
+  progress?: (total: number, unit: string, initial?: number) => Progress;
   shouldStop?: () => boolean;
   /** Replace results and checkpoints of other settings instead of refusing. */
   overwrite?: boolean;

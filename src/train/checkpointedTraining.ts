@@ -33,7 +33,8 @@ export interface TrainRunOptions {
   /** Continue from the checkpoint in `out` (its model and data settings win; the budget is the one given here). */
   resume?: boolean;
   /** Builds the progress reporter from its total and unit ('steps', or seconds for a time budget). */
-  progress?: (total: number, unit: string) => Progress;
+  /** `initial`: the units already done (a resumed run's steps), so rates count only this run's. */
+  progress?: (total: number, unit: string, initial?: number) => Progress;
   log?: (line: string) => void;
   /** Polled every step: true stops the run (it still saves), e.g. after Ctrl-C. */
   shouldStop?: () => boolean;
@@ -168,7 +169,7 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     evalEvery: training.evalEvery,
     save,
     saveEvery: training.saveEvery,
-    ...(options.run.progress ? { progress: options.run.progress(total, byTime ? 's' : 'steps') } : {}),
+    ...(options.run.progress ? { progress: options.run.progress(total, byTime ? 's' : 'steps', byTime ? 0 : optimizer.stepCount) } : {}),
     ...(options.run.shouldStop ? { shouldStop: options.run.shouldStop } : {}),
     ...(options.history ? { history: options.history } : {}),
   });

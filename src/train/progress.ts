@@ -29,7 +29,7 @@ export interface ProgressRecord {
   unit: string;
   done: number;
   total: number;
-  /** Units per second, averaged since the reporter was created. */
+  /** Units per second, averaged since the reporter was created (units done before it not counted). */
   rate: number;
   elapsedSeconds: number;
   /** null until a rate is known. */
@@ -39,6 +39,8 @@ export interface ProgressRecord {
 
 export interface ProgressOptions {
   total: number;
+  /** Units already done when this reporter starts (a resumed run): rate and time left count only the rest. */
+  initial?: number;
   label?: string;
   /** What is counted: 'tokens', 'steps', 'sentences'... (default 'items'). */
   unit?: string;
@@ -68,10 +70,11 @@ export function createProgress(options: ProgressOptions): Progress {
   const unit = options.unit ?? 'items';
   const now = options.now ?? Date.now;
   const start = now();
+  const initial = options.initial ?? 0;
 
   const snapshot = (event: ProgressRecord['event'], done: number, fields: ProgressFields): ProgressRecord => {
     const elapsedSeconds = Math.max(0, (now() - start) / 1000);
-    const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+    const rate = elapsedSeconds > 0 ? Math.max(0, done - initial) / elapsedSeconds : 0;
     const remainingSeconds = rate > 0 ? Math.max(0, total - done) / rate : null;
     return { event, label, unit, done, total, rate, elapsedSeconds, remainingSeconds, fields };
   };

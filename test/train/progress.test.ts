@@ -66,6 +66,18 @@ describe('json progress', () => {
     expect(records[0]).toMatchObject({ event: 'progress', fields: { ppl: 39 } });
   });
 
+  it('a resumed run counts its rate and time left from the units it did itself', () => {
+    const { stream } = fakeStream();
+    const clock = fakeClock();
+    const seen: ProgressRecord[] = [];
+    // Resumed at step 50 of 1000: 10 steps in 5 s is 2 steps/s, so 470 s left (not 60 / 5 = 12 steps/s).
+    const p = createProgress({ total: 1000, initial: 50, unit: 'steps', mode: 'json', stream, now: clock.now, onJson: (r) => seen.push(r) });
+    clock.advance(5000);
+    p.update(60);
+    expect(seen[0]!.rate).toBeCloseTo(2, 10);
+    expect(seen[0]!.remainingSeconds).toBeCloseTo(470, 6);
+  });
+
   it('hands records to a callback instead of writing when one is given', () => {
     const { chunks, stream } = fakeStream();
     const seen: ProgressRecord[] = [];

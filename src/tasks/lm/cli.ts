@@ -224,7 +224,7 @@ async function lmCompare(argv: string[]): Promise<number> {
       seeds,
       evalTokens: intOption(values['eval-tokens'], 'eval-tokens', 50000),
       log,
-      progress: (total, unit) => createProgress({ total, label: 'train', unit, mode: json ? 'json' : 'auto' }),
+      progress: (total, unit, initial) => createProgress({ total, initial, label: 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
     }).catch((err: Error) => {
       // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.

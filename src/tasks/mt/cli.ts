@@ -228,7 +228,7 @@ async function mtCompare(argv: string[]): Promise<number> {
       seeds,
       decoding,
       log,
-      progress: (total, unit) => createProgress({ total, label: unit === 'sentences' ? 'translate test' : 'train', unit, mode: json ? 'json' : 'auto' }),
+      progress: (total, unit, initial) => createProgress({ total, initial, label: unit === 'sentences' ? 'translate test' : 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
     }).catch((err: Error) => {
       // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
