@@ -84,15 +84,15 @@ interface Block {
 }
 
 class ScratchPool {
-  /** Blocks free for this scope, by dtype and size class (element count). */
-  private free = new Map<string, Block[]>();
+  /** Blocks free for this scope, by size class (element count; negated for float64). */
+  private free = new Map<number, Block[]>();
   /** Blocks handed out in this scope, with the view handed out. */
-  private used: { key: string; block: Block; view: FloatArray }[] = [];
+  private used: { key: number; block: Block; view: FloatArray }[] = [];
   poison = false;
 
   take(dtype: DType, n: number, zeroed = true): FloatArray {
     const capacity = sizeClass(n);
-    const key = `${dtype}:${capacity}`;
+    const key = dtype === 'float64' ? -capacity : capacity; // a number: no string built per array
     let block = this.free.get(key)?.pop();
     let fresh = false;
     if (block === undefined) {
@@ -119,7 +119,7 @@ class ScratchPool {
    * holds more than one step's worth of memory beyond what the step itself uses.
    */
   release(): void {
-    const free = new Map<string, Block[]>();
+    const free = new Map<number, Block[]>();
     for (const { key, block, view } of this.used) {
       if (this.poison) view.fill(NaN);
       let list = free.get(key);

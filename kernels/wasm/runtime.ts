@@ -56,6 +56,8 @@ export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBack
   | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32';
 
 const PAGE_BYTES = 65536;
+/** The largest the temporaries' arena grows: calls that need more (large evaluation batches) use the heap. */
+const ARENA_MAX_BYTES = 16 * 2 ** 20;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -108,7 +110,13 @@ export class WasmRuntime {
   private view: Float32Array;
   /** Every block of the memory: a call's temporaries and, over a shared memory, scratch arrays. */
   readonly heap: WasmHeap;
-  /** This call's temporaries, given back by reset(). */
+  /**
+   * A call's temporaries (inputs copied in, kernel scratch) come from one block of the heap, the
+   * arena, by bumping an offset; reset() takes them all back at once. Only what does not fit goes
+   * through the heap (`temps`), and the arena grows to the last call's need, up to ARENA_MAX_BYTES.
+   */
+  private arena = { ptr: 0, bytes: 0, used: 0, wanted: 0 };
+  /** This call's temporaries outside the arena, given back by reset(). */
   private temps: { ptr: number; bytes: number }[] = [];
   /** This call's outputs by address: the array take() returns, and whether it must be copied out. */
   private outputs = new Map<number, { array: Float32Array; copy: boolean }>();
@@ -144,11 +152,27 @@ export class WasmRuntime {
     for (const { ptr, bytes } of this.temps) this.heap.freeBytes(ptr, bytes);
     this.temps = [];
     this.outputs.clear();
+    const arena = this.arena;
+    if (arena.wanted > arena.bytes && arena.bytes < ARENA_MAX_BYTES) {
+      if (arena.bytes > 0) this.heap.freeBytes(arena.ptr, arena.bytes);
+      const bytes = Math.min(ARENA_MAX_BYTES, arena.wanted);
+      const ptr = this.heap.allocateBytes(bytes);
+      arena.ptr = ptr < 0 ? 0 : ptr;
+      arena.bytes = ptr < 0 ? 0 : bytes;
+    }
+    arena.used = 0;
+    arena.wanted = 0;
   }
 
   /** Room for n floats (a temporary of this call), 16-byte aligned; returns its byte address. */
   alloc(n: number): number {
-    const bytes = Math.max(16, n * 4);
+    const bytes = Math.max(16, Math.ceil(n / 4) * 16);
+    const arena = this.arena;
+    arena.wanted += bytes;
+    if (arena.used + bytes <= arena.bytes) {
+      arena.used += bytes;
+      return arena.ptr + arena.used - bytes;
+    }
     const ptr = this.heap.allocateBytes(bytes);
     if (ptr < 0) throw new Error(`wasm backend: cannot grow WebAssembly memory past ${Math.ceil(this.heap.extent / 2 ** 20)} MiB for this kernel call (use the js backend for arrays this large)`);
     this.temps.push({ ptr, bytes });

@@ -152,4 +152,25 @@ describe('scratch arrays in WebAssembly memory', () => {
       setFloat32Heap(null);
     }
   });
+
+  it('takes kernel calls\' temporaries from one reused arena: repeated calls with copied inputs do not grow the heap', () => {
+    const rt = wasmRuntime()!;
+    const rng = new Rng(8);
+    const shapes = [[37, 29, 41], [120, 64, 64], [5, 300, 17], [64, 64, 256]] as const;
+    const run = () => {
+      for (const [m, n, k] of shapes) {
+        const a = randomArray(rng, m * k, 'float32'), b = randomArray(rng, k * n, 'float32');
+        const out = new Float32Array(m * n), want = new Float64Array(m * n);
+        const args = { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+        wasmBackend.matmul({ ...args, a, b, out }); // ordinary arrays: copied in and out through temporaries
+        referenceBackend.matmul({ ...args, a, b, out: want });
+        expectClose(out, want, 1e-4, `${m} × ${n} × ${k}`);
+      }
+    };
+    run();
+    run();
+    const extent = rt.heap.extent;
+    for (let i = 0; i < 5; i++) run();
+    expect(rt.heap.extent).toBe(extent);
+  });
 });
