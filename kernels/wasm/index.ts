@@ -4,7 +4,7 @@
  * copy into WebAssembly memory, go to the js backend, which is also the fallback where WebAssembly
  * SIMD is missing. Results are the same bits whatever the thread count (see WasmRuntime.run).
  */
-import type { BinaryOp, DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
+import type { AdamStep, BinaryOp, DeltaScanBackwardArgs, DeltaScanForwardArgs, DeltaScanForwardResult, DeltaScanGrads, FloatArray, KernelBackend, MatmulArgs, SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
 import { allocLike } from '../alloc.js';
 import { jsBackend } from '../js/index.js';
 import { outerJs } from '../js/outer.js';
@@ -271,6 +271,19 @@ function sumNormaliseRowsBackwardWasm(g: FloatArray, out: FloatArray, sums: Floa
   return pass(rt, 'sumNormaliseRowsBackwardF32', [g.subarray(0, n), out.subarray(0, n), sums], [n], rows, n, ([gr, o, sm, dx], lo, hi) => [gr!, o!, sm!, D, dx!, lo, hi])[0]!;
 }
 
+/** Adam(W) in place: the js loop's float64 arithmetic two parameters at a time, the same bits. */
+function adamStepWasm(p: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamStep): void {
+  const n = p.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(p, grad, m, v) : null;
+  if (rt === null) return jsBackend.adamStep(p, grad, m, v, h);
+  rt.reset();
+  const [pp, gp, mp, vp] = [p, grad.subarray(0, n), m, v].map((a) => rt.put(a as Float32Array));
+  const constants = [h.beta1, h.beta2, h.eps, h.stepSize, h.inverseCorrection2, h.l2, h.shrink];
+  rt.run('adamStepF32', (lo, hi) => [pp!, gp!, mp!, vp!, ...constants, lo, hi], n, 0, n >= MIN_SPLIT_WORK, 2);
+  rt.copyOut(pp!, n, p as Float32Array);
+  rt.copyOut(mp!, n, m as Float32Array);
+  rt.copyOut(vp!, n, v as Float32Array);
+}
+
 export const wasmBackend: KernelBackend = {
   name: 'wasm',
   matmul: matmulWasm,
@@ -298,9 +311,7 @@ export const wasmBackend: KernelBackend = {
   eluPlusOneBackward: eluPlusOneBackwardWasm,
   sumNormaliseRows: sumNormaliseRowsWasm,
   sumNormaliseRowsBackward: sumNormaliseRowsBackwardWasm,
-  // The js loop: an f64x2 kernel ran 1.4 M parameters in 9.0–9.7 ms against js's 12.3–21.5 (1–2 % of a
-  // d_model 128 translation step), but the core bundle's 60 kB budget (docs/browser.md) had no room for it.
-  adamStep: jsBackend.adamStep,
+  adamStep: adamStepWasm,
 };
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */

@@ -9,3 +9,4 @@ export { geluF32, geluBackwardF32, eluPlusOneF32, softmaxRowsF32, maskedSoftmaxF
 export function heapBase(): usize {
   return __heap_base;
 }
+export { adamStepF32 } from './optim';
