@@ -68,11 +68,10 @@ export class WasmHeap implements Float32Heap {
       if (have > size) this.link(ptr + size, have - size); // the rest stays free (its neighbours are in use)
       return ptr;
     }
-    // Nothing free is large enough: take the end of the heap (a free block there included).
-    const lastFree = this.freeEndingAt.get(this.top);
-    const start = lastFree ?? this.top;
+    // Nothing free is large enough: take the end of the heap. (No free block ends there: freeing the
+    // last block moves the end back instead.)
+    const start = this.top;
     if (start + size > limit || !this.reach(start + size)) return -1;
-    if (lastFree !== undefined) this.unlink(lastFree, this.freeAt.get(lastFree)!);
     this.top = start + size;
     return start;
   }
@@ -150,7 +149,7 @@ export class WasmHeap implements Float32Heap {
 
   hasRoom(capacity: number): boolean {
     const size = blockBytes(capacity * 4);
-    return this.freeBlockFor(size) !== undefined || (this.freeEndingAt.get(this.top) ?? this.top) + size <= this.memory.buffer.byteLength;
+    return this.freeBlockFor(size) !== undefined || this.top + size <= this.memory.buffer.byteLength;
   }
 
   release(block: Float32Array): void {
