@@ -36,6 +36,7 @@ function lookup(name: string, where: string): KernelBackend {
   checkName(name, where);
   const entry = backends.get(name);
   if (entry === undefined) {
+    // Only the gpu backend lives outside the core, so only it can be missing.
     throw new Error("the gpu backend is loaded only when asked for: `await import('fastweights/gpu')` before setBackend('gpu') (and install its peer dependency gpu.js)");
   }
   entry.select?.();
