@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../../train/progress.js';
 import type { TranslationModelConfig } from './model.js';
-import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
+import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
@@ -175,7 +175,7 @@ async function mtTrain(argv: string[]): Promise<number> {
     const { model, data } = result;
     log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
-    const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens));
+    const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, training.maxTokens));
     const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
     const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid?.loss ?? null, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
     if (json) console.log(JSON.stringify(summary));

@@ -15,7 +15,7 @@ import { canonicalJson, checkSameRun, forEachMissingRun, type ComparisonRow, typ
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
-import { EVAL_TOKENS_FACTOR, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, type MtData, type MtTrainingConfig } from './training.js';
+import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, type MtData, type MtTrainingConfig } from './training.js';
 import type { TranslationModelConfig } from './model.js';
 
 /** How test BLEU is decoded: greedy (beam 1) by default, as `mt eval` does. */
@@ -98,7 +98,7 @@ export async function compareTranslationModels(options: MtCompareOptions): Promi
 function scoreRun(options: MtCompareOptions, name: string, seed: number, dirName: string, data: MtData, settings: string): MtCompareRow {
   const dir = join(options.out, dirName);
   const { model, tokenizer, config, history, step } = loadTranslationModel(dir);
-  const valid = translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * config.training.maxTokens);
+  const valid = translationLoss(model, data.valid, config.training.maxTokens);
   const pairs = data.split.test.slice(0, options.decoding.testLimit);
   const progress = options.progress?.(pairs.length, 'sentences');
   const outputs = translateIds(model, pairs.map((p) => tokenizer.encode(p.en)), { ...options.decoding, onProgress: (done) => progress?.update(done) });

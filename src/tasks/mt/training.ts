@@ -108,10 +108,11 @@ export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'train
   return { split, tokenizer: tok, train, valid: tokenizePairs(tok, split.valid) };
 }
 
-/** Evaluation keeps no graph for a backward pass, so its batches can be this many times larger. */
-export const EVAL_TOKENS_FACTOR = 4;
-
-/** Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. */
+/**
+ * Mean token cross-entropy (nats, no label smoothing) of the targets, <eos> included. Callers pass
+ * the training batch's token budget: batches four times larger scored the 917 LibreOffice valid
+ * pairs no faster (3.0 s either way, d_model 128) but held 665 MiB of scratch memory against 174.
+ */
 export function translationLoss(model: TranslationModel, pairs: readonly TokenizedPair[], maxTokens: number): { loss: number; tokens: number } {
   return inference(model, () => {
     let nll = 0;
@@ -189,7 +190,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       return { loss, tokens: b.targetTokens };
     },
     evaluate: (step) => {
-      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, EVAL_TOKENS_FACTOR * training.maxTokens).loss };
+      const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, training.maxTokens).loss };
       if (training.bleuEvery > 0 && step % training.bleuEvery === 0) {
         fields.validBleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
       }
