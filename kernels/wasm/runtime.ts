@@ -84,21 +84,29 @@ function withFusedMultiplyAdd(single: Uint8Array<ArrayBuffer>): Uint8Array<Array
   return out;
 }
 
+/** FASTWEIGHTS_RELAXED_SIMD: unset or 1 fuses the matmul's multiply-adds where the engine can, 0 never. */
+export function relaxedSimdWanted(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const env: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_RELAXED_SIMD;
+  if (env === undefined || env === '' || env === '1') return true;
+  if (env === '0') return false;
+  throw new Error(`FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got '${String(env)}'`);
+}
+
 /**
  * The kernels' bytes: with fused multiply-adds where this engine has relaxed SIMD (Chrome ≥ 114,
- * Node ≥ 22; Node 20 has it behind a V8 flag, turned on here) unless FASTWEIGHTS_RELAXED_SIMD=0,
- * else the plain build. Fused products round once per multiply-add, so their last bits differ from
- * the plain build's and between machines with and without FMA; not between thread counts.
+ * Node ≥ 22; Node 20 has it behind a V8 flag, turned on here) and `relaxed` asks for them, else the
+ * plain build. Fused products round once per multiply-add, so their last bits differ from the plain
+ * build's and between machines with and without FMA; not between thread counts.
  */
-function kernelBytes(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const process = (globalThis as any).process;
+function kernelBytes(shared: boolean, relaxed: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
   const single = decodeBase64(singleThreadBase64);
   const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes) : bytes);
-  const fused = build(withFusedMultiplyAdd(single));
-  if (process?.env?.FASTWEIGHTS_RELAXED_SIMD !== '0') {
+  if (relaxed) {
+    const fused = build(withFusedMultiplyAdd(single));
     if (WebAssembly.validate(fused)) return { bytes: fused, fused: true };
-    const v8 = process?.getBuiltinModule?.('node:v8');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const v8 = (globalThis as any).process?.getBuiltinModule?.('node:v8');
     if (v8 !== undefined) {
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
       if (WebAssembly.validate(fused)) return { bytes: fused, fused: true };
@@ -302,10 +310,10 @@ export function resetWasmRuntime(): void {
   setFloat32Heap(null);
 }
 
-function create(threads: number): WasmRuntime {
+function create(threads: number, relaxed: boolean): WasmRuntime {
   const workers = threads > 1 ? workerThreadsModule() : null;
   const memory = sharedMemory();
-  const { bytes, fused } = kernelBytes(memory !== null);
+  const { bytes, fused } = kernelBytes(memory !== null, relaxed);
   const module = new WebAssembly.Module(bytes);
   if (memory !== null) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -330,9 +338,11 @@ function sharedMemory(): WebAssembly.Memory | null {
 /** The runtime, built on first use; null when WebAssembly SIMD is not available here (see wasmUnavailableReason). */
 export function wasmRuntime(): WasmRuntime | null {
   if (runtime === undefined) {
-    const threads = threadOverride ?? threadsWanted(); // a bad FASTWEIGHTS_THREADS is an error, not a fallback
+    // A bad FASTWEIGHTS_THREADS or FASTWEIGHTS_RELAXED_SIMD is an error, not a fallback.
+    const threads = threadOverride ?? threadsWanted();
+    const relaxed = relaxedSimdWanted();
     try {
-      runtime = create(threads);
+      runtime = create(threads, relaxed);
     } catch (e) {
       runtime = null;
       failure = (e as Error).message;

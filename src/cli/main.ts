@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
 import { runLm } from '../tasks/lm/cli.js';
-import { threadsWanted } from '../../kernels/wasm/runtime.js';
+import { relaxedSimdWanted, threadsWanted } from '../../kernels/wasm/runtime.js';
 import '../../kernels/gpu/index.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    threadsWanted(); // a bad FASTWEIGHTS_THREADS is refused before any work, not after the data is ready
+    // A bad FASTWEIGHTS_THREADS or FASTWEIGHTS_RELAXED_SIMD is refused before any work, not after the data is ready.
+    threadsWanted();
+    relaxedSimdWanted();
   } catch (err) {
     console.error(`fastweights: ${(err as Error).message}`);
     return 2;

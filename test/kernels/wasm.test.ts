@@ -111,4 +111,10 @@ describe('FASTWEIGHTS_THREADS', () => {
     const bad = await import('../../kernels/wasm/runtime.js');
     expect(() => bad.wasmRuntime()).toThrow("FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'two'");
   });
+
+  it('FASTWEIGHTS_RELAXED_SIMD takes 0 or 1, and anything else is an error that names the variable', async () => {
+    vi.stubEnv('FASTWEIGHTS_RELAXED_SIMD', 'no');
+    const bad = await import('../../kernels/wasm/runtime.js');
+    expect(() => bad.wasmRuntime()).toThrow("FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'no'");
+  });
 });

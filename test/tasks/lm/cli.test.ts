@@ -206,6 +206,18 @@ describe('refused before any work, in one clear line', () => {
     });
   }
 
+  it('a bad FASTWEIGHTS_RELAXED_SIMD, before the corpus is read', async () => {
+    vi.stubEnv('FASTWEIGHTS_RELAXED_SIMD', 'on');
+    try {
+      const r = await run(main, ['lm', 'train', '--steps', '1', '--out', join(dir, 'never')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("fastweights: FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'on'");
+      expect(existsSync(join(dir, 'never'))).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('a bad FASTWEIGHTS_THREADS, before the corpus is read', async () => {
     vi.stubEnv('FASTWEIGHTS_THREADS', 'zero');
     try {
