@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { wasmAvailable, wasmBackend } from '../../kernels/wasm/index.js';
 import { resetWasmRuntime, setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
 import { Rng } from '../../src/tensor/rng.js';
+import { referenceBackend } from '../../kernels/reference/index.js';
 import { describeConformance } from './backendConformance.js';
 import { randomArray, toleranceFor } from './helpers.js';
 
@@ -50,6 +51,23 @@ describe('wasm backend availability', () => {
 describeConformance(wasmBackend, { dtypes: ['float32', 'float64'], tolerance: toleranceFor, numRuns: 60, maxSize: 13, maxT: 40 });
 // Larger shapes: several tiles, panels and k blocks; not every case, fewer runs.
 describeConformance(wasmBackend, { dtypes: ['float32'], tolerance: () => 5e-4, numRuns: 8, maxSize: 300, maxT: 70 });
+
+describe('wasm matmul cache blocking', () => {
+  it('agrees with the reference past the 256-row and 256-deep blocks (partial blocks, transposes, accumulate)', () => {
+    const rng = new Rng(21);
+    for (const [m, n, k] of [[601, 37, 300], [257, 9, 513], [300, 260, 1]] as const) {
+      for (const [transA, transB, accumulate] of [[false, false, false], [true, false, true], [false, true, false], [true, true, true]] as const) {
+        const a = randomArray(rng, m * k, 'float32'), b = randomArray(rng, k * n, 'float32');
+        const start = randomArray(rng, m * n, 'float32');
+        const got = Float32Array.from(start), want = Float64Array.from(start);
+        const args = { batch: 1, m, n, k, transA, transB, accumulate, aBatchStride: 0, bBatchStride: 0 };
+        wasmBackend.matmul({ ...args, a, b, out: got });
+        referenceBackend.matmul({ ...args, a, b, out: want });
+        for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `${m}×${n}×${k} ${transA} ${transB} ${accumulate} [${i}]`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want[i]!)) * Math.sqrt(k));
+      }
+    }
+  });
+});
 
 describe('wasm threads', () => {
   afterAll(() => setWasmThreads(1));

@@ -9,12 +9,14 @@
  *     two 16-byte loads of B, four splatted loads of A, eight multiply-adds. 11 vector registers of
  *     the 16 that x86-64 has, so nothing spills.
  *  3. Blocking. k is cut into blocks of KC so that a B panel (KC × 8 floats) stays in L1 while the
- *     A panels stream past it; later blocks add onto C.
+ *     A panels stream past it; later blocks add onto C. The rows are cut into blocks of MC, so that
+ *     the packed A panels that stream past each B panel (MC × KC floats, 256 kB at most) stay in L2.
  */
 
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
+const MC: i32 = 256;
 
 /**
  * Stores the 4 × 4 transpose of rows r0..r3 as four vectors 16 bytes apart from dst + 0, stride
@@ -178,7 +180,7 @@ function multiplyPanels(aPack: usize, bPack: usize, c: usize, n: i32, i0: i32, r
 /** Floats of scratch that matmulF32 needs for an m × n × k product (packed A rows, packed B, one tile). */
 export function matmulScratchFloats(m: i32, n: i32, k: i32): i32 {
   const kc = min(KC, max(k, 1));
-  return ((m + MR - 1) / MR) * MR * kc + ((n + NR - 1) / NR) * NR * kc + MR * NR;
+  return ((min(m, MC) + MR - 1) / MR) * MR * kc + ((n + NR - 1) / NR) * NR * kc + MR * NR;
 }
 
 /**
@@ -196,13 +198,16 @@ export function matmulF32(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, 
   }
   const kcMax = min(KC, k);
   const aPack = scratch;
-  const bPack = aPack + (<usize>(((rows + MR - 1) / MR) * MR * kcMax) << 2);
+  const bPack = aPack + (<usize>(((min(rows, MC) + MR - 1) / MR) * MR * kcMax) << 2);
   const tile = bPack + (<usize>(((n + NR - 1) / NR) * NR * kcMax) << 2);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = min(KC, k - p0);
     packB(b, n, k, transB, p0, kc, bPack);
-    packA(a, m, k, transA, rowStart, rows, p0, kc, aPack);
-    multiplyPanels(aPack, bPack, c, n, rowStart, rows, kc, accumulate || p0 > 0, tile);
+    for (let i0 = rowStart; i0 < rowEnd; i0 += MC) {
+      const mc = min(MC, rowEnd - i0);
+      packA(a, m, k, transA, i0, mc, p0, kc, aPack);
+      multiplyPanels(aPack, bPack, c, n, i0, mc, kc, accumulate || p0 > 0, tile);
+    }
   }
 }
 
