@@ -206,29 +206,23 @@ describe('refused before any work, in one clear line', () => {
     });
   }
 
-  it('a bad FASTWEIGHTS_RELAXED_SIMD, before the corpus is read', async () => {
-    vi.stubEnv('FASTWEIGHTS_RELAXED_SIMD', 'on');
-    try {
-      const r = await run(main, ['lm', 'train', '--steps', '1', '--out', join(dir, 'never')]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe("fastweights: FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'on'");
-      expect(existsSync(join(dir, 'never'))).toBe(false);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it('a bad FASTWEIGHTS_THREADS, before the corpus is read', async () => {
-    vi.stubEnv('FASTWEIGHTS_THREADS', 'zero');
-    try {
-      const r = await run(main, ['lm', 'train', '--steps', '1', '--out', join(dir, 'never')]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe("fastweights: FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'zero'");
-      expect(existsSync(join(dir, 'never'))).toBe(false);
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
+  const badEnvironment: [string, string, string][] = [
+    ['FASTWEIGHTS_THREADS', 'zero', "FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'zero'"],
+    ['FASTWEIGHTS_RELAXED_SIMD', 'on', "FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'on'"],
+  ];
+  for (const [name, value, message] of badEnvironment) {
+    it(`a bad ${name}, before the corpus is read`, async () => {
+      vi.stubEnv(name, value);
+      try {
+        const r = await run(main, ['lm', 'train', '--steps', '1', '--out', join(dir, 'never')]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe(`fastweights: ${message}`);
+        expect(existsSync(join(dir, 'never'))).toBe(false);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+  }
 
   it('lm generate refuses a length that would take hours, with the estimate', async () => {
     await expect(run(runLm, ['generate', '--checkpoint', join(dir, 'custom'), '--prompt', 'Die', '--tokens', '100000000'])).rejects.toThrow(
