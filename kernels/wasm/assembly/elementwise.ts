@@ -14,61 +14,80 @@ const LN2_LO: f32 = -2.12194440e-4;
 // masked entries (−∞) get exactly zero weight.
 const EXP_MAX: f32 = 88.0;
 const EXP_MIN: f32 = -87.33654;
+// 1.5 · 2^23: x + this, in float32, is x rounded to the nearest integer (|x| < 2^22) in the low bits.
+const ROUNDING_SHIFT: f32 = 12582912.0;
+// ROUNDING_SHIFT − 127: its bits are ROUNDING_SHIFT's less 127, so subtracting them (as integers)
+// from x + ROUNDING_SHIFT leaves n + 127, the biased exponent of 2^n.
+const ROUNDING_SHIFT_LESS_BIAS: f32 = 12582785.0;
 const GELU_C: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
+
+// The loops' constants live in the module's static data and are splatted from there (one load each):
+// V8 builds a v128 constant afresh at every use, three instructions of which two run on the one
+// shuffle port, and that made e^x shuffle-bound at a third of its speed (docs/kernels.md).
+const CONSTANTS = memory.data<f32>([
+  EXP_MIN, EXP_MAX, LOG2E, ROUNDING_SHIFT, ROUNDING_SHIFT_LESS_BIAS, LN2_HI, LN2_LO,
+  1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
+  1, 0.5, 2, GELU_C, GELU_A, 3 * GELU_A,
+]);
+const K_EXP_MIN = 0, K_EXP_MAX = 1, K_LOG2E = 2, K_SHIFT = 3, K_SHIFT_LESS_BIAS = 4, K_LN2_HI = 5, K_LN2_LO = 6;
+const K_P0 = 7, K_P1 = 8, K_P2 = 9, K_P3 = 10, K_P4 = 11, K_P5 = 12;
+const K_ONE = 13, K_HALF = 14, K_TWO = 15, K_GELU_C = 16, K_GELU_A = 17, K_GELU_3A = 18;
+
+/** Constant number i of CONSTANTS in every lane. */
+// @ts-ignore: decorator
+@inline
+function k(i: i32): v128 {
+  return v128.load32_splat(CONSTANTS + (<usize>i << 2));
+}
 
 /** e^x in each lane. NaN stays NaN. */
 // @ts-ignore: decorator
 @inline
 function expLanes(input: v128): v128 {
-  const underflow = f32x4.lt(input, f32x4.splat(EXP_MIN));
-  const x = f32x4.max(f32x4.min(input, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const underflow = f32x4.lt(input, k(K_EXP_MIN));
+  // pmin/pmax are one instruction each (min/max are several, for NaN rules): with the input first,
+  // a NaN input compares false and passes through.
+  const x = f32x4.pmax(f32x4.pmin(input, k(K_EXP_MAX)), k(K_EXP_MIN));
+  // n = round(x · log2 e) as x · log2 e + ROUNDING_SHIFT (cheaper than nearest and trunc_sat).
+  const shifted = f32x4.add(f32x4.mul(x, k(K_LOG2E)), k(K_SHIFT));
+  const n = f32x4.sub(shifted, k(K_SHIFT));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k(K_LN2_HI))), f32x4.mul(n, k(K_LN2_LO)));
+  let p = f32x4.add(f32x4.mul(k(K_P0), r), k(K_P1));
+  p = f32x4.add(f32x4.mul(p, r), k(K_P2));
+  p = f32x4.add(f32x4.mul(p, r), k(K_P3));
+  p = f32x4.add(f32x4.mul(p, r), k(K_P4));
+  p = f32x4.add(f32x4.mul(p, r), k(K_P5));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), k(K_ONE));
   // 2^n built in the exponent field.
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const pow2n = i32x4.shl(i32x4.sub(shifted, k(K_SHIFT_LESS_BIAS)), 23);
   return v128.andnot(f32x4.mul(y, pow2n), underflow);
-}
-
-/**
- * e^x in each lane, as a call: GELU, its derivative and ELU + 1 share one copy (the module's size
- * counts, docs/browser.md); the row softmax, where exp is most of the work, inlines expLanes.
- */
-export function exp4(input: v128): v128 {
-  return expLanes(input);
 }
 
 /** tanh(u) = 1 − 2 / (e^{2u} + 1): saturates to ±1 for large |u| with no overflow. */
 // @ts-ignore: decorator
 @inline
 function tanh4(u: v128): v128 {
-  const e = exp4(f32x4.add(u, u));
-  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  const e = expLanes(f32x4.add(u, u));
+  return f32x4.sub(k(K_ONE), f32x4.div(k(K_TWO), f32x4.add(e, k(K_ONE))));
 }
 
 // @ts-ignore: decorator
 @inline
 function geluValue(x: v128): v128 {
-  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x, f32x4.mul(x, x)))));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), tanh4(u)));
+  const u = f32x4.mul(k(K_GELU_C), f32x4.add(x, f32x4.mul(k(K_GELU_A), f32x4.mul(x, f32x4.mul(x, x)))));
+  return f32x4.mul(f32x4.mul(k(K_HALF), x), f32x4.add(k(K_ONE), tanh4(u)));
 }
 
 // @ts-ignore: decorator
 @inline
 function geluSlope(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  const u = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x, x2))));
+  const u = f32x4.mul(k(K_GELU_C), f32x4.add(x, f32x4.mul(k(K_GELU_A), f32x4.mul(x, x2))));
   const t = tanh4(u);
-  const du = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_A), x2)));
+  const du = f32x4.mul(k(K_GELU_C), f32x4.add(k(K_ONE), f32x4.mul(k(K_GELU_3A), x2)));
   // 0.5 (1 + t) + 0.5 x (1 − t²) u'
-  return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.add(f32x4.splat(1), t), f32x4.mul(f32x4.mul(x, f32x4.sub(f32x4.splat(1), f32x4.mul(t, t))), du)));
+  return f32x4.mul(k(K_HALF), f32x4.add(f32x4.add(k(K_ONE), t), f32x4.mul(f32x4.mul(x, f32x4.sub(k(K_ONE), f32x4.mul(t, t))), du)));
 }
 
 /** y[i] = GELU(x[i]) for i in [lo, hi). */
@@ -85,7 +104,7 @@ export function geluBackwardF32(x: usize, g: usize, gx: usize, lo: i32, hi: i32,
 @inline
 function eluPlusOne4(x: v128): v128 {
   const positive = f32x4.gt(x, f32x4.splat(0));
-  return v128.bitselect(f32x4.add(x, f32x4.splat(1)), exp4(f32x4.min(x, f32x4.splat(0))), positive);
+  return v128.bitselect(f32x4.add(x, k(K_ONE)), expLanes(f32x4.min(x, f32x4.splat(0))), positive);
 }
 
 /** y[i] = ELU(x[i]) + 1 (x + 1 above 0, e^x below) for i in [lo, hi). */
@@ -100,7 +119,8 @@ export function eluPlusOneF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: us
 function softmaxRow(row: usize, out: usize, C: i32): f32 {
   // Whole vectors and the tail through one loop body, the tail padded with −∞ (e^−∞ is exactly 0).
   let mv = f32x4.splat(-Infinity);
-  for (let c = 0; c < C; c += 4) mv = f32x4.max(mv, loadTail(row, c, C, -Infinity));
+  // pmax loses a NaN here, but the NaN then reaches the sum through its own e^(x − m).
+  for (let c = 0; c < C; c += 4) mv = f32x4.pmax(loadTail(row, c, C, -Infinity), mv);
   const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   const ms = f32x4.splat(m);
   let sv = f32x4.splat(0);
