@@ -138,13 +138,13 @@ function deltaScanBackwardWasm(args: DeltaScanBackwardArgs): DeltaScanGrads {
  * One elementwise or row-wise kernel call: the inputs put in (null: pointer 0; Int32Arrays as
  * integers), room for outputs of the given lengths, the kernel run over items [0, items) (split over
  * threads when `elements` is large enough, unless `split` is false), the outputs taken out.
- * `argsFor` gets the inputs' pointers, then the outputs', then the range.
+ * `argsFor` gets the inputs' pointers, then the outputs', then the range; each thread's call gets `scratchFloats` of scratch.
  */
 function pass(rt: WasmRuntime, name: KernelName, inputs: (FloatArray | Int32Array | null)[], outputs: number[], items: number, elements: number,
-  argsFor: (p: number[], lo: number, hi: number) => number[], align = 1, split = true): Float32Array[] {
+  argsFor: (p: number[], lo: number, hi: number) => number[], align = 1, split = true, scratchFloats = 0): Float32Array[] {
   rt.reset();
   const p = [...inputs.map((a) => (a instanceof Int32Array ? rt.putInt32(a) : rt.put(a as Float32Array | null))), ...outputs.map((n) => rt.output(n))];
-  rt.run(name, (lo, hi) => argsFor(p, lo, hi), items, 0, split && elements >= MIN_SPLIT_WORK, align);
+  rt.run(name, (lo, hi) => argsFor(p, lo, hi), items, scratchFloats, split && elements >= MIN_SPLIT_WORK, align);
   return outputs.map((n, i) => rt.take(p[inputs.length + i]!, n));
 }
 
@@ -194,10 +194,13 @@ function layerNormRowsBackwardWasm(g: FloatArray, xhat: FloatArray, rstd: FloatA
 
 const OP_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
+/** binaryF32's scratch: a scalar operand splatted (4 floats each for a and b). */
+const BINARY_SCRATCH_FLOATS = 8;
+
 function binaryWasm(op: BinaryOp, a: FloatArray, aPeriod: number, b: FloatArray, bPeriod: number, n: number): FloatArray {
   const rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(a, b) : null;
   if (rt === null) return jsBackend.binary(op, a, aPeriod, b, bPeriod, n);
-  return pass(rt, 'binaryF32', [a.subarray(0, aPeriod), b.subarray(0, bPeriod)], [n], n, n, ([pa, pb, o], lo, hi) => [OP_CODES[op], pa!, aPeriod, pb!, bPeriod, o!, lo, hi], 4)[0]!;
+  return pass(rt, 'binaryF32', [a.subarray(0, aPeriod), b.subarray(0, bPeriod)], [n], n, n, ([pa, pb, o], lo, hi) => [OP_CODES[op], pa!, aPeriod, pb!, bPeriod, o!, lo, hi], 4, true, BINARY_SCRATCH_FLOATS)[0]!;
 }
 
 function sumRowsWasm(x: FloatArray, rows: number, cols: number): FloatArray {
