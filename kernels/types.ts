@@ -151,8 +151,8 @@ export interface KernelBackend {
   // Elementwise hot paths (equations in ./reference/elementwise.ts); outputs are new arrays.
   /** GELU (tanh form) of every element. */
   gelu(x: FloatArray): FloatArray;
-  /** g ⊙ GELU′(x). */
-  geluBackward(x: FloatArray, g: FloatArray): FloatArray;
+  /** GELU of every element and its derivative GELU′ there, in one pass (the backward is g ⊙ slope). */
+  geluWithSlope(x: FloatArray): { y: FloatArray; slope: FloatArray };
   /** ELU(x) + 1 of every element. */
   eluPlusOne(x: FloatArray): FloatArray;
   /** Softmax of each row of x [rows, C] → probs [rows, C], and each row's log-sum-exp [rows]. */

@@ -29,7 +29,7 @@ export const gpuBackend: KernelBackend = {
   deltaScanBackward: (args) => (args.q instanceof Float32Array ? deltaScanBackwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.deltaScanBackward(args)),
   // Elementwise work stays on the CPU: a GPU round trip per activation would cost more than it saves.
   gelu: jsBackend.gelu,
-  geluBackward: jsBackend.geluBackward,
+  geluWithSlope: jsBackend.geluWithSlope,
   eluPlusOne: jsBackend.eluPlusOne,
   softmaxRows: jsBackend.softmaxRows,
   layerNormRows: jsBackend.layerNormRows,

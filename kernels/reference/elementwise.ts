@@ -24,14 +24,17 @@ export function geluReference(x: FloatArray): FloatArray {
   return y;
 }
 
-export function geluBackwardReference(x: FloatArray, g: FloatArray): FloatArray {
-  const gx = allocLike(x, x.length);
+/** GELU and its derivative in one pass (they share tanh u): the backward is then g ⊙ slope. */
+export function geluWithSlopeReference(x: FloatArray): { y: FloatArray; slope: FloatArray } {
+  const y = allocLike(x, x.length);
+  const slope = allocLike(x, x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
-    gx[i] = g[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v));
+    y[i] = 0.5 * v * (1 + t);
+    slope[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
   }
-  return gx;
+  return { y, slope };
 }
 
 export function eluPlusOneReference(x: FloatArray): FloatArray {

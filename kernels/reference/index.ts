@@ -4,7 +4,7 @@ import { matmulReference } from './matmul.js';
 import { outerReference, outerSumReference } from './outer.js';
 import { sumScanBackwardReference, sumScanForwardReference } from './sumScan.js';
 import { deltaScanBackwardReference, deltaScanForwardReference } from './deltaScan.js';
-import { eluPlusOneReference, geluBackwardReference, geluReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
+import { eluPlusOneReference, geluReference, geluWithSlopeReference, layerNormRowsBackwardReference, layerNormRowsReference, softmaxRowsReference } from './elementwise.js';
 import { binaryReference, dropoutReference, gatherRunsReference, scatterRunsReference, sumRowsReference } from './arrays.js';
 import { maskedSoftmaxBackwardReference, maskedSoftmaxReference } from './attention.js';
 import { crossEntropyRowsBackwardReference, crossEntropyRowsReference } from './crossEntropy.js';
@@ -21,7 +21,7 @@ export const referenceBackend: KernelBackend = {
   deltaScanForward: deltaScanForwardReference,
   deltaScanBackward: deltaScanBackwardReference,
   gelu: geluReference,
-  geluBackward: geluBackwardReference,
+  geluWithSlope: geluWithSlopeReference,
   eluPlusOne: eluPlusOneReference,
   softmaxRows: softmaxRowsReference,
   layerNormRows: layerNormRowsReference,

@@ -163,10 +163,11 @@ function elementwise(name: 'geluF32' | 'eluPlusOneF32', fallback: (x: FloatArray
   };
 }
 
-function geluBackwardWasm(x: FloatArray, g: FloatArray): FloatArray {
-  const n = x.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x, g) : null;
-  if (rt === null) return jsBackend.geluBackward(x, g);
-  return pass(rt, 'geluBackwardF32', [x, g], [n], n, n, ([i, gr, o], lo, hi) => [i!, gr!, o!, lo, hi], 4)[0]!;
+function geluWithSlopeWasm(x: FloatArray): { y: FloatArray; slope: FloatArray } {
+  const n = x.length, rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
+  if (rt === null) return jsBackend.geluWithSlope(x);
+  const [y, slope] = pass(rt, 'geluWithSlopeF32', [x], [n, n], n, n, ([i, o, s], lo, hi) => [i!, o!, s!, lo, hi], 4);
+  return { y: y!, slope: slope! };
 }
 
 function softmaxRowsWasm(x: FloatArray, rows: number, C: number): { probs: FloatArray; logSumExp: FloatArray } {
@@ -297,7 +298,7 @@ export const wasmBackend: KernelBackend = {
   deltaScanForward: deltaScanForwardWasm,
   deltaScanBackward: deltaScanBackwardWasm,
   gelu: elementwise('geluF32', jsBackend.gelu),
-  geluBackward: geluBackwardWasm,
+  geluWithSlope: geluWithSlopeWasm,
   eluPlusOne: elementwise('eluPlusOneF32', jsBackend.eluPlusOne),
   softmaxRows: softmaxRowsWasm,
   layerNormRows: layerNormRowsWasm,

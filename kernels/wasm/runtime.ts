@@ -31,7 +31,7 @@ export interface KernelExports {
   /** The end of the module's static data; nothing below it is handed out (so pointer 0 means "none"). */
   heapBase(): number;
   geluF32: Kernel;
-  geluBackwardF32: Kernel;
+  geluWithSlopeF32: Kernel;
   eluPlusOneF32: Kernel;
   softmaxRowsF32: Kernel;
   layerNormRowsF32: Kernel;
@@ -51,7 +51,7 @@ export interface KernelExports {
   adamStepF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
-  | 'geluF32' | 'geluBackwardF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
+  | 'geluF32' | 'geluWithSlopeF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
   | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32' | 'adamStepF32';

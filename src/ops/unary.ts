@@ -3,7 +3,7 @@
  * backward is g ⊙ f′. Ops with a restricted domain refuse inputs outside it instead of
  * returning NaN.
  */
-import { record } from '../autograd/graph.js';
+import { isGradEnabled, record } from '../autograd/graph.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertTensor, like, likeUninitialized } from './util.js';
 import { getBackend } from '../../kernels/index.js';
@@ -48,7 +48,10 @@ export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
 export function gelu(x: Tensor): Tensor {
   assertTensor(x, 'gelu');
   const kernels = getBackend();
-  return record('gelu', [x], new Tensor(kernels.gelu(x.data), x.shape), (g) => [kernels.geluBackward(x.data, g)]);
+  // Without a backward ahead, the value alone; with one, the slope GELU′(x) comes from the same tanh.
+  if (!isGradEnabled() || !x.requiresGrad) return new Tensor(kernels.gelu(x.data), x.shape);
+  const { y, slope } = kernels.geluWithSlope(x.data);
+  return record('gelu', [x], new Tensor(y, x.shape), (g) => [kernels.binary('mul', g, g.length, slope, slope.length, g.length)]);
 }
 
 function stableSigmoid(x: number): number {

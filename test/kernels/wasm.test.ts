@@ -93,7 +93,7 @@ describe('wasm threads', () => {
           const sumForward = wasmBackend.sumScanForward(sumArgs);
           const sumGrads = wasmBackend.sumScanBackward({ ...sumArgs, forward: sumForward, dy, dFinalState: null, dFinalZ: null });
           const softmax = wasmBackend.softmaxRows(x, 1024, 1024);
-          return [out, forward.y, grads.dk, grads.dbeta, sumForward.y, sumGrads.dq, wasmBackend.gelu(x), wasmBackend.geluBackward(x, x), softmax.probs, softmax.logSumExp,
+          return [out, forward.y, grads.dk, grads.dbeta, sumForward.y, sumGrads.dq, wasmBackend.gelu(x), wasmBackend.geluWithSlope(x).y, wasmBackend.geluWithSlope(x).slope, softmax.probs, softmax.logSumExp,
             wasmBackend.binary('add', x, x.length, b, b.length, x.length), wasmBackend.sumRows(x, 4, x.length / 4),
             // A scalar operand is splatted into each thread's own scratch.
             wasmBackend.binary('mul', x, x.length, b.subarray(0, 1), 1, x.length), wasmBackend.binary('sub', b.subarray(1, 2), 1, x, x.length, x.length)];

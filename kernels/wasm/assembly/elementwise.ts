@@ -79,25 +79,27 @@ function geluValue(x: v128): v128 {
   return f32x4.mul(f32x4.mul(k(K_HALF), x), f32x4.add(k(K_ONE), tanh4(u)));
 }
 
-// @ts-ignore: decorator
-@inline
-function geluSlope(x: v128): v128 {
-  const x2 = f32x4.mul(x, x);
-  const u = f32x4.mul(k(K_GELU_C), f32x4.add(x, f32x4.mul(k(K_GELU_A), f32x4.mul(x, x2))));
-  const t = tanh4(u);
-  const du = f32x4.mul(k(K_GELU_C), f32x4.add(k(K_ONE), f32x4.mul(k(K_GELU_3A), x2)));
-  // 0.5 (1 + t) + 0.5 x (1 − t²) u'
-  return f32x4.mul(k(K_HALF), f32x4.add(f32x4.add(k(K_ONE), t), f32x4.mul(f32x4.mul(x, f32x4.sub(k(K_ONE), f32x4.mul(t, t))), du)));
-}
 
 /** y[i] = GELU(x[i]) for i in [lo, hi). */
 export function geluF32(x: usize, y: usize, lo: i32, hi: i32, _scratch: usize): void {
   for (let i = lo; i < hi; i += 4) storeSome(y, i, hi, geluValue(loadTail(x, i, hi)));
 }
 
-/** gx[i] = g[i] · GELU′(x[i]) for i in [lo, hi). */
-export function geluBackwardF32(x: usize, g: usize, gx: usize, lo: i32, hi: i32, _scratch: usize): void {
-  for (let i = lo; i < hi; i += 4) storeSome(gx, i, hi, f32x4.mul(loadTail(g, i, hi), geluSlope(loadTail(x, i, hi))));
+/**
+ * y[i] = GELU(x[i]) and slope[i] = GELU′(x[i]) for i in [lo, hi): one tanh for both, so the backward
+ * is a product (g ⊙ slope) instead of a second pass through exp and a division.
+ */
+export function geluWithSlopeF32(x: usize, y: usize, slope: usize, lo: i32, hi: i32, _scratch: usize): void {
+  for (let i = lo; i < hi; i += 4) {
+    const v = loadTail(x, i, hi);
+    const v2 = f32x4.mul(v, v);
+    const t = tanh4(f32x4.mul(k(K_GELU_C), f32x4.add(v, f32x4.mul(k(K_GELU_A), f32x4.mul(v, v2)))));
+    const half = f32x4.mul(k(K_HALF), f32x4.add(k(K_ONE), t)); // ½ (1 + t)
+    storeSome(y, i, hi, f32x4.mul(v, half));
+    // ½ (1 + t) + ½ x (1 − t²) u′,  u′ = √(2/π) (1 + 3 · 0.044715 x²)
+    const du = f32x4.mul(k(K_GELU_C), f32x4.add(k(K_ONE), f32x4.mul(k(K_GELU_3A), v2)));
+    storeSome(slope, i, hi, f32x4.add(half, f32x4.mul(f32x4.mul(k(K_HALF), f32x4.mul(v, f32x4.sub(k(K_ONE), f32x4.mul(t, t)))), du)));
+  }
 }
 
 // @ts-ignore: decorator
