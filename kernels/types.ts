@@ -199,9 +199,9 @@ export interface KernelBackend {
   /** The inverse of gatherRuns for a permutation `index`: out[index[r] · run + j] = x[r · run + j]. */
   scatterRuns(x: FloatArray, index: Int32Array, run: number): FloatArray;
   /**
-   * Inverted dropout: mask[i] = 0 where the i-th draw of the xoshiro128** generator with state words
-   * `state` is below p · 2³², else `scale`; out = x ⊙ mask. Advances `state` in place (the same draws
-   * as src/tensor/rng.ts's Rng.fillKeepMask).
+   * Inverted dropout: mask[i] = 0 where draw i >> 2 of lane i & 3 of four xoshiro128** generators
+   * seeded from the generator with state words `state` is below p · 2³², else `scale`; out = x ⊙ mask.
+   * Advances `state` in place by 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask).
    */
   dropout(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray };
 }

@@ -56,20 +56,17 @@ export function scatterRunsReference(x: FloatArray, index: Int32Array, run: numb
 }
 
 /**
- * Dropout's keep mask from the xoshiro128** stream whose four state words are `state` (advanced in
- * place; src/tensor/rng.ts owns the generator): mask[i] = 0 where the i-th draw is below p · 2³²,
- * else `scale`. The generator step is written out here, with the state in locals, because drawing
- * through Rng.nextUint32 measured several times slower per number.
+ * The four lane generators of one dropout mask, drawn from the xoshiro128** stream whose state words
+ * are `state` (advanced in place by 16 draws; src/tensor/rng.ts owns the generator): draw k is word
+ * k >> 2 of lane k & 3, so lanes[4w + j] is word w of lane j, the layout a vector of four lanes
+ * loads. A lane whose four words are all zero (a state xoshiro cannot leave) gets 1 as word 0.
  */
-export function fillKeepMask(mask: FloatArray, p: number, scale: number, state: Uint32Array): void {
-  // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
-  const below = keepThreshold(p);
-  // int32 arithmetic throughout (| 0, Math.imul, shifts): V8 keeps every value in a register.
+export function dropoutLanes(state: Uint32Array): Int32Array {
+  const lanes = new Int32Array(16);
   let s0 = state[0]! | 0, s1 = state[1]! | 0, s2 = state[2]! | 0, s3 = state[3]! | 0;
-  for (let i = 0; i < mask.length; i++) {
+  for (let k = 0; k < 16; k++) {
     const r = Math.imul(s1, 5);
-    const draw = Math.imul((r << 7) | (r >>> 25), 9);
-    mask[i] = (draw ^ -2147483648) < below ? 0 : scale;
+    lanes[k] = Math.imul((r << 7) | (r >>> 25), 9);
     const t = s1 << 9;
     s2 ^= s0;
     s3 ^= s1;
@@ -82,6 +79,39 @@ export function fillKeepMask(mask: FloatArray, p: number, scale: number, state: 
   state[1] = s1;
   state[2] = s2;
   state[3] = s3;
+  for (let j = 0; j < 4; j++) if ((lanes[j]! | lanes[4 + j]! | lanes[8 + j]! | lanes[12 + j]!) === 0) lanes[j] = 1;
+  return lanes;
+}
+
+/**
+ * Dropout's keep mask on four interleaved xoshiro128** generators (dropoutLanes): mask[i] = 0 where
+ * draw i >> 2 of lane i & 3 is below p · 2³², else `scale`. Four lanes so that the wasm kernel draws
+ * four numbers in one vector step (one stream is a chain of dependent steps: 4 ns an element, against
+ * under 1); this loop is the definition it is held to, bit for bit.
+ */
+export function fillKeepMask(mask: FloatArray, p: number, scale: number, state: Uint32Array): void {
+  // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
+  const below = keepThreshold(p);
+  const lanes = dropoutLanes(state);
+  for (let i = 0; i < mask.length; i++) {
+    // Lane j's words, in int32 arithmetic (Math.imul, shifts) as the kernels compute them.
+    const j = i & 3;
+    let s0 = lanes[j]!, s1 = lanes[4 + j]!, s2 = lanes[8 + j]!, s3 = lanes[12 + j]!;
+    const r = Math.imul(s1, 5);
+    const draw = Math.imul((r << 7) | (r >>> 25), 9);
+    mask[i] = (draw ^ -2147483648) < below ? 0 : scale;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    lanes[j] = s0;
+    lanes[4 + j] = s1;
+    lanes[8 + j] = s2;
+    lanes[12 + j] = s3;
+  }
 }
 
 /** ⌈p · 2³²⌉ − 2³¹: a draw u is dropped when (u − 2³¹) as an int32 is below this. */

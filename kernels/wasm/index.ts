@@ -8,7 +8,7 @@ import type { AdamStep, BinaryOp, DeltaScanBackwardArgs, DeltaScanForwardArgs, D
 import { allocLike } from '../alloc.js';
 import { jsBackend } from '../js/index.js';
 import { outerJs } from '../js/outer.js';
-import { keepThreshold } from '../reference/arrays.js';
+import { dropoutLanes, keepThreshold } from '../reference/arrays.js';
 import { wasmRuntime, type KernelName, type WasmRuntime } from './runtime.js';
 
 /** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
@@ -224,10 +224,9 @@ function dropoutWasm(x: FloatArray, p: number, scale: number, state: Uint32Array
   const rt = n >= MIN_WASM_ELEMENTS ? runtimeFor(x) : null;
   if (rt === null) return jsBackend.dropout(x, p, scale, state);
   rt.reset();
-  const input = rt.put(x as Float32Array), out = rt.output(n), mask = rt.output(n), words = rt.putInt32(state);
-  // One thread: the draws are one sequence.
-  rt.kernels.dropoutF32(input, out, mask, n, keepThreshold(p), scale, words);
-  state.set(new Uint32Array(rt.memory.buffer, words, 4));
+  const input = rt.put(x as Float32Array), out = rt.output(n), mask = rt.output(n), lanes = rt.putInt32(dropoutLanes(state));
+  // One thread: each lane's draws are one sequence.
+  rt.kernels.dropoutF32(input, out, mask, n, keepThreshold(p), scale, lanes);
   return { out: rt.take(out, n), mask: rt.take(mask, n) };
 }
 

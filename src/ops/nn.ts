@@ -70,7 +70,8 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!training || p === 0) return x;
   // The kept elements' factor in the input's precision (for float32, the float32 nearest 1/(1 − p)).
   const scale = x.dtype === 'float32' ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
-  // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask's draws).
+  // An element is dropped when its 32 random bits fall below p · 2³² (Rng.fillKeepMask's draws: four
+  // generators seeded from rng, element i on generator i mod 4).
   const kernels = getBackend();
   const { out, mask } = kernels.dropout(x.data, p, scale, rng.stateWords);
   return record('dropout', [x], new Tensor(out, x.shape), (g) => [kernels.binary('mul', g, g.length, mask, mask.length, g.length)]);

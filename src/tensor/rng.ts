@@ -41,7 +41,7 @@ export class Rng {
 
   /**
    * Fills `out` with the next out.length values of nextUint32 (the same stream, drawn in one loop
-   * with the state in locals: several times faster per number, for dropout masks).
+   * with the state in locals: several times faster per number).
    */
   fillUint32(out: Uint32Array): Uint32Array {
     // int32 arithmetic throughout (| 0, Math.imul, shifts): V8 keeps every value in a register
@@ -66,8 +66,8 @@ export class Rng {
   }
 
   /**
-   * Dropout's keep mask: mask[i] = 0 where the i-th value of the nextUint32 stream is below p · 2³²
-   * (probability p), else `scale` (the loop is kernels/reference/arrays.ts's, shared with the kernels).
+   * Dropout's keep mask: mask[i] = 0 (probability p) or `scale`, from four generators seeded by this
+   * one's next 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask; shared with the kernels).
    */
   fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
     fillKeepMask(mask, p, scale, this.s);

@@ -40,14 +40,30 @@ describe('Rng', () => {
       expect(bulk.nextUint32()).toBe(oneByOne.nextUint32());
     }
   });
-  it('fillKeepMask drops exactly where nextUint32 < p · 2³², and the generator continues after it', () => {
+  it('fillKeepMask: four generators seeded by the next 16 draws, element i drops where generator i mod 4 draws below p · 2³²; the stream continues after the 16', () => {
     for (const [n, p] of [[0, 0.5], [1, 0.1], [1000, 0.1], [1000, 0], [1000, 0.5], [1000, 0.999999], [777, 1 / 3]] as const) {
       const bulk = new Rng(11);
       const oneByOne = new Rng(11);
       const mask = new Float32Array(n);
       bulk.fillKeepMask(mask, p, 1.25);
-      expect(Array.from(mask)).toEqual(Array.from({ length: n }, () => (oneByOne.nextUint32() < p * 4294967296 ? 0 : 1.25)));
+      // Draw k seeds word k >> 2 of generator k mod 4.
+      const seeds = Array.from({ length: 16 }, () => oneByOne.nextUint32());
+      const lanes = [0, 1, 2, 3].map((j) => {
+        const lane = new Rng(0);
+        lane.setState({ s: [seeds[j]!, seeds[4 + j]!, seeds[8 + j]!, seeds[12 + j]!], spare: null });
+        return lane;
+      });
+      expect(Array.from(mask)).toEqual(Array.from({ length: n }, (_, i) => (lanes[i % 4]!.nextUint32() < p * 4294967296 ? 0 : 1.25)));
       expect(bulk.nextUint32()).toBe(oneByOne.nextUint32());
+    }
+  });
+  it('fillKeepMask drops a fraction p overall and on each of the four generators', () => {
+    const mask = new Float32Array(400_000);
+    new Rng(5).fillKeepMask(mask, 0.3, 1);
+    for (let j = 0; j < 4; j++) {
+      let dropped = 0;
+      for (let i = j; i < mask.length; i += 4) if (mask[i] === 0) dropped++;
+      expect(Math.abs(dropped / (mask.length / 4) - 0.3), `generator ${j}`).toBeLessThan(0.005);
     }
   });
   it('state round trip continues the stream exactly, normals included', () => {

@@ -94,31 +94,31 @@ export function scatterRunsF32(x: usize, index: usize, run: i32, out: usize, lo:
 }
 
 /**
- * Inverted dropout of x[0, n): mask[i] = 0 when the i-th draw of the xoshiro128** stream whose four
- * state words are at `state` falls below the threshold, else `scale`; out[i] = x[i] · mask[i]. The
- * state words are advanced in place. `below` is the threshold minus 2³¹, compared against the draw
- * minus 2³¹ as signed integers (src/tensor/rng.ts, fillKeepMask: the same draws and decisions).
- * One thread: the draws form one sequence.
+ * Inverted dropout of x[0, n) on four xoshiro128** generators, one per vector lane: mask[i] = 0 when
+ * draw i >> 2 of lane i & 3 falls below the threshold, else `scale`; out[i] = x[i] · mask[i]. `lanes`
+ * holds the 16 state words, word w of lane j at lanes[4w + j] (../../reference/arrays.ts,
+ * dropoutLanes and fillKeepMask: the same draws and decisions). `below` is the threshold minus 2³¹
+ * as an int32, so draw < threshold unsigned ⇔ draw <u (below ^ 2³¹). One thread.
  */
-export function dropoutF32(x: usize, out: usize, mask: usize, n: i32, below: i32, scale: f32, state: usize): void {
-  let s0 = load<i32>(state), s1 = load<i32>(state, 4), s2 = load<i32>(state, 8), s3 = load<i32>(state, 12);
-  for (let i = 0; i < n; i++) {
-    const draw = rotl<i32>(s1 * 5, 7) * 9;
-    const m: f32 = (draw ^ i32.MIN_VALUE) < below ? 0 : scale;
-    store<f32>(at(mask, i), m);
-    store<f32>(at(out, i), load<f32>(at(x, i)) * m);
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl<i32>(s3, 11);
+export function dropoutF32(x: usize, out: usize, mask: usize, n: i32, below: i32, scale: f32, lanes: usize): void {
+  let s0 = v128.load(lanes), s1 = v128.load(lanes, 16), s2 = v128.load(lanes, 32), s3 = v128.load(lanes, 48);
+  const threshold = i32x4.splat(below ^ i32.MIN_VALUE), keep = f32x4.splat(scale);
+  for (let i = 0; i < n; i += 4) {
+    // draw = rotl(s1 · 5, 7) · 9, the multiplications as shifts and adds.
+    const r = i32x4.add(i32x4.shl(s1, 2), s1);
+    const rotated = v128.or(i32x4.shl(r, 7), i32x4.shr_u(r, 25));
+    const draw = i32x4.add(i32x4.shl(rotated, 3), rotated);
+    const m = v128.andnot(keep, i32x4.lt_u(draw, threshold));
+    storeSome(mask, i, n, m);
+    storeSome(out, i, n, f32x4.mul(loadTail(x, i, n), m));
+    const t = i32x4.shl(s1, 9);
+    s2 = v128.xor(s2, s0);
+    s3 = v128.xor(s3, s1);
+    s1 = v128.xor(s1, s2);
+    s0 = v128.xor(s0, s3);
+    s2 = v128.xor(s2, t);
+    s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
   }
-  store<i32>(state, s0);
-  store<i32>(state, s1, 4);
-  store<i32>(state, s2, 8);
-  store<i32>(state, s3, 12);
 }
 
 /** gx[i] = g[i] where x[i] > 0, else g[i] · out[i] (ELU + 1's derivative is its output below 0), i in [lo, hi). */
