@@ -105,8 +105,7 @@ export function microBatchForward(model: LanguageModel | TranslationModel, batch
     sum = crossEntropy(out.logits, batch.targets, { reduction: 'sum' });
     if (batch.carry) states = carriedFromStates(out.states);
   } else {
-    const logits = (model as TranslationModel).forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-    sum = crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, labelSmoothing: batch.labelSmoothing, reduction: 'sum' });
+    sum = (model as TranslationModel).targetLoss(batch.source, batch.B, batch.S, batch.decoderInput, batch.T, batch.targets, batch.labelSmoothing);
   }
   const loss = mul(sum, 1 / Math.max(1, batchTokens));
   return states ? { loss, states } : { loss };

@@ -148,6 +148,13 @@ export class TranslationModel extends Module {
    * continues a sequence whose first `positionOffset` tokens were already decoded.
    */
   decode(target: ArrayLike<number>, B: number, T: number, encoded: EncodedSource, options: { states?: AttentionState[]; positionOffset?: number } = {}): DecoderOutput {
+    const { hidden, states } = this.decodeHidden(target, B, T, encoded, options);
+    const logits = ops.matmul(hidden, ops.transpose(this.embedding.weight)); // tied output layer
+    return { logits: ops.reshape(logits, [B, T, this.config.vocabSize]), states };
+  }
+
+  /** decode() up to the output layer: the final hidden states [B·T, D], row-major over [B, T]. */
+  private decodeHidden(target: ArrayLike<number>, B: number, T: number, encoded: EncodedSource, options: { states?: AttentionState[]; positionOffset?: number }): { hidden: Tensor; states: AttentionState[] } {
     if (target.length !== B * T) throw new Error(`TranslationModel.decode: ${target.length} ids do not fill [${B}, ${T}]`);
     if (encoded.memory.shape[0] !== B) throw new Error(`TranslationModel.decode: memory has batch ${encoded.memory.shape[0]}, the target ${B}`);
     if (options.states && options.states.length !== this.decoderBlocks.length) {
@@ -161,14 +168,33 @@ export class TranslationModel extends Module {
       x = r.output;
       if (r.state) states.push(r.state);
     });
-    const h = ops.reshape(this.decoderNorm.forward(x), [B * T, this.config.dModel]);
-    const logits = ops.matmul(h, ops.transpose(this.embedding.weight)); // tied output layer
-    return { logits: ops.reshape(logits, [B, T, this.config.vocabSize]), states };
+    return { hidden: ops.reshape(this.decoderNorm.forward(x), [B * T, this.config.dModel]), states };
   }
 
   /** Teacher-forced logits [B, T, vocab] for padded sources [B, S] and decoder inputs [B, T]. */
   forward(source: ArrayLike<number>, B: number, S: number, target: ArrayLike<number>, T: number): Tensor {
     return this.decode(target, B, T, this.encode(source, B, S)).logits;
+  }
+
+  /**
+   * The summed teacher-forced cross-entropy of the real (non-PAD) targets [B, T], a scalar: the same
+   * as crossEntropy(forward(…), targets, { ignoreIndex: PAD_ID, reduction: 'sum' }), but the output
+   * layer and the softmax run on the targets' rows only. Padding is a fifth of a typical batch's
+   * rows, and the output layer (D × vocabulary) is the model's largest product.
+   */
+  targetLoss(source: ArrayLike<number>, B: number, S: number, decoderInput: ArrayLike<number>, T: number, targets: ArrayLike<number>, labelSmoothing = 0): Tensor {
+    if (targets.length !== B * T) throw new Error(`TranslationModel.targetLoss: ${targets.length} targets do not fill [${B}, ${T}]`);
+    const rows: number[] = [];
+    const kept: number[] = [];
+    for (let i = 0; i < targets.length; i++) {
+      if (targets[i] === PAD_ID) continue;
+      rows.push(i);
+      kept.push(targets[i]!);
+    }
+    const { hidden } = this.decodeHidden(decoderInput, B, T, this.encode(source, B, S), {});
+    // The targets' rows of the hidden states (a gather: its backward puts the gradient back in place).
+    const logits = ops.matmul(ops.embedding(hidden, rows), ops.transpose(this.embedding.weight));
+    return ops.crossEntropy(logits, kept, { labelSmoothing, reduction: 'sum' });
   }
 }
 

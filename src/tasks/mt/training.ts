@@ -7,7 +7,7 @@
  * (config, tokenizer). Node-only (files).
  */
 import { withScratch } from '../../../kernels/alloc.js';
-import { BpeTokenizer, PAD_ID } from '../../data/bpe.js';
+import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
 import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
@@ -19,7 +19,6 @@ import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
-import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
 import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
@@ -120,8 +119,7 @@ export function translationLoss(model: TranslationModel, pairs: readonly Tokeniz
     for (const batch of evaluationBatches(pairs, maxTokens)) {
       // Each batch's arrays reuse the previous batch's memory (kernels/alloc.ts): only a number leaves.
       nll += withScratch(() => {
-        const logits = model.forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T);
-        return ops.crossEntropy(logits, batch.targets, { ignoreIndex: PAD_ID, reduction: 'sum' }).item();
+        return model.targetLoss(batch.source, batch.B, batch.S, batch.decoderInput, batch.T, batch.targets).item();
       });
       tokens += batch.targetTokens;
     }

@@ -50,6 +50,22 @@ describe('TranslationModel', () => {
     expect(names.some((n) => n.startsWith('encoder.0.cross.'))).toBe(false);
   });
 
+  it('targetLoss: the summed cross-entropy of the real targets, value and gradients as through the full logits', () => {
+    for (const labelSmoothing of [0, 0.1]) {
+      const grads = [true, false].map((targetRowsOnly) => {
+        const model = new TranslationModel(tiny('delta'), 'float64');
+        const loss = targetRowsOnly
+          ? model.targetLoss(SOURCE, 2, 4, DECODER_INPUT, 3, TARGETS, labelSmoothing)
+          : ops.crossEntropy(model.forward(SOURCE, 2, 4, DECODER_INPUT, 3), TARGETS, { ignoreIndex: PAD_ID, labelSmoothing, reduction: 'sum' });
+        loss.backward();
+        return [loss.item(), ...model.parameters().flatMap((p) => Array.from(p.grad!.data))];
+      });
+      expect(maxAbsDiff(grads[0]!, grads[1]!)).toBeLessThan(1e-12);
+    }
+    const model = new TranslationModel(tiny('linear'));
+    expect(() => model.targetLoss(SOURCE, 2, 4, DECODER_INPUT, 3, TARGETS.slice(1))).toThrow(/5 targets do not fill \[2, 3\]/);
+  });
+
   it('refuses bad configs and mismatched inputs with clear messages', () => {
     expect(() => new TranslationModel(tiny('nope'))).toThrow(/unknown model 'nope'/);
     expect(() => new TranslationModel(tiny('linear', { heads: 3 }))).toThrow(/not divisible by heads/);
