@@ -72,6 +72,23 @@ export interface Float32Heap {
 
 let float32Heap: Float32Heap | null = null;
 
+/**
+ * A zeroed float32 array for state that outlives every step (an optimiser's moments), placed in the
+ * float32 heap when there is one, so that the kernels update it in place instead of copying it in
+ * and out at each step. Its block goes back to that heap once the array is garbage.
+ */
+export function allocateLongLived(n: number): Float32Array {
+  const heap = float32Heap;
+  const block = heap?.allocate(n) ?? null;
+  if (heap === null || block === null) return new Float32Array(n);
+  block.fill(0);
+  // The held value is another view of the same block: it must not keep the array itself alive.
+  longLivedBlocks.register(block, { heap, view: new Float32Array(block.buffer, block.byteOffset, block.length) });
+  return block;
+}
+
+const longLivedBlocks = new FinalizationRegistry<{ heap: Float32Heap; view: Float32Array }>(({ heap, view }) => heap.release(view));
+
 /** Where new float32 scratch blocks come from from now on (null: ordinary ArrayBuffers). */
 export function setFloat32Heap(heap: Float32Heap | null): void {
   float32Heap = heap;

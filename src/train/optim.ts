@@ -11,6 +11,7 @@
  */
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { getBackend } from '../../kernels/index.js';
+import { allocateLongLived } from '../../kernels/alloc.js';
 
 export type NamedParameters = readonly (readonly [string, Tensor])[];
 
@@ -29,6 +30,7 @@ export abstract class Optimizer {
   protected readonly params: NamedParameters;
   /** State buffers by key (`<kind>.<param name>`), each the size and dtype of its parameter. */
   protected readonly buffers = new Map<string, FloatArray>();
+  private buffersPlaced = false;
 
   constructor(params: NamedParameters, lr: number, protected readonly kind: string) {
     assertNonNegative(lr, `${kind}: lr`);
@@ -46,6 +48,7 @@ export abstract class Optimizer {
     assertNonNegative(this.lr, `${this.kind}.step: lr`);
     for (const [name, p] of this.params) if (p.grad !== null) assertUsableGrad(name, p, `${this.kind}.step`);
     this.stepCount++;
+    if (!this.buffersPlaced) this.placeBuffers();
     for (const [name, p] of this.params) if (p.grad !== null) this.update(name, p.data, p.grad.data);
   }
 
@@ -85,6 +88,21 @@ export abstract class Optimizer {
   /** A zero buffer per parameter under `<prefix>.<name>`, same dtype as the parameter. */
   protected addBuffers(prefix: string): void {
     for (const [name, p] of this.params) this.buffers.set(`${prefix}.${name}`, new (p.data.constructor as new (n: number) => FloatArray)(p.data.length));
+  }
+
+  /**
+   * Moves the float32 buffers to where the kernels work (kernels/alloc.ts, allocateLongLived), so
+   * that each update reads and writes them in place instead of copying them in and out. At the first
+   * step: by then the kernels have run, and the backend has said where that is.
+   */
+  private placeBuffers(): void {
+    for (const [key, buffer] of this.buffers) {
+      if (!(buffer instanceof Float32Array)) continue;
+      const placed = allocateLongLived(buffer.length);
+      placed.set(buffer);
+      this.buffers.set(key, placed);
+    }
+    this.buffersPlaced = true;
   }
 
   protected buffer(prefix: string, name: string): FloatArray {

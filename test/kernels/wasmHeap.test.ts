@@ -5,16 +5,40 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allocate, allocateUninitialized, setFloat32Heap, withScratch, type Float32Heap } from '../../kernels/alloc.js';
+import { allocate, allocateLongLived, allocateUninitialized, setFloat32Heap, withScratch, type Float32Heap } from '../../kernels/alloc.js';
 import { wasmBackend } from '../../kernels/wasm/index.js';
 import { resetWasmRuntime, wasmRuntime } from '../../kernels/wasm/runtime.js';
 import { WasmHeap } from '../../kernels/wasm/heap.js';
 import { referenceBackend } from '../../kernels/reference/index.js';
 import { Rng } from '../../src/tensor/rng.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { AdamW } from '../../src/train/optim.js';
 import { expectClose, randomArray } from './helpers.js';
 
 describe('scratch arrays in WebAssembly memory', () => {
   afterEach(() => resetWasmRuntime());
+
+  it('keeps long-lived arrays (an optimiser\'s moments) in the memory, zeroed, outside any scope', () => {
+    const rt = wasmRuntime()!;
+    const dirty = allocateLongLived(1000);
+    dirty.fill(7);
+    const fresh = allocateLongLived(1000);
+    expect(rt.heap.holds(fresh)).toBe(true);
+    expect(fresh.every((x) => x === 0)).toBe(true);
+    // AdamW moves its float32 moments there at its first step; its state still saves and restores.
+    const p = new Tensor(new Float32Array(600).fill(1), [600]);
+    p.grad = new Tensor(new Float32Array(600).fill(0.5), [600]);
+    const optimizer = new AdamW([['w', p]], { lr: 0.1, weightDecay: 0.01 });
+    optimizer.step();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(rt.heap.holds((optimizer as any).buffers.get('m.w')), 'the moments live in the memory').toBe(true);
+    const state = optimizer.stateDict();
+    expect(rt.heap.holds(state.buffers['m.w'] as Float32Array), 'stateDict copies out').toBe(false);
+    expect(Array.from(state.buffers['m.w']!.slice(0, 3))).toEqual([0.05, 0.05, 0.05].map(Math.fround));
+    const copy = new AdamW([['w', p]], { lr: 0.1, weightDecay: 0.01 });
+    copy.loadStateDict(state);
+    expect(copy.stateDict()).toEqual(state);
+  });
 
   it('puts a scratch array in the shared memory, and a matmul reads and writes it in place', () => {
     const rt = wasmRuntime()!;
