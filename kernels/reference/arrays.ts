@@ -56,17 +56,17 @@ export function scatterRunsReference(x: FloatArray, index: Int32Array, run: numb
 }
 
 /**
- * The four lane generators of one dropout mask, drawn from the xoshiro128** stream whose state words
- * are `state` (advanced in place by 16 draws; src/tensor/rng.ts owns the generator): draw k is word
- * k >> 2 of lane k & 3, so lanes[4w + j] is word w of lane j, the layout a vector of four lanes
- * loads. A lane whose four words are all zero (a state xoshiro cannot leave) gets 1 as word 0.
+ * Writes the next draws of the xoshiro128** generator whose four state words are
+ * state[base + stride · w] (w = 0…3) into out[start], out[start + step], … (below out.length), and
+ * advances the state in place. The state is in locals and the arithmetic int32 (Math.imul, shifts;
+ * storing into a Uint32Array wraps back): several times faster per number than Rng.nextUint32
+ * (src/tensor/rng.ts owns the generator).
  */
-export function dropoutLanes(state: Uint32Array): Int32Array {
-  const lanes = new Int32Array(16);
-  let s0 = state[0]! | 0, s1 = state[1]! | 0, s2 = state[2]! | 0, s3 = state[3]! | 0;
-  for (let k = 0; k < 16; k++) {
+export function fillDraws(state: Int32Array | Uint32Array, base: number, stride: number, out: Int32Array | Uint32Array, start = 0, step = 1): void {
+  let s0 = state[base]! | 0, s1 = state[base + stride]! | 0, s2 = state[base + 2 * stride]! | 0, s3 = state[base + 3 * stride]! | 0;
+  for (let i = start; i < out.length; i += step) {
     const r = Math.imul(s1, 5);
-    lanes[k] = Math.imul((r << 7) | (r >>> 25), 9);
+    out[i] = Math.imul((r << 7) | (r >>> 25), 9);
     const t = s1 << 9;
     s2 ^= s0;
     s3 ^= s1;
@@ -75,10 +75,21 @@ export function dropoutLanes(state: Uint32Array): Int32Array {
     s2 ^= t;
     s3 = (s3 << 11) | (s3 >>> 21);
   }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
+  state[base] = s0;
+  state[base + stride] = s1;
+  state[base + 2 * stride] = s2;
+  state[base + 3 * stride] = s3;
+}
+
+/**
+ * The four lane generators of one dropout mask, drawn from the xoshiro128** stream whose state words
+ * are `state` (advanced in place by 16 draws): draw k is word k >> 2 of lane k & 3, so lanes[4w + j]
+ * is word w of lane j, the layout a vector of four lanes loads. A lane whose four words are all zero
+ * (a state xoshiro cannot leave) gets 1 as word 0.
+ */
+export function dropoutLanes(state: Uint32Array): Int32Array {
+  const lanes = new Int32Array(16);
+  fillDraws(state, 0, 1, lanes);
   for (let j = 0; j < 4; j++) if ((lanes[j]! | lanes[4 + j]! | lanes[8 + j]! | lanes[12 + j]!) === 0) lanes[j] = 1;
   return lanes;
 }
@@ -93,25 +104,9 @@ export function fillKeepMask(mask: FloatArray, p: number, scale: number, state: 
   // u < p·2³² for an integer u ⇔ u − 2³¹ < ⌈p·2³²⌉ − 2³¹: compared as int32 (x ^ −2³¹ = x − 2³¹ mod 2³²).
   const below = keepThreshold(p);
   const lanes = dropoutLanes(state);
-  for (let i = 0; i < mask.length; i++) {
-    // Lane j's words, in int32 arithmetic (Math.imul, shifts) as the kernels compute them.
-    const j = i & 3;
-    let s0 = lanes[j]!, s1 = lanes[4 + j]!, s2 = lanes[8 + j]!, s3 = lanes[12 + j]!;
-    const r = Math.imul(s1, 5);
-    const draw = Math.imul((r << 7) | (r >>> 25), 9);
-    mask[i] = (draw ^ -2147483648) < below ? 0 : scale;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    lanes[j] = s0;
-    lanes[4 + j] = s1;
-    lanes[8 + j] = s2;
-    lanes[12 + j] = s3;
-  }
+  const draws = new Int32Array(mask.length);
+  for (let j = 0; j < 4; j++) fillDraws(lanes, j, 4, draws, j, 4);
+  for (let i = 0; i < mask.length; i++) mask[i] = (draws[i]! ^ -2147483648) < below ? 0 : scale;
 }
 
 /** ⌈p · 2³²⌉ − 2³¹: a draw u is dropped when (u − 2³¹) as an int32 is below this. */

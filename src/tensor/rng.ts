@@ -4,7 +4,7 @@
  * numbers on every machine and every JavaScript engine. Its state is four integers, which
  * checkpoints save so that a resumed run draws exactly what the uninterrupted run would have drawn.
  */
-import { fillKeepMask } from '../../kernels/reference/arrays.js';
+import { fillDraws, fillKeepMask } from '../../kernels/reference/arrays.js';
 
 export class Rng {
   private s: Uint32Array;
@@ -44,24 +44,7 @@ export class Rng {
    * with the state in locals: several times faster per number).
    */
   fillUint32(out: Uint32Array): Uint32Array {
-    // int32 arithmetic throughout (| 0, Math.imul, shifts): V8 keeps every value in a register
-    // instead of boxing the uint32s above 2³¹; storing into the Uint32Array wraps them back.
-    let s0 = this.s[0]! | 0, s1 = this.s[1]! | 0, s2 = this.s[2]! | 0, s3 = this.s[3]! | 0;
-    for (let i = 0; i < out.length; i++) {
-      const r = Math.imul(s1, 5);
-      out[i] = Math.imul((r << 7) | (r >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-    }
-    this.s[0] = s0;
-    this.s[1] = s1;
-    this.s[2] = s2;
-    this.s[3] = s3;
+    fillDraws(this.s, 0, 1, out);
     return out;
   }
 
