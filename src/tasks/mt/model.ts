@@ -186,10 +186,14 @@ export class TranslationModel extends Module {
     if (targets.length !== B * T) throw new Error(`TranslationModel.targetLoss: ${targets.length} targets do not fill [${B}, ${T}]`);
     const rows: number[] = [];
     const kept: number[] = [];
+    const V = this.config.vocabSize;
     for (let i = 0; i < targets.length; i++) {
-      if (targets[i] === PAD_ID) continue;
+      const t = targets[i]!;
+      if (t === PAD_ID) continue;
+      // Checked here so that the message names the position in [B, T], not in the kept rows.
+      if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`TranslationModel.targetLoss: target ${t} at position ${i} is not a token id in [0, ${V})`);
       rows.push(i);
-      kept.push(targets[i]!);
+      kept.push(t);
     }
     const { hidden } = this.decodeHidden(decoderInput, B, T, this.encode(source, B, S), {});
     // The targets' rows of the hidden states (a gather: its backward puts the gradient back in place).

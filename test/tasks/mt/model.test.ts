@@ -64,6 +64,7 @@ describe('TranslationModel', () => {
     }
     const model = new TranslationModel(tiny('linear'));
     expect(() => model.targetLoss(SOURCE, 2, 4, DECODER_INPUT, 3, TARGETS.slice(1))).toThrow(/5 targets do not fill \[2, 3\]/);
+    expect(() => model.targetLoss(SOURCE, 2, 4, DECODER_INPUT, 3, [4, 9, EOS_ID, 10, 11, PAD_ID])).toThrow(/target 11 at position 4 is not a token id in \[0, 11\)/);
   });
 
   it('refuses bad configs and mismatched inputs with clear messages', () => {
