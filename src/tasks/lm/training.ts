@@ -135,6 +135,9 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const log = options.log ?? (() => {});
   const { config, resumed } = startOrResume<LmCheckpointConfig, LmCheckpointState>(options, LM_CHECKPOINT, log);
   const training = config.training;
+  // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
+  // resumed one keeps what its checkpoint says (absent: the older layout).
+  if (!resumed) config.model.scaledEmbedding ??= true;
   const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
   validateLanguageModelConfig(config.model);
@@ -226,7 +229,7 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
 const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
-  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, scaledEmbedding: optional(bool) }),
   training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 
