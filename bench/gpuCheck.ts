@@ -13,9 +13,9 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GPU as GpuClass, IKernelRunShortcut } from 'gpu.js';
-import { matmulCell } from '../kernels/gpu/matmul.js';
-import { outerCell } from '../kernels/gpu/outer.js';
-import { matmulReference } from '../kernels/reference/matmul.js';
+import { matmulCell } from '../kernels/matmul/gpu.js';
+import { outerCell } from '../kernels/outer/gpu.js';
+import { matmulReference } from '../kernels/matmul/reference.js';
 import { Rng } from '../src/tensor/rng.js';
 
 interface Case { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean; broadcastB: boolean }

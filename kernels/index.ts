@@ -10,9 +10,9 @@
  * Selecting it before then says how to get it, so nothing is missing at the first matrix product.
  */
 import type { KernelBackend } from './types.js';
-import { referenceBackend } from './reference/index.js';
-import { jsBackend } from './js/index.js';
-import { wasmBackend } from './wasm/index.js';
+import { referenceBackend } from './backends/reference.js';
+import { jsBackend } from './backends/js.js';
+import { wasmBackend } from './backends/wasm.js';
 
 export type BackendName = KernelBackend['name'];
 
@@ -23,7 +23,7 @@ const backends = new Map<string, { backend: KernelBackend; select?: () => void }
   [wasmBackend, jsBackend, referenceBackend].map((backend) => [backend.name, { backend }]),
 );
 
-/** Makes a backend that lives outside the core selectable (kernels/gpu/index.ts calls it on import). */
+/** Makes a backend that lives outside the core selectable (kernels/backends/gpu.ts calls it on import). */
 export function registerBackend(backend: KernelBackend, select?: () => void): void {
   backends.set(backend.name, select ? { backend, select } : { backend });
 }

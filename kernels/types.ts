@@ -9,7 +9,7 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
-/** One Adam(W) step's constants (KernelBackend.adamStep; equations in ./reference/optim.ts). */
+/** One Adam(W) step's constants (KernelBackend.adamStep; equations in ./optim/reference.ts). */
 export interface AdamStep {
   beta1: number;
   beta2: number;
@@ -148,7 +148,7 @@ export interface KernelBackend {
   sumScanBackward(args: SumScanBackwardArgs): SumScanGrads;
   deltaScanForward(args: DeltaScanForwardArgs): DeltaScanForwardResult;
   deltaScanBackward(args: DeltaScanBackwardArgs): DeltaScanGrads;
-  // Elementwise hot paths (equations in ./reference/elementwise.ts); outputs are new arrays.
+  // Elementwise hot paths (equations in ./elementwise/reference.ts); outputs are new arrays.
   /** GELU (tanh form) of every element. */
   gelu(x: FloatArray): FloatArray;
   /** GELU of every element and its derivative GELU′ there, in one pass (the backward is g ⊙ slope). */
@@ -166,27 +166,27 @@ export interface KernelBackend {
   layerNormRowsBackward(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray };
   /**
    * Attention weights of scores [N = B·H, T, S]: softmax over s of scale · score, keys where blocked
-   * [B, T, S] is non-zero scoring −1e9 (blocked may be null). Equations in ./reference/attention.ts.
+   * [B, T, S] is non-zero scoring −1e9 (blocked may be null). Equations in ./attention/reference.ts.
    */
   maskedSoftmax(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
   /** The backward of maskedSoftmax: dS = scale · P ⊙ (dP − Σ_s dP ⊙ P), 0 at blocked keys. */
   maskedSoftmaxBackward(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
   /**
    * Cross-entropy of logits [rows, C] against targets [rows] (−1: not counted) with label smoothing
-   * eps: each row's softmax, log-sum-exp and loss. Equations in ./reference/crossEntropy.ts.
+   * eps: each row's softmax, log-sum-exp and loss. Equations in ./crossEntropy/reference.ts.
    */
   crossEntropyRows(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray };
   /** The gradient of crossEntropyRows's losses with row r's scaled by rowScale[r]. */
   crossEntropyRowsBackward(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray;
-  /** ELU + 1's backward: g where x > 0, else g ⊙ out (out = ELU(x) + 1). Equations in ./reference/featureMap.ts. */
+  /** ELU + 1's backward: g where x > 0, else g ⊙ out (out = ELU(x) + 1). Equations in ./featureMap/reference.ts. */
   eluPlusOneBackward(x: FloatArray, out: FloatArray, g: FloatArray): FloatArray;
   /** Rows of x [rows, D] divided by their sums plus eps: out [rows, D] and the sums [rows]. */
   sumNormaliseRows(x: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; sums: FloatArray };
   /** The backward of sumNormaliseRows: dx_j = (g_j − Σ_i g_i out_i) / sum. */
   sumNormaliseRowsBackward(g: FloatArray, out: FloatArray, sums: FloatArray, rows: number, D: number): FloatArray;
-  /** One Adam(W) step in place on p, m, v from grad (all the same length). Equations in ./reference/optim.ts. */
+  /** One Adam(W) step in place on p, m, v from grad (all the same length). Equations in ./optim/reference.ts. */
   adamStep(p: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void;
-  // Array passes around the products (equations in ./reference/arrays.ts); outputs are new arrays.
+  // Array passes around the products (equations in ./arrays/reference.ts); outputs are new arrays.
   /**
    * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i < n: equal shapes (periods n), a scalar
    * (period 1) and a bias over rows (period D) are the broadcasts the ops send here.
@@ -201,7 +201,7 @@ export interface KernelBackend {
   /**
    * Inverted dropout: mask[i] = 0 where draw i >> 2 of lane i & 3 of four xoshiro128** generators
    * seeded from the generator with state words `state` is below p · 2³², else `scale`; out = x ⊙ mask.
-   * Advances `state` in place by 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask).
+   * Advances `state` in place by 16 draws (kernels/arrays/reference.ts: dropoutLanes, fillKeepMask).
    */
   dropout(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray };
 }

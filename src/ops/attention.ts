@@ -8,7 +8,7 @@
  * softmax → matmul(·, v) computes (test/ops/attention.test.ts holds the two together), without
  * materialising Kᵀ, the scaled scores, the mask's selection or their gradients: the products read K
  * and V transposed in place (the backend's transA/transB), and scaling, masking and the softmax
- * are one kernel pass, its backward another (kernels/reference/attention.ts). Backward, with dP = dY Vᵀ:
+ * are one kernel pass, its backward another (kernels/attention/reference.ts). Backward, with dP = dY Vᵀ:
  *   dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)), 0 at blocked keys;  dQ = dS K,  dK = dSᵀ Q,  dV = Pᵀ dY.
  * A blocked score is −1e9, not −∞, like maskedFill's: a row with every key blocked (a padding query)
  * averages all values uniformly instead of producing NaN.
@@ -20,7 +20,7 @@ import { getBackend } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
 
 /** The score a blocked key gets before the softmax (as in maskedFill(scores, blocked, −1e9)). */
-export { BLOCKED_SCORE } from '../../kernels/reference/attention.js';
+export { BLOCKED_SCORE } from '../../kernels/attention/reference.js';
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | null, scale: number): Tensor {
   assertTensor(q, 'attention', 'q');

@@ -1,0 +1,21 @@
+/** The js backend: plain TypeScript kernels tuned for CPUs, float32 and float64. */
+import type { KernelBackend } from '../types.js';
+import { referenceBackend } from './reference.js';
+import { matmulJs } from '../matmul/js.js';
+import { outerJs, outerSumJs } from '../outer/js.js';
+import { sumScanBackwardJs, sumScanForwardJs } from '../sumRule/js.js';
+import { deltaScanBackwardJs, deltaScanForwardJs } from '../deltaRule/js.js';
+
+export const jsBackend: KernelBackend = {
+  // No faster plain form of the elementwise loops and array passes exists: the js backend runs the
+  // reference's, and replaces the products and the scans.
+  ...referenceBackend,
+  name: 'js',
+  matmul: matmulJs,
+  outer: outerJs,
+  outerSum: outerSumJs,
+  sumScanForward: sumScanForwardJs,
+  sumScanBackward: sumScanBackwardJs,
+  deltaScanForward: deltaScanForwardJs,
+  deltaScanBackward: deltaScanBackwardJs,
+};
