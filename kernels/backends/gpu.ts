@@ -2,13 +2,17 @@
  * The gpu backend: gpu.js kernels (WebGL / headless GL / WebGPU where present; WebAssembly here).
  * Matmul and outer products are one-thread-per-cell kernels. The scans cannot be a gpu.js kernel
  * (a thread writes one cell and cannot keep a row of W between steps), so they run in their
- * chunkwise-parallel form (kernels/sumRule/chunkwise.ts, kernels/deltaRule/chunkwise.ts): every product is the matmul kernel, and the small
- * triangular solve and elementwise glue run in TypeScript between kernels.
+ * chunkwise-parallel form (kernels/sumRule/chunkwise.ts, kernels/deltaRule/chunkwise.ts): every
+ * product is the matmul kernel, and the small triangular solve and elementwise glue run in TypeScript
+ * between kernels. Elementwise work stays on the CPU (the js backend's): a GPU round trip per
+ * activation would cost more than it saves.
  * gpu.js computes in float32; for float64 inputs every kernel delegates to the js backend.
  */
-import type { KernelBackend } from '../types.js';
+import type { FloatArray } from '../types.js';
+import type { Matmul } from '../chunkLayout.js';
 import { registerBackend } from '../index.js';
 import { jsBackend } from './js.js';
+import { overriding } from './override.js';
 import { gpuInstance } from '../gpu/context.js';
 import { matmulGpu } from '../matmul/gpu.js';
 import { outerGpu, outerSumGpu } from '../outer/gpu.js';
@@ -18,36 +22,20 @@ import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../deltaRule/
 /** Steps per chunk: large enough to give the kernels work, small enough that L² stays below L·d. */
 export const GPU_CHUNK_SIZE = 64;
 
-export const gpuBackend: KernelBackend = {
-  name: 'gpu',
+/** A scan's chunkwise form on the gpu matmul for float32 inputs, else `js`. */
+function onGpu<A extends { q: FloatArray }, R>(chunked: (args: A, matmul: Matmul, chunkSize: number) => R, js: (args: A) => R): (args: A) => R {
+  return (args) => (args.q instanceof Float32Array ? chunked(args, matmulGpu, GPU_CHUNK_SIZE) : js(args));
+}
+
+export const gpuBackend = overriding(jsBackend, 'gpu', {
   matmul: matmulGpu,
   outer: outerGpu,
   outerSum: outerSumGpu,
-  sumScanForward: (args) => (args.q instanceof Float32Array ? sumScanForwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.sumScanForward(args)),
-  sumScanBackward: (args) => (args.q instanceof Float32Array ? sumScanBackwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.sumScanBackward(args)),
-  deltaScanForward: (args) => (args.q instanceof Float32Array ? deltaScanForwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.deltaScanForward(args)),
-  deltaScanBackward: (args) => (args.q instanceof Float32Array ? deltaScanBackwardChunked(args, matmulGpu, GPU_CHUNK_SIZE) : jsBackend.deltaScanBackward(args)),
-  // Elementwise work stays on the CPU: a GPU round trip per activation would cost more than it saves.
-  gelu: jsBackend.gelu,
-  geluWithSlope: jsBackend.geluWithSlope,
-  eluPlusOne: jsBackend.eluPlusOne,
-  softmaxRows: jsBackend.softmaxRows,
-  layerNormRows: jsBackend.layerNormRows,
-  layerNormRowsBackward: jsBackend.layerNormRowsBackward,
-  binary: jsBackend.binary,
-  sumRows: jsBackend.sumRows,
-  gatherRuns: jsBackend.gatherRuns,
-  scatterRuns: jsBackend.scatterRuns,
-  dropout: jsBackend.dropout,
-  maskedSoftmax: jsBackend.maskedSoftmax,
-  maskedSoftmaxBackward: jsBackend.maskedSoftmaxBackward,
-  crossEntropyRows: jsBackend.crossEntropyRows,
-  crossEntropyRowsBackward: jsBackend.crossEntropyRowsBackward,
-  eluPlusOneBackward: jsBackend.eluPlusOneBackward,
-  sumNormaliseRows: jsBackend.sumNormaliseRows,
-  sumNormaliseRowsBackward: jsBackend.sumNormaliseRowsBackward,
-  adamStep: jsBackend.adamStep,
-};
+  sumScanForward: onGpu(sumScanForwardChunked, jsBackend.sumScanForward),
+  sumScanBackward: onGpu(sumScanBackwardChunked, jsBackend.sumScanBackward),
+  deltaScanForward: onGpu(deltaScanForwardChunked, jsBackend.deltaScanForward),
+  deltaScanBackward: onGpu(deltaScanBackwardChunked, jsBackend.deltaScanBackward),
+});
 
 // Selectable from now on; selecting it loads gpu.js (or throws with the way to get it).
 registerBackend(gpuBackend, gpuInstance);

@@ -5,8 +5,8 @@
  * the fallback where WebAssembly SIMD is missing. Results are the same bits whatever the thread count
  * (see WasmRuntime.run).
  */
-import type { KernelBackend } from '../types.js';
-import { outerJs } from '../outer/js.js';
+import { jsBackend } from './js.js';
+import { overriding } from './override.js';
 import { wasmRuntime } from '../wasm/runtime.js';
 import { matmulWasm } from '../matmul/wasm.js';
 import { outerSumWasm } from '../outer/wasm.js';
@@ -19,10 +19,10 @@ import { crossEntropyRowsBackwardWasm, crossEntropyRowsWasm } from '../crossEntr
 import { eluPlusOneBackwardWasm, sumNormaliseRowsBackwardWasm, sumNormaliseRowsWasm } from '../featureMap/wasm.js';
 import { adamStepWasm } from '../optim/wasm.js';
 
-export const wasmBackend: KernelBackend = {
-  name: 'wasm',
+// The outer product stays js's: one multiply per element written, so copying into WebAssembly memory
+// would cost more than it saves.
+export const wasmBackend = overriding(jsBackend, 'wasm', {
   matmul: matmulWasm,
-  outer: outerJs, // one multiply per element written: copying into WebAssembly memory would cost more
   outerSum: outerSumWasm,
   sumScanForward: sumScanForwardWasm,
   sumScanBackward: sumScanBackwardWasm,
@@ -47,7 +47,7 @@ export const wasmBackend: KernelBackend = {
   sumNormaliseRows: sumNormaliseRowsWasm,
   sumNormaliseRowsBackward: sumNormaliseRowsBackwardWasm,
   adamStep: adamStepWasm,
-};
+});
 
 /** True when the WebAssembly SIMD kernels load here (else the wasm backend runs the js kernels). */
 export function wasmAvailable(): boolean {
