@@ -4,8 +4,8 @@
  * bundles for a browser. The default is `wasm`, the fastest on the CPUs measured (docs/kernels.md);
  * where WebAssembly SIMD does not load it runs the `js` kernels.
  *
- * The gpu backend is not part of the core: its code (kernels/gpu/) registers itself here when it
- * is imported, by the `fastweights/gpu` entry in a page or by the Node entry (src/index.node.ts),
+ * The gpu backend is not part of the core: its code (kernels/backends/gpu.ts) registers itself here
+ * when it is imported, by the `fastweights/gpu` entry in a page or by the Node entry (src/index.node.ts),
  * and gpu.js, which it runs on, loads only when the backend is selected (kernels/gpu/gpujs.ts).
  * Selecting it before then says how to get it, so nothing is missing at the first matrix product.
  */
