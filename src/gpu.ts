@@ -15,5 +15,5 @@ import { provideGpuJs } from '../kernels/gpu/gpujs.js';
 provideGpuJs(GPU);
 
 export { gpuMode, kernelModes } from '../kernels/gpu/context.js';
-export { gpuBackend, GPU_CHUNK_SIZE } from '../kernels/gpu/index.js';
+export { gpuBackend, GPU_CHUNK_SIZE } from '../kernels/backends/gpu.js';
 export { GPU_JS_VERSION } from '../kernels/gpu/gpujs.js';

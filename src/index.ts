@@ -11,7 +11,7 @@ export * from './ops/fastweight.js';
 
 // The kernels behind the ops, and how to pick a backend (docs/kernels.md).
 export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
-export { wasmAvailable } from '../kernels/wasm/index.js';
+export { wasmAvailable } from '../kernels/backends/wasm.js';
 export { setWasmThreads } from '../kernels/wasm/runtime.js';
 export { withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/alloc.js';
 export type { KernelBackend, MatmulArgs } from '../kernels/types.js';

@@ -4,7 +4,7 @@
  * numbers on every machine and every JavaScript engine. Its state is four integers, which
  * checkpoints save so that a resumed run draws exactly what the uninterrupted run would have drawn.
  */
-import { fillDraws, fillKeepMask } from '../../kernels/reference/arrays.js';
+import { fillDraws, fillKeepMask } from '../../kernels/arrays/reference.js';
 
 export class Rng {
   private s: Uint32Array;
@@ -50,7 +50,7 @@ export class Rng {
 
   /**
    * Dropout's keep mask: mask[i] = 0 (probability p) or `scale`, from four generators seeded by this
-   * one's next 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask; shared with the kernels).
+   * one's next 16 draws (kernels/arrays/reference.ts: dropoutLanes, fillKeepMask; shared with the kernels).
    */
   fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
     fillKeepMask(mask, p, scale, this.s);

@@ -9,7 +9,7 @@ import { LanguageModel } from '../tasks/lm/model.js';
 import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { setWasmThreads } from '../../kernels/wasm/runtime.js';
-import '../../kernels/gpu/index.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
+import '../../kernels/backends/gpu.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
 import { microBatchForward } from './microBatch.js';
 import { withScratch } from '../../kernels/alloc.js';
 import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
