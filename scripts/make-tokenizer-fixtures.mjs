@@ -23,6 +23,8 @@
  *                                        added tokens of every flag; trained the same way.
  *   fastweights-bpe.json                 this project's BpeTokenizer (its own format), trained on SOTU,
  *   fastweights-bpe.tokenizer.json      and the same tokenizer exported by bpeToHfTokenizerJson.
+ *   components.cases.json               normalizers and pre-tokenizers alone (regex translation, split rules):
+ *                                        [component, input, the library's output].
  *   *.cases.json                         per tokenizer, variants (the file with some components replaced,
  *                                        e.g. the Metaspace pre-tokenizer instead of the normalizer) and for
  *                                        each the library's encode ids (with and without special tokens) and
@@ -393,8 +395,8 @@ writeJson('gpt2-bytelevel.tokenizer.json', gpt2);
 writeJson('fastweights-bpe.json', ours.toJSON());
 writeJson('fastweights-bpe.tokenizer.json', oursHf);
 
-// The file's own form gets all the texts, the variants every fourth.
-const subset = TEXTS.filter((_, i) => i % 4 === 0);
+// The file's own form gets all the texts, the variants every fifth.
+const subset = TEXTS.filter((_, i) => i % 5 === 0);
 const llamaSpecialIds = [0, 1, 2, llamaSize, llamaSize + 1, llamaSize + 2, llamaSize + 3, 3 + 0xe2, 3 + 0x82, 3 + 0xac, 3 + 0x41, 3 + 0xff, 3 + 0x20];
 const gpt2SpecialIds = [eot, eot + 1, eot + 2, eot + 3, eot + 4, eot + 5, gpt2Base[byteChars[0xe2]], gpt2Base[byteChars[0x82]], gpt2Base[byteChars[0xff]]];
 const llamaDecodes = randomIdSequences(llamaSize + 4, llamaSpecialIds, 40);
@@ -407,6 +409,57 @@ for (const [i, v] of GPT2_VARIANTS.entries()) gpt2Variants.push(await variantCas
 writeCases('gpt2-bytelevel.cases.json', 'gpt2-bytelevel.tokenizer.json', gpt2Variants);
 const oursDecodes = randomIdSequences(ours.vocabSize, [0, 1, 2, 3 + 0xe2, 3 + 0x82, 3 + 0xff], 40);
 writeCases('fastweights-bpe.cases.json', 'fastweights-bpe.tokenizer.json', [await variantCases(oursHf, { name: 'as exported', patch: {} }, TEXTS, oursDecodes)]);
+
+// ---------------------------------------------------------------------------------------------
+// Single components, through the library's normalizeString / preTokenizeString.
+const withComponents = (normalizer, preTokenizer) => Tokenizer.fromString(JSON.stringify(tokenizerJson({ normalizer, preTokenizer, vocab: {}, merges: [] })));
+const NORMALIZER_CASES = [
+  [{ type: 'Replace', pattern: { Regex: 'a*' }, content: '-' }, ['baab', '', 'a']],
+  [{ type: 'Replace', pattern: { String: 'a' }, content: '$&$1' }, ['baab']],
+  [{ type: 'Replace', pattern: { String: '' }, content: 'x' }, ['ab']],
+  [{ type: 'Replace', pattern: { Regex: '^b|b$' }, content: 'X' }, ['bab\nbab', 'b\r\nb']],
+  [{ type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, ['a\u0085\u00a0b\ufeffc\t\nd']],
+  [{ type: 'Lowercase' }, ['ΣΑΣ İ ǅ']],
+  [{ type: 'Strip', strip_left: true, strip_right: true }, ['\u0085 a \ufeff', '  ', '\u3000x\u2029']],
+  [{ type: 'Strip', strip_left: false, strip_right: true }, [' a ']],
+  [{ type: 'Prepend', prepend: '▁' }, ['', 'x']],
+  [{ type: 'NFKC' }, ['ﬁ ① Ａ ½ e\u0301']],
+  [{ type: 'NFD' }, ['é Å ǅ']],
+  [{ type: 'NFKD' }, ['ﬁ é']],
+  [{ type: 'NFC' }, ['e\u0301 A\u030a']],
+  [{ type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: ' ' }, content: '▁' }, { type: 'Prepend', prepend: '▁' }] }, [' a b', '']],
+];
+const SPLIT_TEXTS = ['a12٣٤b 007', 'ab_é日\u0301٣ \u200d!²½Ⅻ৴', 'ab\rcd\u2028ef\ngh', 'ba\nab\n', 'a\u0085b\ufeffc \u3000d', "xyz09af it's", '  hello  world ', 'a--z[]^'];
+const split = (pattern, behavior = 'Isolated', invert = false) => ({ type: 'Split', pattern, behavior, invert });
+const PRE_TOKENIZER_CASES = [
+  ...['\\d+', '\\D+', '\\w+', '\\W+', '\\h+', '\\H+', '\\s+', '\\S+', '.', '.+', '^.', '.$', '\\x{FEFF}', "\\'s", '[\\s\\d]+', '[^\\s\\w]+', '[a\\-z]', '\\[\\]', '(?<x>a)b', '(?=b).', '(?<=a).', '(?<!a)b', 'a{1,2}', '\\p{L}+|\\p{N}'].map(
+    (re) => [split({ Regex: re }), SPLIT_TEXTS],
+  ),
+  [split({ Regex: '\\s+' }, 'Removed'), SPLIT_TEXTS.slice(4, 7)],
+  [split({ Regex: '\\w+' }, 'Isolated', true), SPLIT_TEXTS.slice(4, 7)],
+  [split({ Regex: '\\s' }, 'MergedWithPrevious'), SPLIT_TEXTS.slice(4, 7)],
+  [split({ Regex: '\\s' }, 'MergedWithNext', true), SPLIT_TEXTS.slice(4, 7)],
+  [split({ String: 'l' }, 'Contiguous'), ['hello  world', 'llama']],
+  [split({ String: '' }), ['abc']],
+  [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true }, [' hello  world', 'a', '▁x', '  ']],
+  [{ type: 'Metaspace', replacement: '_', prepend_scheme: 'always', split: false }, [' hello  world', 'a_b']],
+  [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true }, [' hello  world', 'a b']],
+  [{ type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true }, ['hello world', ' x', 'é\u0085y']],
+  [{ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }, ['hello  world\n']],
+];
+const components = [];
+for (const [normalizer, inputs] of NORMALIZER_CASES) {
+  const n = withComponents(normalizer, null).getNormalizer();
+  for (const input of inputs) components.push(['normalizer', normalizer, input, n.normalizeString(input)]);
+}
+for (const [preTokenizer, inputs] of PRE_TOKENIZER_CASES) {
+  const p = withComponents(null, preTokenizer).getPreTokenizer();
+  for (const input of inputs) components.push(['pre_tokenizer', preTokenizer, input, p.preTokenizeString(input).map(([piece]) => piece)]);
+}
+writeFileSync(
+  join(outDir, 'components.cases.json'),
+  `{\n  "generator": "scripts/make-tokenizer-fixtures.mjs with ${REFERENCE}",\n  "format": "[kind, component, input, the library's output (normalized text, or the pre-tokenized pieces)]",\n  "cases": [\n${components.map((c) => `    ${JSON.stringify(c)}`).join(',\n')}\n  ]\n}\n`,
+);
 
 rmSync(work, { recursive: true, force: true });
 console.log(`wrote ${outDir}: ${TEXTS.length} texts; vocabularies llama ${llamaSize + 4}, gpt2 ${eot + 6}, fastweights ${ours.vocabSize}`);

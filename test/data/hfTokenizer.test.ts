@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadHfTokenizer } from '../../src/data/hfTokenizerFile.js';
 import { parseHfTokenizer, type HfTokenizer } from '../../src/data/hfTokenizer/index.js';
+import { parseNormalizer } from '../../src/data/hfTokenizer/normalizers.js';
+import { parsePreTokenizer } from '../../src/data/hfTokenizer/preTokenizers.js';
 
 const FIXTURES = new URL('./fixtures/tokenizers/', import.meta.url);
 const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname;
@@ -83,6 +85,28 @@ describe.each(KINDS)('%s: the library\'s ids and texts', (kind) => {
         expect(text).toBe(tokenizer.decode(ids, { skipSpecialTokens }));
       }
     }
+  });
+});
+
+describe('single components: the library\'s output for each', () => {
+  type ComponentCase = [kind: 'normalizer' | 'pre_tokenizer', component: unknown, input: string, output: string | string[]];
+  const { cases } = readJson('components.cases.json') as { cases: ComponentCase[] };
+  const place = { source: 'components.cases.json', path: 'component' };
+
+  it('normalizers (Replace with regexes and literals, Lowercase, Strip, Prepend, NFC/NFD/NFKC/NFKD, Sequence)', () => {
+    const normalizerCases = cases.filter((c) => c[0] === 'normalizer');
+    expect(normalizerCases.length).toBeGreaterThan(15);
+    const wrong = normalizerCases.filter(([, component, input, output]) => parseNormalizer(place, component)!(input) !== output);
+    expect(wrong).toEqual([]);
+  });
+
+  it('pre-tokenizers (Split with translated Oniguruma regexes and every behaviour, Metaspace, ByteLevel)', () => {
+    const preTokenizerCases = cases.filter((c) => c[0] === 'pre_tokenizer');
+    expect(preTokenizerCases.length).toBeGreaterThan(150);
+    const wrong = preTokenizerCases
+      .map(([, component, input, output]) => ({ component, input, expected: output, got: parsePreTokenizer(place, component)!([{ text: input, atStart: true }]).map((p) => p.text) }))
+      .filter((c) => JSON.stringify(c.got) !== JSON.stringify(c.expected));
+    expect(wrong).toEqual([]);
   });
 });
 

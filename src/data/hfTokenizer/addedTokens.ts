@@ -126,7 +126,7 @@ class Matcher {
     const usable = entries.filter(([pattern]) => pattern !== '');
     if (usable.length === 0) return null;
     const sorted = [...usable].sort((a, b) => b[0].length - a[0].length);
-    const regex = new RegExp(sorted.map(([pattern]) => literalRegExp(pattern)!.source).join('|'), 'gu');
+    const regex = new RegExp(sorted.map(([pattern]) => literalRegExp(pattern).source).join('|'), 'gu');
     return new Matcher(regex, new Map(sorted));
   }
 }

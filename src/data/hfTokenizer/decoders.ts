@@ -58,7 +58,7 @@ export function parseDecoder(place: JsonPlace, value: unknown): DecoderStep | nu
       return (tokens) =>
         tokens.map((token, i) => {
           const space = i === 0 && scheme !== 'never' ? '' : ' ';
-          return token.replaceAll(replacement, space);
+          return token.replaceAll(replacement, () => space);
         });
     }
     default:
@@ -106,10 +106,10 @@ function byteFallback(tokens: string[]): string[] {
 
 /** Removes up to `start` leading and up to `stop` trailing `content` characters. */
 function strip(token: string, content: string, start: number, stop: number): string {
-  const chars = [...token];
+  // `content` is one code point (one or two UTF-16 units); only the ends are looked at.
   let from = 0;
-  while (from < Math.min(start, chars.length) && chars[from] === content) from++;
-  let to = chars.length;
-  while (chars.length - to < stop && to > from && chars[to - 1] === content) to--;
-  return chars.slice(from, to).join('');
+  for (let n = 0; n < start && token.startsWith(content, from); n++) from += content.length;
+  let to = token.length;
+  for (let n = 0; n < stop && to - content.length >= from && token.endsWith(content, to); n++) to -= content.length;
+  return token.slice(from, to);
 }

@@ -64,6 +64,9 @@ export function parseReplace(place: JsonPlace, obj: Record<string, unknown>): (t
   const patternPlace = child(place, 'pattern');
   const pattern = parsePattern(patternPlace, field(place, obj, 'pattern'));
   const content = asString(child(place, 'content'), field(place, obj, 'content'));
+  const literal = asObject(patternPlace, obj.pattern).String;
+  // A literal pattern is what replaceAll does; a regex goes through the library's match rules.
+  if (typeof literal === 'string' && literal !== '') return (text) => text.replaceAll(literal, () => content);
   return (text) => {
     let out = '';
     for (const [start, end, isMatch] of findMatches(pattern, text)) out += isMatch ? content : text.slice(start, end);
@@ -71,8 +74,8 @@ export function parseReplace(place: JsonPlace, obj: Record<string, unknown>): (t
   };
 }
 
-/** A pattern object: {"String": "..."} or {"Regex": "..."}; null for the empty string (matches nothing). */
-export function parsePattern(place: JsonPlace, value: unknown): RegExp | null {
+/** A pattern object: {"String": "..."} (matched literally) or {"Regex": "..."}. */
+export function parsePattern(place: JsonPlace, value: unknown): RegExp {
   const obj = asObject(place, value);
   const keys = Object.keys(obj);
   if (keys.length === 1 && keys[0] === 'String') return literalRegExp(asString(child(place, 'String'), obj.String));

@@ -87,7 +87,7 @@ export function parsePrependScheme(place: JsonPlace, obj: Record<string, unknown
  * Cuts a piece at the pattern's matches. The first sub-piece keeps the piece's `atStart`;
  * empty sub-pieces are dropped, as the library drops them.
  */
-export function splitPiece(piece: Piece, pattern: RegExp | null, behavior: SplitBehavior, invert: boolean): Piece[] {
+export function splitPiece(piece: Piece, pattern: RegExp, behavior: SplitBehavior, invert: boolean): Piece[] {
   const matches = findMatches(pattern, piece.text).map(([s, e, isMatch]) => [s, e, invert ? !isMatch : isMatch] as [number, number, boolean]);
   const ranges: Array<[number, number]> = [];
   if (behavior === 'Removed') {
@@ -138,7 +138,7 @@ function byteLevel(pieces: Piece[], addPrefixSpace: boolean, useRegex: boolean):
 function metaspace(pieces: Piece[], replacement: string, scheme: PrependScheme, split: boolean): Piece[] {
   const splitter = literalRegExp(replacement);
   return pieces.flatMap((piece) => {
-    let text = piece.text.replaceAll(' ', replacement);
+    let text = piece.text.replaceAll(' ', () => replacement);
     if ((scheme === 'always' || (scheme === 'first' && piece.atStart)) && !text.startsWith(replacement)) text = replacement + text;
     const replaced = { text, atStart: piece.atStart };
     return split ? splitPiece(replaced, splitter, 'MergedWithNext', false) : [replaced];

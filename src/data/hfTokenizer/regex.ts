@@ -15,10 +15,12 @@ import { fail, show, type JsonPlace } from './json.js';
 /** Unicode White_Space, the meaning of `\s` in Oniguruma and in Rust's regex crate. */
 export const WHITE_SPACE_CLASS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 /**
- * Oniguruma's `\w`: alphabetic characters, marks, decimal digits, connector punctuation, and
- * the Latin-1 "²³¹¼½¾" (found by comparing every code point with the library).
+ * Oniguruma's `\w` inside a character class: alphabetic characters, marks, decimal digits and
+ * connector punctuation. Outside a class it also takes the Latin-1 "²³¹¼½¾" (both found by
+ * comparing every code point with the library).
  */
-const ONIG_WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u00b2\\u00b3\\u00b9\\u00bc-\\u00be';
+const ONIG_WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}';
+const ONIG_WORD_OUTSIDE_CLASS = `${ONIG_WORD_CLASS}\\u00b2\\u00b3\\u00b9\\u00bc-\\u00be`;
 /** Rust regex's `\w` (Unicode), used by the added-token `single_word` check. */
 export const RUST_WORD_CHAR = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 
@@ -34,8 +36,8 @@ const CLASS_ESCAPES: Record<string, readonly [string, string | null]> = {
   S: [`[^${WHITE_SPACE_CLASS}]`, null],
   d: ['\\p{Nd}', '\\p{Nd}'],
   D: ['\\P{Nd}', '\\P{Nd}'],
-  w: [`[${ONIG_WORD_CLASS}]`, ONIG_WORD_CLASS],
-  W: [`[^${ONIG_WORD_CLASS}]`, null],
+  w: [`[${ONIG_WORD_OUTSIDE_CLASS}]`, ONIG_WORD_CLASS],
+  W: [`[^${ONIG_WORD_OUTSIDE_CLASS}]`, null],
   h: ['[0-9a-fA-F]', '0-9a-fA-F'],
   H: ['[^0-9a-fA-F]', null],
 };
@@ -102,31 +104,29 @@ export function toJsRegExp(place: JsonPlace, pattern: string): RegExp {
   }
 }
 
-/** A string pattern is matched literally; the empty string matches nothing (null). */
-export function literalRegExp(text: string): RegExp | null {
-  return text === '' ? null : new RegExp(text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'gu');
+/** A string pattern, matched literally (the library escapes it into a regex: "" matches everywhere). */
+export function literalRegExp(text: string): RegExp {
+  return new RegExp(text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'gu');
 }
 
 /**
  * The text cut into consecutive [start, end, isMatch] ranges, as the library's `find_matches`
- * does: an empty text gives one empty non-match; an empty match right after another match is
- * skipped (as Oniguruma's iterator does); an empty literal pattern matches nothing.
+ * does: an empty text gives one empty non-match, and an empty match right after another match is
+ * skipped (as Oniguruma's iterator does).
  */
-export function findMatches(regex: RegExp | null, text: string): Array<[number, number, boolean]> {
+export function findMatches(regex: RegExp, text: string): Array<[number, number, boolean]> {
   if (text === '') return [[0, 0, false]];
   const out: Array<[number, number, boolean]> = [];
   let previous = 0;
   let lastMatchEnd = -1;
-  if (regex !== null) {
-    for (const m of text.matchAll(regex)) {
-      const start = m.index;
-      const end = start + m[0].length;
-      if (start === end && start === lastMatchEnd) continue;
-      if (start !== previous) out.push([previous, start, false]);
-      out.push([start, end, true]);
-      previous = end;
-      lastMatchEnd = end;
-    }
+  for (const m of text.matchAll(regex)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (start === end && start === lastMatchEnd) continue;
+    if (start !== previous) out.push([previous, start, false]);
+    out.push([start, end, true]);
+    previous = end;
+    lastMatchEnd = end;
   }
   if (previous !== text.length) out.push([previous, text.length, false]);
   return out;
