@@ -82,19 +82,8 @@ function tokenizerJson({ addedTokens = [], normalizer = null, preTokenizer = nul
     pre_tokenizer: preTokenizer,
     post_processor: postProcessor,
     decoder,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      ...model,
-      vocab,
-      merges,
-    },
+    // BPE's defaults, then the caller's fields.
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, ...model, vocab, merges },
   };
 }
 

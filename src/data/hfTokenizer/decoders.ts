@@ -5,7 +5,7 @@
  * Browser-safe: no Node imports.
  */
 import { CHAR_TO_BYTE } from './byteLevel.js';
-import { asArray, asChar, asNonNegativeInteger, asObject, child, field, typeName, unsupportedType, type JsonPlace } from './json.js';
+import { asChar, asNonNegativeInteger, child, field, parseComponent, sequenceParts, unsupportedType, type JsonPlace } from './json.js';
 import { parseReplace } from './normalizers.js';
 import { parsePrependScheme } from './preTokenizers.js';
 
@@ -26,44 +26,42 @@ export function byteOfToken(token: string): number | undefined {
 }
 
 export function parseDecoder(place: JsonPlace, value: unknown): DecoderStep | null {
-  if (value === null || value === undefined) return null;
-  const obj = asObject(place, value);
-  const type = typeName(place, obj, 'decoder');
-  switch (type) {
-    case 'Sequence': {
-      const listPlace = child(place, 'decoders');
-      const steps = asArray(listPlace, field(place, obj, 'decoders')).map((item, i) => parseDecoder(child(listPlace, i), item));
-      return (tokens) => steps.reduce((t, step) => (step === null ? t : step(t)), tokens);
+  return parseComponent(place, value, 'decoder', (obj, type): DecoderStep => {
+    switch (type) {
+      case 'Sequence': {
+        const steps = sequenceParts(place, obj, 'decoders', parseDecoder);
+        return (tokens) => steps.reduce((t, step) => step(t), tokens);
+      }
+      case 'ByteLevel':
+        return byteLevel;
+      case 'ByteFallback':
+        return byteFallback;
+      case 'Fuse':
+        return (tokens) => [tokens.join('')];
+      case 'Replace': {
+        const replace = parseReplace(place, obj);
+        return (tokens) => tokens.map(replace);
+      }
+      case 'Strip': {
+        const content = asChar(child(place, 'content'), field(place, obj, 'content'));
+        const start = asNonNegativeInteger(child(place, 'start'), field(place, obj, 'start'));
+        const stop = asNonNegativeInteger(child(place, 'stop'), field(place, obj, 'stop'));
+        return (tokens) => tokens.map((token) => strip(token, content, start, stop));
+      }
+      case 'Metaspace': {
+        const replacement = asChar(child(place, 'replacement'), field(place, obj, 'replacement'));
+        const scheme = parsePrependScheme(place, obj);
+        // Every replacement character in the first token is dropped (not only a leading one), as in the library.
+        return (tokens) =>
+          tokens.map((token, i) => {
+            const space = i === 0 && scheme !== 'never' ? '' : ' ';
+            return token.replaceAll(replacement, () => space);
+          });
+      }
+      default:
+        return unsupportedType(place, 'decoder', type, SUPPORTED);
     }
-    case 'ByteLevel':
-      return byteLevel;
-    case 'ByteFallback':
-      return byteFallback;
-    case 'Fuse':
-      return (tokens) => [tokens.join('')];
-    case 'Replace': {
-      const replace = parseReplace(place, obj);
-      return (tokens) => tokens.map(replace);
-    }
-    case 'Strip': {
-      const content = asChar(child(place, 'content'), field(place, obj, 'content'));
-      const start = asNonNegativeInteger(child(place, 'start'), field(place, obj, 'start'));
-      const stop = asNonNegativeInteger(child(place, 'stop'), field(place, obj, 'stop'));
-      return (tokens) => tokens.map((token) => strip(token, content, start, stop));
-    }
-    case 'Metaspace': {
-      const replacement = asChar(child(place, 'replacement'), field(place, obj, 'replacement'));
-      const scheme = parsePrependScheme(place, obj);
-      // Every replacement character in the first token is dropped (not only a leading one), as in the library.
-      return (tokens) =>
-        tokens.map((token, i) => {
-          const space = i === 0 && scheme !== 'never' ? '' : ' ';
-          return token.replaceAll(replacement, () => space);
-        });
-    }
-    default:
-      return unsupportedType(place, 'decoder', type, SUPPORTED);
-  }
+  });
 }
 
 /** Byte-level characters back to bytes, all tokens together, then UTF-8 with U+FFFD for bad bytes. */

@@ -90,6 +90,19 @@ export function typeName(place: JsonPlace, obj: JsonObject, kind: string): strin
   return type;
 }
 
+/** A pipeline component ({"type": ..., ...}), or null for null or absent; `read` builds it by type. */
+export function parseComponent<T>(place: JsonPlace, value: unknown, kind: string, read: (obj: JsonObject, type: string) => T): T | null {
+  if (value === null || value === undefined) return null;
+  const obj = asObject(place, value);
+  return read(obj, typeName(place, obj, kind));
+}
+
+/** The parts of a "Sequence" component, listed under `key`; null parts are left out. */
+export function sequenceParts<T>(place: JsonPlace, obj: JsonObject, key: string, parse: (place: JsonPlace, value: unknown) => T | null): T[] {
+  const listPlace = child(place, key);
+  return asArray(listPlace, field(place, obj, key)).flatMap((item, i) => parse(child(listPlace, i), item) ?? []);
+}
+
 export function unsupportedType(place: JsonPlace, kind: string, type: string, supported: readonly string[]): never {
   fail(place, `unsupported ${kind} type "${type}" (this reader implements ${supported.join(', ')})`);
 }

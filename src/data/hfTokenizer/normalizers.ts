@@ -5,7 +5,7 @@
  *
  * Browser-safe: no Node imports.
  */
-import { asArray, asObject, asString, child, fail, field, optionalBoolean, show, typeName, unsupportedType, type JsonPlace } from './json.js';
+import { asObject, asString, child, fail, field, optionalBoolean, parseComponent, sequenceParts, show, unsupportedType, type JsonPlace } from './json.js';
 import { WHITE_SPACE_CLASS, findMatches, literalRegExp, toJsRegExp } from './regex.js';
 
 export type Normalizer = (text: string) => string;
@@ -17,43 +17,41 @@ const TRAILING_SPACE = new RegExp(`[${WHITE_SPACE_CLASS}]+$`, 'u');
 
 /** A normalizer from its JSON; null stays null (no normalizer). */
 export function parseNormalizer(place: JsonPlace, value: unknown): Normalizer | null {
-  if (value === null || value === undefined) return null;
-  const obj = asObject(place, value);
-  const type = typeName(place, obj, 'normalizer');
-  switch (type) {
-    case 'Sequence': {
-      const listPlace = child(place, 'normalizers');
-      const parts = asArray(listPlace, field(place, obj, 'normalizers')).map((item, i) => parseNormalizer(child(listPlace, i), item));
-      return (text) => parts.reduce((t, normalize) => (normalize === null ? t : normalize(t)), text);
+  return parseComponent(place, value, 'normalizer', (obj, type): Normalizer => {
+    switch (type) {
+      case 'Sequence': {
+        const parts = sequenceParts(place, obj, 'normalizers', parseNormalizer);
+        return (text) => parts.reduce((t, normalize) => normalize(t), text);
+      }
+      case 'Prepend': {
+        const prepend = asString(child(place, 'prepend'), field(place, obj, 'prepend'));
+        return (text) => (text === '' ? text : prepend + text);
+      }
+      case 'Replace': {
+        const replace = parseReplace(place, obj);
+        return (text) => replace(text);
+      }
+      case 'NFC':
+      case 'NFD':
+      case 'NFKC':
+      case 'NFKD':
+        return (text) => text.normalize(type);
+      case 'Lowercase':
+        // Character by character, as the library does: no context rule such as the final sigma.
+        return (text) => Array.from(text, (c) => c.toLowerCase()).join('');
+      case 'Strip': {
+        const left = optionalBoolean(place, obj, 'strip_left', false);
+        const right = optionalBoolean(place, obj, 'strip_right', false);
+        return (text) => {
+          let t = left ? text.replace(LEADING_SPACE, '') : text;
+          if (right) t = t.replace(TRAILING_SPACE, '');
+          return t;
+        };
+      }
+      default:
+        return unsupportedType(place, 'normalizer', type, SUPPORTED);
     }
-    case 'Prepend': {
-      const prepend = asString(child(place, 'prepend'), field(place, obj, 'prepend'));
-      return (text) => (text === '' ? text : prepend + text);
-    }
-    case 'Replace': {
-      const replace = parseReplace(place, obj);
-      return (text) => replace(text);
-    }
-    case 'NFC':
-    case 'NFD':
-    case 'NFKC':
-    case 'NFKD':
-      return (text) => text.normalize(type);
-    case 'Lowercase':
-      // Character by character, as the library does: no context rule such as the final sigma.
-      return (text) => Array.from(text, (c) => c.toLowerCase()).join('');
-    case 'Strip': {
-      const left = optionalBoolean(place, obj, 'strip_left', false);
-      const right = optionalBoolean(place, obj, 'strip_right', false);
-      return (text) => {
-        let t = left ? text.replace(LEADING_SPACE, '') : text;
-        if (right) t = t.replace(TRAILING_SPACE, '');
-        return t;
-      };
-    }
-    default:
-      return unsupportedType(place, 'normalizer', type, SUPPORTED);
-  }
+  });
 }
 
 /**

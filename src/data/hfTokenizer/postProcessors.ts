@@ -5,7 +5,7 @@
  *
  * Browser-safe: no Node imports.
  */
-import { asArray, asNonNegativeInteger, asObject, asString, child, fail, field, show, typeName, unsupportedType, type JsonPlace } from './json.js';
+import { asArray, asNonNegativeInteger, asObject, asString, child, fail, field, parseComponent, sequenceParts, show, unsupportedType, type JsonPlace } from './json.js';
 
 /** The ids of one encoded sequence, with the special tokens added when `addSpecialTokens`. */
 export type PostProcessor = (ids: number[], addSpecialTokens: boolean) => number[];
@@ -13,28 +13,26 @@ export type PostProcessor = (ids: number[], addSpecialTokens: boolean) => number
 const SUPPORTED = ['TemplateProcessing', 'ByteLevel', 'BertProcessing', 'RobertaProcessing', 'Sequence'] as const;
 
 export function parsePostProcessor(place: JsonPlace, value: unknown): PostProcessor | null {
-  if (value === null || value === undefined) return null;
-  const obj = asObject(place, value);
-  const type = typeName(place, obj, 'post-processor');
-  switch (type) {
-    case 'Sequence': {
-      const listPlace = child(place, 'processors');
-      const steps = asArray(listPlace, field(place, obj, 'processors')).map((item, i) => parsePostProcessor(child(listPlace, i), item));
-      return (ids, add) => steps.reduce((acc, step) => (step === null ? acc : step(acc, add)), ids);
+  return parseComponent(place, value, 'post-processor', (obj, type): PostProcessor => {
+    switch (type) {
+      case 'Sequence': {
+        const steps = sequenceParts(place, obj, 'processors', parsePostProcessor);
+        return (ids, add) => steps.reduce((acc, step) => step(acc, add), ids);
+      }
+      case 'ByteLevel':
+        return (ids) => ids;
+      case 'BertProcessing':
+      case 'RobertaProcessing': {
+        const cls = tokenAndId(child(place, 'cls'), field(place, obj, 'cls'));
+        const sep = tokenAndId(child(place, 'sep'), field(place, obj, 'sep'));
+        return (ids, add) => (add ? [cls, ...ids, sep] : ids);
+      }
+      case 'TemplateProcessing':
+        return parseTemplate(place, obj);
+      default:
+        return unsupportedType(place, 'post-processor', type, SUPPORTED);
     }
-    case 'ByteLevel':
-      return (ids) => ids;
-    case 'BertProcessing':
-    case 'RobertaProcessing': {
-      const cls = tokenAndId(child(place, 'cls'), field(place, obj, 'cls'));
-      const sep = tokenAndId(child(place, 'sep'), field(place, obj, 'sep'));
-      return (ids, add) => (add ? [cls, ...ids, sep] : ids);
-    }
-    case 'TemplateProcessing':
-      return parseTemplate(place, obj);
-    default:
-      return unsupportedType(place, 'post-processor', type, SUPPORTED);
-  }
+  });
 }
 
 /** ["[CLS]", 101] → 101 */

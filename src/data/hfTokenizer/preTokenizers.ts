@@ -10,7 +10,7 @@
  * Browser-safe: no Node imports.
  */
 import { bytesToByteLevel } from './byteLevel.js';
-import { asArray, asChar, asObject, asString, child, fail, field, optionalBoolean, show, typeName, unsupportedType, type JsonPlace } from './json.js';
+import { asChar, asString, child, fail, field, optionalBoolean, parseComponent, sequenceParts, show, unsupportedType, type JsonPlace } from './json.js';
 import { parsePattern } from './normalizers.js';
 import { BYTE_LEVEL_PATTERN, findMatches, literalRegExp } from './regex.js';
 
@@ -30,37 +30,35 @@ const BEHAVIORS: readonly SplitBehavior[] = ['Removed', 'Isolated', 'MergedWithP
 export type PrependScheme = 'first' | 'always' | 'never';
 
 export function parsePreTokenizer(place: JsonPlace, value: unknown): PreTokenizer | null {
-  if (value === null || value === undefined) return null;
-  const obj = asObject(place, value);
-  const type = typeName(place, obj, 'pre-tokenizer');
-  switch (type) {
-    case 'Sequence': {
-      const listPlace = child(place, 'pretokenizers');
-      const steps = asArray(listPlace, field(place, obj, 'pretokenizers')).map((item, i) => parsePreTokenizer(child(listPlace, i), item));
-      return (pieces) => steps.reduce((p, step) => (step === null ? p : step(p)), pieces);
+  return parseComponent(place, value, 'pre-tokenizer', (obj, type): PreTokenizer => {
+    switch (type) {
+      case 'Sequence': {
+        const steps = sequenceParts(place, obj, 'pretokenizers', parsePreTokenizer);
+        return (pieces) => steps.reduce((p, step) => step(p), pieces);
+      }
+      case 'ByteLevel': {
+        const addPrefixSpace = optionalBoolean(place, obj, 'add_prefix_space', true);
+        const useRegex = optionalBoolean(place, obj, 'use_regex', true);
+        return (pieces) => byteLevel(pieces, addPrefixSpace, useRegex);
+      }
+      case 'Metaspace': {
+        const replacement = asChar(child(place, 'replacement'), field(place, obj, 'replacement'));
+        const scheme = parsePrependScheme(place, obj);
+        const split = optionalBoolean(place, obj, 'split', true);
+        return (pieces) => metaspace(pieces, replacement, scheme, split);
+      }
+      case 'Split': {
+        const pattern = parsePattern(child(place, 'pattern'), field(place, obj, 'pattern'));
+        const behaviorPlace = child(place, 'behavior');
+        const behavior = asString(behaviorPlace, field(place, obj, 'behavior'));
+        if (!BEHAVIORS.includes(behavior as SplitBehavior)) fail(behaviorPlace, `unknown split behavior ${show(behavior)} (expected one of ${BEHAVIORS.join(', ')})`);
+        const invert = optionalBoolean(place, obj, 'invert', false);
+        return (pieces) => pieces.flatMap((piece) => splitPiece(piece, pattern, behavior as SplitBehavior, invert));
+      }
+      default:
+        return unsupportedType(place, 'pre-tokenizer', type, SUPPORTED);
     }
-    case 'ByteLevel': {
-      const addPrefixSpace = optionalBoolean(place, obj, 'add_prefix_space', true);
-      const useRegex = optionalBoolean(place, obj, 'use_regex', true);
-      return (pieces) => byteLevel(pieces, addPrefixSpace, useRegex);
-    }
-    case 'Metaspace': {
-      const replacement = asChar(child(place, 'replacement'), field(place, obj, 'replacement'));
-      const scheme = parsePrependScheme(place, obj);
-      const split = optionalBoolean(place, obj, 'split', true);
-      return (pieces) => metaspace(pieces, replacement, scheme, split);
-    }
-    case 'Split': {
-      const pattern = parsePattern(child(place, 'pattern'), field(place, obj, 'pattern'));
-      const behaviorPlace = child(place, 'behavior');
-      const behavior = asString(behaviorPlace, field(place, obj, 'behavior'));
-      if (!BEHAVIORS.includes(behavior as SplitBehavior)) fail(behaviorPlace, `unknown split behavior ${show(behavior)} (expected one of ${BEHAVIORS.join(', ')})`);
-      const invert = optionalBoolean(place, obj, 'invert', false);
-      return (pieces) => pieces.flatMap((piece) => splitPiece(piece, pattern, behavior as SplitBehavior, invert));
-    }
-    default:
-      return unsupportedType(place, 'pre-tokenizer', type, SUPPORTED);
-  }
+  });
 }
 
 /**
