@@ -23,8 +23,8 @@
  *                                        added tokens of every flag; trained the same way.
  *   fastweights-bpe.json                 this project's BpeTokenizer (its own format), trained on SOTU,
  *   fastweights-bpe.tokenizer.json      and the same tokenizer exported by bpeToHfTokenizerJson.
- *   components.cases.json               normalizers and pre-tokenizers alone (regex translation, split rules):
- *                                        [component, input, the library's output].
+ *   components.cases.json               normalizers and pre-tokenizers alone (regex translation, split rules),
+ *                                        and a tiny hand-made BPE: [kind, component, input, the library's output].
  *   *.cases.json                         per tokenizer, variants (the file with some components replaced,
  *                                        e.g. the Metaspace pre-tokenizer instead of the normalizer) and for
  *                                        each the library's encode ids (with and without special tokens) and
@@ -445,9 +445,19 @@ for (const [preTokenizer, inputs] of PRE_TOKENIZER_CASES) {
   const p = withComponents(null, preTokenizer).getPreTokenizer();
   for (const input of inputs) components.push(['pre_tokenizer', preTokenizer, input, p.preTokenizeString(input).map(([piece]) => piece)]);
 }
+// A tiny hand-made BPE whose byte fallback lacks most bytes, so unknown characters and byte tokens mix.
+for (const fuse_unk of [true, false]) {
+  const json = tokenizerJson({
+    model: { unk_token: '<unk>', fuse_unk, byte_fallback: true },
+    vocab: { '<unk>': 0, a: 1, b: 2, '<0xC3>': 3, '<0xA9>': 4, ab: 5, '<0xE2>': 6, '<0xC3><0xA9>': 7 },
+    merges: ['a b', '<0xC3> <0xA9>'],
+  });
+  const tok = Tokenizer.fromString(JSON.stringify(json));
+  for (const input of ['aé€b', '€é', '€€a', 'ab€é', 'é€€é', '∑€b', 'xyz']) components.push(['tokenizer', json, input, (await tok.encode(input, null, { addSpecialTokens: false })).getIds()]);
+}
 writeFileSync(
   join(outDir, 'components.cases.json'),
-  `{\n  "generator": "scripts/make-tokenizer-fixtures.mjs with ${REFERENCE}",\n  "format": "[kind, component, input, the library's output (normalized text, or the pre-tokenized pieces)]",\n  "cases": [\n${components.map((c) => `    ${JSON.stringify(c)}`).join(',\n')}\n  ]\n}\n`,
+  `{\n  "generator": "scripts/make-tokenizer-fixtures.mjs with ${REFERENCE}",\n  "format": "[kind, component, input, the library's output (normalized text, the pre-tokenized pieces, or a whole tokenizer's ids)]",\n  "cases": [\n${components.map((c) => `    ${JSON.stringify(c)}`).join(',\n')}\n  ]\n}\n`,
 );
 
 rmSync(work, { recursive: true, force: true });

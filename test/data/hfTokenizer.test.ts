@@ -89,7 +89,7 @@ describe.each(KINDS)('%s: the library\'s ids and texts', (kind) => {
 });
 
 describe('single components: the library\'s output for each', () => {
-  type ComponentCase = [kind: 'normalizer' | 'pre_tokenizer', component: unknown, input: string, output: string | string[]];
+  type ComponentCase = [kind: 'normalizer' | 'pre_tokenizer' | 'tokenizer', component: unknown, input: string, output: string | string[] | number[]];
   const { cases } = readJson('components.cases.json') as { cases: ComponentCase[] };
   const place = { source: 'components.cases.json', path: 'component' };
 
@@ -105,6 +105,15 @@ describe('single components: the library\'s output for each', () => {
     expect(preTokenizerCases.length).toBeGreaterThan(150);
     const wrong = preTokenizerCases
       .map(([, component, input, output]) => ({ component, input, expected: output, got: parsePreTokenizer(place, component)!([{ text: input, atStart: true }]).map((p) => p.text) }))
+      .filter((c) => JSON.stringify(c.got) !== JSON.stringify(c.expected));
+    expect(wrong).toEqual([]);
+  });
+
+  it('a BPE whose byte fallback lacks bytes: unknowns, byte tokens and fusing interleave as in the library', () => {
+    const tokenizerCases = cases.filter((c) => c[0] === 'tokenizer');
+    expect(tokenizerCases.length).toBe(14);
+    const wrong = tokenizerCases
+      .map(([, json, input, ids]) => ({ input, expected: ids, got: parseHfTokenizer(json, 'tiny').encode(input) }))
       .filter((c) => JSON.stringify(c.got) !== JSON.stringify(c.expected));
     expect(wrong).toEqual([]);
   });
