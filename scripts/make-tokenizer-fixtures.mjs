@@ -24,7 +24,7 @@
  *   fastweights-bpe.json                 this project's BpeTokenizer (its own format), trained on SOTU,
  *   fastweights-bpe.tokenizer.json      and the same tokenizer exported by bpeToHfTokenizerJson.
  *   components.cases.json               normalizers and pre-tokenizers alone (regex translation, split rules),
- *                                        and a tiny hand-made BPE: [kind, component, input, the library's output].
+ *                                        and a tiny hand-made BPE: [kind, component, [[input, the library's output], ...]].
  *   *.cases.json                         per tokenizer, variants (the file with some components replaced,
  *                                        e.g. the Metaspace pre-tokenizer instead of the normalizer) and for
  *                                        each the library's encode ids (with and without special tokens) and
@@ -439,11 +439,11 @@ const PRE_TOKENIZER_CASES = [
 const components = [];
 for (const [normalizer, inputs] of NORMALIZER_CASES) {
   const n = withComponents(normalizer, null).getNormalizer();
-  for (const input of inputs) components.push(['normalizer', normalizer, input, n.normalizeString(input)]);
+  components.push(['normalizer', normalizer, inputs.map((input) => [input, n.normalizeString(input)])]);
 }
 for (const [preTokenizer, inputs] of PRE_TOKENIZER_CASES) {
   const p = withComponents(null, preTokenizer).getPreTokenizer();
-  for (const input of inputs) components.push(['pre_tokenizer', preTokenizer, input, p.preTokenizeString(input).map(([piece]) => piece)]);
+  components.push(['pre_tokenizer', preTokenizer, inputs.map((input) => [input, p.preTokenizeString(input).map(([piece]) => piece)])]);
 }
 // A tiny hand-made BPE whose byte fallback lacks most bytes, so unknown characters and byte tokens mix.
 for (const fuse_unk of [true, false]) {
@@ -453,11 +453,13 @@ for (const fuse_unk of [true, false]) {
     merges: ['a b', '<0xC3> <0xA9>'],
   });
   const tok = Tokenizer.fromString(JSON.stringify(json));
-  for (const input of ['aé€b', '€é', '€€a', 'ab€é', 'é€€é', '∑€b', 'xyz']) components.push(['tokenizer', json, input, (await tok.encode(input, null, { addSpecialTokens: false })).getIds()]);
+  const pairs = [];
+  for (const input of ['aé€b', '€é', '€€a', 'ab€é', 'é€€é', '∑€b', 'xyz']) pairs.push([input, (await tok.encode(input, null, { addSpecialTokens: false })).getIds()]);
+  components.push(['tokenizer', json, pairs]);
 }
 writeFileSync(
   join(outDir, 'components.cases.json'),
-  `{\n  "generator": "scripts/make-tokenizer-fixtures.mjs with ${REFERENCE}",\n  "format": "[kind, component, input, the library's output (normalized text, the pre-tokenized pieces, or a whole tokenizer's ids)]",\n  "cases": [\n${components.map((c) => `    ${JSON.stringify(c)}`).join(',\n')}\n  ]\n}\n`,
+  `{\n  "generator": "scripts/make-tokenizer-fixtures.mjs with ${REFERENCE}",\n  "format": "[kind, component, [[input, the library's output (normalized text, the pre-tokenized pieces, or a whole tokenizer's ids)], ...]]",\n  "cases": [\n${components.map((c) => `    ${JSON.stringify(c)}`).join(',\n')}\n  ]\n}\n`,
 );
 
 rmSync(work, { recursive: true, force: true });
