@@ -76,7 +76,7 @@ export class AddedVocabulary {
         continue;
       }
       const normalized = { text: normalizer === null ? raw.text : normalizer(raw.text), atStart: raw.atStart };
-      for (const segment of this.find(this.normalizedMatcher, normalized)) if (segment.text !== '') out.push(segment);
+      out.push(...this.find(this.normalizedMatcher, normalized));
     }
     return out.filter((s) => s.text !== '');
   }
