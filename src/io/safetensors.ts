@@ -136,18 +136,30 @@ interface HeaderEntry {
   end: number;
 }
 
-/** `source` names where the bytes came from (usually a file path) in every error message. */
-export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+/** What a safetensors header says: the tensors (without their data), the metadata, where the data starts. */
+export interface SafetensorsHeader {
+  tensors: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + the header length). */
+  dataStart: number;
+}
+
+/**
+ * Reads and checks the header of a safetensors file of `fileBytes` bytes in all, from `bytes` (the
+ * file's start: at least its first 8 bytes and the header). Checks everything decodeSafetensors does
+ * except the data itself, so a loader can refuse a truncated or misshapen file before reading it.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, fileBytes: number, source = '<bytes>'): SafetensorsHeader {
   const fail = (why: string): never => {
     throw new SafetensorsError(`${source}: not a valid safetensors file: ${why}`);
   };
 
-  if (bytes.byteLength < 8) fail(`only ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  if (fileBytes < 8 || bytes.byteLength < 8) fail(`only ${Math.min(fileBytes, bytes.byteLength)} bytes, too short for the 8-byte header length`);
   const headerLength64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength64} is over the ${MAX_HEADER_BYTES}-byte limit`);
   const headerLength = Number(headerLength64);
-  if (8 + headerLength > bytes.byteLength) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes; truncated?)`);
+  if (8 + headerLength > fileBytes || 8 + headerLength > bytes.byteLength) {
+    fail(`header length ${headerLength} runs past the end of the file (${fileBytes} bytes; truncated?)`);
   }
 
   let headerText: string;
@@ -173,7 +185,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
 
   // The tensors must tile the byte buffer exactly, in offset order.
-  const bufferLength = bytes.byteLength - 8 - headerLength;
+  const bufferLength = fileBytes - 8 - headerLength;
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expectedBegin = 0;
   for (const e of byOffset) {
@@ -183,8 +195,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
   if (expectedBegin > bufferLength) fail(`tensor data needs ${expectedBegin} bytes but only ${bufferLength} follow the header (truncated?)`);
   if (expectedBegin < bufferLength) fail(`${bufferLength - expectedBegin} unexplained bytes after the last tensor`);
+  return { tensors: entries, metadata, dataStart: 8 + headerLength };
+}
 
-  const dataStart = 8 + headerLength;
+/** `source` names where the bytes came from (usually a file path) in every error message. */
+export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+  const { tensors: entries, metadata, dataStart } = readSafetensorsHeader(bytes, bytes.byteLength, source);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const e of entries) {
     const n = elementCount(e.shape);

@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './layers.js';
 export * from './deltaNet.js';
 export * from './model.js';
+export * from './parameters.js';

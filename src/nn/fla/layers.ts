@@ -14,6 +14,14 @@ export interface FlaInit {
   /** Standard deviation of the normal initialisation (fla's initializer_range, 0.02). */
   std: number;
   dtype?: DType;
+  /** Zeros instead of random draws: for a model whose weights are about to be loaded. */
+  empty?: boolean;
+}
+
+/** A weight drawn from normal(0, std), or zeros when `empty`. */
+function initialWeight(shape: number[], init: FlaInit): Tensor {
+  const dtype = init.dtype ?? 'float32';
+  return init.empty ? zeros(shape, { dtype }) : randn(shape, init.rng, { dtype, std: init.std });
 }
 
 /** y = x Wᵀ, W [out, in] as PyTorch's nn.Linear(bias=False). x [..., in] → [..., out]. */
@@ -22,11 +30,25 @@ export class TorchLinear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: FlaInit) {
     super();
-    this.weight = this.param('weight', randn([outFeatures, inFeatures], init.rng, { dtype: init.dtype ?? 'float32', std: init.std }));
+    this.weight = this.param('weight', initialWeight([outFeatures, inFeatures], init));
   }
 
   forward(x: Tensor): Tensor {
     return ops.linearOutIn(x, this.weight);
+  }
+}
+
+/** Token ids → rows of weight [vocab, dim], as PyTorch's nn.Embedding. ids [...shape] → [...shape, dim]. */
+export class TorchEmbedding extends Module {
+  readonly weight: Tensor;
+
+  constructor(readonly vocabSize: number, readonly dim: number, init: FlaInit) {
+    super();
+    this.weight = this.param('weight', initialWeight([vocabSize, dim], init));
+  }
+
+  forward(ids: ArrayLike<number>, shape: readonly number[]): Tensor {
+    return ops.embedding(this.weight, ids, shape);
   }
 }
 
@@ -61,7 +83,7 @@ export class ShortConvolution extends Module {
   constructor(readonly dim: number, readonly kernelSize: number, readonly silu: boolean, init: FlaInit & { bias?: boolean }) {
     super();
     const dtype = init.dtype ?? 'float32';
-    this.weight = this.param('weight', randn([dim, 1, kernelSize], init.rng, { dtype, std: init.std }));
+    this.weight = this.param('weight', initialWeight([dim, 1, kernelSize], init));
     this.bias = init.bias ? this.param('bias', zeros([dim], { dtype })) : null;
   }
 

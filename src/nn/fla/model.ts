@@ -6,13 +6,12 @@
  * The states (one per layer) are the whole memory of the text read so far, whatever its length.
  */
 import { Module } from '../module.js';
-import { Embedding } from '../layers.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
 import type { DeltaNetConfig } from './config.js';
 import { DeltaNetAttention, type DeltaNetLayerState } from './deltaNet.js';
-import { GatedMLP, RMSNorm, TorchLinear, type FlaInit } from './layers.js';
+import { GatedMLP, RMSNorm, TorchEmbedding, TorchLinear, type FlaInit } from './layers.js';
 
 export class DeltaNetBlock extends Module {
   readonly attnNorm: RMSNorm;
@@ -38,13 +37,13 @@ export class DeltaNetBlock extends Module {
 
 /** The stack below the output layer: fla's DeltaNetModel ("model." in the state dict). */
 export class DeltaNetModel extends Module {
-  readonly embeddings: Embedding;
+  readonly embeddings: TorchEmbedding;
   readonly layers: DeltaNetBlock[] = [];
   readonly norm: RMSNorm;
 
   constructor(config: DeltaNetConfig, init: FlaInit) {
     super();
-    this.embeddings = this.child('embeddings', new Embedding(config.vocabSize, config.hiddenSize, { rng: init.rng, std: init.std, ...(init.dtype ? { dtype: init.dtype } : {}) }));
+    this.embeddings = this.child('embeddings', new TorchEmbedding(config.vocabSize, config.hiddenSize, init));
     for (let i = 0; i < config.numHiddenLayers; i++) this.layers.push(this.child(`layers.${i}`, new DeltaNetBlock(config, init)));
     this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
   }
@@ -67,10 +66,13 @@ export class DeltaNetForCausalLM extends Module {
   /** null when tie_word_embeddings: the logits read the embedding matrix. */
   readonly lmHead: TorchLinear | null;
 
-  /** Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`. */
-  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType } = {}) {
+  /**
+   * Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`,
+   * or with zero weights (`empty`) for a loader to fill.
+   */
+  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean } = {}) {
     super();
-    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, ...(options.dtype ? { dtype: options.dtype } : {}) };
+    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, empty: options.empty ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
     this.model = this.child('model', new DeltaNetModel(config, init));
     this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new TorchLinear(config.hiddenSize, config.vocabSize, init));
   }

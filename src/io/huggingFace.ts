@@ -1,0 +1,129 @@
+/**
+ * Loading a Hugging Face directory of fla's DeltaNet (docs/pretrained.md): config.json, then
+ * model.safetensors or the shards that model.safetensors.index.json lists. Everything that can be
+ * checked without the weights is checked first, each fault a one-line error naming the file: the
+ * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
+ * config, truncated files (their headers against their sizes). Only then are the weights read, one
+ * file at a time, F16 and BF16 widened to float32.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DType } from '../tensor/tensor.js';
+import { parseDeltaNetConfig, type DeltaNetConfig } from '../nn/fla/config.js';
+import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
+import { DeltaNetForCausalLM } from '../nn/fla/model.js';
+import { decodeSafetensors, readSafetensorsHeader, type SafetensorsDType } from './safetensors.js';
+
+export class HfDirectoryError extends Error {
+  override name = 'HfDirectoryError';
+}
+
+const fail = (why: string): never => {
+  throw new HfDirectoryError(why);
+};
+
+export interface LoadedHfDeltaNet {
+  model: DeltaNetForCausalLM;
+  config: DeltaNetConfig;
+  /** The weight files read, in order. */
+  files: string[];
+  /** The dtypes the weights were stored in (they are float32 or float64 in the model). */
+  storedDTypes: Set<SafetensorsDType>;
+}
+
+function readJson(path: string): unknown {
+  if (!existsSync(path)) fail(`${path}: not found`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return fail(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The file each tensor is in, from model.safetensors.index.json's weight_map. */
+export function parseWeightIndex(json: unknown, source: string): Map<string, string> {
+  const map = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) return fail(`${source}: has no "weight_map" object`);
+  const files = new Map<string, string>();
+  for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof file !== 'string' || file === '' || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
+      fail(`${source}: weight_map entry '${name}' must name a file in the directory, got ${JSON.stringify(file)}`);
+    }
+    files.set(name, file as string);
+  }
+  return files;
+}
+
+/** Reads a safetensors file's header only (its first bytes), checked against the file's size. */
+function readHeader(path: string) {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(size, 8));
+    readSync(fd, head, 0, head.length, 0);
+    const headerLength = head.length === 8 ? Number(new DataView(head.buffer).getBigUint64(0, true)) : 0;
+    // Only what the header says it is (up to the file's end); readSafetensorsHeader judges the rest.
+    const bytes = new Uint8Array(Math.min(size, 8 + Math.min(headerLength, 100_000_001)));
+    readSync(fd, bytes, 0, bytes.length, 0);
+    return readSafetensorsHeader(bytes, size, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const FLOAT_DTYPES = new Set<SafetensorsDType>(['F32', 'F16', 'BF16', 'F64']);
+
+/**
+ * Loads fla's DeltaNetForCausalLM from a Hugging Face directory into a model of `dtype`
+ * (float32 by default). Throws HfDirectoryError, FlaConfigError or SafetensorsError, one line each.
+ */
+export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {}): LoadedHfDeltaNet {
+  const configPath = join(directory, 'config.json');
+  const config = parseDeltaNetConfig(readJson(configPath), configPath);
+  const expected = deltaNetParameterShapes(config);
+
+  const indexPath = join(directory, 'model.safetensors.index.json');
+  let files: string[];
+  let index: Map<string, string> | null = null;
+  if (existsSync(indexPath)) {
+    index = parseWeightIndex(readJson(indexPath), indexPath);
+    files = [...new Set(index.values())];
+    for (const file of files) if (!existsSync(join(directory, file))) fail(`${indexPath}: shard '${file}' is missing (${join(directory, file)})`);
+  } else {
+    if (!existsSync(join(directory, 'model.safetensors'))) fail(`${directory}: has neither model.safetensors nor model.safetensors.index.json`);
+    files = ['model.safetensors'];
+  }
+
+  // Every header before any weight: names, dtypes and shapes against the config.
+  const found = new Map<string, string>();
+  const storedDTypes = new Set<SafetensorsDType>();
+  for (const file of files) {
+    const path = join(directory, file);
+    for (const t of readHeader(path).tensors) {
+      const where = `${path}: tensor '${t.name}'`;
+      if (found.has(t.name)) fail(`${where} is also in ${join(directory, found.get(t.name)!)}`);
+      if (index && index.get(t.name) !== file) fail(`${where} is not where ${indexPath} puts it (${index.get(t.name) ?? 'not listed'})`);
+      found.set(t.name, file);
+      // A tied model may still carry lm_head.weight (a copy of the embeddings): it is not read.
+      if (config.tieWordEmbeddings && t.name === 'lm_head.weight') continue;
+      const want = expected.get(t.name);
+      if (want === undefined) fail(`${where} is not a parameter of fla's DeltaNetForCausalLM with ${configPath}`);
+      if (!FLOAT_DTYPES.has(t.dtype)) fail(`${where} is ${t.dtype}; weights must be F32, F16, BF16 or F64`);
+      if (t.shape.length !== want!.length || t.shape.some((d, i) => d !== want![i])) {
+        fail(`${where} has shape [${t.shape.join(', ')}] but ${configPath} gives [${want!.join(', ')}]`);
+      }
+      storedDTypes.add(t.dtype);
+    }
+  }
+  if (index) for (const [name, file] of index) if (!found.has(name)) fail(`${indexPath}: tensor '${name}' is listed in '${file}' but that file does not hold it`);
+  for (const [name, shape] of expected) if (!found.has(name)) fail(`${directory}: tensor '${name}' [${shape.join(', ')}] is in none of the weight files (${files.join(', ')})`);
+
+  const model = new DeltaNetForCausalLM(config, { empty: true, ...(options.dtype ? { dtype: options.dtype } : {}) });
+  const parameters = model.stateDict();
+  for (const file of files) {
+    const path = join(directory, file);
+    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(path)), path);
+    for (const [name, t] of tensors) parameters.get(name)?.data.set(t.data as Float32Array | Float64Array);
+  }
+  return { model, config, files, storedDTypes };
+}

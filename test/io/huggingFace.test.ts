@@ -1,0 +1,139 @@
+/**
+ * Loading fla DeltaNet models from Hugging Face directories: the six tiny models that
+ * scripts/fla_reference.py wrote into test/fixtures/fla (pure PyTorch written from fla's code, float64)
+ * give the same logits here (1e-4 of each row's largest logit; bf16 weights are widened exactly, so the
+ * same bound holds, and fla's bf16 arithmetic is within 3e-2), the same greedy continuation, and the
+ * same logits decoding one token at a time. Bad directories fail before any weight is read, naming the
+ * file and the fault.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadHfDeltaNet } from '../../src/io/huggingFace.js';
+import { inference } from '../../src/nn/module.js';
+import type { DeltaNetForCausalLM } from '../../src/nn/fla/index.js';
+
+const FIXTURES = new URL('../fixtures/fla/', import.meta.url).pathname;
+const CASES = ['default', 'gate', 'paper', 'tied', 'bf16', 'sharded'];
+
+interface Expected {
+  input_ids: number[];
+  logits: number[][];
+  greedy: { prompt: number[]; new_tokens: number[] };
+  logits_bf16_arithmetic?: number[][];
+}
+
+/** Largest |got − want| over each row, relative to that row's largest |want|. */
+function worstRelative(got: ArrayLike<number>, want: number[][]): number {
+  let worst = 0;
+  want.forEach((row, t) => {
+    const scale = Math.max(...row.map(Math.abs));
+    row.forEach((w, j) => (worst = Math.max(worst, Math.abs(got[t * row.length + j]! - w) / scale)));
+  });
+  return worst;
+}
+
+function greedy(model: DeltaNetForCausalLM, prompt: number[], n: number): number[] {
+  return inference(model, () => {
+    let { logits, states } = model.forward(prompt, 1, prompt.length, { lastOnly: true });
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < logits.size; j++) if (logits.data[j]! > logits.data[best]!) best = j;
+      out.push(best);
+      ({ logits, states } = model.forward([best], 1, 1, { states }));
+    }
+    return out;
+  });
+}
+
+describe('fla DeltaNet directories from the reference script', () => {
+  for (const name of CASES) {
+    it(`${name}: logits, greedy continuation and token-by-token decoding match`, () => {
+      const dir = join(FIXTURES, name);
+      const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+      const { model, storedDTypes, files } = loadHfDeltaNet(dir);
+      expect([...storedDTypes]).toEqual([name === 'bf16' ? 'BF16' : 'F32']);
+      expect(files.length).toBe(name === 'sharded' ? 2 : 1);
+      const ids = expected.input_ids;
+      const full = inference(model, () => model.forward(ids, 1, ids.length).logits);
+      expect(worstRelative(full.data, expected.logits)).toBeLessThan(1e-4);
+      if (expected.logits_bf16_arithmetic) expect(worstRelative(full.data, expected.logits_bf16_arithmetic)).toBeLessThan(3e-2);
+
+      expect(greedy(model, expected.greedy.prompt, expected.greedy.new_tokens.length)).toEqual(expected.greedy.new_tokens);
+
+      // Prefill the first five tokens, then one at a time: the state is all the model keeps.
+      const stepped: number[] = [];
+      inference(model, () => {
+        let { logits, states } = model.forward(ids.slice(0, 5), 1, 5);
+        stepped.push(...logits.data);
+        for (let t = 5; t < ids.length; t++) {
+          ({ logits, states } = model.forward([ids[t]!], 1, 1, { states }));
+          stepped.push(...logits.data);
+        }
+      });
+      expect(worstRelative(stepped, expected.logits)).toBeLessThan(1e-4);
+      const scale = Math.max(...Array.from(full.data, Math.abs));
+      stepped.forEach((v, i) => expect(Math.abs(v - full.data[i]!) / scale).toBeLessThan(1e-5));
+    });
+  }
+});
+
+describe('bad directories fail early, naming the file and the fault', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fla-bad-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let n = 0;
+  /** A copy of a fixture, changed by `edit`. */
+  const copy = (name: string, edit: (dir: string) => void): string => {
+    const dir = join(root, `${name}-${n++}`);
+    cpSync(join(FIXTURES, name), dir, { recursive: true });
+    edit(dir);
+    return dir;
+  };
+  const editConfig = (dir: string, change: (c: Record<string, unknown>) => void) => {
+    const path = join(dir, 'config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    change(config);
+    writeFileSync(path, JSON.stringify(config));
+  };
+
+  it('an unknown model_type', () => {
+    const dir = copy('default', (d) => editConfig(d, (c) => (c.model_type = 'llama')));
+    expect(() => loadHfDeltaNet(dir)).toThrow(`${join(dir, 'config.json')}: model_type is "llama"; only fla's "delta_net" models are supported`);
+  });
+
+  it('a config key not implemented here', () => {
+    const dir = copy('default', (d) => editConfig(d, (c) => (c.attn = { layers: [1], num_heads: 2 })));
+    expect(() => loadHfDeltaNet(dir)).toThrow(`${join(dir, 'config.json')}: config key 'attn' = {"layers":[1],"num_heads":2} is not supported (hybrid softmax-attention layers are not implemented)`);
+    const other = copy('default', (d) => editConfig(d, (c) => (c.num_kv_heads = 2)));
+    expect(() => loadHfDeltaNet(other)).toThrow(`${join(other, 'config.json')}: config key 'num_kv_heads' is not implemented here`);
+  });
+
+  it('a missing shard', () => {
+    const dir = copy('sharded', (d) => unlinkSync(join(d, 'model-00002-of-00002.safetensors')));
+    expect(() => loadHfDeltaNet(dir)).toThrow(`${join(dir, 'model.safetensors.index.json')}: shard 'model-00002-of-00002.safetensors' is missing`);
+  });
+
+  it('a tensor whose shape disagrees with the config', () => {
+    const dir = copy('default', (d) => editConfig(d, (c) => (c.intermediate_size = 96)));
+    expect(() => loadHfDeltaNet(dir)).toThrow(
+      `${join(dir, 'model.safetensors')}: tensor 'model.layers.0.mlp.down_proj.weight' has shape [32, 64] but ${join(dir, 'config.json')} gives [32, 96]`,
+    );
+  });
+
+  it('a truncated safetensors file', () => {
+    const dir = copy('default', (d) => {
+      const path = join(d, 'model.safetensors');
+      truncateSync(path, statSync(path).size - 10);
+    });
+    expect(() => loadHfDeltaNet(dir)).toThrow(new RegExp(`^${join(dir, 'model.safetensors')}: not a valid safetensors file: tensor data needs \\d+ bytes but only \\d+ follow the header \\(truncated\\?\\)$`));
+  });
+
+  it('a missing tensor, and no weight file at all', () => {
+    const dir = copy('tied', (d) => editConfig(d, (c) => (c.tie_word_embeddings = false)));
+    expect(() => loadHfDeltaNet(dir)).toThrow(`${dir}: tensor 'lm_head.weight' [256, 32] is in none of the weight files (model.safetensors)`);
+    const empty = copy('default', (d) => unlinkSync(join(d, 'model.safetensors')));
+    expect(() => loadHfDeltaNet(empty)).toThrow(`${empty}: has neither model.safetensors nor model.safetensors.index.json`);
+  });
+});
