@@ -4,6 +4,7 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
+import { isHuggingFaceDirectory, runPretrainedGenerate } from './pretrainedCli.js';
 import type { LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
@@ -20,7 +21,9 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
                           [--warmup-segments N]: carry mode starts from the state left by N segments per
                           stream of the training split's start (unscored), instead of empty fast weights
-  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
+  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md),
+                          prompted with --prompt-ids 1,2,3: the ids stream to stdout, the speed to stderr
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -282,7 +285,7 @@ async function lmEval(argv: string[]): Promise<number> {
 async function lmGenerate(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm generate',
   );
   if (values.help) {
@@ -290,11 +293,17 @@ async function lmGenerate(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm generate: --checkpoint DIR is required');
-  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const tokens = intOption(values.tokens, 'tokens', 100);
   const temperature = numberOption(values.temperature, 'temperature', 0.8, [0, 100]);
   const topK = intOption(values['top-k'], 'top-k', 40, 0);
+  const topP = numberOption(values['top-p'], 'top-p', 1, [0, 1]);
+  if (topP === 0) throw new UsageError("--top-p must be in (0, 1], got '0'");
   const seed = intOption(values.seed, 'seed', 1, 0);
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedGenerate({ checkpoint: values.checkpoint, prompt: values.prompt, promptIds: values['prompt-ids'], tokens, temperature, topK, topP, seed });
+  }
+  if (values['prompt-ids'] !== undefined || topP !== 1) throw new UsageError('lm generate: --prompt-ids and --top-p are for Hugging Face model directories (docs/pretrained.md)');
+  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const { model, tokenizer } = openLanguageModel(values.checkpoint, 'lm generate');
   const seconds = generationSeconds(model, tokens);
   if (seconds > MAX_GENERATION_SECONDS) {
