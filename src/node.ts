@@ -12,4 +12,4 @@ export { createProgress, type Progress, type ProgressOptions, type ProgressMode 
 export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './tasks/lm/training.js';
 export { compareLanguageModels, summariseRows, type CompareOptions, type CompareRow, type CompareSummary } from './tasks/lm/compare.js';
 export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './tasks/mt/training.js';
-export { loadHfDeltaNet, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';
+export { loadHfDeltaNet, saveHfDeltaNet, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';

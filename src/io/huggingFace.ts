@@ -4,15 +4,16 @@
  * checked without the weights is checked first, each fault a one-line error naming the file: the
  * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
  * config, truncated files (their headers against their sizes). Only then are the weights read, one
- * file at a time, F16 and BF16 widened to float32.
+ * file at a time, F16 and BF16 widened to float32. `saveHfDeltaNet` writes the same layout back.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../tensor/tensor.js';
-import { parseDeltaNetConfig, type DeltaNetConfig } from '../nn/fla/config.js';
+import { deltaNetConfigToJson, parseDeltaNetConfig, type DeltaNetConfig } from '../nn/fla/config.js';
 import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
 import { DeltaNetForCausalLM } from '../nn/fla/model.js';
-import { decodeSafetensors, readSafetensorsHeader, type SafetensorsDType } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, type SafetensorsDType, type SafetensorsTensor } from './safetensors.js';
+import { writeFileAtomic } from './atomic.js';
 
 export class HfDirectoryError extends Error {
   override name = 'HfDirectoryError';
@@ -126,4 +127,24 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {
     for (const [name, t] of tensors) parameters.get(name)?.data.set(t.data as Float32Array | Float64Array);
   }
   return { model, config, files, storedDTypes };
+}
+
+/**
+ * Writes a model as a Hugging Face directory that fla's DeltaNetForCausalLM.from_pretrained and
+ * loadHfDeltaNet read: config.json and model.safetensors (F32, or BF16/F16 rounded to nearest even).
+ * The directory is created if needed; existing files of those names are replaced atomically.
+ */
+export function saveHfDeltaNet(model: DeltaNetForCausalLM, directory: string, options: { dtype?: 'F32' | 'BF16' | 'F16' } = {}): void {
+  const dtype = options.dtype ?? 'F32';
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, p] of model.stateDict()) {
+    tensors.set(name, { dtype, shape: [...p.shape], data: p.data instanceof Float32Array ? p.data : Float32Array.from(p.data) });
+  }
+  const torchDtype = ({ F32: 'float32', BF16: 'bfloat16', F16: 'float16' } as const)[dtype];
+  // A shard index would take precedence over the new model.safetensors when the directory is read.
+  const index = join(directory, 'model.safetensors.index.json');
+  if (existsSync(index)) fail(`${index}: exists; save into a directory without sharded weights`);
+  mkdirSync(directory, { recursive: true });
+  writeFileAtomic(join(directory, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
+  writeFileAtomic(join(directory, 'config.json'), `${JSON.stringify(deltaNetConfigToJson(model.config, torchDtype), null, 2)}\n`);
 }

@@ -223,3 +223,38 @@ export function parseDeltaNetConfig(json: unknown, source = 'config.json'): Delt
     raw: { ...raw },
   };
 }
+
+/**
+ * config.json for a config: what it was read from (`raw`) with every architecture key written out,
+ * so that fla's DeltaNetConfig (whatever its defaults become) and this reader build the same model.
+ */
+export function deltaNetConfigToJson(c: DeltaNetConfig, torchDtype: 'float32' | 'bfloat16' | 'float16'): Record<string, unknown> {
+  return {
+    ...c.raw,
+    model_type: 'delta_net',
+    architectures: ['DeltaNetForCausalLM'],
+    torch_dtype: torchDtype,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numHiddenLayers,
+    num_heads: c.numHeads,
+    // As given: key_dim = ⌊hidden · expand_k⌋ is recomputed from them, and a quotient could round below.
+    expand_k: c.raw.expand_k ?? FLA_DELTA_NET_DEFAULTS.expand_k,
+    expand_v: c.raw.expand_v ?? FLA_DELTA_NET_DEFAULTS.expand_v,
+    use_gate: c.useGate,
+    use_short_conv: c.useShortConv,
+    conv_size: c.convSize,
+    use_beta: c.useBeta,
+    allow_neg_eigval: c.allowNegEigval,
+    qk_activation: c.qkActivation,
+    qk_norm: c.qkNorm,
+    norm_eps: c.normEps,
+    hidden_act: 'swish',
+    intermediate_size: c.intermediateSize,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    initializer_range: c.initializerRange,
+    bos_token_id: c.bosTokenId,
+    eos_token_id: c.eosTokenId,
+    pad_token_id: c.padTokenId,
+  };
+}
