@@ -2,9 +2,11 @@
  * Generation with a pretrained fla DeltaNet (src/nn/fla/, docs/pretrained.md) in constant memory: the
  * prompt runs in chunks of at most `chunk` tokens (the full-sequence form, each chunk carrying the
  * state on), then one token at a time. Between tokens the model keeps only its fast weights and
- * convolution caches, whatever the length of the text: no cache grows.
+ * convolution caches, whatever the length of the text: no cache grows. Evaluation reads a text the
+ * same way, a segment at a time with the state carried on.
  */
 import { inference } from '../../nn/module.js';
+import * as ops from '../../ops/index.js';
 import type { DeltaNetForCausalLM, DeltaNetLayerState } from '../../nn/fla/index.js';
 import type { Rng } from '../../tensor/rng.js';
 import { assertFiniteLogits, sample } from './generate.js';
@@ -81,4 +83,36 @@ export function sampleTopP(logits: ArrayLike<number>, temperature: number, topK:
     if (u <= 0) return candidates[j]!;
   }
   return candidates[kept - 1]!;
+}
+
+export interface PretrainedEvaluation {
+  /** Mean cross-entropy in nats per predicted token. */
+  loss: number;
+  perplexity: number;
+  /** Tokens predicted (all but the first). */
+  tokens: number;
+}
+
+/**
+ * Perplexity of a model on a text of ids: every token after the first predicted from all before it,
+ * read in segments of `segment` tokens (default 512) with the state carried across segments, so the
+ * memory stays that of one segment however long the text.
+ */
+export function evaluatePretrained(model: DeltaNetForCausalLM, ids: readonly number[], options: { segment?: number } = {}): PretrainedEvaluation {
+  const segment = options.segment ?? 512;
+  if (!Number.isInteger(segment) || segment < 1) throw new Error(`evaluate: segment must be a positive integer, got ${segment}`);
+  if (ids.length < 2) throw new Error(`evaluate: a text of ${ids.length} token(s) has nothing to predict`);
+  let states: DeltaNetLayerState[] | undefined;
+  let total = 0;
+  inference(model, () => {
+    // Segment [start, end) predicts ids[start + 1 … end]; the last id is only ever a target.
+    for (let start = 0; start < ids.length - 1; start += segment) {
+      const end = Math.min(start + segment, ids.length - 1);
+      const r = model.forward(ids.slice(start, end), 1, end - start, states ? { states } : {});
+      states = r.states;
+      total += ops.crossEntropy(r.logits, ids.slice(start + 1, end + 1), { reduction: 'sum' }).data[0]!;
+    }
+  });
+  const tokens = ids.length - 1;
+  return { loss: total / tokens, perplexity: Math.exp(total / tokens), tokens };
 }
