@@ -4,7 +4,7 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
-import { isHuggingFaceDirectory, runPretrainedGenerate } from './pretrainedCli.js';
+import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedGenerate } from './pretrainedCli.js';
 import type { LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
@@ -22,8 +22,11 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
                           [--warmup-segments N]: carry mode starts from the state left by N segments per
                           stream of the training split's start (unscored), instead of empty fast weights
   fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
-                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md),
-                          prompted with --prompt-ids 1,2,3: the ids stream to stdout, the speed to stderr
+                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md):
+                          the text streams to stdout, the speed to stderr; without its tokenizer.json,
+                          --prompt-ids 1,2,3 instead of --prompt, and ids stream out
+  fastweights lm eval     --checkpoint DIR --corpus FILE [--max-tokens N] [--json]   (DIR: a Hugging Face
+                          directory as above): perplexity on a UTF-8 text file
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -242,7 +245,7 @@ async function lmCompare(argv: string[]): Promise<number> {
 async function lmEval(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, corpus: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm eval',
   );
   if (values.help) {
@@ -250,6 +253,10 @@ async function lmEval(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm eval: --checkpoint DIR is required');
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedEval({ checkpoint: values.checkpoint, corpus: values.corpus, maxTokens: optionalInt(values['max-tokens'], 'max-tokens'), json: values.json === true });
+  }
+  if (values.corpus !== undefined) throw new UsageError('lm eval: --corpus is for Hugging Face model directories (a training checkpoint is scored on its own corpus)');
   const split = choiceOption(values.split, 'split', ['valid', 'test'] as const, 'valid');
   const mode = choiceOption<PerplexityMode>(values.mode, 'mode', PERPLEXITY_MODES, 'segments');
   // Checked before the corpus is read: a usage mistake costs no work.

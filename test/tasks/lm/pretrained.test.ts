@@ -4,15 +4,19 @@
  * `fastweights lm generate --checkpoint DIR --prompt-ids …` streams the ids. Perplexity read in
  * segments equals the reference's; a loaded model fine-tunes with AdamW.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { loadHfDeltaNet } from '../../../src/io/huggingFace.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadHfDeltaNet, saveHfDeltaNet } from '../../../src/io/huggingFace.js';
+import { loadHfTokenizer } from '../../../src/data/hfTokenizerFile.js';
+import { DeltaNetForCausalLM, parseDeltaNetConfig } from '../../../src/nn/fla/index.js';
 import { evaluatePretrained, generatePretrained, sampleTopP } from '../../../src/tasks/lm/pretrained.js';
 import { AdamW } from '../../../src/train/optim.js';
 import { crossEntropy } from '../../../src/ops/index.js';
 import { sample } from '../../../src/tasks/lm/generate.js';
 import { runLm } from '../../../src/tasks/lm/cli.js';
+import { continuationDecoder } from '../../../src/tasks/lm/pretrainedCli.js';
 import { Rng } from '../../../src/index.js';
 
 const FIXTURES = new URL('../../fixtures/fla/', import.meta.url).pathname;
@@ -71,7 +75,7 @@ describe('generation from a pretrained fla DeltaNet', () => {
     expect(written.length).toBe(want.length + 1); // one write per id, then the newline
     expect(written.join('')).toBe(`${want.join(' ')}\n`);
     expect(errors.join('\n')).toMatch(/^loaded in [\d.]+ s; prompt of 3 tokens in [\d.]+ s; 12 tokens generated, [\d.]+ tokens\/s decoding$/);
-    await expect(runLm(['generate', '--checkpoint', join(FIXTURES, 'default'), '--prompt', 'hello'])).rejects.toThrow(/is a Hugging Face model directory; give the prompt as token ids with --prompt-ids 1,2,3/);
+    await expect(runLm(['generate', '--checkpoint', join(FIXTURES, 'default'), '--prompt', 'hello'])).rejects.toThrow(/default has no tokenizer.json; give the prompt as token ids with --prompt-ids 1,2,3/);
     await expect(runLm(['generate', '--checkpoint', join(FIXTURES, 'default'), '--prompt-ids', '1,x'])).rejects.toThrow("lm generate: --prompt-ids: 'x' is not a token id");
   });
 });
@@ -111,5 +115,69 @@ describe('evaluating and fine-tuning a pretrained fla DeltaNet', () => {
     }
     const after = evaluatePretrained(model, text).loss;
     expect(after).toBeLessThan(before / 2);
+  });
+});
+
+describe('text in and out through the directory\'s tokenizer.json', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fla-text-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A random model with the vocabulary of the Llama-style test tokenizer (byte fallback, Metaspace).
+  const tokenizerFile = new URL('../../data/fixtures/tokenizers/llama-bytefallback.tokenizer.json', import.meta.url).pathname;
+  const tokenizer = loadHfTokenizer(tokenizerFile);
+  const config = parseDeltaNetConfig({ model_type: 'delta_net', vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_heads: 2, intermediate_size: 32, initializer_range: 0.5, bos_token_id: 1, eos_token_id: 2 });
+  const model = new DeltaNetForCausalLM(config, { seed: 11 });
+  saveHfDeltaNet(model, dir);
+  copyFileSync(tokenizerFile, join(dir, 'tokenizer.json'));
+
+  async function capture(argv: string[]): Promise<{ stdout: string; stderr: string }> {
+    const written: string[] = [];
+    const logged: string[] = [];
+    const errors: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void logged.push(parts.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void errors.push(parts.join(' ')));
+    try {
+      expect(await runLm(argv)).toBe(0);
+    } finally {
+      write.mockRestore();
+      log.mockRestore();
+      error.mockRestore();
+    }
+    return { stdout: written.join('') + logged.join('\n'), stderr: errors.join('\n') };
+  }
+
+  it('lm generate --prompt TEXT streams the continuation as text', async () => {
+    const prompt = 'Fast weights über alles';
+    const promptIds = tokenizer.encode(prompt);
+    const ids = [...generatePretrained(model, promptIds, { tokens: 20, temperature: 0, rng: new Rng(0), stopTokens: [2] })];
+    expect(ids.length).toBeGreaterThan(5);
+    // The continuation as the tokenizer decodes it after the prompt (with the space a first token would lose).
+    expect(tokenizer.decode(promptIds)).toBe(prompt);
+    const continuation = tokenizer.decode([...promptIds, ...ids]).slice(prompt.length);
+    const { stdout } = await capture(['generate', '--checkpoint', dir, '--prompt', prompt, '--tokens', '20', '--temperature', '0']);
+    expect(stdout).toBe(`${prompt}${continuation}\n`);
+  });
+
+  it('a continuation keeps the space before its first word (decoded after the prompt)', () => {
+    const promptIds = tokenizer.encode('Fast');
+    const next = tokenizer.encode('Fast weights', { addSpecialTokens: false }).slice(tokenizer.encode('Fast', { addSpecialTokens: false }).length);
+    expect(tokenizer.decode(next)).toBe('weights'); // alone, Metaspace drops the space
+    const stream = continuationDecoder(tokenizer, promptIds);
+    expect(next.map((id) => stream.push(id)).join('') + stream.flush()).toBe(' weights');
+  });
+
+  it('lm eval --corpus FILE gives the perplexity of the text read with the tokenizer', async () => {
+    const corpus = join(dir, 'text.txt');
+    const text = 'The delta rule overwrites an association.\nDie Katze schläft. 日本語 🙂 123';
+    writeFileSync(corpus, text);
+    const want = evaluatePretrained(model, tokenizer.encode(text));
+    const { stdout } = await capture(['eval', '--checkpoint', dir, '--corpus', corpus, '--json']);
+    const got = JSON.parse(stdout) as { perplexity: number; tokens: number };
+    expect(got.tokens).toBe(want.tokens);
+    expect(got.perplexity).toBeCloseTo(want.perplexity, 8);
+    await expect(runLm(['eval', '--checkpoint', dir])).rejects.toThrow(/is a Hugging Face model directory; give the text with --corpus FILE/);
   });
 });
