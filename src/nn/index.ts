@@ -1,4 +1,3 @@
 export * from './module.js';
 export * from './layers.js';
 export * from './attention/index.js';
-export * from './fla/index.js';

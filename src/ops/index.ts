@@ -9,6 +9,3 @@ export * from './matmul.js';
 export * from './nn.js';
 export * from './featureMap.js';
 export * from './attention.js';
-export * from './norms.js';
-export * from './shortConv.js';
-export * from './projection.js';

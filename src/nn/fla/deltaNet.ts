@@ -16,6 +16,7 @@ import { Module } from '../module.js';
 import { Tensor, ones } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
+import { l2Normalise } from '../../ops/norms.js';
 import { fastWeightDelta } from '../../ops/fastweight.js';
 import { splitHeads } from '../attention/heads.js';
 import type { DeltaNetConfig } from './config.js';
@@ -86,7 +87,7 @@ export class DeltaNetAttention extends Module {
     if (config.qkActivation === 'relu') [qh, kh] = [ops.relu(qh), ops.relu(kh)];
     else if (config.qkActivation === 'elu') [qh, kh] = [ops.eluPlusOne(qh), ops.eluPlusOne(kh)];
     if (config.qkNorm === 'sum') [qh, kh] = [ops.sumNormaliseLastAxis(qh, 0), ops.sumNormaliseLastAxis(kh, 0)];
-    else [qh, kh] = [ops.l2Normalise(qh, L2_NORM_EPS), ops.l2Normalise(kh, L2_NORM_EPS)];
+    else [qh, kh] = [l2Normalise(qh, L2_NORM_EPS), l2Normalise(kh, L2_NORM_EPS)];
     qh = ops.mul(qh, 1 / Math.sqrt(config.headKDim));
 
     let beta: Tensor = this.bProj

@@ -8,6 +8,9 @@ import { Module } from '../module.js';
 import { Tensor, ones, randn, zeros, type DType } from '../../tensor/tensor.js';
 import type { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
+import { rmsNorm } from '../../ops/norms.js';
+import { linearOutIn } from '../../ops/projection.js';
+import { causalConv1d, causalConv1dCache } from '../../ops/shortConv.js';
 
 export interface FlaInit {
   rng: Rng;
@@ -34,7 +37,7 @@ export class TorchLinear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.linearOutIn(x, this.weight);
+    return linearOutIn(x, this.weight);
   }
 }
 
@@ -62,12 +65,12 @@ export class RMSNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.rmsNorm(x, this.weight, this.eps);
+    return rmsNorm(x, this.weight, this.eps);
   }
 
   /** fla's FusedRMSNormGated with swish: rmsNorm(x) ⊙ weight ⊙ g σ(g). x, g [..., dim]. */
   forwardGated(x: Tensor, g: Tensor): Tensor {
-    return ops.mul(ops.rmsNorm(x, this.weight, this.eps), ops.silu(g));
+    return ops.mul(rmsNorm(x, this.weight, this.eps), ops.silu(g));
   }
 }
 
@@ -88,8 +91,8 @@ export class ShortConvolution extends Module {
   }
 
   forward(x: Tensor, cache: Tensor | null): { output: Tensor; cache: Tensor } {
-    const y = ops.causalConv1d(x, ops.reshape(this.weight, [this.dim, this.kernelSize]), this.bias, cache);
-    return { output: this.silu ? ops.silu(y) : y, cache: ops.causalConv1dCache(x, cache, this.kernelSize) };
+    const y = causalConv1d(x, ops.reshape(this.weight, [this.dim, this.kernelSize]), this.bias, cache);
+    return { output: this.silu ? ops.silu(y) : y, cache: causalConv1dCache(x, cache, this.kernelSize) };
   }
 }
 

@@ -9,6 +9,7 @@ import { Module } from '../module.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
+import { linearOutIn } from '../../ops/projection.js';
 import type { DeltaNetConfig } from './config.js';
 import { DeltaNetAttention, type DeltaNetLayerState } from './deltaNet.js';
 import { GatedMLP, RMSNorm, TorchEmbedding, TorchLinear, type FlaInit } from './layers.js';
@@ -91,6 +92,6 @@ export class DeltaNetForCausalLM extends Module {
     if (options.lastOnly && T > 1) x = ops.slice(x, 1, T - 1, T);
     const h = this.model.norm.forward(x);
     const head = this.lmHead ? this.lmHead.weight : this.model.embeddings.weight; // both [vocab, hidden]
-    return { logits: ops.linearOutIn(h, head), states };
+    return { logits: linearOutIn(h, head), states };
   }
 }
