@@ -9,17 +9,15 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** bf16 bit patterns (little-endian bytes at `offset`) → float32 values. */
-export function bf16BytesToFloat32(bytes: Uint8Array, offset: number, n: number): Float32Array {
-  const out = new Float32Array(n);
+/** bf16 bit patterns (little-endian bytes at `offset`) → float32 values, into `out` if given. */
+export function bf16BytesToFloat32(bytes: Uint8Array, offset: number, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
   const bits = new Uint32Array(out.buffer);
   for (let i = 0, p = offset; i < n; i++, p += 2) bits[i] = (bytes[p]! | (bytes[p + 1]! << 8)) << 16;
   return out;
 }
 
-/** f16 bit patterns (little-endian bytes at `offset`) → float32 values. */
-export function f16BytesToFloat32(bytes: Uint8Array, offset: number, n: number): Float32Array {
-  const out = new Float32Array(n);
+/** f16 bit patterns (little-endian bytes at `offset`) → float32 values, into `out` if given. */
+export function f16BytesToFloat32(bytes: Uint8Array, offset: number, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
   for (let i = 0, p = offset; i < n; i++, p += 2) out[i] = f16BitsToNumber(bytes[p]! | (bytes[p + 1]! << 8));
   return out;
 }

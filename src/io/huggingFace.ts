@@ -4,7 +4,9 @@
  * checked without the weights is checked first, each fault a one-line error naming the file: the
  * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
  * config, truncated files (their headers against their sizes). Only then are the weights read, one
- * file at a time, F16 and BF16 widened to float32. `saveHfDeltaNet` writes the same layout back.
+ * tensor at a time straight into the model's parameters (F16 and BF16 widened to float32), so that
+ * loading needs the model's memory and one tensor's bytes besides. `saveHfDeltaNet` writes the
+ * same layout back.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,9 @@ import type { DType } from '../tensor/tensor.js';
 import { deltaNetConfigToJson, parseDeltaNetConfig, type DeltaNetConfig } from '../nn/fla/config.js';
 import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
 import { DeltaNetForCausalLM } from '../nn/fla/model.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, type SafetensorsDType, type SafetensorsTensor } from './safetensors.js';
+import { encodeSafetensors, readSafetensorsHeader, type SafetensorsDType, type SafetensorsHeader, type SafetensorsTensor } from './safetensors.js';
+import { readLittleEndian } from './endian.js';
+import { bf16BytesToFloat32, f16BytesToFloat32 } from './halfFloat.js';
 import { writeFileAtomic } from './atomic.js';
 
 export class HfDirectoryError extends Error {
@@ -98,9 +102,12 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {
   // Every header before any weight: names, dtypes and shapes against the config.
   const found = new Map<string, string>();
   const storedDTypes = new Set<SafetensorsDType>();
+  const headers = new Map<string, SafetensorsHeader>();
   for (const file of files) {
     const path = join(directory, file);
-    for (const t of readHeader(path).tensors) {
+    const header = readHeader(path);
+    headers.set(file, header);
+    for (const t of header.tensors) {
       const where = `${path}: tensor '${t.name}'`;
       if (found.has(t.name)) fail(`${where} is also in ${join(directory, found.get(t.name)!)}`);
       if (index && index.get(t.name) !== file) fail(`${where} is not where ${indexPath} puts it (${index.get(t.name) ?? 'not listed'})`);
@@ -123,10 +130,38 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {
   const parameters = model.stateDict();
   for (const file of files) {
     const path = join(directory, file);
-    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(path)), path);
-    for (const [name, t] of tensors) parameters.get(name)?.data.set(t.data as Float32Array | Float64Array);
+    const { tensors, dataStart } = headers.get(file)!;
+    const fd = openSync(path, 'r');
+    try {
+      for (const t of tensors) {
+        const target = parameters.get(t.name)?.data;
+        if (target === undefined) continue; // a tied model's lm_head copy
+        const bytes = new Uint8Array(t.end - t.begin);
+        if (readSync(fd, bytes, 0, bytes.length, dataStart + t.begin) !== bytes.length) fail(`${path}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
+        readInto(bytes, t.dtype, target);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
   return { model, config, files, storedDTypes };
+}
+
+/** A tensor's little-endian bytes of `dtype` (a float type) into `target`, widened or narrowed as needed. */
+function readInto(bytes: Uint8Array, dtype: SafetensorsDType, target: Float32Array | Float64Array): void {
+  const n = target.length;
+  const direct = target instanceof Float32Array;
+  if (dtype === 'BF16' || dtype === 'F16') {
+    const widen = dtype === 'BF16' ? bf16BytesToFloat32 : f16BytesToFloat32;
+    if (direct) widen(bytes, 0, n, target);
+    else target.set(widen(bytes, 0, n));
+  } else if (dtype === 'F32') {
+    if (direct) readLittleEndian(bytes, 0, n, () => target);
+    else target.set(readLittleEndian(bytes, 0, n, (k) => new Float32Array(k)));
+  } else {
+    const wide = readLittleEndian(bytes, 0, n, (k) => (direct ? new Float64Array(k) : (target as Float64Array)));
+    if (direct) target.set(wide);
+  }
 }
 
 /**

@@ -82,6 +82,19 @@ describe('fla DeltaNet directories from the reference script', () => {
   }
 });
 
+describe('loading into float64', () => {
+  it('F32 and BF16 weights widen exactly: the float64 model gives the reference logits closer still', () => {
+    for (const name of ['default', 'bf16']) {
+      const dir = join(FIXTURES, name);
+      const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+      const { model } = loadHfDeltaNet(dir, { dtype: 'float64' });
+      expect(model.dtype).toBe('float64');
+      const logits = model.forward(expected.input_ids, 1, expected.input_ids.length).logits;
+      expect(worstRelative(logits.data, expected.logits), name).toBeLessThan(1e-7);
+    }
+  });
+});
+
 describe('bad directories fail early, naming the file and the fault', () => {
   const root = mkdtempSync(join(tmpdir(), 'fla-bad-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
