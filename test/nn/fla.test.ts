@@ -32,6 +32,16 @@ describe('the fla DeltaNet config', () => {
     expect(flaIntermediateSize(32, null, 100)).toBe(100);
   });
 
+  it("reads a config with the keys fla's trainer writes for its 340M DeltaNet", () => {
+    const c = parseDeltaNetConfig({
+      attn_mode: 'chunk', bos_token_id: 1, conv_size: 4, eos_token_id: 2, expand_k: 1, expand_v: 1, fuse_cross_entropy: true, hidden_act: 'swish',
+      hidden_ratio: 4, hidden_size: 1024, initializer_range: 0.02, intermediate_size: null, model_type: 'delta_net', norm_eps: 1e-6, num_heads: 8,
+      num_hidden_layers: 24, qk_activation: 'silu', qk_norm: 'l2', tie_word_embeddings: false, use_beta: true, use_cache: true, use_gate: false,
+      use_output_norm: true, use_short_conv: true, vocab_size: 32000,
+    });
+    expect([c.hiddenSize, c.numHeads, c.headKDim, c.intermediateSize, c.numHiddenLayers]).toEqual([1024, 8, 128, 2816, 24]);
+  });
+
   it('accepts the kernel choices and Hugging Face keys, and refuses what it does not implement, by name', () => {
     expect(() => tiny({ attn_mode: 'fused_recurrent', fuse_norm: false, fuse_swiglu: false, use_cache: false, architectures: ['DeltaNetForCausalLM'], torch_dtype: 'bfloat16', transformers_version: '4.48.0', attn: null, use_output_norm: true })).not.toThrow();
     const refused: [Record<string, unknown>, string][] = [

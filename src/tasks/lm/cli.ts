@@ -4,7 +4,7 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
-import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedGenerate } from './pretrainedCli.js';
+import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
 import type { LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
@@ -27,6 +27,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
                           --prompt-ids 1,2,3 instead of --prompt, and ids stream out
   fastweights lm eval     --checkpoint DIR --corpus FILE [--max-tokens N] [--json]   (DIR: a Hugging Face
                           directory as above): perplexity on a UTF-8 text file
+  fastweights lm export   --checkpoint DIR --out DIR2 [--dtype f32|bf16|f16]   (DIR: a Hugging Face directory
+                          as above): DIR2 gets config.json, one model.safetensors in that precision, tokenizer.json
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -59,7 +61,21 @@ SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume c
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runLm(argv: string[]): Promise<number> {
-  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare });
+  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare, export: lmExport });
+}
+
+async function lmExport(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'fastweights lm export');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.checkpoint || !values.out) throw new UsageError('lm export: --checkpoint DIR and --out DIR are required');
+  const dtype = choiceOption(values.dtype, 'dtype', ['f32', 'bf16', 'f16'] as const, 'f32');
+  if (!isHuggingFaceDirectory(values.checkpoint)) {
+    throw new UsageError(`lm export: ${values.checkpoint} is not a Hugging Face directory of an fla DeltaNet (no config.json); the models lm train makes do not map onto fla's DeltaNet (docs/pretrained.md says why)`);
+  }
+  return runPretrainedExport({ checkpoint: values.checkpoint, out: values.out, dtype: ({ f32: 'F32', bf16: 'BF16', f16: 'F16' } as const)[dtype] });
 }
 
 const TRAIN_OPTIONS = {

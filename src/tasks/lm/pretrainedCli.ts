@@ -2,11 +2,12 @@
  * `fastweights lm generate | eval --checkpoint DIR` for a Hugging Face directory of fla's DeltaNet
  * (docs/pretrained.md). With the directory's tokenizer.json the prompt and the corpus are text and the
  * output streams as text; without one, the prompt is token ids (--prompt-ids 1,415,2936) and the ids
- * stream out. The speed goes to stderr.
+ * stream out. The speed goes to stderr. `lm export` writes such a directory again, as one file in the
+ * chosen precision.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHfDeltaNet } from '../../io/huggingFace.js';
+import { loadHfDeltaNet, saveHfDeltaNet } from '../../io/huggingFace.js';
 import { loadHfTokenizer } from '../../data/hfTokenizerFile.js';
 import type { HfTokenizer, StreamDecoder } from '../../data/hfTokenizer/index.js';
 import type { DeltaNetConfig, DeltaNetForCausalLM } from '../../nn/fla/index.js';
@@ -117,5 +118,30 @@ export function runPretrainedEval(command: PretrainedEvalCommand, print: (line: 
   const result = evaluatePretrained(model, ids);
   if (command.json) print(JSON.stringify({ checkpoint: command.checkpoint, corpus: command.corpus, ...result }));
   else print(`${command.corpus}: perplexity ${result.perplexity.toFixed(2)} (${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token)`);
+  return 0;
+}
+
+export interface PretrainedExportCommand {
+  checkpoint: string;
+  out: string;
+  dtype: 'F32' | 'BF16' | 'F16';
+}
+
+/**
+ * Writes the directory's model to `out` as config.json + one model.safetensors in `dtype`, with its
+ * tokenizer.json when it has one: shards joined, precision changed, readable by fla's from_pretrained.
+ */
+export function runPretrainedExport(command: PretrainedExportCommand, print: (line: string) => void = (l) => console.log(l)): number {
+  if (existsSync(join(command.out, 'config.json')) && command.out !== command.checkpoint) {
+    throw new UsageError(`lm export: ${command.out} already holds a model (config.json); choose an empty directory`);
+  }
+  const { model, tokenizer } = openPretrained(command.checkpoint, 'lm export');
+  try {
+    saveHfDeltaNet(model, command.out, { dtype: command.dtype });
+  } catch (err) {
+    throw new UsageError(`lm export: ${(err as Error).message}`);
+  }
+  if (tokenizer && command.out !== command.checkpoint) copyFileSync(join(command.checkpoint, 'tokenizer.json'), join(command.out, 'tokenizer.json'));
+  print(`${command.out}: config.json, model.safetensors (${command.dtype}, ${model.parameterCount().toLocaleString('en-US')} parameters)${tokenizer ? ', tokenizer.json' : ''}`);
   return 0;
 }

@@ -4,7 +4,7 @@
  * `fastweights lm generate --checkpoint DIR --prompt-ids …` streams the ids. Perplexity read in
  * segments equals the reference's; a loaded model fine-tunes with AdamW.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -179,5 +179,34 @@ describe('text in and out through the directory\'s tokenizer.json', () => {
     expect(got.tokens).toBe(want.tokens);
     expect(got.perplexity).toBeCloseTo(want.perplexity, 8);
     await expect(runLm(['eval', '--checkpoint', dir])).rejects.toThrow(/is a Hugging Face model directory; give the text with --corpus FILE/);
+  });
+
+  it('lm export writes one file in the chosen precision, with the tokenizer, that loads back', async () => {
+    const out = join(dir, 'exported-bf16');
+    const { stdout } = await capture(['export', '--checkpoint', dir, '--out', out, '--dtype', 'bf16']);
+    expect(stdout).toBe(`${out}: config.json, model.safetensors (BF16, ${model.parameterCount().toLocaleString('en-US')} parameters), tokenizer.json`);
+    expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).toBe(readFileSync(tokenizerFile, 'utf8'));
+    expect([...loadHfDeltaNet(out).storedDTypes]).toEqual(['BF16']);
+    await expect(runLm(['export', '--checkpoint', dir, '--out', out])).rejects.toThrow(`lm export: ${out} already holds a model (config.json); choose an empty directory`);
+  });
+});
+
+describe('lm export', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fla-export-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('joins shards into one F32 file with the same weights, and refuses a training checkpoint', async () => {
+    const out = join(root, 'joined');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await runLm(['export', '--checkpoint', join(FIXTURES, 'sharded'), '--out', out])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    expect(existsSync(join(out, 'model.safetensors.index.json'))).toBe(false);
+    const a = loadHfDeltaNet(join(FIXTURES, 'sharded')).model;
+    const b = loadHfDeltaNet(out).model;
+    expect([...b.stateDict()].map(([n, p]) => [n, Array.from(p.data)])).toEqual([...a.stateDict()].map(([n, p]) => [n, Array.from(p.data)]));
+    await expect(runLm(['export', '--checkpoint', root, '--out', join(root, 'x')])).rejects.toThrow(/is not a Hugging Face directory of an fla DeltaNet \(no config.json\); the models lm train makes do not map onto fla's DeltaNet/);
   });
 });
