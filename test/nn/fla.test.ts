@@ -110,6 +110,14 @@ describe('the fla DeltaNet model', () => {
     );
   });
 
+  it('a zero sum under qk_norm "sum" is an error saying why, not NaN', () => {
+    const model = new DeltaNetForCausalLM(tiny({ qk_activation: 'relu', qk_norm: 'sum', use_short_conv: false }), { seed: 2 });
+    for (const p of model.model.layers[0]!.attn.qProj.parameters()) p.data.fill(1);
+    for (const p of model.model.layers[0]!.attn.kProj.parameters()) p.data.fill(-1); // relu(negative) = 0 everywhere
+    for (const p of model.model.embeddings.parameters()) p.data.fill(1);
+    expect(() => model.forward([1, 2], 1, 2)).toThrow('DeltaNetAttention: qk_norm "sum" divides k by its sum, and one head\'s k sums to 0 after qk_activation "relu" (fla gives NaN there)');
+  });
+
   it('carries only fast weights and convolution caches, of a size that does not grow with the text', () => {
     const c = tiny({ conv_size: 3 });
     const model = new DeltaNetForCausalLM(c, { seed: 1 });

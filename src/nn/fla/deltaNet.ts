@@ -86,7 +86,7 @@ export class DeltaNetAttention extends Module {
     const vh = splitHeads(v, config.numHeads); // [B, H, T, d_v]
     if (config.qkActivation === 'relu') [qh, kh] = [ops.relu(qh), ops.relu(kh)];
     else if (config.qkActivation === 'elu') [qh, kh] = [ops.eluPlusOne(qh), ops.eluPlusOne(kh)];
-    if (config.qkNorm === 'sum') [qh, kh] = [ops.sumNormaliseLastAxis(qh, 0), ops.sumNormaliseLastAxis(kh, 0)];
+    if (config.qkNorm === 'sum') [qh, kh] = [sumNormalised(qh, config, 'q'), sumNormalised(kh, config, 'k')];
     else [qh, kh] = [l2Normalise(qh, L2_NORM_EPS), l2Normalise(kh, L2_NORM_EPS)];
     qh = ops.mul(qh, 1 / Math.sqrt(config.headKDim));
 
@@ -105,5 +105,14 @@ export class DeltaNetAttention extends Module {
     }
     const merged = ops.reshape(o, [B, T, config.valueDim]);
     return { output: this.oProj.forward(merged), state: { W: finalState.detach(), conv } };
+  }
+}
+
+/** x / Σx per head and step, without eps as fla; a zero sum (where fla gives NaN) is an error saying why. */
+function sumNormalised(x: Tensor, config: DeltaNetConfig, what: 'q' | 'k'): Tensor {
+  try {
+    return ops.sumNormaliseLastAxis(x, 0);
+  } catch {
+    throw new Error(`DeltaNetAttention: qk_norm "sum" divides ${what} by its sum, and one head's ${what} sums to 0 after qk_activation "${config.qkActivation}" (fla gives NaN there)`);
   }
 }
