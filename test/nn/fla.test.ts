@@ -110,6 +110,21 @@ describe('the fla DeltaNet model', () => {
     );
   });
 
+  it('a batch of texts gives each text the logits and state it gets alone', () => {
+    for (const extra of Object.values(VARIANTS)) {
+      const model = new DeltaNetForCausalLM(tiny(extra), { seed: 4, dtype: 'float64' });
+      for (const p of model.parameters()) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 20;
+      const rows = [[1, 5, 0, 6], [2, 2, 3, 4]];
+      const both = model.forward(rows.flat(), 2, 4);
+      rows.forEach((row, b) => {
+        const alone = model.forward(row, 1, 4);
+        Array.from(alone.logits.data).forEach((v, i) => expect(both.logits.data[b * 4 * 7 + i]).toBeCloseTo(v, 12));
+        const W = alone.states[0]!.W.data;
+        Array.from(W).forEach((v, i) => expect(both.states[0]!.W.data[b * W.length + i]).toBeCloseTo(v, 12));
+      });
+    }
+  });
+
   it('a zero sum under qk_norm "sum" is an error saying why, not NaN', () => {
     const model = new DeltaNetForCausalLM(tiny({ qk_activation: 'relu', qk_norm: 'sum', use_short_conv: false }), { seed: 2 });
     for (const p of model.model.layers[0]!.attn.qProj.parameters()) p.data.fill(1);
