@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkGradients, describeGradCheck } from '../../src/index.js';
+import { checkGradients, describeGradCheck, sum } from '../../src/index.js';
 import { DeltaNetForCausalLM, deltaNetParameterShapes, flaIntermediateSize, parseDeltaNetConfig, type DeltaNetLayerState } from '../../src/nn/fla/index.js';
 
 const tiny = (extra: Record<string, unknown> = {}) =>
@@ -123,6 +123,16 @@ describe('the fla DeltaNet model', () => {
         Array.from(W).forEach((v, i) => expect(both.states[0]!.W.data[b * W.length + i]).toBeCloseTo(v, 12));
       });
     }
+  });
+
+  it("the padding id's embedding row gets no gradient (PyTorch's padding_idx); the other rows read do", () => {
+    const model = new DeltaNetForCausalLM(tiny({ pad_token_id: 3 }), { seed: 1, dtype: 'float64' });
+    sum(model.forward([3, 1, 3, 5], 1, 4).logits).backward();
+    const grad = model.model.embeddings.weight.grad!.data;
+    const rowNorm = (r: number) => Math.hypot(...Array.from(grad.subarray(r * 4, r * 4 + 4)));
+    expect(rowNorm(3)).toBe(0);
+    expect(rowNorm(1)).toBeGreaterThan(0);
+    expect(rowNorm(5)).toBeGreaterThan(0);
   });
 
   it('a zero sum under qk_norm "sum" is an error saying why, not NaN', () => {

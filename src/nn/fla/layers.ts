@@ -41,17 +41,20 @@ export class TorchLinear extends Module {
   }
 }
 
-/** Token ids → rows of weight [vocab, dim], as PyTorch's nn.Embedding. ids [...shape] → [...shape, dim]. */
+/**
+ * Token ids → rows of weight [vocab, dim], as PyTorch's nn.Embedding: the row of `paddingId` (fla
+ * passes pad_token_id) gets no gradient. ids [...shape] → [...shape, dim].
+ */
 export class TorchEmbedding extends Module {
   readonly weight: Tensor;
 
-  constructor(readonly vocabSize: number, readonly dim: number, init: FlaInit) {
+  constructor(readonly vocabSize: number, readonly dim: number, init: FlaInit, readonly paddingId: number | null = null) {
     super();
     this.weight = this.param('weight', initialWeight([vocabSize, dim], init));
   }
 
   forward(ids: ArrayLike<number>, shape: readonly number[]): Tensor {
-    return ops.embedding(this.weight, ids, shape);
+    return ops.embedding(this.weight, ids, shape, this.paddingId);
   }
 }
 

@@ -44,7 +44,7 @@ export class DeltaNetModel extends Module {
 
   constructor(config: DeltaNetConfig, init: FlaInit) {
     super();
-    this.embeddings = this.child('embeddings', new TorchEmbedding(config.vocabSize, config.hiddenSize, init));
+    this.embeddings = this.child('embeddings', new TorchEmbedding(config.vocabSize, config.hiddenSize, init, config.padTokenId));
     for (let i = 0; i < config.numHiddenLayers; i++) this.layers.push(this.child(`layers.${i}`, new DeltaNetBlock(config, init)));
     this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
   }
