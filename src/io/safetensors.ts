@@ -119,7 +119,7 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
-interface HeaderEntry {
+export interface HeaderEntry {
   name: string;
   dtype: SafetensorsDType;
   shape: number[];
@@ -129,16 +129,40 @@ interface HeaderEntry {
 
 /** `source` names where the bytes came from (usually a file path) in every error message. */
 export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+  const { headerLength, entries, metadata } = decodeSafetensorsHeader(bytes, bytes.byteLength, source);
+  const dataStart = 8 + headerLength;
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of entries) {
+    const n = elementCount(e.shape);
+    const data = readLittleEndian(bytes, dataStart + e.begin, n, (k) => allocateFor(e.dtype, k));
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+/** The 8-byte header length and the header after it: how many bytes of a file hold the header. */
+export function safetensorsHeaderBytes(start: Uint8Array): number {
+  if (start.byteLength < 8) return 8;
+  const length = new DataView(start.buffer, start.byteOffset, 8).getBigUint64(0, true);
+  return length > BigInt(MAX_HEADER_BYTES) ? 8 : 8 + Number(length);
+}
+
+/**
+ * Checks the header of a safetensors file of `fileBytes` bytes, given its first bytes (at least
+ * safetensorsHeaderBytes of them): the tensors it lists must tile exactly the bytes after it. A file
+ * whose size disagrees with its own header is refused before its data is read.
+ */
+export function decodeSafetensorsHeader(bytes: Uint8Array, fileBytes: number, source = '<bytes>'): { headerLength: number; entries: HeaderEntry[]; metadata: Record<string, string> } {
   const fail = (why: string): never => {
     throw new SafetensorsError(`${source}: not a valid safetensors file: ${why}`);
   };
 
-  if (bytes.byteLength < 8) fail(`only ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  if (fileBytes < 8) fail(`only ${fileBytes} bytes, too short for the 8-byte header length`);
   const headerLength64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength64} is over the ${MAX_HEADER_BYTES}-byte limit`);
   const headerLength = Number(headerLength64);
-  if (8 + headerLength > bytes.byteLength) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes; truncated?)`);
+  if (8 + headerLength > fileBytes) {
+    fail(`header length ${headerLength} runs past the end of the file (${fileBytes} bytes; truncated?)`);
   }
 
   let headerText: string;
@@ -164,7 +188,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
 
   // The tensors must tile the byte buffer exactly, in offset order.
-  const bufferLength = bytes.byteLength - 8 - headerLength;
+  const bufferLength = fileBytes - 8 - headerLength;
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expectedBegin = 0;
   for (const e of byOffset) {
@@ -174,15 +198,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
   if (expectedBegin > bufferLength) fail(`tensor data needs ${expectedBegin} bytes but only ${bufferLength} follow the header (truncated?)`);
   if (expectedBegin < bufferLength) fail(`${bufferLength - expectedBegin} unexplained bytes after the last tensor`);
-
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, SafetensorsTensor>();
-  for (const e of entries) {
-    const n = elementCount(e.shape);
-    const data = readLittleEndian(bytes, dataStart + e.begin, n, (k) => allocateFor(e.dtype, k));
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
-  }
-  return { tensors, metadata };
+  return { headerLength, entries, metadata };
 }
 
 function parseMetadata(value: unknown, fail: (why: string) => never): Record<string, string> {
