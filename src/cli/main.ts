@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
+import { InputFileError } from '../io/fsErrors.js';
 import { runLm } from '../tasks/lm/cli.js';
 import { relaxedSimdWanted, threadsWanted } from '../../kernels/wasm/runtime.js';
 import '../../kernels/gpu/index.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
@@ -60,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InputFileError) {
       console.error(`fastweights: ${err.message}`);
       return 2;
     }

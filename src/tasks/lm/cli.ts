@@ -12,6 +12,7 @@ import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -83,7 +84,7 @@ async function lmTrain(argv: string[]): Promise<number> {
   const refusal = values.carry ? carryRefusal(modelName) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
-  const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
+  const { out, resume, json, log, progress, release } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainLanguageModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('lm train', resume, /checkpoint|config|tokenizer|state/));
     const { model, data } = result;
@@ -107,7 +108,7 @@ async function lmTrain(argv: string[]): Promise<number> {
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;
-  });
+  }).finally(release);
 }
 
 /** An unknown model name or knob is the caller's mistake: a usage error listing the valid names. */
@@ -213,6 +214,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
+  ensureOutDir('lm compare', out);
   const json = values.json ?? false;
   const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {

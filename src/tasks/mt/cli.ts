@@ -10,6 +10,7 @@ import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
@@ -132,6 +133,8 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     seed: intOption(values.seed, 'seed', 1, 0),
   };
+  // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
+  if (training.maxTokens < training.maxLength + 1) throw new UsageError(`${command}: --max-tokens ${training.maxTokens} cannot hold one pair of --max-len ${training.maxLength} (${training.maxLength + 1} tokens with <bos>); give --max-tokens ${training.maxLength + 1} or more, or lower --max-len`);
   const model: Omit<TranslationModelConfig, 'vocabSize'> = {
     attention: modelName,
     crossAttention: cross,
@@ -169,7 +172,7 @@ async function mtTrain(argv: string[]): Promise<number> {
       throw new UsageError(`mt train: ${message}`);
     });
   }
-  const { out, resume, json, log, progress } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
+  const { out, resume, json, log, progress, release } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainTranslationModel({ out, resume, model: modelConfig, training, ...(corpusFile !== undefined ? { corpusFile } : {}), log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
     const { model, data } = result;
@@ -185,7 +188,7 @@ async function mtTrain(argv: string[]): Promise<number> {
       console.log(`\n${model.name}: step ${result.step}, ${loss}, ${greedy}`);
     }
     return 0;
-  });
+  }).finally(release);
 }
 
 /** The self-attentions of the paper's Table 1, compared when --models is not given. */
@@ -217,6 +220,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   const testLimit = optionalInt(values['test-limit'], 'test-limit');
   const decoding = { beamSize: intOption(values.beam, 'beam', 1, 1, 256), lengthPenalty: 0.6, maxLength: 128, ...(testLimit !== undefined ? { testLimit } : {}) };
   const out = values.out ?? 'runs/mt-compare';
+  ensureOutDir('mt compare', out);
   const json = values.json ?? false;
   const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {
@@ -313,6 +317,7 @@ async function mtEval(argv: string[]): Promise<number> {
   const limit = optionalInt(values.limit, 'limit');
   const checkpoint = values.checkpoint;
   const { model, tokenizer, config, step } = openCheckpoint(checkpoint, 'mt eval');
+  if (values.hyp !== undefined) checkWritableFile('mt eval', values.hyp, '--hyp');
   let data;
   try {
     data = prepareMtData(config.training, values.corpus, tokenizer);

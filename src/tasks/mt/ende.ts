@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readTextFile } from '../../data/textFile.js';
 import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../../io/packageRoot.js';
 
@@ -85,7 +86,7 @@ function sha256File(path: string): string {
 /** Reads and checks a `English<TAB>German` file (default: the shipped one). */
 export function loadEnDePairs(path: string = defaultEnDePath()): EnDePair[] {
   if (!existsSync(path)) throw new Error(`English–German pairs file not found: ${path}`);
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFile(path, 'English–German pairs file');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.map((line, i) => {

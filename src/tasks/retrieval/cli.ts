@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { ensureOutDir } from '../../cli/outDir.js';
 import { stringifyJson } from '../../io/json.js';
 import { Rng } from '../../tensor/rng.js';
 import { RetrievalModel } from './model.js';
@@ -209,6 +210,7 @@ export async function runRetrieval(argv: string[]): Promise<number> {
     progressMode = mode as ProgressMode;
     if (values.out === undefined) throw new UsageError('--out DIR is required (results are written there)');
     if (plan.settings.length === 0) throw new UsageError('nothing to run');
+    ensureOutDir('retrieval', values.out);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`fastweights retrieval: ${error.message}\n`);
