@@ -11,6 +11,7 @@ import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { describeStop } from '../../train/stopReason.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -88,7 +89,7 @@ async function lmTrain(argv: string[]): Promise<number> {
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainLanguageModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('lm train', resume, /checkpoint|config|tokenizer|state/));
     const { model, data } = result;
-    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const carried = result.config.training.carry === true;
     const valid = finalPerplexity(model, data, training, carried, log);

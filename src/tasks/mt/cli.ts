@@ -9,6 +9,7 @@ import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { describeStop } from '../../train/stopReason.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
@@ -176,7 +177,7 @@ async function mtTrain(argv: string[]): Promise<number> {
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainTranslationModel({ out, resume, model: modelConfig, training, ...(corpusFile !== undefined ? { corpusFile } : {}), log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
     const { model, data } = result;
-    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, training.maxTokens));
     const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
