@@ -12,8 +12,8 @@ const HELP = `fastweights — Fast Weight Programmers (linear attention, the del
 usage: fastweights <command> [options]
 
 commands:
-  lm          language modelling: train, eval (perplexity), generate
-  mt          English→German translation: train, translate, eval (BLEU)
+  lm          language modelling: train, eval (perplexity), generate, compare (models side by side)
+  mt          English→German translation: train, translate, eval (BLEU), compare (models side by side)
   retrieval   the paper's synthetic associative retrieval experiments (settings 1 and 2)
 
   fastweights <command> --help    options of a command

@@ -31,7 +31,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
                           seeds); the table gives mean ± sample standard deviation, results.json and
                           results.csv one row per seed; a rerun with more seeds trains only the new ones
 
-train (defaults: a small Delta Network on SOTU for 3 minutes):
+train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes, lr 0.003, dropout 0.1;
+       \`npm start\` in a clone of the repository runs it with --dropout 0 --lr 6e-3 --out runs/demo-delta --overwrite):
   --corpus C          sotu (default), brown, or a UTF-8 text file
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)

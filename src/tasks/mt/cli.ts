@@ -12,6 +12,7 @@ import { withInterrupt } from '../../cli/interrupt.js';
 import { describeStop } from '../../train/stopReason.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
+import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
@@ -287,6 +288,11 @@ function openCheckpoint(dir: string | undefined, command: string): LoadedTransla
   }
 }
 
+function warnIfDegenerate(outputs: number[][]): void {
+  const warning = degenerateWarning(outputs);
+  if (warning !== null) console.error(`warning: ${warning}`);
+}
+
 async function mtTranslate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, DECODING_OPTIONS, 'fastweights mt translate', true);
   if (values.help) {
@@ -297,7 +303,9 @@ async function mtTranslate(argv: string[]): Promise<number> {
   const { model, tokenizer } = openCheckpoint(values.checkpoint, 'mt translate');
   const sentences = positionals.length > 0 ? positionals : (await readStdin()).split('\n').filter((line) => line.trim() !== '');
   if (sentences.length === 0) throw new UsageError('mt translate: give sentences as arguments or on stdin, one per line');
-  const outputs = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags).map((ids) => tokenizer.decode(ids));
+  const ids = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags);
+  warnIfDegenerate(ids);
+  const outputs = ids.map((one) => tokenizer.decode(one));
   if (values.json) console.log(JSON.stringify({ model: model.name, beam: flags.beamSize, translations: sentences.map((source, i) => ({ source, translation: outputs[i] })) }));
   else for (const line of outputs) console.log(line);
   return 0;
@@ -332,6 +340,7 @@ async function mtEval(argv: string[]): Promise<number> {
   progress.finish();
   const seconds = (performance.now() - started) / 1000;
   const hypotheses = outputs.map((ids) => tokenizer.decode(ids));
+  warnIfDegenerate(outputs);
   const hypPath = values.hyp ?? join(checkpoint!, `hyp-${split}-beam${flags.beamSize}.de`);
   // One line per hypothesis; a newline inside a decoded hypothesis would shift every line after it.
   writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
