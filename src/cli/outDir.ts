@@ -80,7 +80,9 @@ export function lockOutDir(command: string, out: string): () => void {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = readLock(path);
         if (attempt > 0 || (holder !== null && holderAlive(holder))) throw new UsageError(`${command}: ${out} is in use by ${describeHolder(holder, path)}; wait for it to end or stop it, or give another --out`);
-        // Stale: its process is gone. Removed, then taken like a free lock (a run that takes it first wins).
+        // Stale: its process is gone. Removed, then taken like a free lock (a run that takes it first
+        // wins). Two runs starting in the same instant on one stale lock could both get through; the
+        // lock guards against the mistakes people make (a second run minutes later), not that race.
         rmSync(path, { force: true });
       }
     }
