@@ -11,13 +11,7 @@ import { InputFileError } from '../io/fsErrors.js';
 
 /** `what` names the file in errors: 'corpus file'. */
 export function readTextFile(path: string, what: string): string {
-  const size = statSync(path).size;
-  // UTF-8 never takes fewer bytes than the UTF-16 code units it decodes to, so a file larger than
-  // the string limit can only fit if much of it is multi-byte; refused up front rather than after
-  // reading gigabytes (V8 would then fail with "Invalid string length" or a misleading decode error).
-  if (size > constants.MAX_STRING_LENGTH) {
-    throw new InputFileError(`${what} ${path} is ${formatBytes(size)}, more than the ${formatBytes(constants.MAX_STRING_LENGTH)} one JavaScript string can hold (${constants.MAX_STRING_LENGTH} characters); use a part of it`);
-  }
+  checkTextFileSize(path, what);
   const bytes = readFileSync(path);
   const bad = firstInvalidUtf8(bytes);
   if (bad !== null) {
@@ -25,6 +19,18 @@ export function readTextFile(path: string, what: string): string {
     throw new InputFileError(bad.nul ? `${where}: ${what} holds a NUL byte: a binary file, not text` : `${where}: ${what} is not valid UTF-8 (byte 0x${bytes[bad.at]!.toString(16).padStart(2, '0')} at offset ${bad.at})`);
   }
   return new TextDecoder('utf-8').decode(bytes).replace(/\r\n?/g, '\n');
+}
+
+/**
+ * Refuses, before a byte is read, a file too large to be read as one string. UTF-8 never takes fewer
+ * bytes than the UTF-16 code units it decodes to, so a larger file could only fit if much of it were
+ * multi-byte; reading it would end after gigabytes in "Invalid string length" or a misleading error.
+ */
+export function checkTextFileSize(path: string, what: string): void {
+  const size = statSync(path).size;
+  if (size > constants.MAX_STRING_LENGTH) {
+    throw new InputFileError(`${what} ${path} is ${formatBytes(size)}, more than the ${formatBytes(constants.MAX_STRING_LENGTH)} one JavaScript string can hold (${constants.MAX_STRING_LENGTH} characters); use a part of it`);
+  }
 }
 
 /** The offset of the first byte that starts no valid UTF-8 character (or a NUL), or null. */

@@ -59,6 +59,15 @@ describe('refused in one line, exit code 2, nothing written', () => {
       (file) => new RegExp(`^fastweights: ${file}:3: English–German pairs file is not valid UTF-8 \\(byte 0xdf at offset 43\\)$`),
     ],
     [
+      'mt train on a 2 GB pairs file',
+      (file) => {
+        writeFileSync(file, '');
+        truncateSync(file, 2 ** 31); // sparse
+      },
+      (file, out) => ['mt', 'train', '--model', 'linear', '--corpus', file, '--out', out, '--steps', '1'],
+      (file) => new RegExp(`^fastweights: mt train: English–German pairs file ${file} is 2\\.1 GB, more than the 537 MB one JavaScript string can hold \\(536870888 characters\\); use a part of it$`),
+    ],
+    [
       'mt train --max-tokens 1',
       (file) => writeFileSync(file, 'unused\n'),
       (_file, out) => ['mt', 'train', '--model', 'linear', '--max-tokens', '1', '--out', out, '--steps', '1'],

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readTextFile } from '../../data/textFile.js';
+import { checkTextFileSize, readTextFile } from '../../data/textFile.js';
 import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../../io/packageRoot.js';
 
@@ -59,6 +59,7 @@ export function resolveMtCorpus(spec: string): MtCorpus {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new Error(`--corpus: "${spec}" is neither a shipped corpus (${MT_CORPUS_NAMES.join(', ')}) nor a readable file`);
   }
+  checkTextFileSize(path, 'English–German pairs file'); // before hashing it whole
   return { id: `file:${basename(path)}:sha256:${sha256File(path)}`, path };
 }
 
