@@ -6,7 +6,7 @@
  * refused while the holder is alive; a lock whose process is gone (a kill -9, a power cut) is stale
  * and taken over. The holder removes it when its command ends, normally or after Ctrl-C / SIGTERM.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.js';
@@ -14,12 +14,16 @@ import { fsErrorInWords } from '../io/fsErrors.js';
 
 export const LOCK_NAME = '.lock';
 
-/** Creates `out` (and its parents) or throws a one-line UsageError saying why it cannot be. `command`: 'lm train'. */
-export function ensureOutDir(command: string, out: string, flag = '--out'): void {
+/**
+ * Creates `out` (and its parents) or throws a one-line UsageError saying why it cannot be. `command`:
+ * 'lm train'. Returns whether it created the directory.
+ */
+export function ensureOutDir(command: string, out: string, flag = '--out'): boolean {
   if (out.trim() === '') throw new UsageError(`${command}: ${flag} is empty; give a directory`);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`${command}: ${flag} ${out} is a file, not a directory; give a directory`);
   const file = fileOnTheWay(out);
   if (file !== null) throw new UsageError(`${command}: ${flag} ${out} is under ${file}, which is a file, not a directory`);
+  const created = !existsSync(out);
   try {
     mkdirSync(out, { recursive: true });
   } catch (error) {
@@ -33,6 +37,7 @@ export function ensureOutDir(command: string, out: string, flag = '--out'): void
   } catch (error) {
     throw new UsageError(`${command}: cannot write into ${flag} ${out}: ${fsErrorInWords(error)}`);
   }
+  return created;
 }
 
 /** Refuses, before any work, a file path that cannot be written: its directory missing, or the path a directory. */
@@ -63,9 +68,10 @@ interface LockRecord {
 
 /**
  * Takes the lock on `out` (which must exist) for this process, or throws a UsageError naming the
- * live holder. Returns the function that releases it (also run when the process exits).
+ * live holder. Returns the function that releases it (also run when the process exits); with
+ * `removeIfEmpty` (a directory the run created) it also removes `out` if the run left nothing in it.
  */
-export function lockOutDir(command: string, out: string): () => void {
+export function lockOutDir(command: string, out: string, options: { removeIfEmpty?: boolean } = {}): () => void {
   const path = join(out, LOCK_NAME);
   const record: LockRecord = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
   // Written whole beside it, then linked into place: a reader never sees a half-written lock.
@@ -99,8 +105,9 @@ export function lockOutDir(command: string, out: string): () => void {
     process.off('exit', release);
     try {
       if (readLock(path)?.pid === process.pid) unlinkSync(path);
+      if (options.removeIfEmpty && readdirSync(out).length === 0) rmdirSync(out);
     } catch {
-      // Gone already: nothing to release.
+      // Gone already, or no longer empty: nothing to release or remove.
     }
   };
   process.on('exit', release);

@@ -51,8 +51,8 @@ export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: 
   const out = flags.out ?? defaultOut;
   const resume = flags.resume ?? false;
   checkOutDir(command, out, resume, flags.overwrite ?? false);
-  ensureOutDir(command, out);
-  const release = lockOutDir(command, out);
+  const created = ensureOutDir(command, out);
+  const release = lockOutDir(command, out, { removeIfEmpty: created });
   const json = flags.json ?? false;
   const log = trainingLog(json);
   const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
