@@ -4,7 +4,7 @@
  * processes: refused while the holder lives, taken over when it is dead, released when a run ends.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -48,6 +48,14 @@ describe('--out that cannot be a directory: one line, before the corpus is read,
       expect(readFileSync(aFile, 'utf8')).toBe('precious\n');
     });
   }
+
+  it('retrieval: a results.json that is a directory, in words', async () => {
+    const out = join(dir, 'results-dir');
+    mkdirSync(join(out, 'results.json'), { recursive: true });
+    const r = await runMain(['retrieval', '--preset', 'quick', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toEqual([`fastweights retrieval: cannot read ${out}/results.json: it is a directory`]);
+  });
 
   it('mt eval --hyp: a directory, or under a file, refused before any translation', () => {
     expect(() => checkWritableFile('mt eval', dir, '--hyp')).toThrow(new RegExp(`^mt eval: --hyp ${dir} is a directory; give a file name$`));
@@ -128,7 +136,6 @@ describe('the lock on --out, with two real processes', () => {
   it('a lock naming a pid that is gone is stale too', async () => {
     const out = join(dir, 'dead-pid');
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, LOCK_NAME), JSON.stringify({ pid: Number(gone.stdout), host: (await import('node:os')).hostname(), command: 'lm train', since: '2026-01-01T00:00:00.000Z' }));
     const r = await runMain(['lm', 'train', '--corpus', corpus, '--out', out, '--steps', '1', ...TINY]);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { ensureOutDir } from '../../cli/outDir.js';
+import { fsErrorInWords } from '../../io/fsErrors.js';
 import { stringifyJson } from '../../io/json.js';
 import { Rng } from '../../tensor/rng.js';
 import { RetrievalModel } from './model.js';
@@ -167,7 +168,7 @@ function readPreviousRuns(path: string): RetrievalRunResult[] {
   try {
     doc = JSON.parse(readFileSync(path, 'utf8')) as Partial<ResultsDocument>;
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new Error(`cannot read ${path}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : fsErrorInWords(error)}`);
   }
   if (!Array.isArray(doc.runs)) throw new Error(`${path} has no 'runs' array; it was not written by fastweights retrieval`);
   return doc.runs;
