@@ -71,6 +71,7 @@ describe('the lock on --out, with two real processes', () => {
   beforeAll(async () => {
     // The CLI bundled for a child process (Node 20 runs no TypeScript), inside the repository so
     // that its packages resolve; runs/ is ignored by git.
+    mkdirSync(join(ROOT, 'runs'), { recursive: true });
     bundleDir = mkdtempSync(join(ROOT, 'runs', '.test-lock-'));
     bundle = join(bundleDir, 'cli.mjs');
     writeFileSync(join(bundleDir, 'entry.ts'), `import { main } from ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`);
