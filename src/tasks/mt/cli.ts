@@ -11,6 +11,7 @@ import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
+import { formatSplitBaselines, splitBaselines } from './splitBaselines.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -330,11 +331,12 @@ async function mtEval(argv: string[]): Promise<number> {
   // One line per hypothesis; a newline inside a decoded hypothesis would shift every line after it.
   writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
   const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
+  const baselines = splitBaselines(data.split.train, data.split[split], hypotheses);
   if (values.json) {
-    console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), hypotheses: hypPath, seconds }));
+    console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), lookupBleu: baselines.lookupBleu, novel: baselines.novel, hypotheses: hypPath, seconds }));
   } else {
     console.error(`${model.name} at step ${step}: ${pairs.length} ${split} pairs, beam ${flags.beamSize}, ${seconds.toFixed(1)} s; hypotheses in ${hypPath}`);
-    console.log(formatBleu(bleu));
+    console.log([formatBleu(bleu), ...formatSplitBaselines(baselines, split)].join('\n'));
   }
   return 0;
 }
