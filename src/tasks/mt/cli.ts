@@ -11,7 +11,7 @@ import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
-import { formatSplitBaselines, splitBaselines } from './splitBaselines.js';
+import { formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -236,7 +236,7 @@ async function mtCompare(argv: string[]): Promise<number> {
       if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`mt compare: ${err.message}`);
       throw err;
     });
-    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
+    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}${lookupBaselineRow(training, corpusFile, decoding.testLimit)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });
 }

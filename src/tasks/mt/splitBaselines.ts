@@ -15,9 +15,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { corpusBleu } from './bleu.js';
-import type { EnDePair } from './ende.js';
+import { loadEnDePairs, splitEnDe, type EnDePair } from './ende.js';
 import { lookupMatches, lookupTranslations, type LookupMatch } from './lookupBaseline.js';
 import { NOVEL_SIMILARITY_BELOW, novelIndices, subsetBleu } from './novelSubset.js';
+import { trainingCorpus, type MtTrainingConfig } from './training.js';
 
 /** Changes whenever the similarity of lookupBaseline.ts changes, so older cache files are not read. */
 const LOOKUP_RULE = 'jaccard(lowercase words + adjacent word pairs) v1';
@@ -105,4 +106,17 @@ export function formatSplitBaselines(b: SplitBaselines, split: string): string[]
     `lookup baseline (German side of the most similar training English): BLEU ${bleu(b.lookupBleu)} on the same ${b.pairs} ${split} pairs`,
     `novel subset: ${b.novel.pairs} of ${b.pairs} pairs (nearest training English below ${NOVEL_SIMILARITY_BELOW} similarity): model BLEU ${bleu(b.novel.modelBleu)}, lookup baseline ${bleu(b.novel.lookupBleu)}`,
   ];
+}
+
+/**
+ * For `mt compare`: a row for its table with the lookup baseline's BLEU on the same test pairs, and
+ * a line with the novel subset's size and the baseline's BLEU on it.
+ */
+export function lookupBaselineRow(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs'>, corpusFile: string | undefined, testLimit: number | undefined): string {
+  const split = splitEnDe(loadEnDePairs(trainingCorpus(training, corpusFile).path));
+  const train = split.train.slice(0, training.trainPairs);
+  const test = split.test.slice(0, testLimit);
+  const b = splitBaselines(train, split.test, lookupTranslations(train, cachedLookupMatches(train, split.test.map((p) => p.en)).slice(0, test.length)));
+  const novel = b.novel.lookupBleu === null ? 'no novel pair' : `novel subset: ${b.novel.pairs} of ${b.pairs} test pairs, lookup baseline BLEU ${b.novel.lookupBleu.toFixed(2)} there (mt eval --checkpoint DIR gives a model's)`;
+  return `| lookup baseline (no model) | – | 0 | – | – | – | – | ${b.lookupBleu.toFixed(2)} |\n\n${novel}\n`;
 }
