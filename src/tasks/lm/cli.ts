@@ -38,7 +38,7 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
   --steps N | --minutes M   budget (default --minutes 3); cosine decay to lr/10 at the end of the budget
   --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
   --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
-  --batch B (8)  --lr X (0.003)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --batch B (8)  --lr X (0.003)  --warmup N (100, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
                       through the corpus, one segment per step, each layer's fast weights carried

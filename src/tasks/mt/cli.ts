@@ -50,7 +50,7 @@ the 60-minute run these defaults come from):
   --enc-layers N (2)  --dec-layers N (2)  --dim D (128)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
-  --lr X (0.002)  --warmup N (200, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
   --save-every N (100)  --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
