@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './args.js';
+import { ensureOutDir, lockOutDir } from './outDir.js';
 import { createProgress, type Progress } from '../train/progress.js';
 
 /** Refuses to overwrite a checkpoint unasked, and to resume one that is not there. `command`: 'lm train'. */
@@ -42,15 +43,18 @@ export interface TrainFlags {
 }
 
 /**
- * What a training run takes from the shared flags: where it writes (checked by checkOutDir),
- * whether it resumes, its log and its progress reporter. `label` names the run on the progress bar.
+ * What a training run takes from the shared flags: where it writes (checked by checkOutDir, created
+ * and locked before any work: call `release` when the run ends), whether it resumes, its log and its
+ * progress reporter. `label` names the run on the progress bar.
  */
 export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: string, label: string) {
   const out = flags.out ?? defaultOut;
   const resume = flags.resume ?? false;
   checkOutDir(command, out, resume, flags.overwrite ?? false);
+  const created = ensureOutDir(command, out);
+  const release = lockOutDir(command, out, { removeIfEmpty: created });
   const json = flags.json ?? false;
   const log = trainingLog(json);
   const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
-  return { out, resume, json, log, progress };
+  return { out, resume, json, log, progress, release };
 }

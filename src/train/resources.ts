@@ -8,10 +8,9 @@
  * by orders of magnitude.
  */
 import { totalmem } from 'node:os';
+import { MAX_TENSOR_ELEMENTS } from '../tensor/shape.js';
 import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/factory.js';
 
-/** The largest tensor a typed array can hold here (V8 limits an array's length). */
-export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 const BYTES = 4;
 
 export interface StackShape {

@@ -4,6 +4,7 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
+import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
 import type { LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { parseAttentionSpec } from '../../nn/attention/factory.js';
@@ -11,7 +12,9 @@ import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { describeStop } from '../../train/stopReason.js';
 import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -20,7 +23,14 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
                           [--warmup-segments N]: carry mode starts from the state left by N segments per
                           stream of the training split's start (unscored), instead of empty fast weights
-  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
+  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md):
+                          the text streams to stdout, the speed to stderr; without its tokenizer.json,
+                          --prompt-ids 1,2,3 instead of --prompt, and ids stream out
+  fastweights lm eval     --checkpoint DIR --corpus FILE [--max-tokens N] [--json]   (DIR: a Hugging Face
+                          directory as above): perplexity on a UTF-8 text file
+  fastweights lm export   --checkpoint DIR --out DIR2 [--dtype f32|bf16|f16]   (DIR: a Hugging Face directory
+                          as above): DIR2 gets config.json, one model.safetensors in that precision, tokenizer.json
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -29,7 +39,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
                           seeds); the table gives mean ± sample standard deviation, results.json and
                           results.csv one row per seed; a rerun with more seeds trains only the new ones
 
-train (defaults: a small Delta Network on SOTU for 3 minutes):
+train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes, lr 0.003, dropout 0.1;
+       \`npm start\` in a clone of the repository runs it with --dropout 0 --lr 6e-3 --out runs/demo-delta --overwrite):
   --corpus C          sotu (default), brown, or a UTF-8 text file
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)
@@ -53,7 +64,21 @@ SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume c
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
 
 export async function runLm(argv: string[]): Promise<number> {
-  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare });
+  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare, export: lmExport });
+}
+
+async function lmExport(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'fastweights lm export');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.checkpoint || !values.out) throw new UsageError('lm export: --checkpoint DIR and --out DIR are required');
+  const dtype = choiceOption(values.dtype, 'dtype', ['f32', 'bf16', 'f16'] as const, 'f32');
+  if (!isHuggingFaceDirectory(values.checkpoint)) {
+    throw new UsageError(`lm export: ${values.checkpoint} is not a Hugging Face directory of an fla DeltaNet (no config.json); the models lm train makes do not map onto fla's DeltaNet (docs/pretrained.md says why)`);
+  }
+  return runPretrainedExport({ checkpoint: values.checkpoint, out: values.out, dtype: ({ f32: 'F32', bf16: 'BF16', f16: 'F16' } as const)[dtype] });
 }
 
 const TRAIN_OPTIONS = {
@@ -83,11 +108,11 @@ async function lmTrain(argv: string[]): Promise<number> {
   const refusal = values.carry ? carryRefusal(modelName) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
-  const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
+  const { out, resume, json, log, progress, release } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainLanguageModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('lm train', resume, /checkpoint|config|tokenizer|state/));
     const { model, data } = result;
-    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const carried = result.config.training.carry === true;
     // The final figure is on the whole valid split (periodic evaluation may score only its start).
@@ -108,7 +133,7 @@ async function lmTrain(argv: string[]): Promise<number> {
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;
-  });
+  }).finally(release);
 }
 
 /** An unknown model name or knob is the caller's mistake: a usage error listing the valid names. */
@@ -214,6 +239,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
+  ensureOutDir('lm compare', out);
   const json = values.json ?? false;
   const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {
@@ -240,7 +266,7 @@ async function lmCompare(argv: string[]): Promise<number> {
 async function lmEval(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, corpus: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm eval',
   );
   if (values.help) {
@@ -248,6 +274,10 @@ async function lmEval(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm eval: --checkpoint DIR is required');
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedEval({ checkpoint: values.checkpoint, corpus: values.corpus, maxTokens: optionalInt(values['max-tokens'], 'max-tokens'), json: values.json === true });
+  }
+  if (values.corpus !== undefined) throw new UsageError('lm eval: --corpus is for Hugging Face model directories (a training checkpoint is scored on its own corpus)');
   const split = choiceOption(values.split, 'split', ['valid', 'test'] as const, 'valid');
   const mode = choiceOption<PerplexityMode>(values.mode, 'mode', PERPLEXITY_MODES, 'segments');
   // Checked before the corpus is read: a usage mistake costs no work.
@@ -287,7 +317,7 @@ async function lmEval(argv: string[]): Promise<number> {
 async function lmGenerate(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm generate',
   );
   if (values.help) {
@@ -295,11 +325,17 @@ async function lmGenerate(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm generate: --checkpoint DIR is required');
-  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const tokens = intOption(values.tokens, 'tokens', 100);
   const temperature = numberOption(values.temperature, 'temperature', 0.8, [0, 100]);
   const topK = intOption(values['top-k'], 'top-k', 40, 0);
+  const topP = numberOption(values['top-p'], 'top-p', 1, [0, 1]);
+  if (topP === 0) throw new UsageError("--top-p must be in (0, 1], got '0'");
   const seed = intOption(values.seed, 'seed', 1, 0);
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedGenerate({ checkpoint: values.checkpoint, prompt: values.prompt, promptIds: values['prompt-ids'], tokens, temperature, topK, topP, seed });
+  }
+  if (values['prompt-ids'] !== undefined || topP !== 1) throw new UsageError('lm generate: --prompt-ids and --top-p are for Hugging Face model directories (docs/pretrained.md)');
+  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const { model, tokenizer } = openLanguageModel(values.checkpoint, 'lm generate');
   const seconds = generationSeconds(model, tokens);
   if (seconds > MAX_GENERATION_SECONDS) {
