@@ -14,7 +14,7 @@ import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCom
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
-import { formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
+import { belowLookupWarning, formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -65,7 +65,9 @@ translate / eval:
         --corpus FILE (only for a model trained on your own file)
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
-BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
+BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}). Beside it, eval prints
+the lookup baseline (the German side of the most similar training English, no model) on the same
+pairs, and both on the novel subset (pairs whose nearest training English is below 0.4 similar).
 Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
 SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
@@ -347,6 +349,8 @@ async function mtEval(argv: string[]): Promise<number> {
   writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
   const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
   const baselines = splitBaselines(data.split.train, data.split[split], hypotheses);
+  const below = belowLookupWarning(baselines, split);
+  if (below !== null) console.error(below);
   if (values.json) {
     console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), lookupBleu: baselines.lookupBleu, novel: baselines.novel, hypotheses: hypPath, seconds }));
   } else {

@@ -120,3 +120,9 @@ export function lookupBaselineRow(training: Pick<MtTrainingConfig, 'corpus' | 't
   const novel = b.novel.lookupBleu === null ? 'no novel pair' : `novel subset: ${b.novel.pairs} of ${b.pairs} test pairs, lookup baseline BLEU ${b.novel.lookupBleu.toFixed(2)} there (mt eval --checkpoint DIR gives a model's)`;
   return `| lookup baseline (no model) | – | 0 | – | – | – | – | ${b.lookupBleu.toFixed(2)} |\n\n${novel}\n`;
 }
+
+/** A warning when the model scores below the lookup baseline on the same pairs (it has not shown that it translates); else null. */
+export function belowLookupWarning(b: SplitBaselines, split: string): string | null {
+  if (b.modelBleu >= b.lookupBleu) return null;
+  return `warning: BLEU ${b.modelBleu.toFixed(2)} is below the lookup baseline's ${b.lookupBleu.toFixed(2)} on the same ${b.pairs} ${split} pairs: copying the German of the most similar training sentence does better than this model; train longer (--minutes, --steps)`;
+}

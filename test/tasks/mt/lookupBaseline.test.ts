@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { englishFeatures, englishSimilarity, lookupMatches, lookupTranslations } from '../../../src/tasks/mt/lookupBaseline.js';
 import { NOVEL_SIMILARITY_BELOW, isNovel, novelIndices } from '../../../src/tasks/mt/novelSubset.js';
-import { cachedLookupMatches, formatSplitBaselines, splitBaselines } from '../../../src/tasks/mt/splitBaselines.js';
+import { belowLookupWarning, cachedLookupMatches, formatSplitBaselines, splitBaselines } from '../../../src/tasks/mt/splitBaselines.js';
 import { corpusBleu } from '../../../src/tasks/mt/bleu.js';
 import type { EnDePair } from '../../../src/tasks/mt/ende.js';
 
@@ -106,6 +106,11 @@ describe('splitBaselines', () => {
     const first = splitBaselines(TRAIN, split, split.slice(0, 1).map((p) => p.de), cache);
     expect(first).toMatchObject({ pairs: 1, novel: { pairs: 0, modelBleu: null, lookupBleu: null } });
     expect(first.lookupBleu).toBeCloseTo(100, 9);
+    // Warned below the lookup baseline only.
+    expect(belowLookupWarning(perfect, 'test')).toBeNull();
+    expect(belowLookupWarning(same, 'test')).toBeNull();
+    const empty = splitBaselines(TRAIN, split, split.map(() => 'nichts'), cache);
+    expect(belowLookupWarning(empty, 'valid')).toMatch(/^warning: BLEU 0\.00 is below the lookup baseline's \d+\.\d\d on the same 4 valid pairs: copying the German/);
     const lines = formatSplitBaselines(perfect, 'test');
     expect(lines[0]).toMatch(/^lookup baseline .*BLEU \d+\.\d\d on the same 4 test pairs$/);
     expect(lines[1]).toMatch(/^novel subset: 2 of 4 pairs \(nearest training English below 0\.4 similarity\): model BLEU 100\.00, lookup baseline \d+\.\d\d$/);
