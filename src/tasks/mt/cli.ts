@@ -15,6 +15,7 @@ import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { belowLookupWarning, formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
+import { NOVEL_SIMILARITY_BELOW } from './novelSubset.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -67,7 +68,7 @@ translate / eval:
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}). Beside it, eval prints
 the lookup baseline (the German side of the most similar training English, no model) on the same
-pairs, and both on the novel subset (pairs whose nearest training English is below 0.4 similar).
+pairs, and both on the novel subset (pairs whose nearest training English is below ${NOVEL_SIMILARITY_BELOW} similar).
 Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
 SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
