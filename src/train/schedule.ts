@@ -81,6 +81,11 @@ export interface WarmupCosineByProgressOptions {
   warmupSteps: number;
   /** The rate at progress 1 (default 0). */
   minLr?: number;
+  /**
+   * Warm-up also ends once this fraction of the budget is used, if that comes before `warmupSteps`
+   * (default: never). A slow machine then still reaches the peak rate in a short run.
+   */
+  warmupBudgetFraction?: number;
 }
 
 /**
@@ -92,6 +97,8 @@ export interface WarmupCosineByProgressOptions {
 export function warmupCosineByProgressSchedule(options: WarmupCosineByProgressOptions): Schedule {
   const { peakLr, warmupSteps } = options;
   const minLr = options.minLr ?? 0;
+  const fraction = options.warmupBudgetFraction ?? Infinity;
+  if (!(fraction > 0)) throw new Error(`warmupCosineByProgressSchedule: warmupBudgetFraction must be > 0, got ${fraction}`);
   assertRate(peakLr, 'warmupCosineByProgressSchedule: peakLr');
   assertRate(minLr, 'warmupCosineByProgressSchedule: minLr');
   assertStep(warmupSteps, 'warmupCosineByProgressSchedule: warmupSteps');
@@ -100,17 +107,27 @@ export function warmupCosineByProgressSchedule(options: WarmupCosineByProgressOp
     assertStep(step, 'warmupCosineByProgressSchedule');
     if (progress === undefined || !(progress >= 0)) throw new Error(`warmupCosineByProgressSchedule: progress must be a number in [0, 1], got ${progress}`);
     const p = Math.min(progress, 1);
-    const warm = step < warmupSteps ? step / warmupSteps : 1;
+    // Linear in steps, or in the budget used when that is further along: the rise is continuous and
+    // reaches 1 at warmupSteps or at `fraction` of the budget, whichever comes first.
+    const warm = step < warmupSteps ? Math.min(1, Math.max(step / warmupSteps, p / fraction)) : 1;
     return warm * (minLr + (peakLr - minLr) * 0.5 * (1 + Math.cos(Math.PI * p)));
   };
 }
 
 /**
+ * Warm-up of a time budget ends by this fraction of it at the latest, as the command lines cap the
+ * warm-up of a budget in steps at a tenth of the steps: a 2-minute run on a slow machine would
+ * otherwise spend all of it warming up.
+ */
+export const WARMUP_BUDGET_FRACTION = 0.1;
+
+/**
  * The schedule for a training budget: warm-up, then cosine decay to a tenth of the peak at the end
- * of the budget — at the last step for a number of steps, at the last second for minutes.
+ * of the budget — at the last step for a number of steps, at the last second for minutes (where
+ * warm-up ends by WARMUP_BUDGET_FRACTION of the time at the latest).
  */
 export function budgetSchedule(options: { peakLr: number; warmupSteps: number; steps?: number }): Schedule {
   return options.steps !== undefined
     ? warmupCosineSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, totalSteps: options.steps, minLr: options.peakLr / 10 })
-    : warmupCosineByProgressSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, minLr: options.peakLr / 10 });
+    : warmupCosineByProgressSchedule({ peakLr: options.peakLr, warmupSteps: options.warmupSteps, minLr: options.peakLr / 10, warmupBudgetFraction: WARMUP_BUDGET_FRACTION });
 }

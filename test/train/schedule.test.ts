@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { budgetSchedule, constantSchedule, warmupCosineByProgressSchedule, warmupCosineSchedule, warmupInverseSqrtSchedule, type Schedule } from '../../src/train/schedule.js';
+import { WARMUP_BUDGET_FRACTION, budgetSchedule, constantSchedule, warmupCosineByProgressSchedule, warmupCosineSchedule, warmupInverseSqrtSchedule, type Schedule } from '../../src/train/schedule.js';
 
 const values = (s: Schedule, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => s(from + i));
 const nonIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x <= xs[i - 1]! + 1e-15);
@@ -100,5 +100,29 @@ describe('budgetSchedule', () => {
     const byTime = budgetSchedule({ peakLr: 2e-3, warmupSteps: 10 });
     expect(byTime(500, 0)).toBeCloseTo(2e-3, 12);
     expect(byTime(500, 1)).toBeCloseTo(2e-4, 12);
+  });
+
+  it('ends the warm-up of a time budget by a tenth of the time, as a short run on a slow machine needs', () => {
+    // 200 warm-up steps, but a run that makes 150 steps in its minutes (a 2-minute run at 1.25 steps/s).
+    const byTime = budgetSchedule({ peakLr: 2e-3, warmupSteps: 200 });
+    const decay = (p: number) => 2e-4 + 1.8e-3 * 0.5 * (1 + Math.cos(Math.PI * p));
+    expect(WARMUP_BUDGET_FRACTION).toBe(0.1);
+    expect(byTime(1, 0)).toBeCloseTo(2e-3 / 200, 15); // the steps lead at the start
+    expect(byTime(10, 0.05)).toBeCloseTo(0.5 * decay(0.05), 15); // half the tenth: half the peak
+    expect(byTime(15, 0.1)).toBeCloseTo(decay(0.1), 15); // a tenth of the time: warm-up done at step 15 of 200
+    expect(byTime(120, 0.8)).toBeCloseTo(decay(0.8), 15);
+    // A fast machine reaches 200 steps before a tenth of the time: the steps end the warm-up, as before.
+    expect(byTime(100, 0.01)).toBeCloseTo(0.5 * decay(0.01), 15);
+    expect(byTime(200, 0.02)).toBeCloseTo(decay(0.02), 15);
+    // Rising, never past the peak, during warm-up whichever clock leads.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 199 }), fc.double({ min: 0, max: 0.2, noNaN: true }), (step, p) => {
+        const lr = byTime(step, p);
+        return lr <= decay(p) + 1e-18 && byTime(step + 1, p) >= lr;
+      }),
+    );
+    // A step budget keeps its own rule (the command lines cap warm-up at a tenth of the steps).
+    expect(budgetSchedule({ peakLr: 2e-3, warmupSteps: 200, steps: 1000 })(100)).toBeCloseTo(1e-3, 15);
+    expect(() => warmupCosineByProgressSchedule({ peakLr: 1, warmupSteps: 1, warmupBudgetFraction: 0 })).toThrow(/warmupBudgetFraction must be > 0, got 0/);
   });
 });

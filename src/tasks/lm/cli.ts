@@ -49,7 +49,7 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
   --steps N | --minutes M   budget (default --minutes 3); cosine decay to lr/10 at the end of the budget
   --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
   --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
-  --batch B (8)  --lr X (0.003)  --warmup N (100, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --batch B (8)  --lr X (0.003)  --warmup N (100, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
                       through the corpus, one segment per step, each layer's fast weights carried
@@ -115,8 +115,9 @@ async function lmTrain(argv: string[]): Promise<number> {
     log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const carried = result.config.training.carry === true;
+    // The final figure is on the whole valid split (periodic evaluation may score only its start).
     const valid = finalPerplexity(model, data, training, carried, log);
-    const baseline = unigramPerplexity(data.train, data.valid.subarray(0, training.evalTokens + 1), model.config.vocabSize);
+    const baseline = unigramPerplexity(data.train, data.valid, model.config.vocabSize);
     if (valid !== null && valid.perplexity > PLATEAU_FRACTION * baseline) {
       const where = valid.perplexity > baseline ? 'above' : 'at';
       log(`warning: valid perplexity ${valid.perplexity.toFixed(1)} is ${where} the unigram baseline (${baseline.toFixed(1)}, token frequencies alone): the model has not learned to use context yet; train longer (--minutes, --steps) or raise --lr`);
@@ -127,8 +128,8 @@ async function lmTrain(argv: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify({ checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validPerplexity: valid?.perplexity ?? null, validTokens: valid?.tokens ?? 0, unigramPerplexity: baseline, prompt, sample }));
     } else {
-      const scored = valid === null ? 'valid perplexity not computed' : `valid perplexity ${valid.perplexity.toFixed(2)} (${carried ? 'carried across ' : ''}segments of ${model.config.context}, ${valid.tokens} tokens)`;
-      console.log(`\n${model.name}: step ${result.step}, ${scored}; unigram baseline ${baseline.toFixed(2)}`);
+      const scored = valid === null ? 'valid perplexity not computed' : `valid perplexity ${valid.perplexity.toFixed(2)} on the whole valid split (${carried ? 'carried across ' : ''}segments of ${model.config.context}, ${valid.tokens.toLocaleString('en-US')} tokens)`;
+      console.log(`\n${model.name}: step ${result.step}, ${scored}; unigram baseline ${baseline.toFixed(2)} on the same split`);
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;
@@ -148,14 +149,14 @@ function checkModelName(name: string): void {
 const PLATEAU_FRACTION = 0.9;
 
 /**
- * The end-of-run valid perplexity, or null (reported) when the valid split cannot be scored. A
+ * The end-of-run perplexity on the whole valid split, or null (reported) when it cannot be scored. A
  * carry-trained model is scored as it was trained, with memory carried across segments.
  */
 function finalPerplexity(model: LanguageModel, data: LmData, training: LmTrainingConfig, carried: boolean, log: (line: string) => void) {
   try {
-    return evaluatePerplexity(model, data.valid, { mode: carried ? 'carry' : 'segments', batchSize: training.batchSize, maxTokens: training.evalTokens });
+    return evaluatePerplexity(model, data.valid, { mode: carried ? 'carry' : 'segments', batchSize: training.batchSize });
   } catch (err) {
-    log(`valid perplexity not computed: ${(err as Error).message} (raise --eval-tokens)`);
+    log(`valid perplexity not computed: ${(err as Error).message} (the whole valid split)`);
     return null;
   }
 }
@@ -304,8 +305,12 @@ async function lmEval(argv: string[]): Promise<number> {
   });
   progress.finish();
   const trainedWithCarry = config.training.carry === true;
-  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, trainedWithCarry, warmupSegments: warmupSegments ?? 0, ...result }));
-  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens} tokens, loss ${result.loss.toFixed(4)} nats/token${warmupSegments ? `, after ${warmupSegments} warm-up segments` : ''}${trainedWithCarry ? '; trained with --carry' : ''})`);
+  // The whole split unless --max-tokens N: then its first N tokens, for the model and the baseline alike.
+  const scored = maxTokens !== undefined ? tokens.subarray(0, Math.min(tokens.length, maxTokens + 1)) : tokens;
+  const baseline = unigramPerplexity(data.train, scored, model.config.vocabSize);
+  const extent = maxTokens !== undefined && scored.length < tokens.length ? `the first ${scored.length.toLocaleString('en-US')} of ${tokens.length.toLocaleString('en-US')}` : `the whole split's ${tokens.length.toLocaleString('en-US')}`;
+  if (values.json) console.log(JSON.stringify({ checkpoint: values.checkpoint, model: model.name, split, trainedWithCarry, warmupSegments: warmupSegments ?? 0, ...result, splitTokens: tokens.length, unigramPerplexity: baseline }));
+  else console.log(`${model.name} ${split} perplexity ${result.perplexity.toFixed(2)} (mode ${mode}, ${result.tokens.toLocaleString('en-US')} tokens scored of ${extent}, loss ${result.loss.toFixed(4)} nats/token${warmupSegments ? `, after ${warmupSegments} warm-up segments` : ''}${trainedWithCarry ? '; trained with --carry' : ''}); unigram baseline ${baseline.toFixed(2)} on the same tokens`);
   return 0;
 }
 

@@ -177,6 +177,8 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const canEvaluate = evalStream >= L + 1;
   if (!canEvaluate) {
     log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
+  } else if (evalStream < data.valid.length) {
+    log(`validPpl during training: the first ${(evalStream - 1).toLocaleString('en-US')} of ${data.valid.length.toLocaleString('en-US')} valid tokens (--eval-tokens); the final one: the whole valid split`);
   }
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
   const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });

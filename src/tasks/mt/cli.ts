@@ -14,6 +14,8 @@ import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCom
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
+import { belowLookupWarning, formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
+import { NOVEL_SIMILARITY_BELOW } from './novelSubset.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -52,7 +54,7 @@ the 60-minute run these defaults come from):
   --enc-layers N (2)  --dec-layers N (2)  --dim D (128)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
-  --lr X (0.002)  --warmup N (200, at most steps/10)  --weight-decay X (0.01)  --clip X (1)
+  --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
   --save-every N (100)  --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
@@ -64,7 +66,9 @@ translate / eval:
         --corpus FILE (only for a model trained on your own file)
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
-BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
+BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}). Beside it, eval prints
+the lookup baseline (the German side of the most similar training English, no model) on the same
+pairs, and both on the novel subset (pairs whose nearest training English is below ${NOVEL_SIMILARITY_BELOW} similar).
 Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
 SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
 FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
@@ -241,7 +245,7 @@ async function mtCompare(argv: string[]): Promise<number> {
       if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`mt compare: ${err.message}`);
       throw err;
     });
-    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
+    console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}${lookupBaselineRow(training, corpusFile, decoding.testLimit)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });
 }
@@ -345,11 +349,14 @@ async function mtEval(argv: string[]): Promise<number> {
   // One line per hypothesis; a newline inside a decoded hypothesis would shift every line after it.
   writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
   const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
+  const baselines = splitBaselines(data.split.train, data.split[split], hypotheses);
+  const below = belowLookupWarning(baselines, split);
+  if (below !== null) console.error(below);
   if (values.json) {
-    console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), hypotheses: hypPath, seconds }));
+    console.log(JSON.stringify({ model: model.name, step, split, sentences: pairs.length, beam: flags.beamSize, lengthPenalty: flags.lengthPenalty, bleu: bleu.score, signature: bleu.signature, line: formatBleu(bleu), lookupBleu: baselines.lookupBleu, novel: baselines.novel, hypotheses: hypPath, seconds }));
   } else {
     console.error(`${model.name} at step ${step}: ${pairs.length} ${split} pairs, beam ${flags.beamSize}, ${seconds.toFixed(1)} s; hypotheses in ${hypPath}`);
-    console.log(formatBleu(bleu));
+    console.log([formatBleu(bleu), ...formatSplitBaselines(baselines, split)].join('\n'));
   }
   return 0;
 }

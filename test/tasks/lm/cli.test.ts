@@ -44,24 +44,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TINY = ['--vocab', '270', '--dim', '8', '--heads', '2', '--layers', '1', '--context', '8', '--batch', '2', '--save-every', '100', '--eval-every', '1'];
 
 describe('lm train on a custom corpus', () => {
-  it('trains on a text without blank lines, prompts from the corpus, reports the unigram baseline, and an evaluation that cannot run does not end the run', async () => {
+  it('trains on a text without blank lines, prompts from the corpus, reports the unigram baseline, and a periodic evaluation that cannot run leaves the final one on the whole split', async () => {
     const out = join(dir, 'custom');
     const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--eval-tokens', '1', '--json', ...TINY]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ step: 2, stoppedBy: 'steps', validPerplexity: null });
+    // Periodic evaluation cannot run on 1 token; the final one scores the whole valid split regardless.
+    expect(summary).toMatchObject({ step: 2, stoppedBy: 'steps' });
+    expect(summary.validPerplexity).toBeGreaterThan(1);
+    expect(summary.validTokens).toBeGreaterThan(100);
     expect(summary.prompt.split(' ')).toHaveLength(5);
     expect(readFileSync(corpus, 'utf8')).toContain(summary.prompt);
     expect(summary.sample).not.toContain('\uFFFD');
     expect(summary.unigramPerplexity).toBeGreaterThan(1);
     expect(r.stderr).toMatch(/periodic evaluation is off: it would score 2 valid tokens \(--eval-tokens 1/);
-    expect(r.stderr).toMatch(/valid perplexity not computed: perplexity: 2 tokens are fewer than one segment of 9/);
   });
 
   it('scores a short evaluation with a smaller batch, and warns at the unigram plateau', async () => {
     const r = await run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'plateau'), '--steps', '2', '--eval-tokens', '20', '--batch', '8', ...TINY.filter((a, i, all) => a !== '--batch' && all[i - 1] !== '--batch')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/valid perplexity [\d.]+ \(segments of 8, 16 tokens\); unigram baseline [\d.]+/);
+    // Periodic evaluation scores the first 20 tokens and says so; the final line, the whole valid split.
+    expect(r.stderr).toMatch(/validPpl during training: the first 20 of [\d,]+ valid tokens \(--eval-tokens\); the final one: the whole valid split/);
+    expect(r.stdout).toMatch(/valid perplexity [\d.]+ on the whole valid split \(segments of 8, [\d,]+ tokens\); unigram baseline [\d.]+ on the same split/);
     expect(r.stderr).toMatch(/warning: valid perplexity [\d.]+ is (above|at) the unigram baseline \([\d.]+, token frequencies alone\)/);
   });
 
@@ -79,10 +83,16 @@ describe('lm train --carry', () => {
     const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--carry', '--eval-tokens', '40', ...TINY]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/carry-over training: 2 streams of \d+ segments of 8 tokens/);
-    expect(r.stdout).toMatch(/valid perplexity [\d.]+ \(carried across segments of 8, 32 tokens\)/);
+    expect(r.stdout).toMatch(/valid perplexity [\d.]+ on the whole valid split \(carried across segments of 8, [\d,]+ tokens\)/);
     expect(loadCheckpoint(out).config).toMatchObject({ training: { carry: true } });
     const e = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40', '--json']);
     expect(JSON.parse(e.stdout)).toMatchObject({ mode: 'carry', tokens: 40, trainedWithCarry: true, warmupSegments: 0 });
+    expect(JSON.parse(e.stdout).unigramPerplexity).toBeGreaterThan(1);
+    // By default the whole split, with the unigram baseline on the same tokens.
+    const whole = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry']);
+    expect(whole.stdout).toMatch(/perplexity [\d.]+ \(mode carry, [\d,]+ tokens scored of the whole split's [\d,]+, loss [\d.]+ nats\/token; trained with --carry\); unigram baseline [\d.]+ on the same tokens$/);
+    const first = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40']);
+    expect(first.stdout).toMatch(/\(mode carry, 40 tokens scored of the first 41 of [\d,]+, loss/);
     const warm = await run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--max-tokens', '40', '--warmup-segments', '2', '--json']);
     expect(JSON.parse(warm.stdout)).toMatchObject({ mode: 'carry', tokens: 40, warmupSegments: 2 });
     expect(JSON.parse(warm.stdout).loss).not.toBe(JSON.parse(e.stdout).loss);

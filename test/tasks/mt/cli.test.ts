@@ -30,8 +30,13 @@ const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fastweights-mt-'));
+  // mt eval caches the lookup baseline's matches; keep them out of the user's cache directory.
+  vi.stubEnv('FASTWEIGHTS_CACHE_DIR', join(dir, 'cache'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('mt train / translate / eval', () => {
   it('trains, resumes, translates and scores', async () => {
@@ -50,11 +55,17 @@ describe('mt train / translate / eval', () => {
     const scored = await run(['eval', '--checkpoint', straight, '--limit', '4', '--beam', '2', '--max-len', '6']);
     expect(scored.code).toBe(0);
     expect(scored.stdout).toMatch(new RegExp(`^BLEU\\|${BLEU_SIGNATURE.replace(/\|/g, '\\|')} = \\d+\\.\\d\\d `));
+    // Beside the model's BLEU: the lookup baseline on the same pairs and the novel subset.
+    expect(scored.stdout).toMatch(/\nlookup baseline \(German side of the most similar training English\): BLEU \d+\.\d\d on the same 4 test pairs\n/);
+    expect(scored.stdout).toMatch(/\nnovel subset: \d of 4 pairs \(nearest training English below 0\.4 similarity\): model BLEU (\d+\.\d\d|–), lookup baseline (\d+\.\d\d|–)$/);
+    expect(readdirSync(join(dir, 'cache'))).toHaveLength(1);
     const hypotheses = readFileSync(join(straight, 'hyp-test-beam2.de'), 'utf8');
     expect(hypotheses.split('\n')).toHaveLength(5); // four lines and the final newline
     const hypPath = join(dir, 'valid.de');
     const json = JSON.parse((await run(['eval', '--checkpoint', straight, '--split', 'valid', '--limit', '3', '--max-len', '6', '--hyp', hypPath, '--json'])).stdout);
     expect(json).toMatchObject({ split: 'valid', sentences: 3, beam: 1, signature: BLEU_SIGNATURE, hypotheses: hypPath });
+    expect(json.lookupBleu).toBeGreaterThanOrEqual(0);
+    expect(json.novel.pairs).toBeLessThanOrEqual(3);
     expect(existsSync(hypPath)).toBe(true);
   });
 

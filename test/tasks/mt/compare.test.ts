@@ -32,8 +32,13 @@ const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fastweights-mt-compare-'));
+  // The lookup baseline's matches are cached; keep them out of the user's cache directory.
+  vi.stubEnv('FASTWEIGHTS_CACHE_DIR', join(dir, 'cache'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('mt compare', () => {
   const args = (out: string) => ['compare', '--models', 'linear,delta', '--out', out, '--steps', '2', ...TINY];
@@ -45,6 +50,8 @@ describe('mt compare', () => {
     expect(r.stdout).toMatch(/Mean ± sample standard deviation over the seeds listed/);
     expect(r.stdout).toMatch(/^\| model \| seeds \| parameters \| steps \| train time \(s\) \| final train loss \| valid loss \| test BLEU \|$/m);
     expect(r.stdout).toMatch(/^\| linear \| 5, 6 \| \d+ \| 2 \| \d+ ± \d+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/m);
+    // The lookup baseline on the same 3 test pairs closes the table; the novel subset's size follows.
+    expect(r.stdout).toMatch(/^\| delta \| .*\n\| lookup baseline \(no model\) \| – \| 0 \| – \| – \| – \| – \| \d+\.\d\d \|\n\n(novel subset: \d of 3 test pairs, lookup baseline BLEU \d+\.\d\d there|no novel pair)/m);
     const rows = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as MtCompareRow[];
     // Seeds outside, models inside: the first seed of every model comes first.
     expect(rows.map((x) => `${x.model}/${x.seed}`)).toEqual(['linear/5', 'delta/5', 'linear/6', 'delta/6']);

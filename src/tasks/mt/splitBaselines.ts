@@ -1,0 +1,128 @@
+/**
+ * A model's BLEU on a split beside what no model at all would score: the lookup baseline
+ * (lookupBaseline.ts) on the same pairs, and both on the novel subset (novelSubset.ts).
+ *
+ * Finding the nearest training sentence of every pair of the LibreOffice split takes seconds, so the
+ * matches are computed once per (training pairs, split) and kept, in memory and in a file named by
+ * the SHA-256 of the similarity rule, the training pairs and the split's English sentences:
+ * `$FASTWEIGHTS_CACHE_DIR`, else `$XDG_CACHE_HOME/fastweights`, else `~/.cache/fastweights`.
+ * A cache file that is missing, unreadable or malformed is recomputed; one that cannot be written
+ * is skipped (the numbers are the same, only slower next time). Node-only (files).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { corpusBleu } from './bleu.js';
+import { loadEnDePairs, splitEnDe, type EnDePair } from './ende.js';
+import { lookupMatches, lookupTranslations, type LookupMatch } from './lookupBaseline.js';
+import { NOVEL_SIMILARITY_BELOW, novelIndices, subsetBleu } from './novelSubset.js';
+import { trainingCorpus, type MtTrainingConfig } from './training.js';
+
+/** Changes whenever the similarity of lookupBaseline.ts changes, so older cache files are not read. */
+const LOOKUP_RULE = 'jaccard(lowercase words + adjacent word pairs) v1';
+
+export function lookupCacheDir(): string {
+  const env = process.env;
+  if (env.FASTWEIGHTS_CACHE_DIR) return env.FASTWEIGHTS_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fastweights');
+}
+
+const inMemory = new Map<string, LookupMatch[]>();
+
+/** The nearest training sentence of each query, from memory, the cache file or computed (and then saved). */
+export function cachedLookupMatches(train: readonly EnDePair[], queries: readonly string[], cacheDir: string = lookupCacheDir()): LookupMatch[] {
+  const path = join(cacheDir, `mt-lookup-${lookupKey(train, queries)}.json`);
+  const known = inMemory.get(path);
+  if (known !== undefined) return known;
+  let matches = readMatches(path, queries.length, train.length);
+  if (matches === null) {
+    matches = lookupMatches(train, queries);
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileAtomic(path, JSON.stringify({ rule: LOOKUP_RULE, index: matches.map((m) => m.index), similarity: matches.map((m) => m.similarity) }));
+    } catch {
+      // A read-only home or full disk: the matches are still right, only recomputed next time.
+    }
+  }
+  inMemory.set(path, matches);
+  return matches;
+}
+
+function lookupKey(train: readonly EnDePair[], queries: readonly string[]): string {
+  const hash = createHash('sha256').update(LOOKUP_RULE).update('\0');
+  for (const p of train) hash.update(`${p.en}\t${p.de}\n`);
+  hash.update('\0');
+  for (const q of queries) hash.update(`${q}\n`);
+  return hash.digest('hex');
+}
+
+function readMatches(path: string, count: number, trainCount: number): LookupMatch[] | null {
+  if (!existsSync(path)) return null;
+  try {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { rule?: unknown; index?: unknown; similarity?: unknown };
+    const { index, similarity } = file;
+    if (file.rule !== LOOKUP_RULE || !Array.isArray(index) || !Array.isArray(similarity) || index.length !== count || similarity.length !== count) return null;
+    const matches = index.map((j, i) => ({ index: j as number, similarity: similarity[i] as number }));
+    const valid = matches.every((m) => Number.isInteger(m.index) && m.index >= -1 && m.index < trainCount && typeof m.similarity === 'number' && m.similarity >= 0 && m.similarity <= 1);
+    return valid ? matches : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface SplitBaselines {
+  /** Pairs scored (the first `pairs` of the split). */
+  pairs: number;
+  modelBleu: number;
+  lookupBleu: number;
+  novel: { pairs: number; modelBleu: number | null; lookupBleu: number | null };
+}
+
+/**
+ * The model's BLEU and the baselines on the first `hypotheses.length` pairs of a split (`splitPairs`
+ * is the whole split, whose matches are what the cache holds).
+ */
+export function splitBaselines(train: readonly EnDePair[], splitPairs: readonly EnDePair[], hypotheses: readonly string[], cacheDir?: string): SplitBaselines {
+  if (hypotheses.length > splitPairs.length) throw new Error(`splitBaselines: ${hypotheses.length} hypotheses for a split of ${splitPairs.length} pairs`);
+  const pairs = splitPairs.slice(0, hypotheses.length);
+  const matches = cachedLookupMatches(train, splitPairs.map((p) => p.en), cacheDir).slice(0, pairs.length);
+  const lookup = lookupTranslations(train, matches);
+  const references = pairs.map((p) => p.de);
+  const novel = novelIndices(matches);
+  return {
+    pairs: pairs.length,
+    modelBleu: corpusBleu([...hypotheses], references).score,
+    lookupBleu: corpusBleu(lookup, references).score,
+    novel: { pairs: novel.length, modelBleu: subsetBleu(hypotheses, pairs, novel), lookupBleu: subsetBleu(lookup, pairs, novel) },
+  };
+}
+
+/** Two lines for people: the lookup baseline on the same pairs, and the novel subset. */
+export function formatSplitBaselines(b: SplitBaselines, split: string): string[] {
+  const bleu = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+  return [
+    `lookup baseline (German side of the most similar training English): BLEU ${bleu(b.lookupBleu)} on the same ${b.pairs} ${split} pairs`,
+    `novel subset: ${b.novel.pairs} of ${b.pairs} pairs (nearest training English below ${NOVEL_SIMILARITY_BELOW} similarity): model BLEU ${bleu(b.novel.modelBleu)}, lookup baseline ${bleu(b.novel.lookupBleu)}`,
+  ];
+}
+
+/**
+ * For `mt compare`: a row for its table with the lookup baseline's BLEU on the same test pairs, and
+ * a line with the novel subset's size and the baseline's BLEU on it.
+ */
+export function lookupBaselineRow(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs'>, corpusFile: string | undefined, testLimit: number | undefined): string {
+  const split = splitEnDe(loadEnDePairs(trainingCorpus(training, corpusFile).path));
+  const train = split.train.slice(0, training.trainPairs);
+  const test = split.test.slice(0, testLimit);
+  const b = splitBaselines(train, split.test, lookupTranslations(train, cachedLookupMatches(train, split.test.map((p) => p.en)).slice(0, test.length)));
+  const novel = b.novel.lookupBleu === null ? 'no novel pair' : `novel subset: ${b.novel.pairs} of ${b.pairs} test pairs, lookup baseline BLEU ${b.novel.lookupBleu.toFixed(2)} there (mt eval --checkpoint DIR gives a model's)`;
+  return `| lookup baseline (no model) | – | 0 | – | – | – | – | ${b.lookupBleu.toFixed(2)} |\n\n${novel}\n`;
+}
+
+/** A warning when the model scores below the lookup baseline on the same pairs (it has not shown that it translates); else null. */
+export function belowLookupWarning(b: SplitBaselines, split: string): string | null {
+  if (b.modelBleu >= b.lookupBleu) return null;
+  return `warning: BLEU ${b.modelBleu.toFixed(2)} is below the lookup baseline's ${b.lookupBleu.toFixed(2)} on the same ${b.pairs} ${split} pairs: copying the German of the most similar training sentence does better than this model; train longer (--minutes, --steps)`;
+}
