@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './args.js';
 import { createProgress, type Progress } from '../train/progress.js';
+import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/spec.js';
+import { headSize } from '../nn/stackShape.js';
 
 /** Refuses to overwrite a checkpoint unasked, and to resume one that is not there. `command`: 'lm train'. */
 export function checkOutDir(command: string, out: string, resume: boolean, overwrite: boolean): void {
@@ -15,6 +17,27 @@ export function checkOutDir(command: string, out: string, resume: boolean, overw
     throw new UsageError(`${command}: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
   }
   if (resume && !existsSync(checkpoint)) throw new UsageError(`${command} --resume: ${out} holds no checkpoint to continue (no ${checkpoint})`);
+}
+
+/**
+ * The attention kind a --model (or --cross) flag names, parsed here where the text enters; an
+ * unknown name is a usage error listing the valid ones, prefixed with `command` when given.
+ */
+export function attentionOption(name: string, command?: string): AttentionSpec {
+  try {
+    return parseAttentionSpec(name);
+  } catch (err) {
+    throw new UsageError(`${command ? `${command}: ` : ''}${(err as Error).message}`);
+  }
+}
+
+/** The head size of --dim split over --heads; a remainder is a usage error. */
+export function headSizeOption(dim: number, heads: number, command?: string): number {
+  try {
+    return headSize(dim, heads, undefined, { dModel: '--dim', heads: '--heads' });
+  } catch (err) {
+    throw new UsageError(`${command ? `${command}: ` : ''}${(err as Error).message}`);
+  }
 }
 
 /** Log lines on stderr: as they are, or as JSON events when --json keeps stdout for the summary. */

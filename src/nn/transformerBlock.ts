@@ -7,19 +7,20 @@
  */
 import { Module } from './module.js';
 import { FeedForward, LayerNorm } from './layers.js';
-import { createAttention, type AttentionBuildOptions, type AttentionSpec } from './attention/factory.js';
+import { createAttention, type AttentionBuildOptions } from './attention/factory.js';
+import type { AttentionSpec } from './attention/spec.js';
 import type { AttentionLayer, AttentionState } from './attention/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
 import * as ops from '../ops/index.js';
 
 export interface BlockOptions extends Omit<AttentionBuildOptions, 'causal'> {
-  attention: AttentionSpec | string;
+  attention: AttentionSpec;
   causal: boolean;
   ffHidden: number;
   dropout: number;
   /** Adds a cross-attention sublayer of this kind (encoder–decoder models). */
-  crossAttention?: AttentionSpec | string;
+  crossAttention?: AttentionSpec;
 }
 
 export interface BlockInput {

@@ -4,14 +4,14 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
-import type { LanguageModel } from './model.js';
+import { resolveLanguageModelConfig, type LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { defaultFeedForward } from '../../nn/stackShape.js';
 import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { attentionOption, headSizeOption, resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -79,8 +79,8 @@ async function lmTrain(argv: string[]): Promise<number> {
   if (values.seeds !== undefined) throw new UsageError("lm train: --seeds is for 'lm compare'; train takes one --seed");
   if (values.resume && values.overwrite) throw new UsageError('lm train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const modelName = values.model ?? 'delta';
-  const { training, model: modelConfig } = lmTrainSettings(values, modelName);
-  const refusal = values.carry ? carryRefusal(modelName) : null;
+  const { training, model: modelConfig, attention } = lmTrainSettings(values, modelName);
+  const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
   const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
@@ -110,14 +110,6 @@ async function lmTrain(argv: string[]): Promise<number> {
   });
 }
 
-/** An unknown model name or knob is the caller's mistake: a usage error listing the valid names. */
-function checkModelName(name: string): void {
-  try {
-    parseAttentionSpec(name);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 /** A run whose valid perplexity is above this fraction of the unigram baseline gets a warning. */
 const PLATEAU_FRACTION = 0.9;
@@ -143,7 +135,7 @@ export function samplePrompt(text: string, words = 5): string {
 
 /** Refuses model sizes whose training would not fit in memory, naming the figure. */
 function checkLmFits(model: ReturnType<typeof lmTrainSettings>['model'], training: LmTrainingConfig, command: string): void {
-  const estimate = estimateLanguageModel(model, training.vocabSize, training.batchSize);
+  const estimate = estimateLanguageModel(resolveLanguageModelConfig({ ...model, vocabSize: training.vocabSize }), training.vocabSize, training.batchSize);
   checkFits(estimate, availableMemory(), (message) => {
     throw new UsageError(`${command}: ${message}`);
   });
@@ -156,13 +148,13 @@ type TrainValues = ReturnType<typeof parseCommand<typeof TRAIN_OPTIONS>>['values
  * is the default model of `lm train` (the benchmark measures exactly that).
  */
 export function lmTrainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
-  checkModelName(modelName); // unknown names fail here, listing the valid ones
+  const attention = attentionOption(modelName); // unknown names fail here, listing the valid ones
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
   if (steps !== undefined && minutes !== undefined) throw new UsageError('give either --steps or --minutes, not both');
   const dim = intOption(values.dim, 'dim', 64);
   const heads = intOption(values.heads, 'heads', 4);
-  if (dim % heads !== 0) throw new UsageError(`--dim ${dim} must be divisible by --heads ${heads}`);
+  headSizeOption(dim, heads);
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
@@ -186,14 +178,14 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         layers: intOption(values.layers, 'layers', 2),
         heads,
         context: intOption(values.context, 'context', 64),
-        ffHidden: intOption(values.ff, 'ff', 4 * dim),
+        ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
         dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
         positions: !(values['no-pos'] ?? false),
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),
       };
-  return { training, model };
+  return { training, model, attention };
 }
 
 async function lmCompare(argv: string[]): Promise<number> {
@@ -207,7 +199,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
   if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
   if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
-  models.forEach(checkModelName);
+  for (const name of models) attentionOption(name);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
   const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
   if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);

@@ -8,7 +8,8 @@
  */
 import { Module } from '../../nn/module.js';
 import { Embedding, LayerNorm } from '../../nn/layers.js';
-import { parseAttentionSpec, formatAttentionSpec } from '../../nn/attention/factory.js';
+import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
+import { resolveStackShape, type ResolvedStackShape } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
@@ -39,17 +40,50 @@ export interface LanguageModelConfig {
   scaleOutput?: boolean;
 }
 
-export function validateLanguageModelConfig(config: LanguageModelConfig): void {
+/** A LanguageModelConfig with its attention kind parsed and every default filled in: what the model and the resource estimate read. */
+export interface ResolvedLanguageModelConfig extends ResolvedStackShape {
+  readonly attention: AttentionSpec;
+  readonly vocabSize: number;
+  readonly layers: number;
+  readonly context: number;
+  readonly positions: boolean;
+  readonly seed: number;
+  readonly dropout: number;
+  readonly attentionNormalise?: boolean;
+  readonly scaleOutput?: boolean;
+}
+
+/** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
+export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
   const positive = ['vocabSize', 'dModel', 'layers', 'heads', 'context'] as const;
   for (const key of positive) {
     const v = config[key];
     if (!Number.isInteger(v) || v < 1) throw new Error(`language model config: ${key} must be a positive integer, got ${v}`);
   }
-  parseAttentionSpec(config.attention);
-  if (config.dHead === undefined && config.dModel % config.heads !== 0) {
-    throw new Error(`language model config: dModel ${config.dModel} is not divisible by heads ${config.heads} (or set dHead)`);
+  const attention = parseAttentionSpec(config.attention);
+  let shape: ResolvedStackShape;
+  try {
+    shape = resolveStackShape(config);
+  } catch (err) {
+    throw new Error(`language model config: ${(err as Error).message}`);
   }
   if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) throw new Error(`language model config: dropout must be in [0, 1), got ${config.dropout}`);
+  return {
+    ...shape,
+    attention,
+    vocabSize: config.vocabSize,
+    layers: config.layers,
+    context: config.context,
+    positions: config.positions,
+    seed: config.seed,
+    dropout: config.dropout ?? 0,
+    ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
+    ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
+  };
+}
+
+export function validateLanguageModelConfig(config: LanguageModelConfig): void {
+  resolveLanguageModelConfig(config);
 }
 
 export interface LanguageModelOutput {
@@ -66,45 +100,46 @@ export class LanguageModel extends Module {
   /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
   readonly rng: Rng;
 
+  /** The config with its attention kind parsed and its defaults filled in. */
+  readonly resolved: ResolvedLanguageModelConfig;
+
   constructor(readonly config: LanguageModelConfig, dtype: DType = 'float32') {
     super();
-    validateLanguageModelConfig(config);
-    this.rng = new Rng(config.seed);
-    const spec = parseAttentionSpec(config.attention);
-    const dHead = config.dHead ?? config.dModel / config.heads;
-    this.embedding = this.child('embedding', new Embedding(config.vocabSize, config.dModel, { rng: this.rng, dtype }));
+    const r = (this.resolved = resolveLanguageModelConfig(config));
+    this.rng = new Rng(r.seed);
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype }));
     this.blocks = [];
-    for (let i = 0; i < config.layers; i++) {
+    for (let i = 0; i < r.layers; i++) {
       this.blocks.push(
         this.child(
           `blocks.${i}`,
           new TransformerBlock({
-            attention: spec,
+            attention: r.attention,
             causal: true,
-            dModel: config.dModel,
-            heads: config.heads,
-            dHead,
-            ffHidden: config.ffHidden ?? 4 * config.dModel,
-            dropout: config.dropout ?? 0,
+            dModel: r.dModel,
+            heads: r.heads,
+            dHead: r.dHead,
+            ffHidden: r.ffHidden,
+            dropout: r.dropout,
             rng: this.rng,
             dtype,
-            featureSeed: (config.featureSeed ?? 1234) + i,
-            ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
-            ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
+            featureSeed: r.featureSeed + i,
+            ...(r.attentionNormalise !== undefined ? { attentionNormalise: r.attentionNormalise } : {}),
+            ...(r.scaleOutput !== undefined ? { scaleOutput: r.scaleOutput } : {}),
           }),
         ),
       );
     }
-    this.finalNorm = this.child('finalNorm', new LayerNorm(config.dModel, { dtype }));
+    this.finalNorm = this.child('finalNorm', new LayerNorm(r.dModel, { dtype }));
   }
 
   get name(): string {
-    return formatAttentionSpec(parseAttentionSpec(this.config.attention));
+    return this.resolved.attention.name;
   }
 
   /** True for the fast weight models, which carry a constant-size state. */
   get isFastWeight(): boolean {
-    return parseAttentionSpec(this.config.attention).model !== 'softmax';
+    return this.resolved.attention.fastWeights;
   }
 
   /**

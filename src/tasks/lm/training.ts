@@ -15,7 +15,7 @@ import { loadCorpus } from '../../data/corpora.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
-import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
+import { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
 import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
@@ -23,7 +23,7 @@ import { Rng, type RngState } from '../../tensor/rng.js';
 import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import type { AttentionSpec } from '../../nn/attention/spec.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
 import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
@@ -91,10 +91,9 @@ interface SavedCarriedLayer {
  * fixed-size state (its key/value cache grows with every token); FAVOR+ draws new random features
  * for every training batch, so a carried state would be read through other features than wrote it.
  */
-export function carryRefusal(attention: string): string | null {
-  const { model } = parseAttentionSpec(attention);
-  if (model === 'softmax') return `--carry needs a fast weight model: '${attention}' is softmax attention, whose key/value cache is not a fixed-size state to carry`;
-  if (model.startsWith('performer')) return `--carry cannot train '${attention}': FAVOR+ redraws its random features every training batch, so a carried state would be read through other features than wrote it`;
+export function carryRefusal(attention: AttentionSpec): string | null {
+  if (!attention.fastWeights) return `--carry needs a fast weight model: '${attention.name}' is softmax attention, whose key/value cache is not a fixed-size state to carry`;
+  if (attention.stochastic) return `--carry cannot train '${attention.name}': FAVOR+ redraws its random features every training batch, so a carried state would be read through other features than wrote it`;
   return null;
 }
 
@@ -137,12 +136,12 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const training = config.training;
   const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
   config.model.vocabSize = data.tokenizer.vocabSize;
-  validateLanguageModelConfig(config.model);
+  const resolved = resolveLanguageModelConfig(config.model);
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
 
   const carry = training.carry === true;
   if (resumed && options.training.carry && !carry) throw new Error(`${options.out}: the checkpoint was trained without --carry; resume it without --carry (or start a new run)`);
-  const refusal = carry ? carryRefusal(config.model.attention) : null;
+  const refusal = carry ? carryRefusal(resolved.attention) : null;
   if (refusal) throw new Error(refusal);
 
   const model = new LanguageModel(config.model);
@@ -261,7 +260,7 @@ const LM_CHECKPOINT: CheckpointKind<LmCheckpointConfig> = {
   configSchema: lmConfigSchema,
   stateSchema: lmStateSchema,
   validateModel: validateLanguageModelConfig,
-  parameters: (config) => estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters,
+  parameters: (config) => estimateLanguageModel(resolveLanguageModelConfig(config.model), config.model.vocabSize, 1).parameters,
 };
 
 function readLmCheckpoint(dir: string) {

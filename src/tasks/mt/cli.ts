@@ -2,14 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../../train/progress.js';
-import type { TranslationModelConfig } from './model.js';
+import { resolveTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { attentionOption, headSizeOption, resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
@@ -92,18 +92,14 @@ type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['v
  */
 export function mtTrainSettings(values: MtTrainValues, modelName: string, command = 'mt train'): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'>; corpusFile?: string } {
   const cross = values.cross ?? 'softmax';
-  try {
-    parseAttentionSpec(modelName);
-    parseAttentionSpec(cross);
-  } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}`);
-  }
+  attentionOption(modelName, command);
+  attentionOption(cross, command);
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
   if (steps !== undefined && minutes !== undefined) throw new UsageError(`${command}: give either --steps or --minutes, not both`);
   const dim = intOption(values.dim, 'dim', 128);
   const heads = intOption(values.heads, 'heads', 4);
-  if (dim % heads !== 0) throw new UsageError(`${command}: --dim ${dim} must be divisible by --heads ${heads}`);
+  headSizeOption(dim, heads, command);
   const trainPairs = optionalInt(values['train-pairs'], 'train-pairs');
   if (values.data !== undefined) throw new UsageError(`${command}: --data was renamed --corpus (--corpus ${values.data})`);
   const corpusSpec = values.corpus ?? DEFAULT_CORPUS;
@@ -139,7 +135,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     encoderLayers: intOption(values['enc-layers'], 'enc-layers', 2),
     decoderLayers: intOption(values['dec-layers'], 'dec-layers', 2),
     heads,
-    ffHidden: intOption(values.ff, 'ff', 4 * dim),
+    ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
     dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
     seed: intOption(values.seed, 'seed', 1, 0),
     ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
@@ -164,7 +160,7 @@ async function mtTrain(argv: string[]): Promise<number> {
   // On --resume the checkpoint's settings win; --corpus FILE is still needed to find a user's file.
   const { training, model: modelConfig, corpusFile } = mtTrainSettings(values, modelName);
   if (!values.resume) {
-    const estimate = estimateTranslationModel(modelConfig, training.vocabSize, training.maxTokens, training.maxLength);
+    const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...modelConfig, vocabSize: training.vocabSize }), training.vocabSize, training.maxTokens, training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt train: ${message}`);
     });
@@ -206,7 +202,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   let settings!: ReturnType<typeof mtTrainSettings>;
   for (const name of models) {
     settings = mtTrainSettings({ ...values, steps: values.steps ?? '1000' }, name, 'mt compare');
-    const estimate = estimateTranslationModel(settings.model, settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
+    const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...settings.model, vocabSize: settings.training.vocabSize }), settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt compare: ${name}: ${message}`);
     });

@@ -10,7 +10,7 @@ import { withScratch } from '../../../kernels/alloc.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
-import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
+import { TranslationModel, resolveTranslationModelConfig, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
 import { attentionName, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
@@ -240,7 +240,7 @@ const MT_CHECKPOINT: CheckpointKind<MtCheckpointConfig> = {
   configSchema: mtConfigSchema,
   stateSchema: mtStateSchema,
   validateModel: validateTranslationModelConfig,
-  parameters: ({ model: m }) => estimateTranslationModel(m, m.vocabSize, 1, 1).parameters,
+  parameters: ({ model: m }) => estimateTranslationModel(resolveTranslationModelConfig(m), m.vocabSize, 1, 1).parameters,
 };
 
 function readMtCheckpoint(dir: string) {

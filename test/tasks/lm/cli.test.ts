@@ -189,7 +189,7 @@ describe('refused before any work, in one clear line', () => {
     [['lm', 'train', '--seeds', '2'], /^lm train: --seeds is for 'lm compare'; train takes one --seed$/],
     [['lm', 'train', '--dim', '1000000'], /^lm train: the feed-forward weights \(--dim × --ff\) would hold 4000 billion numbers/],
     [['lm', 'train', '--layers', '100000'], /^lm train: training would need about [\d.]+ [GT]B \(5 billion parameters/],
-    [['lm', 'train', '--dim', '63'], /^--dim 63 must be divisible by --heads 4$/],
+    [['lm', 'train', '--dim', '63'], /^--dim 63 is not divisible by --heads 4$/],
     [['lm', 'train', '--model', 'dpfp-0'], /^model 'dpfp-0': the number suffix \(ν\) must be at least 1$/],
     [['lm', 'train', '--model', 'cuda'], /^unknown model 'cuda' \(valid: softmax, linear/],
     [['lm', 'train', '--vocab', '1e9'], /^--vocab must be at most 65536, got '1e9'$/],
