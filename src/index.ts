@@ -10,11 +10,8 @@ export * from './ops/index.js';
 export * from './ops/fastweight.js';
 
 // The kernels behind the ops, and how to pick a backend (docs/kernels.md).
-export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
-export { wasmAvailable } from '../kernels/wasm/index.js';
-export { setWasmThreads } from '../kernels/wasm/runtime.js';
-export { withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/alloc.js';
-export type { KernelBackend, MatmulArgs } from '../kernels/types.js';
+export { getBackend, setBackend, backendNames, type BackendName, wasmAvailable, setWasmThreads, withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/index.js';
+export type { KernelBackend, MatmulArgs } from '../kernels/index.js';
 
 // Layers: modules, the attention family, the Transformer block and positions.
 export * from './nn/index.js';

@@ -19,8 +19,7 @@ import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
 import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { withScratch } from '../../kernels/alloc.js';
-import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
+import { withScratch, setWasmThreads, wasmRuntime } from '../../kernels/index.js';
 import { microBatchForward, concatCarriedRows, countedTokens, splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from './microBatch.js';
 
 /** What a worker needs to build a replica of the model. */

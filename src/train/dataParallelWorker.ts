@@ -8,10 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LanguageModel } from '../tasks/lm/model.js';
 import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
-import { setWasmThreads } from '../../kernels/wasm/runtime.js';
+import { setWasmThreads, withScratch } from '../../kernels/index.js';
 import '../../kernels/gpu/index.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
 import { microBatchForward } from './microBatch.js';
-import { withScratch } from '../../kernels/alloc.js';
 import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
 
 const { spec, params: shared, grads, names } = workerData as { spec: ReplicaSpec; params: Float32Array; grads: Float32Array; names: [string, number][] };

@@ -20,7 +20,7 @@ import { evaluatePerplexity } from './perplexity.js';
 import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { threadsWanted } from '../../../kernels/wasm/runtime.js';
+import { threadsWanted } from '../../../kernels/index.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
 import type { AttentionSpec } from '../../nn/attention/spec.js';

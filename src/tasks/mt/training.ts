@@ -6,7 +6,7 @@
  * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
  * (config, tokenizer). Node-only (files).
  */
-import { withScratch } from '../../../kernels/alloc.js';
+import { withScratch, threadsWanted } from '../../../kernels/index.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
@@ -17,7 +17,6 @@ import { attentionName, int, literal, num, object, optional, rngState, sharedMod
 import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { threadsWanted } from '../../../kernels/wasm/runtime.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import { AdamW } from '../../train/optim.js';
 import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';

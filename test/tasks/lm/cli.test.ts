@@ -209,6 +209,11 @@ describe('refused before any work, in one clear line', () => {
   const badEnvironment: [string, string, string][] = [
     ['FASTWEIGHTS_THREADS', 'zero', "FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'zero'"],
     ['FASTWEIGHTS_RELAXED_SIMD', 'on', "FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'on'"],
+    ['FASTWEIGHTS_SCRATCH', 'banana', "FASTWEIGHTS_SCRATCH must be 0 or 1, got 'banana'"],
+    ['FASTWEIGHTS_SCRATCH_POISON', '2', "FASTWEIGHTS_SCRATCH_POISON must be 0 or 1, got '2'"],
+    ['FASTWEIGHTS_DEBUG_CHECKS', 'yes', "FASTWEIGHTS_DEBUG_CHECKS must be 0 or 1, got 'yes'"],
+    ['FASTWEIGHTS_DEBUG', 'verbose', "FASTWEIGHTS_DEBUG must be 0 or 1, got 'verbose'"],
+    ['FASTWEIGHTS_BACKEND', 'cuda', "FASTWEIGHTS_BACKEND: unknown kernel backend 'cuda' (valid: wasm, js, gpu, reference)"],
   ];
   for (const [name, value, message] of badEnvironment) {
     it(`a bad ${name}, before the corpus is read`, async () => {
