@@ -13,21 +13,29 @@
  * step); the batch and the seed travel in a message. In carry-over training (`lm train --carry`) the
  * fast weights each part's rows start from travel with its batch, and its rows' final fast weights
  * come back with its loss; carryGradients puts them back together in row order.
+ *
+ * It names no task: the task's replica (./replica.ts) builds the models, cuts the batches and
+ * computes each part's loss, and a worker loads that replica by its module URL.
  */
 import { Worker } from 'node:worker_threads';
-import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
-import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { withScratch, setWasmThreads, wasmRuntime } from '../../kernels/index.js';
-import { microBatchForward, concatCarriedRows, countedTokens, splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from './microBatch.js';
+import { concatCarriedRows, type CarriedLayer } from './microBatch.js';
+import type { Replica, ReplicaModel, ReplicaSpec, RowBatch } from './replica.js';
 
-/** What a worker needs to build a replica of the model. */
-export type ReplicaSpec = { kind: 'lm'; config: LanguageModelConfig } | { kind: 'mt'; config: TranslationModelConfig };
+/** What a worker receives at its start: where the task's replica is and its model's config, the shared parameters and its gradients. */
+export interface WorkerStart {
+  module: string;
+  config: unknown;
+  params: Float32Array;
+  grads: Float32Array;
+  names: [string, number][];
+}
 
 /** The messages between this thread and a worker. */
 export interface StepRequest {
-  batch: MicroBatch;
+  batch: RowBatch;
   seed: number;
   batchTokens: number;
 }
@@ -55,7 +63,7 @@ export interface DataParallelOptions {
   microBatches?: number;
 }
 
-export class DataParallel {
+export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Config> {
   readonly threads: number;
   readonly microBatches: number;
   private readonly params: Tensor[];
@@ -68,7 +76,10 @@ export class DataParallel {
   /** Set by close(): a worker's exit is then expected, not a failure. */
   private closed = false;
 
-  constructor(private readonly model: LanguageModel | TranslationModel, spec: ReplicaSpec, options: DataParallelOptions) {
+  private readonly replica: Replica<Batch, Model, Config>;
+
+  constructor(private readonly model: Model, spec: ReplicaSpec<Batch, Model, Config>, options: DataParallelOptions) {
+    this.replica = spec.replica;
     this.microBatches = options.microBatches ?? 2;
     if (!Number.isInteger(this.microBatches) || this.microBatches < 1) throw new Error(`DataParallel: microBatches must be a positive integer, got ${options.microBatches}`);
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`DataParallel: threads must be a positive integer, got ${options.threads}`);
@@ -91,7 +102,7 @@ export class DataParallel {
     for (let w = 1; w < this.threads; w++) {
       const grads = new Float32Array(new SharedArrayBuffer(total * 4));
       const worker = new Worker(new URL('./dataParallelWorker.js', import.meta.url), {
-        workerData: { spec, params: this.shared, grads, names: model.namedParameters().map(([name, p]) => [name, p.size]) },
+        workerData: { module: spec.replica.module, config: spec.config, params: this.shared, grads, names: model.namedParameters().map(([name, p]) => [name, p.size]) } satisfies WorkerStart,
       });
       const slot: WorkerSlot = { worker, pending: null, failure: null, grads };
       worker.on('message', (reply: StepReply) => {
@@ -117,7 +128,7 @@ export class DataParallel {
    * Fills every parameter's .grad with the gradient of the batch's mean loss (add to nothing:
    * call the optimiser's zeroGrad first) and returns that loss.
    */
-  async gradients(batch: MicroBatch): Promise<number> {
+  async gradients(batch: Batch): Promise<number> {
     return sumLosses(await this.runParts(batch));
   }
 
@@ -125,7 +136,7 @@ export class DataParallel {
    * gradients() for carry-over training: the batch's rows start from `batch.carry.from` and the
    * rows' final fast weights (one entry per layer, all rows in batch order) come back with the loss.
    */
-  async carryGradients(batch: LmMicroBatch & { carry: { from: CarriedLayer[] | null } }): Promise<{ loss: number; states: CarriedLayer[] }> {
+  async carryGradients(batch: Batch): Promise<{ loss: number; states: CarriedLayer[] }> {
     const parts = await this.runParts(batch);
     const states = parts.map((part, p) => {
       if (!part.states) throw new Error(`DataParallel: micro-batch ${p} returned no carried state`);
@@ -135,9 +146,9 @@ export class DataParallel {
   }
 
   /** Runs every part (here, or here and on the workers) and returns their results in part order. */
-  private async runParts(batch: MicroBatch): Promise<PartResult[]> {
-    const parts = splitRows(batch, this.microBatches);
-    const batchTokens = countedTokens(batch);
+  private async runParts(batch: Batch): Promise<PartResult[]> {
+    const parts = this.replica.splitRows(batch, this.microBatches);
+    const batchTokens = this.replica.countedTokens(batch);
     // One seed per part from the model's generator; each part runs on a fresh generator from it.
     const seeds = parts.map(() => this.model.rng.nextUint32());
     const after = this.model.rng.getState();
@@ -174,12 +185,12 @@ export class DataParallel {
     if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);
   }
 
-  private runHere(part: MicroBatch, seed: number, batchTokens: number): PartResult {
+  private runHere(part: Batch, seed: number, batchTokens: number): PartResult {
     this.model.rng.setState(new Rng(seed).getState());
     // The step's activations and gradients reuse the last step's memory; .grad and the carried
     // states are copies that outlive it (kernels/alloc.ts).
     return withScratch(() => {
-      const { loss, states } = microBatchForward(this.model, part, batchTokens);
+      const { loss, states } = this.replica.partLoss(this.model, part, batchTokens);
       const value = loss.item();
       loss.backward();
       return states ? { loss: value, states } : { loss: value };

@@ -23,6 +23,7 @@ import { Rng, type RngState } from '../../tensor/rng.js';
 import { threadsWanted } from '../../../kernels/index.js';
 import { DataParallel } from '../../train/dataParallel.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
+import { replica } from './replica.js';
 import type { AttentionSpec } from '../../nn/attention/spec.js';
 import * as ops from '../../ops/index.js';
 import { AdamW } from '../../train/optim.js';
@@ -173,7 +174,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
   }
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
+  const parallel = new DataParallel(model, { replica, config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     run: options,
     history,
@@ -190,14 +191,14 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
         // beginnings, where the memory of the previous pass's ends belongs to other text: reset.
         const block = (step - 1) % blocks;
         const batch = streamSegment(data.train, B, L, block);
-        if (!carry) return { loss: await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
+        if (!carry) return { loss: await parallel.gradients({ B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
         if (block === 0) carried = null;
-        const r = await parallel.carryGradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
+        const r = await parallel.carryGradients({ B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
         carried = r.states;
         return { loss: r.loss, tokens: B * L };
       }
       const batch = sampleSegments(data.train, B, L, dataRng);
-      const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
+      const loss = await parallel.gradients({ B, L, ids: batch.inputs, targets: batch.targets });
       return { loss, tokens: B * L };
     },
     ...(canEvaluate

@@ -18,6 +18,7 @@ import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { DataParallel } from '../../train/dataParallel.js';
+import { replica } from './replica.js';
 import { AdamW } from '../../train/optim.js';
 import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
@@ -171,7 +172,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
+  const parallel = new DataParallel(model, { replica, config: config.model }, { threads: threadsWanted() });
   const result = await trainWithCheckpoints({
     run: options,
     history,
@@ -183,7 +184,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
     extraState: () => ({ batcher: batcher.getState() }),
     computeGradients: async () => {
       const b = batcher.next();
-      const loss = await parallel.gradients({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+      const loss = await parallel.gradients({ B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
       return { loss, tokens: b.targetTokens };
     },
     evaluate: (step) => {
