@@ -1,5 +1,4 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
-import { join } from 'node:path';
 import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';

@@ -20,14 +20,10 @@ import { evaluatePerplexity } from './perplexity.js';
 import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { threadsWanted } from '../../../kernels/index.js';
-import { DataParallel } from '../../train/dataParallel.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
-import { replica } from './replica.js';
+import { replica, type LmMicroBatch } from './replica.js';
 import type { AttentionSpec } from '../../nn/attention/spec.js';
-import * as ops from '../../ops/index.js';
-import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
+import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
 export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
@@ -133,28 +129,25 @@ export interface TrainLanguageModelResult extends TrainLoopResult {
 
 export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainLanguageModelResult> {
   const log = options.log ?? (() => {});
-  const { config, resumed } = startOrResume<LmCheckpointConfig, LmCheckpointState>(options, LM_CHECKPOINT, log);
+  const { config, resumed, data, model, train } = startTraining<LmCheckpointConfig, LmCheckpointState, LmData, LmMicroBatch, LanguageModel>(options, {
+    checkpoint: LM_CHECKPOINT,
+    replica,
+    prepareData: (c, tokenizer) => options.data ?? prepareLmData(c.training.corpus, c.training.vocabSize, tokenizer, log),
+  });
   const training = config.training;
-  const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
-  config.model.vocabSize = data.tokenizer.vocabSize;
-  const resolved = resolveLanguageModelConfig(config.model);
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
 
   const carry = training.carry === true;
   if (resumed && options.training.carry && !carry) throw new Error(`${options.out}: the checkpoint was trained without --carry; resume it without --carry (or start a new run)`);
-  const refusal = carry ? carryRefusal(resolved.attention) : null;
+  const refusal = carry ? carryRefusal(model.resolved.attention) : null;
   if (refusal) throw new Error(refusal);
 
-  const model = new LanguageModel(config.model);
-  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
   const dataRng = new Rng(training.seed);
   const L = config.model.context;
   const B = training.batchSize;
-  let history: TrainHistory | undefined;
   // Carry-over training: each layer's fast weights after the last step, for all B streams.
   let carried: CarriedLayer[] | null = null;
   if (resumed) {
-    history = restoreTraining(resumed, model, optimizer);
     dataRng.setState(resumed.state.dataRng);
     if (carry) carried = restoreCarried(resumed.state.carry, options.out, config.model.layers, B);
   }
@@ -174,15 +167,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     log(`warning: periodic evaluation is off: it would score ${evalStream} valid tokens (--eval-tokens ${training.evalTokens}, valid split ${data.valid.length}), fewer than one segment of ${L + 1}`);
   }
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { replica, config: config.model }, { threads: threadsWanted() });
-  const result = await trainWithCheckpoints({
-    run: options,
-    history,
-    model,
-    optimizer,
-    training,
-    config,
-    tokenizer: data.tokenizer.toJSON(),
+  const result = await train((parallel) => ({
     extraState: () => ({ dataRng: dataRng.getState(), ...(carry ? { carry: carried && carried.map(saveCarried) } : {}) }),
     computeGradients: async (step) => {
       if (streams) {
@@ -210,7 +195,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
           },
         }
       : {}),
-  }).finally(() => parallel.close());
+  }));
   return { ...result, model, data, config };
 }
 

@@ -6,7 +6,7 @@
  * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
  * (config, tokenizer). Node-only (files).
  */
-import { withScratch, threadsWanted } from '../../../kernels/index.js';
+import { withScratch } from '../../../kernels/index.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
@@ -17,10 +17,8 @@ import { attentionName, int, literal, num, object, optional, rngState, sharedMod
 import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { DataParallel } from '../../train/dataParallel.js';
-import { replica } from './replica.js';
-import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
+import { replica, type MtMicroBatch } from './replica.js';
+import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
 export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
@@ -154,33 +152,18 @@ export interface TrainTranslationResult extends TrainLoopResult {
 
 export async function trainTranslationModel(options: TrainTranslationOptions): Promise<TrainTranslationResult> {
   const log = options.log ?? (() => {});
-  const { config, resumed } = startOrResume<MtCheckpointConfig, MtCheckpointState>(options, MT_CHECKPOINT, log);
+  const { config, resumed, data, model, train } = startTraining<MtCheckpointConfig, MtCheckpointState, MtData, MtMicroBatch, TranslationModel>(options, {
+    checkpoint: MT_CHECKPOINT,
+    replica,
+    prepareData: (c, tokenizer) => (tokenizer === undefined && options.data !== undefined ? options.data : prepareMtData(c.training, options.corpusFile, tokenizer, log)),
+  });
   const training = config.training;
-  const data = resumed === null && options.data !== undefined ? options.data : prepareMtData(training, options.corpusFile, resumed?.tokenizer, log);
-  config.model.vocabSize = data.tokenizer.vocabSize;
-  validateTranslationModelConfig(config.model);
-
-  const model = new TranslationModel(config.model);
-  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
   const batcher = new TranslationBatcher(data.train, training.maxTokens, new Rng(training.seed));
-  let history: TrainHistory | undefined;
-  if (resumed) {
-    history = restoreTraining(resumed, model, optimizer);
-    batcher.setState(resumed.state.batcher);
-  }
+  if (resumed) batcher.setState(resumed.state.batcher);
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
-  // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { replica, config: config.model }, { threads: threadsWanted() });
-  const result = await trainWithCheckpoints({
-    run: options,
-    history,
-    model,
-    optimizer,
-    training,
-    config,
-    tokenizer: data.tokenizer.toJSON(),
+  const result = await train((parallel) => ({
     extraState: () => ({ batcher: batcher.getState() }),
     computeGradients: async () => {
       const b = batcher.next();
@@ -194,7 +177,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
-  }).finally(() => parallel.close());
+  }));
   return { ...result, model, data };
 }
 
