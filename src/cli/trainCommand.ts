@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './args.js';
+import { UsageError, intOption } from './args.js';
+import { MAX_SEEDS } from '../report/stats.js';
 import { createProgress, type Progress } from '../train/progress.js';
 import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/spec.js';
 import { headSize } from '../nn/stackShape.js';
@@ -76,4 +77,32 @@ export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: 
   const log = trainingLog(json);
   const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
   return { out, resume, json, log, progress };
+}
+
+/** The end of every training command's help: what Ctrl-C and the finite checks do. */
+export const TRAINING_HELP_FOOTER = `Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+
+/** A compare command's --models (or its default list): names, trimmed, none twice and at least one. */
+export function modelList(given: string | undefined, fallback: readonly string[], command: string): string[] {
+  const models = (given ?? fallback.join(',')).split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (models.length === 0) throw new UsageError(`${command}: --models '${given}' names no model (give a comma-separated list, e.g. softmax,delta)`);
+  if (new Set(models).size !== models.length) throw new UsageError(`${command}: --models '${given}' names a model twice`);
+  return models;
+}
+
+/** A compare command's --seeds: 1 to MAX_SEEDS runs per model, with seeds first, first + 1, … all safe integers. */
+export function seedCount(given: string | undefined, first: number, command: string): number {
+  const seeds = intOption(given, 'seeds', 1, 1, MAX_SEEDS);
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - first) throw new UsageError(`${command}: --seed ${first} with --seeds ${seeds} runs past the largest safe integer`);
+  return seeds;
+}
+
+/** Results or checkpoints of other settings in a comparison's --out are the caller's to resolve, not a crash. */
+export function comparisonMistakes(command: string): (err: Error) => never {
+  return (err) => {
+    if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  };
 }

@@ -50,3 +50,41 @@ export function resolveStackShape(shape: StackShape): ResolvedStackShape {
     featureSeed: shape.featureSeed ?? DEFAULT_FEATURE_SEED,
   };
 }
+
+/** A stack's shape with the settings every block of it shares, as a model config gives them. */
+export interface StackConfig extends StackShape {
+  dropout?: number;
+  attentionNormalise?: boolean;
+  scaleOutput?: boolean;
+}
+
+/** A StackConfig with every default filled in. */
+export interface ResolvedStack extends ResolvedStackShape {
+  readonly dropout: number;
+  readonly attentionNormalise?: boolean;
+  readonly scaleOutput?: boolean;
+}
+
+/**
+ * Checks a model config's stack: the integer sizes named in `positive` (at least 1), the heads
+ * against d_model, the dropout in [0, 1); every error starts with `what` ('language model config').
+ */
+export function resolveStack<Config extends StackConfig>(config: Config, what: string, positive: readonly (keyof Config & string)[]): ResolvedStack {
+  for (const key of positive) {
+    const v = config[key];
+    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${what}: ${key} must be a positive integer, got ${String(v)}`);
+  }
+  let shape: ResolvedStackShape;
+  try {
+    shape = resolveStackShape(config);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) throw new Error(`${what}: dropout must be in [0, 1), got ${config.dropout}`);
+  return {
+    ...shape,
+    dropout: config.dropout ?? 0,
+    ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
+    ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
+  };
+}

@@ -10,7 +10,7 @@ import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { attentionOption, headSizeOption, resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -47,9 +47,7 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
                       reset every segment (the control that separates the two)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
-Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
-SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
-FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+${TRAINING_HELP_FOOTER}`;
 
 export async function runLm(argv: string[]): Promise<number> {
   return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare });
@@ -195,13 +193,10 @@ async function lmCompare(argv: string[]): Promise<number> {
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
   if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
-  const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
-  if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
-  if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
+  const models = modelList(values.models, ['softmax', 'linear', 'delta', 'dpfp', 'dpfp-delta'], 'lm compare');
   for (const name of models) attentionOption(name);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
-  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
-  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
+  const seeds = seedCount(values.seeds, training.seed, 'lm compare');
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
   const json = values.json ?? false;
@@ -217,11 +212,7 @@ async function lmCompare(argv: string[]): Promise<number> {
       log,
       progress: (total, unit, initial) => createProgress({ total, initial, label: 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
-    }).catch((err: Error) => {
-      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
-      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`lm compare: ${err.message}`);
-      throw err;
-    });
+    }).catch(comparisonMistakes('lm compare'));
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });

@@ -9,12 +9,12 @@
 import { Module } from '../../nn/module.js';
 import { Embedding, LayerNorm } from '../../nn/layers.js';
 import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
-import { resolveStackShape, type ResolvedStackShape } from '../../nn/stackShape.js';
+import { resolveStack, type ResolvedStack } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
-import { TransformerBlock } from '../../nn/transformerBlock.js';
+import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
 import { sinusoidalPositions } from '../../nn/positions.js';
 
 export interface LanguageModelConfig {
@@ -41,45 +41,20 @@ export interface LanguageModelConfig {
 }
 
 /** A LanguageModelConfig with its attention kind parsed and every default filled in: what the model and the resource estimate read. */
-export interface ResolvedLanguageModelConfig extends ResolvedStackShape {
+export interface ResolvedLanguageModelConfig extends ResolvedStack {
   readonly attention: AttentionSpec;
   readonly vocabSize: number;
   readonly layers: number;
   readonly context: number;
   readonly positions: boolean;
   readonly seed: number;
-  readonly dropout: number;
-  readonly attentionNormalise?: boolean;
-  readonly scaleOutput?: boolean;
 }
 
 /** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
 export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
-  const positive = ['vocabSize', 'dModel', 'layers', 'heads', 'context'] as const;
-  for (const key of positive) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`language model config: ${key} must be a positive integer, got ${v}`);
-  }
-  const attention = parseAttentionSpec(config.attention);
-  let shape: ResolvedStackShape;
-  try {
-    shape = resolveStackShape(config);
-  } catch (err) {
-    throw new Error(`language model config: ${(err as Error).message}`);
-  }
-  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) throw new Error(`language model config: dropout must be in [0, 1), got ${config.dropout}`);
-  return {
-    ...shape,
-    attention,
-    vocabSize: config.vocabSize,
-    layers: config.layers,
-    context: config.context,
-    positions: config.positions,
-    seed: config.seed,
-    dropout: config.dropout ?? 0,
-    ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
-    ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
-  };
+  const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
+  const { vocabSize, layers, context, positions, seed } = config;
+  return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, seed };
 }
 
 export function validateLanguageModelConfig(config: LanguageModelConfig): void {
@@ -113,20 +88,7 @@ export class LanguageModel extends Module {
       this.blocks.push(
         this.child(
           `blocks.${i}`,
-          new TransformerBlock({
-            attention: r.attention,
-            causal: true,
-            dModel: r.dModel,
-            heads: r.heads,
-            dHead: r.dHead,
-            ffHidden: r.ffHidden,
-            dropout: r.dropout,
-            rng: this.rng,
-            dtype,
-            featureSeed: r.featureSeed + i,
-            ...(r.attentionNormalise !== undefined ? { attentionNormalise: r.attentionNormalise } : {}),
-            ...(r.scaleOutput !== undefined ? { scaleOutput: r.scaleOutput } : {}),
-          }),
+          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i }),
         ),
       );
     }

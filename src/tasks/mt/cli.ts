@@ -9,9 +9,8 @@ import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { attentionOption, headSizeOption, resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
-import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
@@ -62,9 +61,7 @@ translate / eval:
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}).
-Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
-SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
-FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+${TRAINING_HELP_FOOTER}`;
 
 export async function runMt(argv: string[]): Promise<number> {
   return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval, compare: mtCompare });
@@ -195,9 +192,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('mt compare: use --models a,b,c (finished runs are skipped on a rerun; no --model or --resume)');
   if (values.minutes !== undefined) throw new UsageError('mt compare: give the budget as --steps N: every model gets the same steps, so a busy machine cannot favour one');
-  const models = (values.models ?? TABLE1_MODELS.join(',')).split(',').map((m) => m.trim()).filter((m) => m !== '');
-  if (models.length === 0) throw new UsageError(`mt compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
-  if (new Set(models).size !== models.length) throw new UsageError(`mt compare: --models '${values.models}' names a model twice`);
+  const models = modelList(values.models, TABLE1_MODELS, 'mt compare');
   // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.
   let settings!: ReturnType<typeof mtTrainSettings>;
   for (const name of models) {
@@ -208,8 +203,7 @@ async function mtCompare(argv: string[]): Promise<number> {
     });
   }
   const { training, model, corpusFile } = settings;
-  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
-  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`mt compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
+  const seeds = seedCount(values.seeds, training.seed, 'mt compare');
   const testLimit = optionalInt(values['test-limit'], 'test-limit');
   const decoding = { beamSize: intOption(values.beam, 'beam', 1, 1, 256), lengthPenalty: 0.6, maxLength: 128, ...(testLimit !== undefined ? { testLimit } : {}) };
   const out = values.out ?? 'runs/mt-compare';
@@ -226,11 +220,7 @@ async function mtCompare(argv: string[]): Promise<number> {
       log,
       progress: (total, unit, initial) => createProgress({ total, initial, label: unit === 'sentences' ? 'translate test' : 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
-    }).catch((err: Error) => {
-      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
-      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`mt compare: ${err.message}`);
-      throw err;
-    });
+    }).catch(comparisonMistakes('mt compare'));
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });

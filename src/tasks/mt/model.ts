@@ -17,13 +17,13 @@
 import { Module } from '../../nn/module.js';
 import { Embedding, LayerNorm } from '../../nn/layers.js';
 import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
-import { resolveStackShape, type ResolvedStackShape } from '../../nn/stackShape.js';
+import { resolveStack, type ResolvedStack } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
 import { PAD_ID } from '../../data/bpe.js';
-import { TransformerBlock } from '../../nn/transformerBlock.js';
+import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
 import { sinusoidalPositions } from '../../nn/positions.js';
 
 export interface TranslationModelConfig {
@@ -49,48 +49,20 @@ export interface TranslationModelConfig {
 }
 
 /** A TranslationModelConfig with its attention kinds parsed and every default filled in: what the model and the resource estimate read. */
-export interface ResolvedTranslationModelConfig extends ResolvedStackShape {
+export interface ResolvedTranslationModelConfig extends ResolvedStack {
   readonly attention: AttentionSpec;
   readonly crossAttention: AttentionSpec;
   readonly vocabSize: number;
   readonly encoderLayers: number;
   readonly decoderLayers: number;
   readonly seed: number;
-  readonly dropout: number;
-  readonly attentionNormalise?: boolean;
-  readonly scaleOutput?: boolean;
 }
 
 /** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
 export function resolveTranslationModelConfig(config: TranslationModelConfig): ResolvedTranslationModelConfig {
-  const positive = ['vocabSize', 'dModel', 'encoderLayers', 'decoderLayers', 'heads'] as const;
-  for (const key of positive) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`translation model config: ${key} must be a positive integer, got ${v}`);
-  }
-  const attention = parseAttentionSpec(config.attention);
-  const crossAttention = parseAttentionSpec(config.crossAttention ?? 'softmax');
-  let shape: ResolvedStackShape;
-  try {
-    shape = resolveStackShape(config);
-  } catch (err) {
-    throw new Error(`translation model config: ${(err as Error).message}`);
-  }
-  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) {
-    throw new Error(`translation model config: dropout must be in [0, 1), got ${config.dropout}`);
-  }
-  return {
-    ...shape,
-    attention,
-    crossAttention,
-    vocabSize: config.vocabSize,
-    encoderLayers: config.encoderLayers,
-    decoderLayers: config.decoderLayers,
-    seed: config.seed,
-    dropout: config.dropout ?? 0,
-    ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
-    ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
-  };
+  const stack = resolveStack(config, 'translation model config', ['vocabSize', 'dModel', 'encoderLayers', 'decoderLayers', 'heads']);
+  const { vocabSize, encoderLayers, decoderLayers, seed } = config;
+  return { ...stack, attention: parseAttentionSpec(config.attention), crossAttention: parseAttentionSpec(config.crossAttention ?? 'softmax'), vocabSize, encoderLayers, decoderLayers, seed };
 }
 
 export function validateTranslationModelConfig(config: TranslationModelConfig): void {
@@ -134,18 +106,7 @@ export class TranslationModel extends Module {
     // have comparable size at the input while the tied output layer starts with logits of order 1.
     this.embedScale = Math.sqrt(D);
     this.embedding = this.child('embedding', new Embedding(r.vocabSize, D, { rng: this.rng, dtype, std: 1 / Math.sqrt(D) }));
-    const common = {
-      attention: r.attention,
-      dModel: D,
-      heads: r.heads,
-      dHead: r.dHead,
-      ffHidden: r.ffHidden,
-      dropout: r.dropout,
-      rng: this.rng,
-      dtype,
-      ...(r.attentionNormalise !== undefined ? { attentionNormalise: r.attentionNormalise } : {}),
-      ...(r.scaleOutput !== undefined ? { scaleOutput: r.scaleOutput } : {}),
-    };
+    const common = { ...stackBlockOptions(r, this.rng, dtype), attention: r.attention };
     for (let i = 0; i < r.encoderLayers; i++) {
       this.encoderBlocks.push(this.child(`encoder.${i}`, new TransformerBlock({ ...common, causal: false, featureSeed: r.featureSeed + i })));
     }
