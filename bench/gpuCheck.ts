@@ -1,10 +1,11 @@
 /**
- * The gpu backend's kernel sources (kernels/gpu: the matmul and outer-product cells) run through
- * gpu.js in a mode chosen here, on whatever device that mode finds: each product checked against the
- * float64 reference on random shapes (odd sizes, 1s, transposes, stride-0 batch broadcast) with a
- * float32 error bound, then timed. Its purpose is WebGPU on a real GPU (npm `webgpu`, Dawn over
- * Vulkan): the gpu backend itself is synchronous and so cannot use WebGPU, whose readback is
- * asynchronous; this script awaits each kernel instead. `--mode cpu` runs the same checks anywhere.
+ * The gpu backend's kernel sources (the matmul and outer-product cells of kernels/matmul/gpu.ts and
+ * kernels/outer/gpu.ts) run through gpu.js in a mode chosen here, on whatever device that mode
+ * finds: each product checked against the float64 reference on random shapes (odd sizes, 1s,
+ * transposes, stride-0 batch broadcast) with a float32 error bound, then timed. Its purpose is
+ * WebGPU on a real GPU (npm `webgpu`, Dawn over Vulkan): the gpu backend itself is synchronous and
+ * so cannot use WebGPU, whose readback is asynchronous; this script awaits each kernel instead.
+ * `--mode cpu` runs the same checks anywhere.
  *
  *   node dist/bench/gpuCheck.js [--mode webgpu|webgl2|cpu|webasm] [--sizes 512,1024] [--shapes 1197x4000x128] [--json FILE]
  *
@@ -13,9 +14,9 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GPU as GpuClass, IKernelRunShortcut } from 'gpu.js';
-import { matmulCell } from '../kernels/gpu/matmul.js';
-import { outerCell } from '../kernels/gpu/outer.js';
-import { matmulReference } from '../kernels/reference/matmul.js';
+import { matmulCell } from '../kernels/matmul/gpu.js';
+import { outerCell } from '../kernels/outer/gpu.js';
+import { matmulReference } from '../kernels/matmul/reference.js';
 import { Rng } from '../src/tensor/rng.js';
 
 interface Case { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean; broadcastB: boolean }

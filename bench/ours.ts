@@ -8,9 +8,9 @@ import { sum } from '../src/ops/reduce.js';
 import { EluFeatureMap, sumNormalise } from '../src/nn/attention/featureMaps.js';
 import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
-import '../kernels/gpu/index.js'; // the gpu backend registered
-import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/chunkwise/sumChunked.js';
-import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../kernels/chunkwise/deltaChunked.js';
+import '../kernels/backends/gpu.js'; // the gpu backend registered
+import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/sumRule/chunkwise.js';
+import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../kernels/deltaRule/chunkwise.js';
 import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';
 
 const CHUNK = 64;

@@ -15,7 +15,7 @@ import { measure, type MeasureOptions } from './measure.js';
 import { workloads, type Implementation } from './workloads.js';
 import { ours } from './ours.js';
 import { measureLanguageModelTraining, measureTranslationTraining, type TrainingSpeed } from './lmTraining.js';
-import { wasmFusedMultiplyAdd } from '../kernels/wasm/index.js';
+import { wasmFusedMultiplyAdd } from '../kernels/backends/wasm.js';
 
 interface Result {
   workload: string;

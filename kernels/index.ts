@@ -4,15 +4,15 @@
  * bundles for a browser. The default is `wasm`, the fastest on the CPUs measured (docs/kernels.md);
  * where WebAssembly SIMD does not load it runs the `js` kernels.
  *
- * The gpu backend is not part of the core: its code (kernels/gpu/) registers itself here when it
- * is imported, by the `fastweights/gpu` entry in a page or by the Node entry (src/index.node.ts),
+ * The gpu backend is not part of the core: its code (kernels/backends/gpu.ts) registers itself here
+ * when it is imported, by the `fastweights/gpu` entry in a page or by the Node entry (src/index.node.ts),
  * and gpu.js, which it runs on, loads only when the backend is selected (kernels/gpu/gpujs.ts).
  * Selecting it before then says how to get it, so nothing is missing at the first matrix product.
  */
 import type { KernelBackend } from './types.js';
-import { referenceBackend } from './reference/index.js';
-import { jsBackend } from './js/index.js';
-import { wasmBackend } from './wasm/index.js';
+import { referenceBackend } from './backends/reference.js';
+import { jsBackend } from './backends/js.js';
+import { wasmBackend } from './backends/wasm.js';
 import { BACKEND_NAMES, backendSetting } from './settings.js';
 
 export type BackendName = KernelBackend['name'];
@@ -24,7 +24,7 @@ const backends = new Map<string, { backend: KernelBackend; select?: () => void }
   [wasmBackend, jsBackend, referenceBackend].map((backend) => [backend.name, { backend }]),
 );
 
-/** Makes a backend that lives outside the core selectable (kernels/gpu/index.ts calls it on import). */
+/** Makes a backend that lives outside the core selectable (kernels/backends/gpu.ts calls it on import). */
 export function registerBackend(backend: KernelBackend, select?: () => void): void {
   backends.set(backend.name, select ? { backend, select } : { backend });
 }
@@ -61,11 +61,11 @@ export function setBackend(name: BackendName): void {
 
 // The rest of the kernels' front door: everything outside kernels/ uses from here, and imports
 // nothing else from kernels/ (test/architecture.test.ts checks it; the gpu backend's entry,
-// kernels/gpu/index.ts, is the one other door).
+// kernels/backends/gpu.ts, is the one other door).
 export type { BinaryOp, FloatArray, KernelBackend, MatmulArgs } from './types.js';
 export { allocate, allocateLongLived, allocateUninitialized, allocLike, dtypeOf, inScratch, persistent, setScratchEnabled, setScratchPoison, withScratch, type DType } from './alloc.js';
-export { wasmAvailable } from './wasm/index.js';
+export { wasmAvailable } from './backends/wasm.js';
 export { relaxedSimdWanted, setWasmThreads, threadsWanted, wasmRuntime } from './wasm/runtime.js';
-export { BLOCKED_SCORE } from './reference/attention.js';
-export { fillDraws, fillKeepMask } from './reference/arrays.js';
+export { BLOCKED_SCORE } from './attention/reference.js';
+export { fillDraws, fillKeepMask } from './arrays/reference.js';
 export { SETTINGS, checkSettings, debugChecksSetting, debugSetting } from './settings.js';

@@ -1,6 +1,8 @@
 /**
- * The one interface between the autograd ops and the hot loops. Every backend (reference, js, wasm, gpu)
- * implements it on flat row-major typed arrays; the autograd ops in src/ops never see which one runs.
+ * The one interface between the autograd ops and the hot loops, KernelBackend, made of small ones (the
+ * products, the scans, elementwise, attention, loss, feature maps, optimiser, array passes). Every
+ * backend (reference, js, wasm, gpu) implements it on flat row-major typed arrays; the autograd ops in
+ * src/ops never see which one runs.
  *
  * Conventions: N = batch · heads flattened (the scans are independent per head), T = time,
  * dk = d_dot (feature size of q and k after φ), dv = value size. The fast weight state W of one head
@@ -9,7 +11,7 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
-/** One Adam(W) step's constants (KernelBackend.adamStep; equations in ./reference/optim.ts). */
+/** One Adam(W) step's constants (KernelBackend.adamStep; equations in ./optim/reference.ts). */
 export interface AdamStep {
   beta1: number;
   beta2: number;
@@ -137,18 +139,25 @@ export interface DeltaScanGrads {
   dInitialState: FloatArray | null;
 }
 
-export interface KernelBackend {
-  readonly name: 'reference' | 'js' | 'wasm' | 'gpu';
+/** The products: matrix products and outer products. Families: kernels/matmul, kernels/outer. */
+export interface ProductKernels {
   matmul(args: MatmulArgs): void;
   /** out[b, i, j] = a[b, i] · c[b, j]; a: [batch, m], c: [batch, n] → [batch, m, n] */
   outer(a: FloatArray, c: FloatArray, batch: number, m: number, n: number): FloatArray;
   /** out[b, i, j] = Σ_t a[b, t, i] · c[b, t, j]; a: [batch, T, m], c: [batch, T, n] → [batch, m, n] */
   outerSum(a: FloatArray, c: FloatArray, batch: number, T: number, m: number, n: number): FloatArray;
+}
+
+/** The fast weight scans, forward and backward. Families: kernels/sumRule, kernels/deltaRule. */
+export interface ScanKernels {
   sumScanForward(args: SumScanForwardArgs): SumScanForwardResult;
   sumScanBackward(args: SumScanBackwardArgs): SumScanGrads;
   deltaScanForward(args: DeltaScanForwardArgs): DeltaScanForwardResult;
   deltaScanBackward(args: DeltaScanBackwardArgs): DeltaScanGrads;
-  // Elementwise hot paths (equations in ./reference/elementwise.ts); outputs are new arrays.
+}
+
+/** Elementwise hot paths (equations in ./elementwise/reference.ts); outputs are new arrays. */
+export interface ElementwiseKernels {
   /** GELU (tanh form) of every element. */
   gelu(x: FloatArray): FloatArray;
   /** GELU of every element and its derivative GELU′ there, in one pass (the backward is g ⊙ slope). */
@@ -164,29 +173,48 @@ export interface KernelBackend {
   layerNormRows(x: FloatArray, weight: FloatArray, bias: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; xhat: FloatArray; rstd: FloatArray };
   /** The backward of layerNormRows for the output gradient g [rows, D]: dx [rows, D], dWeight and dBias [D] (sums over the rows, in row order). */
   layerNormRowsBackward(g: FloatArray, xhat: FloatArray, rstd: FloatArray, weight: FloatArray, rows: number, D: number): { dx: FloatArray; dWeight: FloatArray; dBias: FloatArray };
+}
+
+/** The softmax of scaled dot-product attention over a key mask. Family: kernels/attention. */
+export interface AttentionKernels {
   /**
    * Attention weights of scores [N = B·H, T, S]: softmax over s of scale · score, keys where blocked
-   * [B, T, S] is non-zero scoring −1e9 (blocked may be null). Equations in ./reference/attention.ts.
+   * [B, T, S] is non-zero scoring −1e9 (blocked may be null). Equations in ./attention/reference.ts.
    */
   maskedSoftmax(scores: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
   /** The backward of maskedSoftmax: dS = scale · P ⊙ (dP − Σ_s dP ⊙ P), 0 at blocked keys. */
   maskedSoftmaxBackward(dP: FloatArray, P: FloatArray, blocked: FloatArray | null, scale: number, B: number, H: number, T: number, S: number): FloatArray;
+}
+
+/** The cross-entropy loss and its gradient. Family: kernels/crossEntropy. */
+export interface LossKernels {
   /**
    * Cross-entropy of logits [rows, C] against targets [rows] (−1: not counted) with label smoothing
-   * eps: each row's softmax, log-sum-exp and loss. Equations in ./reference/crossEntropy.ts.
+   * eps: each row's softmax, log-sum-exp and loss. Equations in ./crossEntropy/reference.ts.
    */
   crossEntropyRows(logits: FloatArray, targets: Int32Array, rows: number, C: number, eps: number): { probs: FloatArray; logSumExp: FloatArray; losses: FloatArray };
   /** The gradient of crossEntropyRows's losses with row r's scaled by rowScale[r]. */
   crossEntropyRowsBackward(probs: FloatArray, targets: Int32Array, rowScale: FloatArray, rows: number, C: number, eps: number): FloatArray;
-  /** ELU + 1's backward: g where x > 0, else g ⊙ out (out = ELU(x) + 1). Equations in ./reference/featureMap.ts. */
+}
+
+/** The passes behind the feature maps φ (equations in ./featureMap/reference.ts). */
+export interface FeatureMapKernels {
+  /** ELU + 1's backward: g where x > 0, else g ⊙ out (out = ELU(x) + 1). Equations in ./featureMap/reference.ts. */
   eluPlusOneBackward(x: FloatArray, out: FloatArray, g: FloatArray): FloatArray;
   /** Rows of x [rows, D] divided by their sums plus eps: out [rows, D] and the sums [rows]. */
   sumNormaliseRows(x: FloatArray, rows: number, D: number, eps: number): { out: FloatArray; sums: FloatArray };
   /** The backward of sumNormaliseRows: dx_j = (g_j − Σ_i g_i out_i) / sum. */
   sumNormaliseRowsBackward(g: FloatArray, out: FloatArray, sums: FloatArray, rows: number, D: number): FloatArray;
-  /** One Adam(W) step in place on p, m, v from grad (all the same length). Equations in ./reference/optim.ts. */
+}
+
+/** The optimiser's update. Family: kernels/optim. */
+export interface OptimiserKernels {
+  /** One Adam(W) step in place on p, m, v from grad (all the same length). Equations in ./optim/reference.ts. */
   adamStep(p: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void;
-  // Array passes around the products (equations in ./reference/arrays.ts); outputs are new arrays.
+}
+
+/** Array passes around the products (equations in ./arrays/reference.ts); outputs are new arrays. */
+export interface ArrayKernels {
   /**
    * out[i] = a[i mod aPeriod] op b[i mod bPeriod] for i < n: equal shapes (periods n), a scalar
    * (period 1) and a bias over rows (period D) are the broadcasts the ops send here.
@@ -201,7 +229,15 @@ export interface KernelBackend {
   /**
    * Inverted dropout: mask[i] = 0 where draw i >> 2 of lane i & 3 of four xoshiro128** generators
    * seeded from the generator with state words `state` is below p · 2³², else `scale`; out = x ⊙ mask.
-   * Advances `state` in place by 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask).
+   * Advances `state` in place by 16 draws (kernels/arrays/reference.ts: dropoutLanes, fillKeepMask).
    */
   dropout(x: FloatArray, p: number, scale: number, state: Uint32Array): { out: FloatArray; mask: FloatArray };
 }
+
+/** Every kernel the autograd ops call, under the backend's name: the small interfaces above, together. */
+export interface KernelBackend extends ProductKernels, ScanKernels, ElementwiseKernels, AttentionKernels, LossKernels, FeatureMapKernels, OptimiserKernels, ArrayKernels {
+  readonly name: 'reference' | 'js' | 'wasm' | 'gpu';
+}
+
+/** What a backend made from another lists: the kernels it runs its own way (see kernels/backends/override.ts). */
+export type KernelOverrides = Partial<Omit<KernelBackend, 'name'>>;

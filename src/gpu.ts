@@ -10,8 +10,8 @@
  * In Node this import is not needed: selecting the gpu backend requires gpu.js there by itself.
  */
 import { GPU } from 'gpu.js';
-import { provideGpuJs } from '../kernels/gpu/index.js';
+import { provideGpuJs } from '../kernels/backends/gpu.js';
 
 provideGpuJs(GPU);
 
-export { gpuMode, kernelModes, gpuBackend, GPU_CHUNK_SIZE, GPU_JS_VERSION } from '../kernels/gpu/index.js';
+export { gpuMode, kernelModes, gpuBackend, GPU_CHUNK_SIZE, GPU_JS_VERSION } from '../kernels/backends/gpu.js';

@@ -4,6 +4,6 @@
  * with no other import; gpu.js itself still loads only when the backend is selected. A browser
  * bundle gets ./index.ts alone and the gpu backend from `fastweights/gpu` (docs/browser.md).
  */
-import '../kernels/gpu/index.js';
+import '../kernels/backends/gpu.js';
 
 export * from './index.js';

@@ -5,6 +5,11 @@
  */
 export { loadCorpus, loadTextFile, BUILTIN_CORPORA, type Corpus, type CorpusDocument } from './data/corpora.js';
 export { splitCorpus, type CorpusSplit, type SplitFractions } from './data/split.js';
+// Hugging Face tokenizer.json files. The reader itself is browser-safe (src/data/hfTokenizer/), but
+// at about 7 kB gzip it does not fit the core bundle's budget, so it is exported here.
+export { loadHfTokenizer, writeHfTokenizer } from './data/hfTokenizerFile.js';
+export { parseHfTokenizer, HfTokenizerError, type HfTokenizer, type EncodeOptions, type DecodeOptions, type StreamDecoder, type AddedToken } from './data/hfTokenizer/index.js';
+export { bpeToHfTokenizerJson } from './data/hfTokenizer/export.js';
 export { loadEnDePairs, splitEnDe, defaultEnDePath, packageRoot, type EnDePair, type EnDeSplit } from './tasks/mt/ende.js';
 export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type LoadedCheckpoint } from './io/checkpoint.js';
 export { writeFileAtomic } from './io/atomic.js';

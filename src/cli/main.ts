@@ -4,7 +4,7 @@ import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
 import { runLm } from '../tasks/lm/cli.js';
 import { SETTINGS, checkSettings } from '../../kernels/index.js';
-import '../../kernels/gpu/index.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
+import '../../kernels/backends/gpu.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
 

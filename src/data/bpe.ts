@@ -52,7 +52,8 @@ export class BpeTokenizer {
   private readonly bytesOfToken: Uint8Array[] = [];
   private readonly wordCache = new Map<string, number[]>();
   private readonly encoder = new TextEncoder();
-  private readonly decoder = new TextDecoder('utf-8');
+  // ignoreBOM keeps a leading U+FEFF: it is text like any other (TextDecoder drops it by default).
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   /** Use `train` or `fromJSON`; the merges must already be valid (see `validateMerges`). */
   private constructor(merges: Array<[number, number]>) {

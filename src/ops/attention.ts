@@ -8,13 +8,13 @@
  * softmax → matmul(·, v) computes (test/ops/attention.test.ts holds the two together), without
  * materialising Kᵀ, the scaled scores, the mask's selection or their gradients: the products read K
  * and V transposed in place (the backend's transA/transB), and scaling, masking and the softmax
- * are one kernel pass, its backward another (kernels/reference/attention.ts). Backward, with dP = dY Vᵀ:
+ * are one kernel pass, its backward another (kernels/attention/reference.ts). Backward, with dP = dY Vᵀ:
  *   dS = scale · P ⊙ (dP − rowsum(dP ⊙ P)), 0 at blocked keys;  dQ = dS K,  dK = dSᵀ Q,  dV = Pᵀ dY.
  * A blocked score is −1e9, not −∞, like maskedFill's: a row with every key blocked (a padding query)
  * averages all values uniformly instead of producing NaN.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocateUninitialized } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateUninitialized } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { getBackend } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
@@ -71,5 +71,58 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | nul
       kernels.matmul({ a: dS, b: q.data, out: gk, batch: N, m: S, n: dk, k: T, transA: true, transB: false, aBatchStride: T * S, bBatchStride: T * dk });
     }
     return [gq, gk, gv];
+  });
+}
+
+/**
+ * y[b, h, t] = Σ_s P[b, h, t, s] · V[b, h, s] over the keys s that `blocked` [B, 1, T, S] leaves
+ * open (0). P [B, H, T, S], V [B, H, S, dv] → [B, H, T, dv]. Blocked entries contribute nothing,
+ * whatever V holds there: with the plain matmul a blocked weight of exactly 0 still multiplies its
+ * value, and 0 · NaN = NaN, so a NaN at step 3 would reach steps 0–2 through the causal mask. The
+ * softmax attention layer takes this path only when V holds a non-finite value.
+ */
+export function maskedAttentionProduct(p: Tensor, v: Tensor, blocked: Tensor): Tensor {
+  const [B, H, T, S] = p.shape as [number, number, number, number];
+  const dv = v.shape[3]!;
+  if (v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== S || blocked.shape[2] !== T || blocked.shape[3] !== S) {
+    throw new Error(`maskedAttentionProduct: shapes [${p.shape}] · [${v.shape}] with mask [${blocked.shape}] do not fit`);
+  }
+  const open = (b: number, t: number, s: number) => blocked.data[(b * T + t) * S + s] === 0;
+  const y = allocate(p.dtype, B * H * T * dv);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      for (let t = 0; t < T; t++) {
+        const row = (bh * T + t) * dv;
+        for (let s = 0; s < S; s++) {
+          if (!open(b, t, s)) continue;
+          const w = p.data[(bh * T + t) * S + s]!;
+          const col = (bh * S + s) * dv;
+          for (let d = 0; d < dv; d++) y[row + d]! += w * v.data[col + d]!;
+        }
+      }
+    }
+  return record('maskedAttentionProduct', [p, v], new Tensor(y, [B, H, T, dv]), (g) => {
+    const gp = allocate(p.dtype, p.size);
+    const gv = allocate(v.dtype, v.size);
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        const bh = b * H + h;
+        for (let t = 0; t < T; t++) {
+          const row = (bh * T + t) * dv;
+          for (let s = 0; s < S; s++) {
+            if (!open(b, t, s)) continue;
+            const at = (bh * T + t) * S + s;
+            const col = (bh * S + s) * dv;
+            let dot = 0;
+            for (let d = 0; d < dv; d++) {
+              dot += g[row + d]! * v.data[col + d]!;
+              gv[col + d]! += p.data[at]! * g[row + d]!;
+            }
+            gp[at] = dot;
+          }
+        }
+      }
+    return [gp, gv];
   });
 }

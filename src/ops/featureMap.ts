@@ -1,6 +1,6 @@
 /**
  * Fused ops for the feature maps' hot path. Each replaces a chain of general ops (and their
- * broadcast index maps) with one kernel pass and a hand-written backward (kernels/reference/featureMap.ts),
+ * broadcast index maps) with one kernel pass and a hand-written backward (kernels/featureMap/reference.ts),
  * which matters because φ and its normalisation run on every key and query of every layer.
  */
 import { record } from '../autograd/graph.js';

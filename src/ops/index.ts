@@ -9,3 +9,4 @@ export * from './matmul.js';
 export * from './nn.js';
 export * from './featureMap.js';
 export * from './attention.js';
+export * from './cast.js';

@@ -29,7 +29,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const { out, xhat, rstd } = kernels.layerNormRows(x.data, w, b, rows, D, eps);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record('layerNorm', inputs, new Tensor(out, x.shape), (g) => {
-    // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h))  (kernels/reference/elementwise.ts).
+    // With h = x̂ and d = g ⊙ weight:  dx = rstd · (d − mean(d) − h · mean(d ⊙ h))  (kernels/elementwise/reference.ts).
     const { dx, dWeight, dBias } = kernels.layerNormRowsBackward(g, xhat, rstd, w, rows, D);
     return [dx, ...(weight ? [dWeight] : []), ...(bias ? [dBias] : [])];
   });

@@ -43,7 +43,7 @@ export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
 
 /**
  * GELU, tanh approximation (as in GPT-2): ½ x (1 + tanh(√(2/π)(x + 0.044715 x³))). The feed-forward
- * layers' hot path, so the kernel backend computes it and its derivative (kernels/reference/elementwise.ts).
+ * layers' hot path, so the kernel backend computes it and its derivative (kernels/elementwise/reference.ts).
  */
 export function gelu(x: Tensor): Tensor {
   assertTensor(x, 'gelu');

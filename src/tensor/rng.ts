@@ -50,7 +50,7 @@ export class Rng {
 
   /**
    * Dropout's keep mask: mask[i] = 0 (probability p) or `scale`, from four generators seeded by this
-   * one's next 16 draws (kernels/reference/arrays.ts: dropoutLanes, fillKeepMask; shared with the kernels).
+   * one's next 16 draws (kernels/arrays/reference.ts: dropoutLanes, fillKeepMask; shared with the kernels).
    */
   fillKeepMask(mask: Float32Array | Float64Array, p: number, scale: number): void {
     fillKeepMask(mask, p, scale, this.s);

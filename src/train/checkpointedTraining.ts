@@ -203,6 +203,8 @@ function reportingFailures(evaluate: NonNullable<TrainLoopOptions['evaluate']>, 
 export interface TrainingTask<Config extends TrainingCheckpointConfig, Data extends { tokenizer: BpeTokenizer }, Batch extends RowBatch, Model extends ReplicaModel> {
   checkpoint: CheckpointKind<Config>;
   replica: Replica<Batch, Model, Config['model']>;
+  /** Settles the run's config before anything reads it (`resuming`: the config is the checkpoint's). */
+  configure?: (config: Config, resuming: boolean) => void;
   /** The run's data; `tokenizer` is the resumed checkpoint's (undefined for a fresh run, which learns one). */
   prepareData(config: Config, tokenizer: BpeTokenizer | undefined): Data;
 }
@@ -224,6 +226,7 @@ export function startTraining<
   Model extends ReplicaModel,
 >(options: TrainRunOptions & { model: Omit<Config['model'], 'vocabSize'>; training: Config['training'] }, task: TrainingTask<Config, Data, Batch, Model>) {
   const { config, resumed } = startOrResume<Config, State>(options, task.checkpoint, options.log ?? (() => {}));
+  task.configure?.(config, resumed !== null);
   const training = config.training;
   const data = task.prepareData(config, resumed?.tokenizer);
   config.model.vocabSize = data.tokenizer.vocabSize;

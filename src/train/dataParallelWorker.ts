@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '../tensor/rng.js';
 import { setWasmThreads, withScratch } from '../../kernels/index.js';
-import '../../kernels/gpu/index.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
+import '../../kernels/backends/gpu.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
 import type { StepReply, StepRequest, WorkerStart } from './dataParallel.js';
 import type { Replica, ReplicaModel, RowBatch } from './replica.js';
 

@@ -197,7 +197,7 @@ export class Adam extends Optimizer {
     const { lr, beta1, beta2, eps } = this;
     const stepSize = lr / (1 - Math.pow(beta1, this.stepCount));
     const inverseCorrection2 = 1 / (1 - Math.pow(beta2, this.stepCount));
-    // The loop is the kernel backend's (kernels/reference/optim.ts).
+    // The loop is the kernel backend's (kernels/optim/reference.ts).
     getBackend().adamStep(p, grad, this.buffer('m', name), this.buffer('v', name), { beta1, beta2, eps, stepSize, inverseCorrection2, l2, shrink });
   }
 }

@@ -88,6 +88,10 @@ describe('encode / decode', () => {
     expect(() => trained.decode([1.5])).toThrow(/token id 1.5/);
   });
 
+  it('keeps a leading byte order mark (U+FEFF) in the decoded text', () => {
+    expect(trained.decode(trained.encode('\uFEFFstart'))).toBe('\uFEFFstart');
+  });
+
   it('encodes the text "<bos>" as bytes, not as the special token', () => {
     expect(trained.encode('<bos>')).not.toContain(BOS_ID);
   });

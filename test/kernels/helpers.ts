@@ -1,5 +1,6 @@
 /** Shared helpers for the kernel tests: seeded random arrays and tolerant comparisons. */
 import { expect } from 'vitest';
+import fc from 'fast-check';
 import { Rng } from '../../src/tensor/rng.js';
 import type { FloatArray } from '../../kernels/types.js';
 
@@ -62,3 +63,13 @@ export function numericGradient(x: Float64Array, loss: () => number, eps = 1e-6)
   }
   return grad;
 }
+
+/** Scan shapes small enough for finite differences: N ≤ 2 heads, T ≤ 5 steps, dk, dv ≤ 4, with or without initial state. */
+export const smallScanShapes = fc.record({
+  N: fc.integer({ min: 1, max: 2 }),
+  T: fc.integer({ min: 1, max: 5 }),
+  dk: fc.integer({ min: 1, max: 4 }),
+  dv: fc.integer({ min: 1, max: 4 }),
+  withInitial: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1_000_000 }),
+});

@@ -12,7 +12,7 @@ describe('kernel backend selection', () => {
     expect([...backendNames].sort()).toEqual(['gpu', 'js', 'reference', 'wasm']);
     // This file imports the core alone, as a page does: the gpu backend's code is not here yet.
     expect(() => setBackend('gpu')).toThrow(/^the gpu backend is loaded only when asked for: `await import\('fastweights\/gpu'\)` before setBackend\('gpu'\)/);
-    await import('../../kernels/gpu/index.js'); // what fastweights/gpu and Node's entry import
+    await import('../../kernels/backends/gpu.js'); // what fastweights/gpu and Node's entry import
     const before = getBackend().name;
     for (const name of backendNames) {
       setBackend(name);
@@ -36,7 +36,7 @@ describe('kernel backend selection', () => {
     vi.resetModules();
     vi.stubEnv('FASTWEIGHTS_BACKEND', 'gpu');
     const kernels = await import('../../kernels/index.js');
-    await import('../../kernels/gpu/index.js');
+    await import('../../kernels/backends/gpu.js');
     expect(kernels.getBackend().name).toBe('gpu');
     vi.resetModules();
     vi.stubEnv('FASTWEIGHTS_BACKEND', 'tpu');

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MODEL_NAMES, Rng, Tensor, checkGradients, createAttention, describeGradCheck, randn, sample, setDebugChecks, DebugCheckError, DpfpFeatureMap, sumNormalise, Linear, favorFeatures, orthogonalRandomFeatures } from '../../src/index.js';
 import { favorFeaturesUpToRowScale } from '../../src/nn/attention/featureMaps.js';
 import * as ops from '../../src/ops/index.js';
-import { castTo, maskedAttentionProduct, rescaleLargeRows } from '../../src/nn/attention/robust.js';
+import { rescaleLargeRows } from '../../src/nn/attention/robust.js';
 import { assertFiniteLogits, decodeWholeCharacters } from '../../src/tasks/lm/generate.js';
 import { trainLoop } from '../../src/train/loop.js';
 import { AdamW } from '../../src/train/optim.js';
@@ -84,21 +84,11 @@ describe('large finite inputs give finite outputs', () => {
     expect(Array.from(favorFeaturesUpToRowScale(small, R).data)).toEqual(Array.from(favorFeatures(small, R).data));
   });
 
-  it('the guards have exact gradients', () => {
-    const blocked = new Tensor(Float64Array.from([0, 1, 1, 0, 0, 1, 0, 0, 0]), [1, 1, 3, 3]);
-    const result = checkGradients((p, v) => maskedAttentionProduct(p, v, blocked), [randomTensor([1, 2, 3, 3], 1), randomTensor([1, 2, 3, 2], 2)]);
-    expect(result.ok, describeGradCheck(result)).toBe(true);
-    // The stable FAVOR+ path (keys of norm ~24): its shift is a constant, and normalisation cancels it exactly.
+  it('the stable FAVOR+ path has exact gradients', () => {
+    // Keys of norm ~24: its shift is a constant, and normalisation cancels it exactly.
     const R = orthogonalRandomFeatures(3, 2, new Rng(6), 'float64');
     const favor = checkGradients((x) => sumNormalise(favorFeaturesUpToRowScale(x, R)), [ops.mul(randomTensor([2, 2], 4), 12)]);
     expect(favor.ok, describeGradCheck(favor)).toBe(true);
-    const x = new Tensor(Float32Array.from([1, 2, 3]), [3]);
-    x.requiresGrad = true;
-    const y = castTo(x, 'float64');
-    expect(y.dtype).toBe('float64');
-    ops.sum(ops.mul(y, y)).backward();
-    expect(x.grad!.dtype).toBe('float32');
-    expect(Array.from(x.grad!.data)).toEqual([2, 4, 6]);
   });
 });
 

@@ -10,6 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { checkGradients, describeGradCheck } from '../../src/autograd/gradcheck.js';
 import * as ops from '../../src/ops/index.js';
 import { getBackend, setBackend, type BackendName } from '../../kernels/index.js';
+import { randomTensor } from '../helpers.js';
 
 function uniform(shape: number[], rng: Rng, dtype: 'float32' | 'float64', requiresGrad = true): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -112,5 +113,13 @@ describe('attention: bad input', () => {
   it('refuses mixed dtypes and a non-finite scale', () => {
     expect(() => ops.attention(q, k, v.to('float64'), null, 1)).toThrow(/dtype mismatch/);
     expect(() => ops.attention(q, k, v, null, NaN)).toThrow(/scale must be finite/);
+  });
+});
+
+describe('maskedAttentionProduct (the softmax layer\'s path when V holds a non-finite value)', () => {
+  it('has exact gradients, and blocked keys take no part', () => {
+    const blocked = new Tensor(Float64Array.from([0, 1, 1, 0, 0, 1, 0, 0, 0]), [1, 1, 3, 3]);
+    const result = checkGradients((p, v) => ops.maskedAttentionProduct(p, v, blocked), [randomTensor([1, 2, 3, 3], 1), randomTensor([1, 2, 3, 2], 2)]);
+    expect(result.ok, describeGradCheck(result)).toBe(true);
   });
 });

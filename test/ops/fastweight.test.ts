@@ -10,7 +10,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { checkGradients, describeGradCheck } from '../../src/autograd/gradcheck.js';
 import { fastWeightDelta, fastWeightSum } from '../../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../../kernels/index.js';
-import { deltaScanForwardReference } from '../../kernels/reference/deltaScan.js';
+import { deltaScanForwardReference } from '../../kernels/deltaRule/reference.js';
 
 function uniform(shape: number[], rng: Rng, low: number, high: number, dtype: 'float32' | 'float64' = 'float64'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

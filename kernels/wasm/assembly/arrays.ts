@@ -4,7 +4,7 @@
  * plain JavaScript they cost 2–6 ns an element here, in WebAssembly SIMD a tenth of that
  * (docs/kernels.md). The float32 arithmetic is the same IEEE operation JavaScript performs on a
  * Float32Array (a sum or product of two floats rounded once), so these give the js backend's bits.
- * Equations: ../../reference/arrays.ts.
+ * Equations: kernels/arrays/reference.ts.
  */
 import { at, loadTail, storeSome } from './common';
 
@@ -96,7 +96,7 @@ export function scatterRunsF32(x: usize, index: usize, run: i32, out: usize, lo:
 /**
  * Inverted dropout of x[0, n) on four xoshiro128** generators, one per vector lane: mask[i] = 0 when
  * draw i >> 2 of lane i & 3 falls below the threshold, else `scale`; out[i] = x[i] · mask[i]. `lanes`
- * holds the 16 state words, word w of lane j at lanes[4w + j] (../../reference/arrays.ts,
+ * holds the 16 state words, word w of lane j at lanes[4w + j] (kernels/arrays/reference.ts,
  * dropoutLanes and fillKeepMask: the same draws and decisions). `below` is the threshold minus 2³¹
  * as an int32, so draw < threshold unsigned ⇔ draw <u (below ^ 2³¹). One thread.
  */

@@ -1,7 +1,8 @@
 /**
  * Elementwise hot paths in float32 SIMD: exp (the Cephes polynomial, a few ulp), and on it GELU and
  * its derivative, ELU + 1, and row softmax with the rows' log-sum-exp. The equations, in float64,
- * are in ../../reference/elementwise.ts. Each kernel works on items [lo, hi) so threads can split it.
+ * are in kernels/elementwise/reference.ts (and kernels/attention, kernels/crossEntropy for theirs).
+ * Each kernel works on items [lo, hi) so threads can split it.
  */
 import { at, hsum, loadTail, storeSome } from './common';
 
@@ -217,7 +218,7 @@ function timesInFloat64(v: v128, factor: v128): v128 {
 /**
  * The backward of maskedSoftmaxF32 for heads [lo, hi), given dP and P [N, T, S]:
  * dS = scale · P ⊙ (dP − Σ_s dP ⊙ P), 0 at blocked keys; in float64 with float32 roundings where
- * the op-by-op form stores (../../reference/attention.ts). The row's Σ runs in two float64 lanes
+ * the op-by-op form stores (kernels/attention/reference.ts). The row's Σ runs in two float64 lanes
  * (even and odd s), so it may differ from the plain loop's in the last bits.
  */
 export function maskedSoftmaxBackwardF32(dP: usize, P: usize, blocked: usize, scale: f64, H: i32, T: i32, S: i32, dS: usize, lo: i32, hi: i32, _scratch: usize): void {

@@ -1,6 +1,6 @@
 /**
  * Float32 matmul in WebAssembly SIMD (AssemblyScript): C = op(A) · op(B) for one matrix, rows
- * [rowStart, rowEnd) of C (so two threads can share one product). See ../README.md for the layout.
+ * [rowStart, rowEnd) of C (so two threads can share one product). The layout, step by step:
  *
  *  1. Pack. op(A) rows go into panels of MR = 4 rows (k × 4, row-interleaved) and op(B) columns into
  *     panels of NR = 8 columns (k × 8). Packing absorbs the transposes and pads m and n with zeros, so

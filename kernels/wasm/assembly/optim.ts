@@ -1,5 +1,5 @@
 /**
- * One Adam(W) step in place, for parameters [lo, hi): the js loop (kernels/reference/optim.ts) two
+ * One Adam(W) step in place, for parameters [lo, hi): the js loop (kernels/optim/reference.ts) two
  * parameters at a time in f64x2. Every operation is that loop's float64 operation in the same order
  * (IEEE multiply, add, divide and square root round the same everywhere), and every store rounds
  * to float32 as the loop's does: the same bits as the js backend.

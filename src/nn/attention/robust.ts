@@ -2,16 +2,13 @@
  * Numerical guards for the attention layers, each used only when its input needs it so that
  * ordinary inputs take the usual fast path with bit-identical results:
  *
- * - `maskedAttentionProduct`: y = P V over the allowed keys only. With the plain matmul a blocked
- *   weight of exactly 0 still multiplies its value, and 0 · NaN = NaN: a NaN at step 3 would reach
- *   steps 0–2 through the causal mask.
- * - `castTo`: a differentiable dtype change, to compute softmax scores in float64 when float32
- *   products of large (finite) queries and keys would overflow.
+ * - `hasNonFinite` and `maxAbs` tell the layers when to take a guarded path: the ops
+ *   `maskedAttentionProduct` (a NaN value behind a blocked key stays there) and `castTo` (scores in
+ *   float64 when float32 products of large, finite queries and keys would overflow), both in src/ops.
  * - `rescaleLargeRows`: divides rows of huge magnitude by their largest entry, for feature maps
  *   whose sum-normalised output does not change under a positive rescale (DPFP).
  */
-import { record } from '../../autograd/graph.js';
-import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
+import { Tensor, allocate } from '../../tensor/tensor.js';
 import * as ops from '../../ops/index.js';
 
 export function hasNonFinite(data: ArrayLike<number>): boolean {
@@ -26,69 +23,6 @@ export function maxAbs(data: ArrayLike<number>): number {
     if (a > m) m = a;
   }
   return m;
-}
-
-/** x in another dtype; the gradient is cast back. */
-export function castTo(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return x;
-  const out = allocate(dtype, x.size);
-  out.set(x.data);
-  return record('castTo', [x], new Tensor(out, x.shape), (g) => {
-    const gx = allocate(x.dtype, g.length);
-    gx.set(g);
-    return [gx];
-  });
-}
-
-/**
- * y[b, h, t] = Σ_s P[b, h, t, s] · V[b, h, s] over the keys s that `blocked` [B, 1, T, S] leaves
- * open (0). P [B, H, T, S], V [B, H, S, dv] → [B, H, T, dv]. Blocked entries contribute nothing,
- * whatever V holds there.
- */
-export function maskedAttentionProduct(p: Tensor, v: Tensor, blocked: Tensor): Tensor {
-  const [B, H, T, S] = p.shape as [number, number, number, number];
-  const dv = v.shape[3]!;
-  if (v.shape[0] !== B || v.shape[1] !== H || v.shape[2] !== S || blocked.shape[2] !== T || blocked.shape[3] !== S) {
-    throw new Error(`maskedAttentionProduct: shapes [${p.shape}] · [${v.shape}] with mask [${blocked.shape}] do not fit`);
-  }
-  const open = (b: number, t: number, s: number) => blocked.data[(b * T + t) * S + s] === 0;
-  const y = allocate(p.dtype, B * H * T * dv);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      const bh = b * H + h;
-      for (let t = 0; t < T; t++) {
-        const row = (bh * T + t) * dv;
-        for (let s = 0; s < S; s++) {
-          if (!open(b, t, s)) continue;
-          const w = p.data[(bh * T + t) * S + s]!;
-          const col = (bh * S + s) * dv;
-          for (let d = 0; d < dv; d++) y[row + d]! += w * v.data[col + d]!;
-        }
-      }
-    }
-  return record('maskedAttentionProduct', [p, v], new Tensor(y, [B, H, T, dv]), (g) => {
-    const gp = allocate(p.dtype, p.size);
-    const gv = allocate(v.dtype, v.size);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++) {
-        const bh = b * H + h;
-        for (let t = 0; t < T; t++) {
-          const row = (bh * T + t) * dv;
-          for (let s = 0; s < S; s++) {
-            if (!open(b, t, s)) continue;
-            const at = (bh * T + t) * S + s;
-            const col = (bh * S + s) * dv;
-            let dot = 0;
-            for (let d = 0; d < dv; d++) {
-              dot += g[row + d]! * v.data[col + d]!;
-              gv[col + d]! += p.data[at]! * g[row + d]!;
-            }
-            gp[at] = dot;
-          }
-        }
-      }
-    return [gp, gv];
-  });
 }
 
 /** Rows (along the last axis) whose largest |entry| is above this are rescaled by rescaleLargeRows. */

@@ -8,7 +8,8 @@ import { Tensor, allocate } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { mergeHeads, splitHeads } from './heads.js';
-import { castTo, hasNonFinite, maskedAttentionProduct, maxAbs } from './robust.js';
+import { castTo, maskedAttentionProduct } from '../../ops/index.js';
+import { hasNonFinite, maxAbs } from './robust.js';
 
 /** Above this bound on |q|·|k|·dHead, float32 scores could overflow (float32's largest is 3.4e38). */
 const FLOAT32_SAFE_PRODUCT = 1e36;

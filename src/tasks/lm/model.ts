@@ -3,6 +3,14 @@
  * positions, N pre-LN blocks whose self-attention is any of the seven model names, a final
  * LayerNorm, logits = h Eᵀ.
  *
+ * With `scaledEmbedding` (what `lm train` builds) the embeddings start at std 1/√D and are multiplied
+ * by √D on the way in, as in the translation model: tokens and positions then enter at comparable size
+ * (about 1 and 0.7 per dimension) and the tied output starts with logits of order 1. Without it (the
+ * layout of checkpoints written before the option) embeddings start at std 0.02 and the positions
+ * outweigh them 35 to 1, so every layer first sees mostly where a token is, not which token it is:
+ * training on segments sits on the unigram plateau for hundreds of steps, and carry-over training
+ * learns to lean on fast weights that only its own history builds (docs/experiments.md, Table 4).
+ *
  * The per-layer attention states (fast weights, or key/value caches for softmax) are returned so
  * that evaluation can carry memory across segments and generation can run one token at a time.
  */
@@ -32,6 +40,12 @@ export interface LanguageModelConfig {
   context: number;
   /** Sinusoidal absolute positions (the paper's Table 3 also trains without: false). */
   positions: boolean;
+  /**
+   * Embeddings at std 1/√dModel, multiplied by √dModel on the way in (see the top of this file).
+   * Absent or false: std 0.02, unscaled, as every checkpoint written before the option; `lm train`
+   * sets it for new runs.
+   */
+  scaledEmbedding?: boolean;
   /** Seed of the weights' initialisation (and of the model's dropout/FAVOR+ stream). */
   seed: number;
   /** Seed of the fixed FAVOR+ features used in eval mode. */
@@ -47,6 +61,7 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
   readonly layers: number;
   readonly context: number;
   readonly positions: boolean;
+  readonly scaledEmbedding: boolean;
   readonly seed: number;
 }
 
@@ -54,7 +69,7 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
 export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
   const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
   const { vocabSize, layers, context, positions, seed } = config;
-  return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, seed };
+  return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
 }
 
 export function validateLanguageModelConfig(config: LanguageModelConfig): void {
@@ -74,6 +89,8 @@ export class LanguageModel extends Module {
   readonly finalNorm: LayerNorm;
   /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
   readonly rng: Rng;
+  /** √D with scaledEmbedding, else 1. */
+  private readonly embedScale: number;
 
   /** The config with its attention kind parsed and its defaults filled in. */
   readonly resolved: ResolvedLanguageModelConfig;
@@ -82,7 +99,9 @@ export class LanguageModel extends Module {
     super();
     const r = (this.resolved = resolveLanguageModelConfig(config));
     this.rng = new Rng(r.seed);
-    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype }));
+    this.embedScale = r.scaledEmbedding ? Math.sqrt(r.dModel) : 1;
+    const std = r.scaledEmbedding ? 1 / Math.sqrt(r.dModel) : 0.02;
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, std }));
     this.blocks = [];
     for (let i = 0; i < r.layers; i++) {
       this.blocks.push(
@@ -115,6 +134,7 @@ export class LanguageModel extends Module {
       throw new Error(`LanguageModel: ${options.states.length} states for ${this.blocks.length} layers`);
     }
     let x = this.embedding.forward(ids, [B, T]); // [B, T, D]
+    if (this.embedScale !== 1) x = ops.mul(x, this.embedScale);
     if (this.config.positions) {
       x = ops.add(x, sinusoidalPositions(T, this.config.dModel, options.positionOffset ?? 0, x.dtype));
     }

@@ -132,6 +132,11 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const { config, resumed, data, model, train } = startTraining<LmCheckpointConfig, LmCheckpointState, LmData, LmMicroBatch, LanguageModel>(options, {
     checkpoint: LM_CHECKPOINT,
     replica,
+    // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
+    // resumed one keeps what its checkpoint says (absent: the older layout).
+    configure: (c, resuming) => {
+      if (!resuming) c.model.scaledEmbedding ??= true;
+    },
     prepareData: (c, tokenizer) => options.data ?? prepareLmData(c.training.corpus, c.training.vocabSize, tokenizer, log),
   });
   const training = config.training;
@@ -211,7 +216,7 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
 const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
-  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool }),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, scaledEmbedding: optional(bool) }),
   training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 

@@ -1,5 +1,5 @@
 /**
- * A worker thread that trains retrieval runs for the parent (retrievalPool.ts): it receives a
+ * A worker thread that trains retrieval runs for the parent (pool.ts): it receives a
  * RetrievalRunConfig, posts every evaluation point as it happens, then the result.
  */
 import { parentPort } from 'node:worker_threads';

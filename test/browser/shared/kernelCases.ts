@@ -6,7 +6,7 @@
  * every output it compares, like test/kernels/helpers.ts's scaledError.
  */
 import type { FloatArray, KernelBackend } from '../../../kernels/types.js';
-import { referenceBackend as ref } from '../../../kernels/reference/index.js';
+import { referenceBackend as ref } from '../../../kernels/backends/reference.js';
 import { Rng } from '../../../src/tensor/rng.js';
 
 /** gpu.js computes in float32: the same tolerance as the Node gpu conformance tests. */

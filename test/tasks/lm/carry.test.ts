@@ -95,7 +95,7 @@ describe('carry-over training', () => {
     const block1 = streamSegment(data.train, B, L, 1);
 
     // The state saved after step 1 is what the initial weights leave after block 0.
-    const initial = new LanguageModel({ ...model, vocabSize: data.tokenizer.vocabSize });
+    const initial = new LanguageModel(loadLanguageModel(oneDir).config.model); // the config the run built, weights from its seed
     const expectedState = noGrad(() => carriedFromStates(initial.forward(block0.inputs, B, L).states));
     const saved = savedCarry(oneDir);
     expect(saved.map((l) => l.wShape)).toEqual([[3, 2, 4, 4], [3, 2, 4, 4]]);

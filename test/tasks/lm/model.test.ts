@@ -35,6 +35,43 @@ describe('language model', () => {
       expect(diff, name).toBeLessThan(1e-4);
     }
   });
+  it('scaledEmbedding: at initialisation the output depends on the tokens about as much as on their positions', () => {
+    // Rows of one token repeated: the logits' variance across tokens at a fixed position, over their
+    // variance across positions for a fixed token. With embeddings at std 0.02 beside unit-size
+    // sinusoidal positions it is about 0.0005: every layer sees the positions, hardly the tokens,
+    // and carry-over training learns a memory only its own history builds (docs/experiments.md).
+    const V = 60, T = 16;
+    const ratio = (model: LanguageModel) => {
+      const rows = Int32Array.from({ length: V * T }, (_, i) => Math.floor(i / T));
+      const logits = model.forward(rows, V, T).logits.data;
+      const variance = (values: number[]) => values.reduce((s, x) => s + x * x, 0) / values.length - (values.reduce((s, x) => s + x, 0) / values.length) ** 2;
+      let acrossTokens = 0, acrossPositions = 0;
+      for (let j = 0; j < V; j++) {
+        for (let t = 0; t < T; t++) acrossTokens += variance(Array.from({ length: V }, (_, r) => logits[(r * T + t) * V + j]!));
+        for (let r = 0; r < V; r++) acrossPositions += variance(Array.from({ length: T }, (_, t) => logits[(r * T + t) * V + j]!));
+      }
+      return acrossTokens / acrossPositions;
+    };
+    for (const seed of [1, 2]) {
+      const config = { vocabSize: V, attention: 'delta', dModel: 16, layers: 2, heads: 2, context: T, positions: true, seed };
+      expect(ratio(new LanguageModel({ ...config, scaledEmbedding: true })), `seed ${seed}`).toBeGreaterThan(0.3);
+      expect(ratio(new LanguageModel(config)), `seed ${seed}, the older layout`).toBeLessThan(0.01);
+    }
+  });
+  it('without scaledEmbedding the model is the older layout (checkpoints written before the option): embeddings at std 0.02, unscaled', () => {
+    const config = { vocabSize: 300, attention: 'linear', dModel: 16, layers: 1, heads: 2, context: 6, positions: true, seed: 4 };
+    const std = (m: LanguageModel) => Math.sqrt(Array.from(m.embedding.weight.data).reduce((s, x) => s + x * x, 0) / m.embedding.weight.size);
+    expect(std(new LanguageModel(config))).toBeCloseTo(0.02, 3);
+    expect(std(new LanguageModel({ ...config, scaledEmbedding: true }))).toBeCloseTo(0.25, 2);
+    const x = ids(12, 3);
+    const absent = new LanguageModel(config).forward(x, 2, 6).logits.data;
+    expect(Array.from(new LanguageModel({ ...config, scaledEmbedding: false }).forward(x, 2, 6).logits.data)).toEqual(Array.from(absent));
+    // The same table with and without the √D: other logits (the residual stream carries the scale past the first LayerNorm).
+    const scaled = new LanguageModel({ ...config, positions: false, scaledEmbedding: true });
+    const plain = new LanguageModel({ ...config, positions: false });
+    plain.loadStateDict(scaled.stateDict());
+    expect(Array.from(plain.forward(x, 2, 6).logits.data)).not.toEqual(Array.from(scaled.forward(x, 2, 6).logits.data));
+  });
   it('carry-mode perplexity differs from independent segments for fast weights and is refused for softmax', () => {
     const model = tiny('delta');
     const stream = ids(200, 9);

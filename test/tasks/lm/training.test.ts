@@ -39,6 +39,16 @@ describe('language-model training', () => {
     writeFileSync(join(dir, weights), bytes);
     expect(() => loadLanguageModel(dir)).toThrow(new RegExp(weights.replace('.', '\\.')));
   });
+  it('a new run embeds tokens at the size of the positions (scaledEmbedding); a run that says otherwise, and its resume, keep the older layout', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'fw-scaled-'));
+    await trainLanguageModel({ out: fresh, model, training: { ...training(100), steps: 2 }, data });
+    expect(loadLanguageModel(fresh).config.model.scaledEmbedding).toBe(true);
+    const older = mkdtempSync(join(tmpdir(), 'fw-unscaled-'));
+    await trainLanguageModel({ out: older, model: { ...model, scaledEmbedding: false }, training: { ...training(100), steps: 2 }, data });
+    const resumed = await trainLanguageModel({ out: older, model, training: { ...training(100), steps: 3 }, resume: true, data });
+    expect(resumed.config.model.scaledEmbedding).toBe(false);
+    expect(loadLanguageModel(older).config.model.scaledEmbedding).toBe(false);
+  });
   it('resuming from a directory that holds no checkpoint says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fw-empty-'));
     await expect(trainLanguageModel({ out: dir, model, training: training(100), resume: true, data })).rejects.toThrow(/no checkpoint\.json/);
