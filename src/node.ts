@@ -17,3 +17,10 @@ export { createProgress, type Progress, type ProgressOptions, type ProgressMode 
 export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './tasks/lm/training.js';
 export { compareLanguageModels, summariseRows, type CompareOptions, type CompareRow, type CompareSummary } from './tasks/lm/compare.js';
 export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './tasks/mt/training.js';
+export { loadHfDeltaNet, saveHfDeltaNet, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';
+// fla's DeltaNet (Hugging Face `delta_net` models) and its ops: outside the core entry's size budget for now.
+export * from './nn/fla/index.js';
+export { rmsNorm, l2Normalise } from './ops/norms.js';
+export { causalConv1d, causalConv1dCache } from './ops/shortConv.js';
+export { linearOutIn } from './ops/projection.js';
+export { generatePretrained, evaluatePretrained, sampleTopP, type PretrainedGenerateOptions, type PretrainedEvaluation } from './tasks/lm/pretrained.js';

@@ -13,17 +13,21 @@
  * lays them out, so every tensor starts on a multiple of its element size and memory-mapping
  * readers can view it in place. Given names in sorted order, the bytes equal the Python library's.
  *
+ * F16 and BF16 (PyTorch's half precisions) are widened to float32 on reading, exactly, and rounded to
+ * nearest even on writing (src/io/halfFloat.ts): their `data` is a Float32Array.
+ *
  * `decodeSafetensors` trusts nothing: every structural rule is checked and each error names the
  * source (a file path, given by the caller) and what was wrong.
  */
 import { readLittleEndian, writeLittleEndian, type NumericArray } from './endian.js';
+import { bf16BytesToFloat32, f16BytesToFloat32, float32ToBf16Bits, float32ToF16Bits } from './halfFloat.js';
 
-export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'I64';
+export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'I64' | 'F16' | 'BF16';
 
 export interface SafetensorsTensor {
   dtype: SafetensorsDType;
   shape: number[];
-  /** Float32Array for F32, Float64Array for F64, Int32Array for I32, BigInt64Array for I64. */
+  /** Float32Array for F32, F16 and BF16, Float64Array for F64, Int32Array for I32, BigInt64Array for I64. */
   data: NumericArray;
 }
 
@@ -36,11 +40,13 @@ const METADATA_KEY = '__metadata__';
 /** The Python library refuses headers over 100 MB; so do we, before allocating anything. */
 const MAX_HEADER_BYTES = 100_000_000;
 
-const ELEMENT_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, I64: 8 };
+const ELEMENT_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, I64: 8, F16: 2, BF16: 2 };
 
 function allocateFor(dtype: SafetensorsDType, n: number): NumericArray {
   switch (dtype) {
     case 'F32':
+    case 'F16':
+    case 'BF16':
       return new Float32Array(n);
     case 'F64':
       return new Float64Array(n);
@@ -54,6 +60,8 @@ function allocateFor(dtype: SafetensorsDType, n: number): NumericArray {
 function dtypeMatchesArray(dtype: SafetensorsDType, data: NumericArray): boolean {
   switch (dtype) {
     case 'F32':
+    case 'F16':
+    case 'BF16':
       return data instanceof Float32Array;
     case 'F64':
       return data instanceof Float64Array;
@@ -93,7 +101,7 @@ export function encodeSafetensors(tensors: Map<string, SafetensorsTensor>, metad
   if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
   let offset = 0;
   for (const [name, t] of ordered) {
-    const end = offset + t.data.byteLength;
+    const end = offset + t.data.length * ELEMENT_BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
@@ -107,7 +115,8 @@ export function encodeSafetensors(tensors: Map<string, SafetensorsTensor>, metad
   const dataStart = 8 + paddedLength;
   for (const [name, t] of ordered) {
     const [begin] = (header[name] as { data_offsets: [number, number] }).data_offsets;
-    writeLittleEndian(t.data, out, dataStart + begin);
+    if (t.dtype === 'F16' || t.dtype === 'BF16') writeHalf(t.data as Float32Array, t.dtype, out, dataStart + begin);
+    else writeLittleEndian(t.data, out, dataStart + begin);
   }
   return out;
 }
@@ -127,18 +136,30 @@ interface HeaderEntry {
   end: number;
 }
 
-/** `source` names where the bytes came from (usually a file path) in every error message. */
-export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+/** What a safetensors header says: the tensors (without their data), the metadata, where the data starts. */
+export interface SafetensorsHeader {
+  tensors: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + the header length). */
+  dataStart: number;
+}
+
+/**
+ * Reads and checks the header of a safetensors file of `fileBytes` bytes in all, from `bytes` (the
+ * file's start: at least its first 8 bytes and the header). Checks everything decodeSafetensors does
+ * except the data itself, so a loader can refuse a truncated or misshapen file before reading it.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, fileBytes: number, source = '<bytes>'): SafetensorsHeader {
   const fail = (why: string): never => {
     throw new SafetensorsError(`${source}: not a valid safetensors file: ${why}`);
   };
 
-  if (bytes.byteLength < 8) fail(`only ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  if (fileBytes < 8 || bytes.byteLength < 8) fail(`only ${Math.min(fileBytes, bytes.byteLength)} bytes, too short for the 8-byte header length`);
   const headerLength64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength64} is over the ${MAX_HEADER_BYTES}-byte limit`);
   const headerLength = Number(headerLength64);
-  if (8 + headerLength > bytes.byteLength) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes; truncated?)`);
+  if (8 + headerLength > fileBytes || 8 + headerLength > bytes.byteLength) {
+    fail(`header length ${headerLength} runs past the end of the file (${fileBytes} bytes; truncated?)`);
   }
 
   let headerText: string;
@@ -164,7 +185,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
 
   // The tensors must tile the byte buffer exactly, in offset order.
-  const bufferLength = bytes.byteLength - 8 - headerLength;
+  const bufferLength = fileBytes - 8 - headerLength;
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expectedBegin = 0;
   for (const e of byOffset) {
@@ -174,15 +195,33 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
   if (expectedBegin > bufferLength) fail(`tensor data needs ${expectedBegin} bytes but only ${bufferLength} follow the header (truncated?)`);
   if (expectedBegin < bufferLength) fail(`${bufferLength - expectedBegin} unexplained bytes after the last tensor`);
+  return { tensors: entries, metadata, dataStart: 8 + headerLength };
+}
 
-  const dataStart = 8 + headerLength;
+/** `source` names where the bytes came from (usually a file path) in every error message. */
+export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+  const { tensors: entries, metadata, dataStart } = readSafetensorsHeader(bytes, bytes.byteLength, source);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const e of entries) {
     const n = elementCount(e.shape);
-    const data = readLittleEndian(bytes, dataStart + e.begin, n, (k) => allocateFor(e.dtype, k));
+    const at = dataStart + e.begin;
+    const data =
+      e.dtype === 'BF16' ? bf16BytesToFloat32(bytes, at, n)
+      : e.dtype === 'F16' ? f16BytesToFloat32(bytes, at, n)
+      : readLittleEndian(bytes, at, n, (k) => allocateFor(e.dtype, k));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
+}
+
+/** float32 values as little-endian 16-bit floats at byte `offset` of `out`. */
+function writeHalf(data: Float32Array, dtype: 'F16' | 'BF16', out: Uint8Array, offset: number): void {
+  const toBits = dtype === 'BF16' ? float32ToBf16Bits : float32ToF16Bits;
+  for (let i = 0, p = offset; i < data.length; i++, p += 2) {
+    const bits = toBits(data[i]!);
+    out[p] = bits & 0xff;
+    out[p + 1] = bits >>> 8;
+  }
 }
 
 function parseMetadata(value: unknown, fail: (why: string) => never): Record<string, string> {
@@ -204,7 +243,7 @@ function parseEntry(name: string, info: unknown, fail: (why: string) => never): 
   const extra = Object.keys(rest);
   if (extra.length > 0) fail(`${where}: unexpected field '${extra[0]}'`);
   if (typeof dtype !== 'string') fail(`${where}: missing dtype`);
-  if (!Object.hasOwn(ELEMENT_BYTES, dtype as string)) fail(`${where}: unsupported dtype '${dtype}' (supported: F32, F64, I32, I64)`);
+  if (!Object.hasOwn(ELEMENT_BYTES, dtype as string)) fail(`${where}: unsupported dtype '${dtype}' (supported: F32, F64, F16, BF16, I32, I64)`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }

@@ -37,9 +37,10 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
 
 /**
  * Gathers rows of `table` [V, D] at integer `ids` (any shape) → [...idsShape, D].
- * The backward scatter-adds into the rows that were read.
+ * The backward scatter-adds into the rows that were read, except row `paddingId` when given (as
+ * PyTorch's nn.Embedding with padding_idx: that row never learns).
  */
-export function embedding(table: Tensor, ids: ArrayLike<number>, idsShape: readonly number[] = [ids.length]): Tensor {
+export function embedding(table: Tensor, ids: ArrayLike<number>, idsShape: readonly number[] = [ids.length], paddingId: number | null = null): Tensor {
   assertTensor(table, 'embedding', 'table');
   if (table.rank !== 2) throw new Error(`embedding: table must be [vocab, dim], got ${shapeToString(table.shape)}`);
   if (sizeOf(idsShape) !== ids.length) throw new Error(`embedding: ${ids.length} ids do not fill shape ${shapeToString(idsShape)}`);
@@ -53,6 +54,7 @@ export function embedding(table: Tensor, ids: ArrayLike<number>, idsShape: reado
   return record('embedding', [table], new Tensor(out, [...idsShape, D]), (g) => {
     const gt = like(table);
     for (let i = 0; i < ids.length; i++) {
+      if (ids[i] === paddingId) continue;
       const row = ids[i]! * D;
       for (let j = 0; j < D; j++) gt[row + j]! += g[i * D + j]!;
     }

@@ -40,6 +40,11 @@ export const relu = unary('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0)
 export const elu = unary('elu', (x) => (x > 0 ? x : Math.expm1(x)), (x) => (x > 0 ? 1 : Math.exp(x)));
 export const sigmoid = unary('sigmoid', stableSigmoid, (_x, y) => y * (1 - y));
 export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
+/** SiLU (swish): x · σ(x); its derivative σ(x) (1 + x (1 − σ(x))). */
+export const silu = unary('silu', (x) => x * stableSigmoid(x), (x) => {
+  const s = stableSigmoid(x);
+  return s * (1 + x * (1 - s));
+});
 
 /**
  * GELU, tanh approximation (as in GPT-2): ½ x (1 + tanh(√(2/π)(x + 0.044715 x³))). The feed-forward

@@ -8,6 +8,7 @@ import {
   type SafetensorsTensor,
 } from '../../src/io/safetensors.js';
 import { readLittleEndian, writeLittleEndian } from '../../src/io/endian.js';
+import { bf16BytesToFloat32, f16BytesToFloat32 } from '../../src/io/halfFloat.js';
 import { readFileSync } from 'node:fs';
 
 /** Written by Python: safetensors.numpy.save_file({x: arange(6, f32).reshape(2, 3), y: [1, 2] i64, z: 3.5 f64}, metadata={format: np}), safetensors 0.8.0. */
@@ -79,7 +80,11 @@ describe('safetensors encoding', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const arbDType = fc.constantFrom<SafetensorsDType>('F32', 'F64', 'I32', 'I64');
+const arbDType = fc.constantFrom<SafetensorsDType>('F32', 'F64', 'I32', 'I64', 'F16', 'BF16');
+/** n float32 values that a 16-bit format holds exactly (its non-NaN bit patterns, widened). */
+const halfValues = (n: number, widen: typeof bf16BytesToFloat32, isNaN: (bits: number) => boolean) =>
+  fc.array(fc.integer({ min: 0, max: 0xffff }).filter((b) => !isNaN(b)), { minLength: n, maxLength: n })
+    .map((bits) => widen(new Uint8Array(bits.flatMap((b) => [b & 0xff, b >>> 8])), 0, n));
 const arbTensor: fc.Arbitrary<SafetensorsTensor> = fc
   .tuple(arbDType, fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }))
   .chain(([dtype, shape]) => {
@@ -89,6 +94,8 @@ const arbTensor: fc.Arbitrary<SafetensorsTensor> = fc
       F64: fc.float64Array({ minLength: n, maxLength: n, noNaN: true }),
       I32: fc.int32Array({ minLength: n, maxLength: n }),
       I64: fc.bigInt64Array({ minLength: n, maxLength: n }),
+      BF16: halfValues(n, bf16BytesToFloat32, (b) => (b & 0x7f80) === 0x7f80 && (b & 0x7f) !== 0),
+      F16: halfValues(n, f16BytesToFloat32, (b) => (b & 0x7c00) === 0x7c00 && (b & 0x3ff) !== 0),
     }[dtype] as fc.Arbitrary<SafetensorsTensor['data']>;
     return values.map((data) => ({ dtype, shape, data }));
   });
@@ -155,7 +162,7 @@ describe('safetensors round trip and corruption', () => {
     expect(() => decodeSafetensors(huge, 'bad.st')).toThrow(/bad\.st: .*runs past the end/);
     expect(bad('{"a":')).toThrow(/not valid JSON/);
     expect(bad('[1,2]')).toThrow(/must start with '\{'/);
-    expect(bad('{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', [0, 0])).toThrow(/unsupported dtype 'BF16'/);
+    expect(bad('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', [0])).toThrow(/unsupported dtype 'U8'/);
     expect(bad('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0])).toThrow(/needs 8 bytes but data_offsets \[0, 4\] hold 4/);
     expect(bad('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Array(8).fill(0))).toThrow(/gap in the data: tensor 'a'/);
     expect(bad('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Array(8).fill(0))).toThrow(/overlaps/);

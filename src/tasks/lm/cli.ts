@@ -3,6 +3,7 @@ import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
+import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
 import { resolveLanguageModelConfig, type LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
@@ -19,7 +20,14 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
                           [--warmup-segments N]: carry mode starts from the state left by N segments per
                           stream of the training split's start (unscored), instead of empty fast weights
-  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]
+  fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md):
+                          the text streams to stdout, the speed to stderr; without its tokenizer.json,
+                          --prompt-ids 1,2,3 instead of --prompt, and ids stream out
+  fastweights lm eval     --checkpoint DIR --corpus FILE [--max-tokens N] [--json]   (DIR: a Hugging Face
+                          directory as above): perplexity on a UTF-8 text file
+  fastweights lm export   --checkpoint DIR --out DIR2 [--dtype f32|bf16|f16]   (DIR: a Hugging Face directory
+                          as above): DIR2 gets config.json, one model.safetensors in that precision, tokenizer.json
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -50,7 +58,21 @@ train (defaults: a small Delta Network on SOTU for 3 minutes):
 ${TRAINING_HELP_FOOTER}`;
 
 export async function runLm(argv: string[]): Promise<number> {
-  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare });
+  return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare, export: lmExport });
+}
+
+async function lmExport(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'fastweights lm export');
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.checkpoint || !values.out) throw new UsageError('lm export: --checkpoint DIR and --out DIR are required');
+  const dtype = choiceOption(values.dtype, 'dtype', ['f32', 'bf16', 'f16'] as const, 'f32');
+  if (!isHuggingFaceDirectory(values.checkpoint)) {
+    throw new UsageError(`lm export: ${values.checkpoint} is not a Hugging Face directory of an fla DeltaNet (no config.json); the models lm train makes do not map onto fla's DeltaNet (docs/pretrained.md says why)`);
+  }
+  return runPretrainedExport({ checkpoint: values.checkpoint, out: values.out, dtype: ({ f32: 'F32', bf16: 'BF16', f16: 'F16' } as const)[dtype] });
 }
 
 const TRAIN_OPTIONS = {
@@ -221,7 +243,7 @@ async function lmCompare(argv: string[]): Promise<number> {
 async function lmEval(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, corpus: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, 'max-tokens': { type: 'string' }, batch: { type: 'string' }, context: { type: 'string' }, 'warmup-segments': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm eval',
   );
   if (values.help) {
@@ -229,6 +251,10 @@ async function lmEval(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm eval: --checkpoint DIR is required');
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedEval({ checkpoint: values.checkpoint, corpus: values.corpus, maxTokens: optionalInt(values['max-tokens'], 'max-tokens'), json: values.json === true });
+  }
+  if (values.corpus !== undefined) throw new UsageError('lm eval: --corpus is for Hugging Face model directories (a training checkpoint is scored on its own corpus)');
   const split = choiceOption(values.split, 'split', ['valid', 'test'] as const, 'valid');
   const mode = choiceOption<PerplexityMode>(values.mode, 'mode', PERPLEXITY_MODES, 'segments');
   // Checked before the corpus is read: a usage mistake costs no work.
@@ -264,7 +290,7 @@ async function lmEval(argv: string[]): Promise<number> {
 async function lmGenerate(argv: string[]): Promise<number> {
   const { values } = parseCommand(
     argv,
-    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     'fastweights lm generate',
   );
   if (values.help) {
@@ -272,11 +298,17 @@ async function lmGenerate(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm generate: --checkpoint DIR is required');
-  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const tokens = intOption(values.tokens, 'tokens', 100);
   const temperature = numberOption(values.temperature, 'temperature', 0.8, [0, 100]);
   const topK = intOption(values['top-k'], 'top-k', 40, 0);
+  const topP = numberOption(values['top-p'], 'top-p', 1, [0, 1]);
+  if (topP === 0) throw new UsageError("--top-p must be in (0, 1], got '0'");
   const seed = intOption(values.seed, 'seed', 1, 0);
+  if (isHuggingFaceDirectory(values.checkpoint)) {
+    return runPretrainedGenerate({ checkpoint: values.checkpoint, prompt: values.prompt, promptIds: values['prompt-ids'], tokens, temperature, topK, topP, seed });
+  }
+  if (values['prompt-ids'] !== undefined || topP !== 1) throw new UsageError('lm generate: --prompt-ids and --top-p are for Hugging Face model directories (docs/pretrained.md)');
+  if (values.prompt === undefined || values.prompt === '') throw new UsageError('lm generate: --prompt TEXT is required');
   const { model, tokenizer } = openLanguageModel(values.checkpoint, 'lm generate');
   const seconds = generationSeconds(model, tokens);
   if (seconds > MAX_GENERATION_SECONDS) {

@@ -1,0 +1,97 @@
+/**
+ * fla's DeltaNetForCausalLM (docs/pretrained.md), with its parameter names:
+ *   model.embeddings → N × DeltaNetBlock → model.norm (RMSNorm) → lm_head (or the embeddings, tied).
+ * DeltaNetBlock is pre-norm: x ← x + attn(attn_norm(x)); x ← x + mlp(mlp_norm(x)). No position encoding.
+ * Shapes: ids [B, T] row-major; logits [B, T, vocab] (or [B, 1, vocab] for the last position only).
+ * The states (one per layer) are the whole memory of the text read so far, whatever its length.
+ */
+import { Module } from '../module.js';
+import { Tensor, type DType } from '../../tensor/tensor.js';
+import { Rng } from '../../tensor/rng.js';
+import * as ops from '../../ops/index.js';
+import { linearOutIn } from '../../ops/projection.js';
+import type { DeltaNetConfig } from './config.js';
+import { DeltaNetAttention, type DeltaNetLayerState } from './deltaNet.js';
+import { GatedMLP, RMSNorm, TorchEmbedding, TorchLinear, type FlaInit } from './layers.js';
+
+export class DeltaNetBlock extends Module {
+  readonly attnNorm: RMSNorm;
+  readonly attn: DeltaNetAttention;
+  readonly mlpNorm: RMSNorm;
+  readonly mlp: GatedMLP;
+
+  constructor(config: DeltaNetConfig, init: FlaInit) {
+    super();
+    this.attnNorm = this.child('attn_norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
+    this.attn = this.child('attn', new DeltaNetAttention(config, init));
+    this.mlpNorm = this.child('mlp_norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
+    this.mlp = this.child('mlp', new GatedMLP(config.hiddenSize, config.intermediateSize, init));
+  }
+
+  /** x [B, T, hidden] → [B, T, hidden], and this layer's state after x. */
+  forward(x: Tensor, state?: DeltaNetLayerState): { output: Tensor; state: DeltaNetLayerState } {
+    const attended = this.attn.forward(this.attnNorm.forward(x), state);
+    const h = ops.add(x, attended.output);
+    return { output: ops.add(h, this.mlp.forward(this.mlpNorm.forward(h))), state: attended.state };
+  }
+}
+
+/** The stack below the output layer: fla's DeltaNetModel ("model." in the state dict). */
+export class DeltaNetModel extends Module {
+  readonly embeddings: TorchEmbedding;
+  readonly layers: DeltaNetBlock[] = [];
+  readonly norm: RMSNorm;
+
+  constructor(config: DeltaNetConfig, init: FlaInit) {
+    super();
+    this.embeddings = this.child('embeddings', new TorchEmbedding(config.vocabSize, config.hiddenSize, init, config.padTokenId));
+    for (let i = 0; i < config.numHiddenLayers; i++) this.layers.push(this.child(`layers.${i}`, new DeltaNetBlock(config, init)));
+    this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
+  }
+}
+
+export interface DeltaNetForwardOptions {
+  /** The states a previous call returned: the model continues the same text. */
+  states?: DeltaNetLayerState[];
+  /** Logits for the last position only ([B, 1, vocab]): what generation needs, without the rest's cost. */
+  lastOnly?: boolean;
+}
+
+export interface DeltaNetOutput {
+  logits: Tensor;
+  states: DeltaNetLayerState[];
+}
+
+export class DeltaNetForCausalLM extends Module {
+  readonly model: DeltaNetModel;
+  /** null when tie_word_embeddings: the logits read the embedding matrix. */
+  readonly lmHead: TorchLinear | null;
+
+  /**
+   * Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`,
+   * or with zero weights (`empty`) for a loader to fill.
+   */
+  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean } = {}) {
+    super();
+    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, empty: options.empty ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
+    this.model = this.child('model', new DeltaNetModel(config, init));
+    this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new TorchLinear(config.hiddenSize, config.vocabSize, init));
+  }
+
+  forward(ids: ArrayLike<number>, B: number, T: number, options: DeltaNetForwardOptions = {}): DeltaNetOutput {
+    if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || ids.length !== B * T) throw new Error(`DeltaNetForCausalLM: ${ids.length} ids do not fill [${B}, ${T}]`);
+    const layers = this.model.layers;
+    if (options.states && options.states.length !== layers.length) throw new Error(`DeltaNetForCausalLM: ${options.states.length} states for ${layers.length} layers`);
+    let x = this.model.embeddings.forward(ids, [B, T]);
+    const states: DeltaNetLayerState[] = [];
+    layers.forEach((layer, i) => {
+      const r = layer.forward(x, options.states?.[i]);
+      x = r.output;
+      states.push(r.state);
+    });
+    if (options.lastOnly && T > 1) x = ops.slice(x, 1, T - 1, T);
+    const h = this.model.norm.forward(x);
+    const head = this.lmHead ? this.lmHead.weight : this.model.embeddings.weight; // both [vocab, hidden]
+    return { logits: linearOutIn(h, head), states };
+  }
+}
