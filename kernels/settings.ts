@@ -11,9 +11,13 @@
 /** The kernel backends by name (kernels/index.ts builds or registers each). */
 export const BACKEND_NAMES = ['wasm', 'js', 'gpu', 'reference'] as const;
 
-/** What each variable does, for help texts (`fastweights --help` lists them). */
+/**
+ * What each variable does, for help texts (`fastweights --help` lists them). Plain literals only: a
+ * computed value would keep the table in a page's bundle, which never shows it (the test checks the
+ * backend names against BACKEND_NAMES).
+ */
 export const SETTINGS = [
-  { name: 'FASTWEIGHTS_BACKEND', values: BACKEND_NAMES.join('|'), what: 'kernel backend (default wasm where WebAssembly SIMD loads)' },
+  { name: 'FASTWEIGHTS_BACKEND', values: 'wasm|js|gpu|reference', what: 'kernel backend (default wasm where WebAssembly SIMD loads)' },
   { name: 'FASTWEIGHTS_THREADS', values: 'N', what: 'threads, 1 to 64 (default: the cores, at most 2; 1 = single-threaded; results are the same bits for any N)' },
   { name: 'FASTWEIGHTS_SCRATCH', values: '0|1', what: 'scratch memory: 0 gives every training step fresh arrays (default 1: reuse the last step\'s; same bits)' },
   { name: 'FASTWEIGHTS_SCRATCH_POISON', values: '0|1', what: 'fills released scratch arrays with NaN, so a broken reuse shows (default 0; for tests)' },

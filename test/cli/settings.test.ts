@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SETTINGS, checkSettings, debugChecksSetting, scratchSetting, threadsSetting } from '../../kernels/settings.js';
+import { BACKEND_NAMES, SETTINGS, checkSettings, debugChecksSetting, scratchSetting, threadsSetting } from '../../kernels/settings.js';
 import { main } from '../../src/cli/main.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -29,6 +29,10 @@ describe('FASTWEIGHTS_* settings', () => {
     const constants = new Set(texts.flatMap((t) => [...t.matchAll(/\bconst\s+(FASTWEIGHTS_[A-Z_]+)/g)].map((m) => m[1]!)));
     const named = new Set(texts.flatMap((t) => t.match(/FASTWEIGHTS_[A-Z][A-Z_]*/g) ?? []).filter((n) => !constants.has(n)));
     expect([...named].sort()).toEqual(SETTINGS.map((s) => s.name).sort());
+  });
+
+  it('the help names the backends there are', () => {
+    expect(SETTINGS.find((s) => s.name === 'FASTWEIGHTS_BACKEND')!.values).toBe(BACKEND_NAMES.join('|'));
   });
 
   it('no file but kernels/settings.ts reads the environment', () => {
