@@ -112,7 +112,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
         // Also fine: the run finished before the signal landed, or the signal landed during startup,
         // before the handlers were installed and before training began (nothing to save yet).
         const duringStartup = exit.signal !== null && !exit.stderr.includes('"message":"model ');
-        const stoppedAt = /stopped after step (\d+)/.exec(exit.stderr);
+        const stoppedAt = /stopped at step ([\d,]+)/.exec(exit.stderr);
         // Or it had already finished training and saved when the signal came (its default action ended it).
         const ok = got === EXPECTED_EXIT[fault] || (exit.code === 0 && fault !== 'kill -9') || duringStartup || (stoppedAt !== null && exit.signal !== null);
         if (duringStartup && fault !== 'kill -9') figures.duringStartup++;
@@ -124,7 +124,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
           } catch {
             // counted as unloadable below
           }
-          if (stoppedAt === null || saved !== Number(stoppedAt[1])) {
+          if (stoppedAt === null || saved !== Number(stoppedAt[1].replaceAll(',', ''))) {
             figures.lostWork++;
             notes.push(`${fault}: LOST WORK (stopped ${stoppedAt ? `at step ${stoppedAt[1]}` : 'without saying where'}, checkpoint at step ${saved})`);
           }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
+import { InputFileError } from '../io/fsErrors.js';
 import { runLm } from '../tasks/lm/cli.js';
 import { SETTINGS, checkSettings } from '../../kernels/index.js';
 import '../../kernels/backends/gpu.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
@@ -11,8 +12,8 @@ const HELP = `fastweights — Fast Weight Programmers (linear attention, the del
 usage: fastweights <command> [options]
 
 commands:
-  lm          language modelling: train, eval (perplexity), generate
-  mt          English→German translation: train, translate, eval (BLEU)
+  lm          language modelling: train, eval (perplexity), generate, compare (models side by side)
+  mt          English→German translation: train, translate, eval (BLEU), compare (models side by side)
   retrieval   the paper's synthetic associative retrieval experiments (settings 1 and 2)
 
   fastweights <command> --help    options of a command
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InputFileError) {
       console.error(`fastweights: ${err.message}`);
       return 2;
     }

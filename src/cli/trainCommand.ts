@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, intOption } from './args.js';
 import { MAX_SEEDS } from '../report/stats.js';
+import { ensureOutDir, lockOutDir } from './outDir.js';
 import { createProgress, type Progress } from '../train/progress.js';
 import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/spec.js';
 import { headSize } from '../nn/stackShape.js';
@@ -66,17 +67,20 @@ export interface TrainFlags {
 }
 
 /**
- * What a training run takes from the shared flags: where it writes (checked by checkOutDir),
- * whether it resumes, its log and its progress reporter. `label` names the run on the progress bar.
+ * What a training run takes from the shared flags: where it writes (checked by checkOutDir, created
+ * and locked before any work: call `release` when the run ends), whether it resumes, its log and its
+ * progress reporter. `label` names the run on the progress bar.
  */
 export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: string, label: string) {
   const out = flags.out ?? defaultOut;
   const resume = flags.resume ?? false;
   checkOutDir(command, out, resume, flags.overwrite ?? false);
+  const created = ensureOutDir(command, out);
+  const release = lockOutDir(command, out, { removeIfEmpty: created });
   const json = flags.json ?? false;
   const log = trainingLog(json);
   const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
-  return { out, resume, json, log, progress };
+  return { out, resume, json, log, progress, release };
 }
 
 /** The end of every training command's help: what Ctrl-C and the finite checks do. */

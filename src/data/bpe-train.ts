@@ -24,6 +24,13 @@ export const FIRST_MERGE_ID = FIRST_BYTE_ID + 256;
 const PAIR_BASE = 2 ** 21;
 export const MAX_VOCAB_SIZE = PAIR_BASE;
 
+/**
+ * The longest token, in bytes, that training learns and a saved tokenizer may hold. Real tokens are
+ * words or pieces of them; only runs of one character (a line of 5,000 dashes) would grow past it,
+ * by doubling, and a tokenizer file whose merges double 40 times would otherwise ask for terabytes.
+ */
+export const MAX_TOKEN_BYTES = 1024;
+
 export function pairKey(left: number, right: number): number {
   return left * PAIR_BASE + right;
 }
@@ -61,14 +68,21 @@ export function learnMerges(text: string, options: BpeTrainOptions): Array<[numb
   const merges: Array<[number, number]> = [];
   // visitedAtMerge[w] === m means word w was already rewritten during merge m.
   const visitedAtMerge = new Int32Array(words.length).fill(-1);
+  const tokenBytes = [...new Array<number>(FIRST_BYTE_ID).fill(0), ...new Array<number>(256).fill(1)];
 
   while (merges.length < wanted) {
     const best = popBestPair(heap, pairCounts);
     if (best === null || best.count < options.minFrequency) break;
     const left = Math.floor(best.key / PAIR_BASE);
     const right = best.key % PAIR_BASE;
+    if (tokenBytes[left]! + tokenBytes[right]! > MAX_TOKEN_BYTES) {
+      // Never learned: the pair stays two tokens (counted again if a later merge changes it).
+      pairCounts.delete(best.key);
+      continue;
+    }
     const merged = FIRST_MERGE_ID + merges.length;
     merges.push([left, right]);
+    tokenBytes.push(tokenBytes[left]! + tokenBytes[right]!);
 
     // Net change of each pair count caused by this merge, applied once at the end so that pairs
     // left untouched by the rewrite are not pushed onto the heap again.

@@ -12,7 +12,7 @@
  *
  * Browser-safe: no Node imports (TextEncoder/TextDecoder are globals in browsers and Node).
  */
-import { FIRST_BYTE_ID, FIRST_MERGE_ID, MAX_VOCAB_SIZE, learnMerges, mergePair, pairKey } from './bpe-train.js';
+import { FIRST_BYTE_ID, FIRST_MERGE_ID, MAX_TOKEN_BYTES, MAX_VOCAB_SIZE, learnMerges, mergePair, pairKey } from './bpe-train.js';
 import { splitWords } from './pretokenize.js';
 
 export const PAD_ID = 0;
@@ -179,6 +179,8 @@ function validateTokenizerJSON(value: unknown): Array<[number, number]> {
   const merges = obj.merges as unknown[];
   if (FIRST_MERGE_ID + merges.length > MAX_VOCAB_SIZE) fail(`too many merges (${merges.length})`);
   const seen = new Set<number>();
+  // Token lengths are summed before any token's bytes are built (see MAX_TOKEN_BYTES).
+  const tokenBytes = [...new Array<number>(FIRST_BYTE_ID).fill(0), ...new Array<number>(256).fill(1)];
   return merges.map((merge, i) => {
     const newId = FIRST_MERGE_ID + i;
     const ok =
@@ -190,6 +192,9 @@ function validateTokenizerJSON(value: unknown): Array<[number, number]> {
     const key = pairKey(left, right);
     if (seen.has(key)) fail(`merge ${i} ${JSON.stringify(merge)} repeats an earlier merge`);
     seen.add(key);
+    const bytes = tokenBytes[left]! + tokenBytes[right]!;
+    if (bytes > MAX_TOKEN_BYTES) fail(`merge ${i} ${JSON.stringify(merge)} makes a token of ${bytes} bytes; tokens are at most ${MAX_TOKEN_BYTES} bytes (the merges grow tokens pathologically)`);
+    tokenBytes.push(bytes);
     return [left, right];
   });
 }

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { detokenizeBrown, parseBrownFile } from './brown.js';
+import { readTextFile } from './textFile.js';
 
 export interface CorpusDocument {
   id: string;
@@ -91,14 +92,7 @@ function loadBrown(): Corpus {
 export function loadTextFile(path: string): Corpus {
   if (!existsSync(path)) throw new Error(`corpus file not found: ${path}`);
   if (!statSync(path).isFile()) throw new Error(`corpus path is not a regular file: ${path}`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
-  } catch {
-    throw new Error(`corpus file is not valid UTF-8: ${path}`);
-  }
-  const paragraphs = text
-    .replace(/\r\n?/g, '\n')
+  const paragraphs = readTextFile(path, 'corpus file')
     .split(/\n[ \t]*\n/)
     .map((p) => p.replace(/^\n+|\n+$/g, ''))
     .filter((p) => p.trim().length > 0);

@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { fsErrorInWords } from './fsErrors.js';
 
 /** Temporary files are named `<target>.tmp-<pid>-<random hex>`; this recognises them. */
 export const TEMPORARY_SUFFIX = /\.tmp-\d+-[0-9a-f]+$/;
@@ -30,7 +31,9 @@ export function writeFileAtomic(path: string, contents: Uint8Array | string): vo
     } catch {
       // Never created, or already renamed: nothing to clean up.
     }
-    throw new Error(`writeFileAtomic: could not write ${path}: ${(error as Error).message}`, { cause: error });
+    // In words ("the disk is full"), naming the target rather than the temporary file errno names.
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `its directory ${dirname(path)} does not exist` : fsErrorInWords(error);
+    throw new Error(`writeFileAtomic: could not write ${path}: ${why}`, { cause: error });
   }
   syncDirectory(dirname(path));
 }

@@ -16,13 +16,15 @@
  * One writer per directory at a time: two processes saving into the same directory can clean up
  * each other's files.
  */
+import { constants as bufferLimits } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, type FloatArray } from '../tensor/tensor.js';
 import { TEMPORARY_SUFFIX, syncDirectory, writeFileAtomic } from './atomic.js';
 import { stringifyJson } from './json.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, safetensorsHeaderBytes, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+import { availableMemory, formatBytes } from '../train/resources.js';
 
 export const MANIFEST_NAME = 'checkpoint.json';
 const FORMAT = 'fastweights-checkpoint';
@@ -124,6 +126,7 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   }
   const manifestBytes = readRegularFile(manifestPath, { atMost: MAX_MANIFEST_BYTES });
   const manifest = parseManifest(new TextDecoder().decode(manifestBytes), manifestPath);
+  checkManifestSizes(dir, manifest);
 
   const files = new Map<Role, Uint8Array>();
   const read = (role: Role): Uint8Array => {
@@ -131,7 +134,9 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     if (cached) return cached;
     const entry = manifest.files[role];
     const path = join(dir, entry.path);
-    const bytes = readRegularFile(path, { exactly: entry.bytes });
+    // A weights file must agree with its own header before its data is read (a 3 GB file whose header lists 1 kB of tensors).
+    const beforeReading = ROLES[role] === 'safetensors' ? (fd: number) => readSafetensorsHeader(readStart(fd, entry.bytes), entry.bytes, path) : undefined;
+    const bytes = readRegularFile(path, { exactly: entry.bytes }, beforeReading);
     if (sha256Hex(bytes) !== entry.sha256) throw new Error(`loadCheckpoint: ${path} is corrupt (its SHA-256 does not match ${MANIFEST_NAME})`);
     files.set(role, bytes);
     return bytes;
@@ -214,12 +219,46 @@ function decodeOptimizer(bytes: Uint8Array, source: string): Record<string, Floa
 const MAX_MANIFEST_BYTES = 1_000_000;
 
 /**
+ * The sizes the manifest lists, checked before any file is opened: a JSON file must fit in one
+ * string, a weights file in one array, and all of them together in memory. A manifest claiming a
+ * 64 GB model file is refused by name instead of failing inside the allocator.
+ */
+function checkManifestSizes(dir: string, manifest: Manifest): void {
+  let total = 0;
+  for (const role of ROLE_NAMES) {
+    const { path, bytes } = manifest.files[role];
+    const limit = ROLES[role] === 'json' ? bufferLimits.MAX_STRING_LENGTH : bufferLimits.MAX_LENGTH;
+    if (bytes > limit) {
+      throw new Error(`loadCheckpoint: ${join(dir, path)} is ${formatBytes(bytes)} by ${MANIFEST_NAME}, more than the ${formatBytes(limit)} one ${ROLES[role] === 'json' ? 'JSON file' : 'weights file'} can be read into`);
+    }
+    total += bytes;
+  }
+  const memory = availableMemory();
+  if (total > memory) {
+    const largest = ROLE_NAMES.map((r) => manifest.files[r]).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    throw new Error(`loadCheckpoint: ${MANIFEST_NAME} in ${dir} lists ${formatBytes(total)} of files (${largest.path}: ${formatBytes(largest.bytes)}), more than the ${formatBytes(memory)} of memory this machine can give`);
+  }
+}
+
+/** The first bytes of an open file: enough for a safetensors header (bounded by its limit). */
+function readStart(fd: number, size: number): Uint8Array {
+  const read = (n: number) => {
+    const bytes = new Uint8Array(Math.min(n, size));
+    return bytes.subarray(0, readSync(fd, bytes, 0, bytes.byteLength, 0));
+  };
+  return read(safetensorsHeaderBytes(read(8)));
+}
+
+/** One readSync call reads at most this many bytes (its length argument is a 32-bit integer). */
+const READ_CHUNK_BYTES = 1 << 30;
+
+/**
  * The bytes of a regular file, read only after fstat has shown what it is: a symlink to /dev/zero,
  * a FIFO or a device is refused (reading one would never end, or block), and so is a file whose
  * size is not the one expected, before a byte is read. O_NONBLOCK keeps opening a FIFO from
  * waiting for a writer.
  */
-export function readRegularFile(path: string, limit: { exactly: number } | { atMost: number }): Uint8Array {
+export function readRegularFile(path: string, limit: { exactly: number } | { atMost: number }, beforeReading?: (fd: number) => void): Uint8Array {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -235,10 +274,11 @@ export function readRegularFile(path: string, limit: { exactly: number } | { atM
       throw new Error(`loadCheckpoint: ${path} has ${stats.size} bytes, ${MANIFEST_NAME} says ${limit.exactly} (truncated or replaced)`);
     }
     if ('atMost' in limit && stats.size > limit.atMost) throw new Error(`loadCheckpoint: ${path} has ${stats.size} bytes, more than the ${limit.atMost} a manifest can have`);
+    beforeReading?.(fd);
     const bytes = new Uint8Array(stats.size);
     let filled = 0;
     while (filled < bytes.byteLength) {
-      const n = readSync(fd, bytes, filled, bytes.byteLength - filled, filled);
+      const n = readSync(fd, bytes, filled, Math.min(bytes.byteLength - filled, READ_CHUNK_BYTES), filled);
       if (n === 0) throw new Error(`loadCheckpoint: ${path} shrank to ${filled} bytes while it was read`);
       filled += n;
     }

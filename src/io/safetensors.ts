@@ -128,12 +128,19 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
-interface HeaderEntry {
+export interface HeaderEntry {
   name: string;
   dtype: SafetensorsDType;
   shape: number[];
   begin: number;
   end: number;
+}
+
+/** The 8-byte header length and the header after it: how many bytes of a file hold the header. */
+export function safetensorsHeaderBytes(start: Uint8Array): number {
+  if (start.byteLength < 8) return 8;
+  const length = new DataView(start.buffer, start.byteOffset, 8).getBigUint64(0, true);
+  return length > BigInt(MAX_HEADER_BYTES) ? 8 : 8 + Number(length);
 }
 
 /** What a safetensors header says: the tensors (without their data), the metadata, where the data starts. */

@@ -11,13 +11,18 @@ export class Rng {
   /** Box–Muller makes normals in pairs; the spare one is kept here (and saved with the state). */
   private spare: number | null = null;
 
+  /** `seed`: an integer from 0 to 2^53 − 1 (NaN, fractions and negative numbers are refused, not wrapped). */
   constructor(seed = 0) {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`Rng: the seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}`);
     this.s = new Uint32Array(4);
-    // SplitMix32 spreads the seed over the state so that nearby seeds give unrelated streams.
+    // SplitMix32 spreads the seed over the state so that nearby seeds give unrelated streams. The
+    // bits above 32 are mixed in too (seeds below 2^32 keep the stream they always had), so that
+    // 2^32 is not seed 0 again.
+    const high = Math.floor(seed / 2 ** 32);
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
+      let z = (x ^ Math.imul(high, 0x632be5ab)) >>> 0;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       this.s[i] = (z ^ (z >>> 16)) >>> 0;

@@ -27,9 +27,16 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The largest tensor a typed array can hold here (V8 limits an array's length). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
 export function assertValidShape(shape: Shape, where: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${where}: invalid shape ${shapeToString(shape)} (dimensions must be non-negative integers)`);
+  }
+  const size = sizeOf(shape);
+  if (size > MAX_TENSOR_ELEMENTS) {
+    throw new Error(`${where}: shape ${shapeToString(shape)} holds ${size.toPrecision(3)} elements, more than one array can (${MAX_TENSOR_ELEMENTS})`);
   }
 }
 

@@ -88,6 +88,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   const start = now();
   const elapsedBefore = history.elapsedSeconds;
   let step = optimizer.stepCount;
+  const firstStep = step;
   let tokens = 0;
   let stoppedBy: TrainLoopResult['stoppedBy'] = 'steps';
   let savedAt = -1;
@@ -155,7 +156,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     }
     const seconds = (now() - start) / 1000;
     const done = options.steps !== undefined ? step : Math.min(minutesUsed() * 60, options.minutes! * 60);
-    options.progress?.update(done, { loss: round(value), ...(seconds > 0 ? { 'tok/s': Math.round(tokens / seconds) } : {}), lr: optimizer.lr.toExponential(1), ...roundAll(evalFields) });
+    // A time budget counts seconds: the step and steps/s say how far training got (a step budget's amount is its step).
+    const byTime = options.steps === undefined ? { step, ...(seconds > 0 ? { 'steps/s': round((step - firstStep) / seconds) } : {}) } : {};
+    options.progress?.update(done, { ...byTime, loss: round(value), ...(seconds > 0 ? { 'tok/s': Math.round(tokens / seconds) } : {}), lr: optimizer.lr.toExponential(1), ...roundAll(evalFields) });
     if (options.saveEvery && step % options.saveEvery === 0) save();
   }
   history.elapsedSeconds = elapsedBefore + (now() - start) / 1000;

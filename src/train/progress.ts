@@ -21,6 +21,8 @@ export type ProgressFields = Record<string, number | string>;
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width in characters; the bar fits in it (80 when unknown). */
+  columns?: number;
 }
 
 export interface ProgressRecord {
@@ -83,9 +85,9 @@ export function createProgress(options: ProgressOptions): Progress {
     case 'silent':
       return { update() {}, finish() {} };
     case 'bar':
-      return barProgress(stream, snapshot, total);
+      return barProgress(stream, sticky(snapshot), total);
     case 'plain':
-      return throttled(options.intervalMs ?? 5000, now, (record) => stream.write(formatLine(record) + '\n'));
+      return throttled(options.intervalMs ?? 5000, now, (record) => stream.write(formatLine(record) + '\n'), sticky(snapshot));
     case 'json': {
       const emit = options.onJson ?? ((record: ProgressRecord) => stream.write(JSON.stringify(record) + '\n'));
       return throttled(options.intervalMs ?? 1000, now, emit);
@@ -95,7 +97,7 @@ export function createProgress(options: ProgressOptions): Progress {
   }
 
   /** Reports the first update, then at most one per interval, and always the end. */
-  function throttled(intervalMs: number, clock: () => number, report: (record: ProgressRecord) => void): Progress {
+  function throttled(intervalMs: number, clock: () => number, report: (record: ProgressRecord) => void, take = snapshot): Progress {
     let lastReport = -Infinity;
     let lastDone = 0;
     let finished = false;
@@ -106,37 +108,43 @@ export function createProgress(options: ProgressOptions): Progress {
         const t = clock();
         if (t - lastReport < intervalMs) return;
         lastReport = t;
-        report(snapshot('progress', done, fields));
+        report(take('progress', done, fields));
       },
       finish(fields = {}) {
         if (finished) return;
         finished = true;
-        report(snapshot('done', lastDone, fields));
+        report(take('done', lastDone, fields));
       },
     };
   }
 }
 
-function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['event'], done: number, fields: ProgressFields) => ProgressRecord, total: number): Progress {
+type Snapshot = (event: ProgressRecord['event'], done: number, fields: ProgressFields) => ProgressRecord;
+
+/**
+ * Fields persist until given again: a validation figure reported at one step stays on the line
+ * (and in the plain lines) until the next evaluation replaces it.
+ */
+function sticky(snapshot: Snapshot): Snapshot {
+  let last: ProgressFields = {};
+  return (event, done, fields) => {
+    last = { ...last, ...fields };
+    return snapshot(event, done, last);
+  };
+}
+
+function barProgress(stream: ProgressStream, snapshot: Snapshot, total: number): Progress {
+  // cli-progress redraws the line (cursor, timer); the line itself is laid out here to fit the terminal.
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
-      format: '{label} |{bar}| {percentage}% {doneText}/{totalText} {unit}{fieldsText} | {rateText} | {elapsedText} elapsed, {leftText} left',
+      format: (_options, _params, payload: { record: ProgressRecord }) => formatBar(payload.record, stream.columns ?? 80),
       hideCursor: true,
       clearOnComplete: false,
     },
     cliProgress.Presets.shades_classic,
   );
-  const payload = (record: ProgressRecord) => ({
-    label: record.label,
-    doneText: formatAmount(record.done),
-    totalText: formatAmount(record.total),
-    unit: record.unit,
-    fieldsText: formatFields(record.fields),
-    rateText: `${formatRate(record.rate)} ${record.unit}/s`,
-    elapsedText: formatDuration(record.elapsedSeconds),
-    leftText: record.remainingSeconds === null ? '?' : formatDuration(record.remainingSeconds),
-  });
+  const payload = (record: ProgressRecord) => ({ record });
   bar.start(total, 0, payload(snapshot('progress', 0, {})));
   let lastDone = 0;
   let finished = false;
@@ -162,7 +170,71 @@ function barProgress(stream: ProgressStream, snapshot: (event: ProgressRecord['e
 export function formatLine(r: ProgressRecord): string {
   const percent = r.total > 0 ? ` (${((100 * r.done) / r.total).toFixed(1)}%)` : '';
   const left = r.event === 'done' ? 'done' : `left ${r.remainingSeconds === null ? '?' : formatDuration(r.remainingSeconds)}`;
-  return `${r.label}: ${formatAmount(r.done)}/${formatAmount(r.total)} ${r.unit}${percent}${formatFields(r.fields)} | ${formatRate(r.rate)} ${r.unit}/s | elapsed ${formatDuration(r.elapsedSeconds)} | ${left}`;
+  return `${r.label}: ${formatAmount(r.done)}/${formatAmount(r.total)} ${r.unit}${percent}${formatFields(r.fields)}${ownRate(r, ' | ')} | elapsed ${formatDuration(r.elapsedSeconds)} | ${left}`;
+}
+
+/**
+ * The reporter's own rate, `2,345 tokens/s`, except for a time budget (unit 's'), where seconds per
+ * second would say nothing: there the caller's fields carry the rates (steps/s, tok/s).
+ */
+function ownRate(r: ProgressRecord, before: string): string {
+  return r.unit === 's' ? '' : `${before}${formatRate(r.rate)} ${r.unit}/s`;
+}
+
+/**
+ * The bar's line, at most `columns − 1` characters wide: when everything does not fit, fields are
+ * dropped from the least important up, and the bar itself goes first. What stays longest: the label,
+ * the loss, the last validation figure, the amount done, the time left.
+ *
+ *   train delta |██████░░░░| 60% 1:48/3:00 s | step 1,802 | loss 4.21 | validPpl 35.2 | 9.8 steps/s | 1:12 left
+ */
+export function formatBar(r: ProgressRecord, columns: number): string {
+  const width = Math.max(20, columns) - 1;
+  const fraction = r.total > 0 ? Math.min(1, r.done / r.total) : 0;
+  const amount = r.unit === 's' ? `${formatDuration(r.done)}/${formatDuration(r.total)}` : `${formatAmount(r.done)}/${formatAmount(r.total)} ${r.unit}`;
+  const left = r.event === 'done' ? 'done' : `${r.remainingSeconds === null ? '?' : formatDuration(r.remainingSeconds)} left`;
+  /** [text, importance]: 0 is kept longest. */
+  const parts: [string, number][] = [
+    [r.label, 0],
+    [`${Math.floor(100 * fraction)}%`, 5],
+    [amount, 2],
+    ...Object.entries(r.fields).map(([key, value]): [string, number] => [`${key} ${typeof value === 'number' ? formatField(key, value) : value}`, fieldImportance(key)]),
+    ...(r.unit === 's' ? [] : [[`${formatRate(r.rate)} ${r.unit}/s`, 6] as [string, number]]),
+    [`${formatDuration(r.elapsedSeconds)} elapsed`, 8],
+    [left, 3],
+  ];
+  const line = (kept: [string, number][]) => kept.map(([text]) => text).join(' | ');
+  // A wide terminal keeps room for at least a 10-cell bar; a narrow one gives the bar only what the text leaves.
+  const reserved = columns >= 100 ? 13 : 0;
+  let kept = parts;
+  while (line(kept).length > width - reserved && kept.length > 1) {
+    const least = kept.reduce((worst, part, i) => (part[1] >= kept[worst]![1] ? i : worst), 0);
+    kept = kept.filter((_, i) => i !== least);
+  }
+  const text = line(kept).slice(0, width);
+  // The bar takes what room is left after the text (at most 30 cells), or is left out below 8.
+  const room = width - text.length - 3;
+  if (room < 8) return text;
+  const cells = Math.min(30, room);
+  const full = Math.round(fraction * cells);
+  const [name, ...rest] = text.split(' | ');
+  return `${name} |${'\u2588'.repeat(full)}${'\u2591'.repeat(cells - full)}| ${rest.join(' | ')}`.trimEnd();
+}
+
+/** The loss and validation figures stay longest; rates and the learning rate go first. */
+function fieldImportance(key: string): number {
+  if (key === 'loss') return 0;
+  if (key === 'validLoss') return 8; // the perplexity beside it says the same
+  if (key.startsWith('valid') || key.toLowerCase().includes('bleu')) return 1;
+  if (key === 'step') return 4;
+  if (key === 'steps/s') return 5;
+  if (key.endsWith('/s')) return 7;
+  return 9;
+}
+
+/** Counts (steps, tokens/s) with thousands separators, other numbers to four significant digits. */
+function formatField(key: string, value: number): string {
+  return Number.isInteger(value) && Math.abs(value) >= 1000 ? value.toLocaleString('en-US') : key.endsWith('/s') ? formatRate(value) : formatNumber(value);
 }
 
 function formatFields(fields: ProgressFields): string {

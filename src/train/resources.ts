@@ -8,11 +8,10 @@
  * by orders of magnitude.
  */
 import { totalmem } from 'node:os';
+import { MAX_TENSOR_ELEMENTS } from '../tensor/shape.js';
 import { attentionParameters, featureSize, type AttentionSpec } from '../nn/attention/spec.js';
 import type { ResolvedStackShape } from '../nn/stackShape.js';
 
-/** The largest tensor a typed array can hold here (V8 limits an array's length). */
-export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 const BYTES = 4;
 
 /** A stack's resolved shape and its self-attention kind (each task's resolved model config is one). */

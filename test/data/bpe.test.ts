@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BOS_ID, BpeTokenizer, EOS_ID, PAD_ID } from '../../src/data/bpe.js';
 import { loadCorpus } from '../../src/data/corpora.js';
 import { splitWords } from '../../src/data/pretokenize.js';
+import { MAX_TOKEN_BYTES } from '../../src/data/bpe-train.js';
 
 const textOf = (tok: BpeTokenizer, id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
 
@@ -53,6 +54,14 @@ describe('BpeTokenizer.train', () => {
     const calls: Array<[number, number]> = [];
     BpeTokenizer.train(sample.slice(0, 20_000), { vocabSize: 300, onProgress: (done, total) => calls.push([done, total]) });
     expect(calls).toEqual(Array.from({ length: 41 }, (_, i) => [i + 1, 41]));
+  });
+
+  it('never learns a token longer than MAX_TOKEN_BYTES, so what it learns loads back', () => {
+    // A run of one character merges by doubling: without the bound, 2048, 4096, … byte tokens.
+    const tok = BpeTokenizer.train(`${'-'.repeat(5000)} x ${'-'.repeat(5000)}`, { vocabSize: 300 });
+    const longest = Math.max(...Array.from({ length: tok.vocabSize }, (_, id) => tok.tokenBytes(id).length));
+    expect(longest).toBe(MAX_TOKEN_BYTES);
+    expect(BpeTokenizer.fromJSON(tok.toJSON()).encode('-'.repeat(5000))).toEqual(tok.encode('-'.repeat(5000)));
   });
 
   it('refuses impossible options', () => {

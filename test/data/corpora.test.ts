@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detokenizeBrown, parseBrownFile, stripTag } from '../../src/data/brown.js';
 import { type Corpus, TEXT_FILE_CHUNK_CHARS, TEXT_FILE_SIZE_SPLIT, loadCorpus } from '../../src/data/corpora.js';
 import { splitCorpus } from '../../src/data/split.js';
+import { firstInvalidUtf8 } from '../../src/data/textFile.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'fastweights-corpora-'));
 
@@ -98,7 +100,48 @@ describe('loadCorpus(path)', () => {
     expect(() => loadCorpus(scratch)).toThrow(`not a regular file: ${scratch}`);
     const binary = join(scratch, 'latin1.txt');
     writeFileSync(binary, Buffer.from([0x47, 0x72, 0xfc, 0xdf, 0x65])); // "Grüße" in Latin-1
-    expect(() => loadCorpus(binary)).toThrow(`not valid UTF-8: ${binary}`);
+    expect(() => loadCorpus(binary)).toThrow(`${binary}:1: corpus file is not valid UTF-8 (byte 0xfc at offset 2)`);
+  });
+
+  it('names the line of the first invalid byte, and refuses NUL bytes as a binary file', () => {
+    const third = join(scratch, 'third-line.txt');
+    writeFileSync(third, Buffer.concat([Buffer.from('one\ntwo\r\nthr'), Buffer.from([0xe2, 0x82]), Buffer.from('ee\n')]));
+    expect(() => loadCorpus(third)).toThrow(new RegExp(`^${third}:3: corpus file is not valid UTF-8 \\(byte 0xe2 at offset 12\\)$`));
+    const zeros = join(scratch, 'zeros.txt');
+    writeFileSync(zeros, Buffer.alloc(4096));
+    expect(() => loadCorpus(zeros)).toThrow(new RegExp(`^${zeros}:1: corpus file holds a NUL byte: a binary file, not text$`));
+  });
+
+  it('refuses a file larger than one string by its size, before reading it', () => {
+    const huge = join(scratch, 'huge.txt');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 31); // sparse: nothing is written
+    const started = performance.now();
+    expect(() => loadCorpus(huge)).toThrow(new RegExp(`^corpus file ${huge} is 2\\.1 GB, more than the 537 MB one JavaScript string can hold \\(536870888 characters\\); use a part of it$`));
+    expect(performance.now() - started).toBeLessThan(1000);
+    rmSync(huge);
+  });
+
+  it('finds the first invalid UTF-8 byte where a strict decoder fails, on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 10 }), (junk, text) => {
+        const bytes = Uint8Array.from([...new TextEncoder().encode(text), ...junk]);
+        const found = firstInvalidUtf8(bytes);
+        let valid = true;
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        } catch {
+          valid = false;
+        }
+        const hasNul = bytes.includes(0);
+        if (valid && !hasNul) return found === null;
+        if (found === null) return false;
+        // Everything before the reported byte decodes, and is NUL-free.
+        const before = bytes.subarray(0, found.at);
+        new TextDecoder('utf-8', { fatal: true }).decode(before);
+        return !before.includes(0) && (found.nul ? bytes[found.at] === 0 : !valid);
+      }),
+    );
   });
 
   it('lists the built-in corpora for an unknown name', () => {

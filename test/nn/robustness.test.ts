@@ -44,6 +44,13 @@ describe('large finite inputs give finite outputs', () => {
       a.eval();
       expect(isFinite(a.forward(x).output)).toBe(true);
     });
+
+    it(`${name} at 1e30: finite parameter gradients (training mode)`, () => {
+      const x = ops.mul(randn([2, 5, 8], new Rng(2)), 1e30);
+      const a = layer(name);
+      ops.sum(a.forward(x).output).backward();
+      for (const [param, p] of a.namedParameters()) expect(isFinite(p.grad!), `${name}: gradient of ${param}`).toBe(true);
+    });
   }
 
   it('softmax attention at 1e30 computes its scores in float64 and attends like the float64 layer', () => {

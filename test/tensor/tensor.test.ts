@@ -15,11 +15,23 @@ describe('Tensor creation', () => {
   it('a wrong data length or negative dimension is refused', () => {
     expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/3 elements but shape \[2, 2\] needs 4/);
     expect(() => zeros([-1])).toThrow(/invalid shape/);
+    // Beyond what one typed array holds: named by its shape, not V8's "Invalid typed array length".
+    expect(() => zeros([1e6, 1e6])).toThrow(/^zeros: shape \[1000000, 1000000\] holds 1\.00e\+12 elements, more than one array can \(2147483647\)$/);
+    expect(() => randn([65536, 65536], new Rng(0))).toThrow(/^zeros: shape \[65536, 65536\] holds 4\.29e\+9 elements/);
+    expect(() => tensor(new Float32Array(0), [1e9, 1e9, 0])).not.toThrow();
     expect(() => zeros([2]).to('int8' as never)).toThrow(/unknown dtype 'int8'/);
   });
 });
 
 describe('Rng', () => {
+  it('refuses a seed that is not an integer from 0 to 2^53 − 1, and keeps seeds above 2^32 apart', () => {
+    for (const seed of [Number.NaN, Infinity, 1.5, -1, 2 ** 53]) {
+      expect(() => new Rng(seed)).toThrow(new RegExp(`^Rng: the seed must be an integer from 0 to 9007199254740991, got ${seed}$`));
+    }
+    expect(new Rng(2 ** 32).nextUint32()).not.toBe(new Rng(0).nextUint32());
+    expect(new Rng(2 ** 32 + 5).nextUint32()).not.toBe(new Rng(5).nextUint32());
+    expect(new Rng(Number.MAX_SAFE_INTEGER).nextUint32()).toBe(new Rng(Number.MAX_SAFE_INTEGER).nextUint32());
+  });
   it('same seed, same numbers; different seeds differ', () => {
     const a = new Rng(42);
     const b = new Rng(42);

@@ -8,16 +8,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LanguageModel, Rng, TranslationModel, resolveLanguageModelConfig, resolveTranslationModelConfig } from '../../src/index.js';
 import { MODEL_NAMES } from '../../src/nn/attention/spec.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData } from '../../src/tasks/lm/training.js';
 import { loadTranslationModel, trainTranslationModel } from '../../src/tasks/mt/training.js';
 import { estimateLanguageModel, estimateTranslationModel } from '../../src/train/resources.js';
+import { main } from '../../src/cli/main.js';
 
 let root: string;
 let data: LmData;
@@ -134,6 +135,64 @@ describe('reading checkpoint files', () => {
     const path = join(dir, manifestOf(dir).files.optimizer.path);
     writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.alloc(10)]));
     expect(() => loadLanguageModel(dir)).toThrow(/has \d+ bytes, checkpoint\.json says \d+ \(truncated or replaced\)/);
+  });
+});
+
+/** `fastweights lm eval --checkpoint dir`: exit code 2 and one line on stderr, the directory as it was. */
+async function evalRefuses(dir: string, message: RegExp): Promise<void> {
+  const before = readdirSync(dir).map((f) => `${f}:${statSync(join(dir, f)).size}`);
+  const lines: string[] = [];
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
+  try {
+    expect(await main(['lm', 'eval', '--checkpoint', dir])).toBe(2);
+  } finally {
+    error.mockRestore();
+  }
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(readdirSync(dir).map((f) => `${f}:${statSync(join(dir, f)).size}`)).toEqual(before);
+}
+
+describe('file sizes beyond what can be read, refused by name before allocation', () => {
+  /** The model file grown (sparse: nothing is written) to `bytes`, the manifest updated to match. */
+  function grow(name: string, bytes: number): string {
+    const dir = copy(name);
+    const manifest = manifestOf(dir);
+    truncateSync(join(dir, manifest.files.model.path), bytes);
+    manifest.files.model.bytes = bytes;
+    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(manifest));
+    return dir;
+  }
+
+  it('a 3 GB model file whose header lists a few kB of tensors', async () => {
+    const dir = grow('three-gb', 3 * 2 ** 30);
+    await evalRefuses(dir, /^fastweights: lm eval: cannot load checkpoint: .*model-\d+\.safetensors: not a valid safetensors file: \d+ unexplained bytes after the last tensor$/);
+  });
+
+  it('a 64 GB model file: more than one array can hold', async () => {
+    const dir = grow('sixty-four-gb', 64 * 2 ** 30);
+    await evalRefuses(dir, /^fastweights: lm eval: cannot load checkpoint: loadCheckpoint: .*model-\d+\.safetensors is 69 GB by checkpoint\.json, more than the 4\.3 GB one weights file can be read into$/);
+  });
+
+  it('a state file larger than one string can be', async () => {
+    const dir = copy('huge-state');
+    const manifest = manifestOf(dir);
+    truncateSync(join(dir, manifest.files.state.path), 2 ** 29);
+    manifest.files.state.bytes = 2 ** 29;
+    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(manifest));
+    await evalRefuses(dir, /^fastweights: lm eval: cannot load checkpoint: loadCheckpoint: .*state-\d+\.json is 537 MB by checkpoint\.json, more than the 537 MB one JSON file can be read into$/);
+  });
+});
+
+describe('a tokenizer whose merges grow tokens pathologically', () => {
+  it('is refused at the first merge past the token-length bound, before any token is built', async () => {
+    const dir = copy('doubling');
+    unbind(dir);
+    const tokenizer = readJson(dir, 'tokenizer');
+    // 40 merges, each joining the last token with itself: token 259 + i would be 2^(i+1) bytes.
+    tokenizer.merges = [[100, 100], ...Array.from({ length: 39 }, (_, i) => [259 + i, 259 + i])];
+    forgeJson(dir, 'tokenizer', tokenizer);
+    await evalRefuses(dir, /^fastweights: lm eval: cannot load checkpoint: BpeTokenizer\.fromJSON: merge 10 \[268,268\] makes a token of 2048 bytes; tokens are at most 1024 bytes \(the merges grow tokens pathologically\)$/);
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress, formatDuration, formatNumber, type ProgressRecord } from '../../src/train/progress.js';
+import { createProgress, formatBar, formatDuration, formatNumber, type ProgressRecord } from '../../src/train/progress.js';
+import { describeStop } from '../../src/train/stopReason.js';
 
-function fakeStream(isTTY = false) {
+function fakeStream(isTTY = false, columns?: number) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, write: (text: string) => chunks.push(text) } };
+  return { chunks, stream: { isTTY, ...(columns !== undefined ? { columns } : {}), write: (text: string) => chunks.push(text) } };
 }
 
 function fakeClock() {
@@ -34,7 +35,7 @@ describe('plain progress', () => {
 });
 
 describe('rounded for people', () => {
-  it('a time budget shows seconds to one decimal, as a line and as a bar', () => {
+  it('a time budget shows seconds to one decimal as a line, as m:ss on the bar', () => {
     for (const isTTY of [false, true]) {
       const { chunks, stream } = fakeStream(isTTY);
       const clock = fakeClock();
@@ -43,7 +44,7 @@ describe('rounded for people', () => {
       p.update(97.779622604, { loss: 3 });
       p.finish();
       const text = chunks.join('');
-      expect(text).toContain('97.8/180 s');
+      expect(text).toContain(isTTY ? '1:38/3:00' : '97.8/180 s');
       expect(text).not.toContain('97.77');
     }
   });
@@ -122,5 +123,74 @@ describe('formatting', () => {
     expect(formatNumber(3.14159)).toBe('3.142');
     expect(formatNumber(0.000123456)).toBe('0.0001235');
     expect(formatNumber(42)).toBe('42');
+  });
+});
+
+describe('the bar fits the terminal', () => {
+  /** A time-budgeted training frame: 108 of 180 s, step 1802, a validation figure from an earlier step. */
+  const frame: ProgressRecord = {
+    event: 'progress', label: 'train delta', unit: 's', done: 108, total: 180, rate: 1, elapsedSeconds: 108, remainingSeconds: 72,
+    fields: { step: 1802, 'steps/s': 16.69, loss: 4.2137, 'tok/s': 21843, lr: '2.1e-3', validLoss: 3.561, validPpl: 35.19 },
+  };
+
+  it('at 60, 80 and 120 columns: never wider, the loss and the validation figure always there', () => {
+    const lines = [60, 80, 120].map((columns) => formatBar(frame, columns));
+    lines.forEach((line, i) => expect(line.length).toBeLessThan([60, 80, 120][i]!));
+    for (const line of lines) {
+      expect(line).toMatch(/^train delta /);
+      expect(line).toContain('loss 4.214');
+      expect(line).toContain('validPpl 35.19');
+    }
+    expect(lines[1]).toMatch(/1:48\/3:00/); // the amount done, at 80
+    expect(lines[2]).toContain('step 1,802');
+    expect(lines[2]).toContain('steps/s 16.7');
+    expect(lines[2]).toMatch(/\|[\u2588\u2591]{8,30}\|/); // the bar itself, when there is room
+    // Never "s/s": a time budget's rates are steps/s and tok/s.
+    for (const line of lines) expect(line).not.toMatch(/ s\/s/);
+  });
+
+  it('drops the least important fields first', () => {
+    const narrow = formatBar(frame, 60);
+    expect(narrow).not.toContain('lr ');
+    expect(narrow).not.toContain('elapsed');
+  });
+
+  it('the terminal\'s width reaches the bar, and a validation figure stays on the following frames', () => {
+    for (const columns of [60, 80, 120]) {
+      const { chunks, stream } = fakeStream(true, columns);
+      const clock = fakeClock();
+      const p = createProgress({ total: 40, label: 'train delta', unit: 'steps', stream, now: clock.now });
+      clock.advance(1000);
+      p.update(20, { loss: 6.02, validPpl: 401.5 });
+      clock.advance(1000);
+      p.update(21, { loss: 5.98 }); // no evaluation at this step
+      p.finish();
+      const frames = chunks.join('').split(/\r|\n|\u001b\[[0-9;]*[A-Za-z]/).filter((f) => f.includes('train delta'));
+      expect(frames.length).toBeGreaterThan(0);
+      for (const f of frames) expect(f.length).toBeLessThan(columns);
+      expect(frames.at(-1)).toContain('loss 5.98');
+      expect(frames.at(-1)).toContain('validPpl 401.5');
+    }
+  });
+
+  it('plain lines of a time budget carry no seconds-per-second rate', () => {
+    const { chunks, stream } = fakeStream(false);
+    const clock = fakeClock();
+    const p = createProgress({ total: 180, label: 'train', unit: 's', stream, now: clock.now });
+    clock.advance(2000);
+    p.update(2, { step: 30, 'steps/s': 15, loss: 5 });
+    p.finish();
+    expect(chunks.join('')).not.toMatch(/ s\/s/);
+    expect(chunks[0]).toContain('steps/s 15');
+  });
+});
+
+describe('the final line says why the run stopped, in words', () => {
+  it('budget, steps, signals', () => {
+    expect(describeStop(1802, 'minutes', { minutes: 3 })).toBe('stopped at step 1,802: the 3-minute budget ran out');
+    expect(describeStop(75, 'minutes', { minutes: 0.5 })).toBe('stopped at step 75: the 30-second budget ran out');
+    expect(describeStop(40, 'steps', { steps: 40 })).toBe('stopped at step 40: all 40 steps done');
+    expect(describeStop(12, 'interrupt', { steps: 40 }, 'SIGINT')).toBe('stopped at step 12: interrupted (Ctrl-C)');
+    expect(describeStop(12, 'interrupt', { minutes: 3 }, 'SIGTERM')).toBe('stopped at step 12: stopped by SIGTERM');
   });
 });

@@ -114,7 +114,7 @@ const SAFE_EXPONENT = 60;
  * FAVOR+ features up to a positive factor per row: every feature of a row shares the factor
  * exp(−‖x‖²/2)/√(2m), so after sum normalisation φ′ is a softmax of [Rx; −Rx]. When some row's
  * exponents leave float32's safe range (keys of norm ≥ ~18 underflow to all-zero features, which
- * normalise to 0: a silent collapse), that softmax is computed with its row maximum subtracted;
+ * normalise to 0: a silent collapse), that softmax is computed as one (row maximum subtracted);
  * otherwise the features are the plain ones (bit-identical to `favorFeatures`).
  */
 export function favorFeaturesUpToRowScale(x: Tensor, R: Tensor): Tensor {
@@ -122,20 +122,20 @@ export function favorFeaturesUpToRowScale(x: Tensor, R: Tensor): Tensor {
   const proj = project(x, R);
   const rows = proj.size / m;
   const D = x.shape.at(-1)!;
-  const shifts = allocate(x.dtype, rows);
   let unsafe = false;
   for (let r = 0; r < rows; r++) {
-    let top = 0;
+    let top = 0; // the row maximum of [Rx; −Rx]
     for (let i = 0; i < m; i++) top = Math.max(top, Math.abs(proj.data[r * m + i]!));
     let halfNorm = 0;
     for (let i = 0; i < D; i++) halfNorm += x.data[r * D + i]! ** 2 / 2;
-    shifts[r] = top; // the row maximum of [Rx; −Rx]
     // The largest exponent, top − ‖x‖²/2, must stay in range: above, exp overflows; below, every feature underflows.
     if (!(Math.abs(top - halfNorm) < SAFE_EXPONENT)) unsafe = true;
   }
   if (!unsafe) return favorFromProjection(x, proj);
-  const shift = new Tensor(shifts, [...x.shape.slice(0, -1), 1]); // a constant: no gradient through it
-  return ops.concat([ops.exp(ops.sub(proj, shift)), ops.exp(ops.sub(ops.neg(proj), shift))], -1);
+  // The softmax itself, not exp(proj − max) with a constant shift: its backward is exactly blind to
+  // the row scale, so a saturated row passes no gradient instead of huge cancelling terms (1e30 inputs
+  // gave infinite weight gradients).
+  return ops.softmax(ops.concat([proj, ops.neg(proj)], -1), -1);
 }
 
 /** φ(x) for a given feature matrix R [m, dKey]; x [..., dKey] → [..., 2m]. */

@@ -12,6 +12,8 @@ import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { describeStop } from '../../train/stopReason.js';
+import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 const HELP = `fastweights lm — language modelling with fast weight programmers
@@ -36,7 +38,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
                           seeds); the table gives mean ± sample standard deviation, results.json and
                           results.csv one row per seed; a rerun with more seeds trains only the new ones
 
-train (defaults: a small Delta Network on SOTU for 3 minutes):
+train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes, lr 0.003, dropout 0.1;
+       \`npm start\` in a clone of the repository runs it with --dropout 0 --lr 6e-3 --out runs/demo-delta --overwrite):
   --corpus C          sotu (default), brown, or a UTF-8 text file
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)
@@ -102,11 +105,11 @@ async function lmTrain(argv: string[]): Promise<number> {
   const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
-  const { out, resume, json, log, progress } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
+  const { out, resume, json, log, progress, release } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainLanguageModel({ out, resume, model: modelConfig, training, log, progress, shouldStop }).catch(resumeMistakes('lm train', resume, /checkpoint|config|tokenizer|state/));
     const { model, data } = result;
-    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const carried = result.config.training.carry === true;
     const valid = finalPerplexity(model, data, training, carried, log);
@@ -126,7 +129,7 @@ async function lmTrain(argv: string[]): Promise<number> {
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;
-  });
+  }).finally(release);
 }
 
 
@@ -221,6 +224,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   const seeds = seedCount(values.seeds, training.seed, 'lm compare');
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
+  ensureOutDir('lm compare', out);
   const json = values.json ?? false;
   const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {

@@ -12,6 +12,7 @@
  * Node-only (files).
  */
 import { loadCorpus } from '../../data/corpora.js';
+import { InputFileError } from '../../io/fsErrors.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
@@ -141,6 +142,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   });
   const training = config.training;
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
+  if (data.valid.length < config.model.context + 1) throw new InputFileError(`corpus ${training.corpus} is too small: its valid split has ${data.valid.length} tokens, fewer than one segment of ${config.model.context + 1} to score; give a longer text (or a shorter --context)`);
 
   const carry = training.carry === true;
   if (resumed && options.training.carry && !carry) throw new Error(`${options.out}: the checkpoint was trained without --carry; resume it without --carry (or start a new run)`);

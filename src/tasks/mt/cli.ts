@@ -10,6 +10,9 @@ import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { describeStop } from '../../train/stopReason.js';
+import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
+import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -125,6 +128,8 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     seed: intOption(values.seed, 'seed', 1, 0),
   };
+  // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
+  if (training.maxTokens < training.maxLength + 1) throw new UsageError(`${command}: --max-tokens ${training.maxTokens} cannot hold one pair of --max-len ${training.maxLength} (${training.maxLength + 1} tokens with <bos>); give --max-tokens ${training.maxLength + 1} or more, or lower --max-len`);
   const model: Omit<TranslationModelConfig, 'vocabSize'> = {
     attention: modelName,
     crossAttention: cross,
@@ -162,11 +167,11 @@ async function mtTrain(argv: string[]): Promise<number> {
       throw new UsageError(`mt train: ${message}`);
     });
   }
-  const { out, resume, json, log, progress } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
+  const { out, resume, json, log, progress, release } = trainRunOptions('mt train', values, `runs/mt-${modelName}`, `train ${modelName}`);
   return withInterrupt(log, async (shouldStop, stop) => {
     const result = await trainTranslationModel({ out, resume, model: modelConfig, training, ...(corpusFile !== undefined ? { corpusFile } : {}), log, progress, shouldStop }).catch(resumeMistakes('mt train', resume, /checkpoint|not a translation|config|tokenizer|state/));
     const { model, data } = result;
-    log(`stopped after step ${result.step} (${result.stoppedBy}); checkpoint in ${out}`);
+    log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, training.maxTokens));
     const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
@@ -178,7 +183,7 @@ async function mtTrain(argv: string[]): Promise<number> {
       console.log(`\n${model.name}: step ${result.step}, ${loss}, ${greedy}`);
     }
     return 0;
-  });
+  }).finally(release);
 }
 
 /** The self-attentions of the paper's Table 1, compared when --models is not given. */
@@ -207,6 +212,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   const testLimit = optionalInt(values['test-limit'], 'test-limit');
   const decoding = { beamSize: intOption(values.beam, 'beam', 1, 1, 256), lengthPenalty: 0.6, maxLength: 128, ...(testLimit !== undefined ? { testLimit } : {}) };
   const out = values.out ?? 'runs/mt-compare';
+  ensureOutDir('mt compare', out);
   const json = values.json ?? false;
   const log = trainingLog(json);
   return withInterrupt(log, async (shouldStop, stop) => {
@@ -268,6 +274,11 @@ function openCheckpoint(dir: string | undefined, command: string): LoadedTransla
   }
 }
 
+function warnIfDegenerate(outputs: number[][]): void {
+  const warning = degenerateWarning(outputs);
+  if (warning !== null) console.error(`warning: ${warning}`);
+}
+
 async function mtTranslate(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, DECODING_OPTIONS, 'fastweights mt translate', true);
   if (values.help) {
@@ -278,7 +289,9 @@ async function mtTranslate(argv: string[]): Promise<number> {
   const { model, tokenizer } = openCheckpoint(values.checkpoint, 'mt translate');
   const sentences = positionals.length > 0 ? positionals : (await readStdin()).split('\n').filter((line) => line.trim() !== '');
   if (sentences.length === 0) throw new UsageError('mt translate: give sentences as arguments or on stdin, one per line');
-  const outputs = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags).map((ids) => tokenizer.decode(ids));
+  const ids = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags);
+  warnIfDegenerate(ids);
+  const outputs = ids.map((one) => tokenizer.decode(one));
   if (values.json) console.log(JSON.stringify({ model: model.name, beam: flags.beamSize, translations: sentences.map((source, i) => ({ source, translation: outputs[i] })) }));
   else for (const line of outputs) console.log(line);
   return 0;
@@ -299,6 +312,7 @@ async function mtEval(argv: string[]): Promise<number> {
   const limit = optionalInt(values.limit, 'limit');
   const checkpoint = values.checkpoint;
   const { model, tokenizer, config, step } = openCheckpoint(checkpoint, 'mt eval');
+  if (values.hyp !== undefined) checkWritableFile('mt eval', values.hyp, '--hyp');
   let data;
   try {
     data = prepareMtData(config.training, values.corpus, tokenizer);
@@ -312,6 +326,7 @@ async function mtEval(argv: string[]): Promise<number> {
   progress.finish();
   const seconds = (performance.now() - started) / 1000;
   const hypotheses = outputs.map((ids) => tokenizer.decode(ids));
+  warnIfDegenerate(outputs);
   const hypPath = values.hyp ?? join(checkpoint!, `hyp-${split}-beam${flags.beamSize}.de`);
   // One line per hypothesis; a newline inside a decoded hypothesis would shift every line after it.
   writeFileSync(hypPath, hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { checkTextFileSize, readTextFile } from '../../data/textFile.js';
 import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../../io/packageRoot.js';
 
@@ -58,6 +59,7 @@ export function resolveMtCorpus(spec: string): MtCorpus {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new Error(`--corpus: "${spec}" is neither a shipped corpus (${MT_CORPUS_NAMES.join(', ')}) nor a readable file`);
   }
+  checkTextFileSize(path, 'English–German pairs file'); // before hashing it whole
   return { id: `file:${basename(path)}:sha256:${sha256File(path)}`, path };
 }
 
@@ -85,7 +87,7 @@ function sha256File(path: string): string {
 /** Reads and checks a `English<TAB>German` file (default: the shipped one). */
 export function loadEnDePairs(path: string = defaultEnDePath()): EnDePair[] {
   if (!existsSync(path)) throw new Error(`English–German pairs file not found: ${path}`);
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFile(path, 'English–German pairs file');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.map((line, i) => {

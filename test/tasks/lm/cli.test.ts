@@ -267,7 +267,7 @@ describe('the stop policy', () => {
       const started = Date.now();
       const r = await running;
       expect(r.code).toBe(signals[0] === 'SIGINT' ? 130 : signals[0] === 'SIGTERM' ? 143 : 129);
-      const step = Number(/stopped after step (\d+) \(interrupt\)/.exec(r.stderr)?.[1]);
+      const step = Number(/stopped at step ([\d,]+): (interrupted \(Ctrl-C\)|stopped by SIGTERM|the terminal closed \(SIGHUP\))/.exec(r.stderr)?.[1]?.replaceAll(',', ''));
       expect(step).toBeLessThan(100000);
       expect(loadCheckpoint(out).state).toMatchObject({ step });
       expect(r.stdout).toBe(''); // urgent: no final evaluation or sample
