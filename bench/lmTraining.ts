@@ -10,11 +10,11 @@ import { LanguageModel } from '../src/tasks/lm/model.js';
 import { TranslationModel } from '../src/tasks/mt/model.js';
 import { TranslationBatcher, type TokenizedPair } from '../src/tasks/mt/batches.js';
 import { AdamW, clipGradNorm } from '../src/train/optim.js';
-import { DataParallel, type ReplicaSpec } from '../src/train/dataParallel.js';
-import type { MicroBatch } from '../src/train/microBatch.js';
-import { threadsWanted } from '../kernels/wasm/runtime.js';
-import { getBackend } from '../kernels/index.js';
-import { microBatchForward } from '../src/train/microBatch.js';
+import { DataParallel } from '../src/train/dataParallel.js';
+import type { Replica, ReplicaModel, ReplicaSpec, RowBatch } from '../src/train/replica.js';
+import { replica as lmReplica, type LmMicroBatch } from '../src/tasks/lm/replica.js';
+import { replica as mtReplica, type MtMicroBatch } from '../src/tasks/mt/replica.js';
+import { getBackend, threadsWanted } from '../kernels/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import { lmTrainSettings } from '../src/tasks/lm/cli.js';
 import { mtTrainSettings } from '../src/tasks/mt/cli.js';
@@ -42,7 +42,7 @@ export interface TrainingSpeed {
  * for, counted in this thread (the batch runs here whole, not as micro-batches). The optimiser
  * step's zeroGrad clears the gradients it leaves.
  */
-function matmulFlopsPerToken(model: LanguageModel | TranslationModel, batch: MicroBatch, tokens: number): number {
+function matmulFlopsPerToken<Batch extends RowBatch, Model extends ReplicaModel>(replica: Replica<Batch, Model, unknown>, model: Model, batch: Batch, tokens: number): number {
   const backend = getBackend();
   const matmul = backend.matmul;
   let macs = 0;
@@ -51,7 +51,7 @@ function matmulFlopsPerToken(model: LanguageModel | TranslationModel, batch: Mic
     matmul.call(backend, args);
   };
   try {
-    microBatchForward(model, batch, tokens).loss.backward();
+    replica.partLoss(model, batch, tokens).loss.backward();
   } finally {
     (backend as { matmul: typeof matmul }).matmul = matmul;
   }
@@ -88,12 +88,12 @@ async function timeSteps(task: 'lm' | 'mt', model: Module & { name: string }, de
 }
 
 /** One training step as the trainers take it: data-parallel gradients, clipping, AdamW. */
-function trainer(model: LanguageModel | TranslationModel, spec: ReplicaSpec, lr: number, weightDecay: number, clip: number) {
+function trainer<Batch extends RowBatch, Model extends ReplicaModel, Config>(model: Model, spec: ReplicaSpec<Batch, Model, Config>, lr: number, weightDecay: number, clip: number) {
   const optimizer = new AdamW(model.namedParameters(), { lr, weightDecay });
   const parallel = new DataParallel(model, spec, { threads: threadsWanted() });
   model.train();
   return {
-    step: async (batch: MicroBatch) => {
+    step: async (batch: Batch) => {
       optimizer.zeroGrad();
       await parallel.gradients(batch);
       clipGradNorm(model.namedParameters(), clip);
@@ -108,15 +108,15 @@ export async function measureLanguageModelTraining(steps: number, models = ['del
   const out: TrainingSpeed[] = [];
   for (const attention of models) {
     const { training, model: settings } = lmTrainSettings(flags, attention);
-    const spec: ReplicaSpec = { kind: 'lm', config: { ...settings, vocabSize: training.vocabSize } };
+    const spec = { replica: lmReplica, config: { ...settings, vocabSize: training.vocabSize } };
     const model = new LanguageModel(spec.config);
     const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);
     const rng = new Rng(2);
     const B = training.batchSize, L = spec.config.context, V = training.vocabSize;
     const description = `lm train defaults: ${spec.config.layers} layers, d_model ${spec.config.dModel}, batch ${B} × context ${L}, vocabulary ${V}`;
-    const batch = (): MicroBatch => ({ task: 'lm', B, L, ids: Int32Array.from({ length: B * L }, () => rng.int(V)), targets: Int32Array.from({ length: B * L }, () => rng.int(V)) });
+    const batch = (): LmMicroBatch => ({ B, L, ids: Int32Array.from({ length: B * L }, () => rng.int(V)), targets: Int32Array.from({ length: B * L }, () => rng.int(V)) });
     try {
-      const flops = matmulFlopsPerToken(model, batch(), B * L);
+      const flops = matmulFlopsPerToken(lmReplica, model, batch(), B * L);
       out.push(await timeSteps('lm', model, description, steps, async () => {
         await step(batch());
         return B * L;
@@ -133,7 +133,7 @@ export async function measureTranslationTraining(steps: number, models = ['softm
   const out: TrainingSpeed[] = [];
   for (const attention of models) {
     const { training, model: settings } = mtTrainSettings(flags, attention);
-    const spec: ReplicaSpec = { kind: 'mt', config: { ...settings, vocabSize: training.vocabSize } };
+    const spec = { replica: mtReplica, config: { ...settings, vocabSize: training.vocabSize } };
     const model = new TranslationModel(spec.config);
     const { step, close } = trainer(model, spec, training.lr, training.weightDecay, training.clip);
     // Ding-like pairs: 4–24 tokens a side (ids above the special tokens).
@@ -144,13 +144,13 @@ export async function measureTranslationTraining(steps: number, models = ['softm
     const description = `mt train defaults: ${spec.config.encoderLayers}+${spec.config.decoderLayers} layers, d_model ${spec.config.dModel}, ≤ ${training.maxTokens} tokens a batch, vocabulary ${training.vocabSize}`;
     const next = () => {
       const b = batcher.next();
-      return { tokens: b.targetTokens, batch: { task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing } satisfies MicroBatch };
+      return { tokens: b.targetTokens, batch: { B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing } satisfies MtMicroBatch };
     };
     try {
       // Counted on batches of another batcher, so the timed steps see the same batches with or without the count.
       const counter = new TranslationBatcher(pairs, training.maxTokens, new Rng(5));
       const counted = counter.next();
-      const flops = matmulFlopsPerToken(model, { task: 'mt', B: counted.B, S: counted.S, T: counted.T, source: counted.source, decoderInput: counted.decoderInput, targets: counted.targets, labelSmoothing: training.labelSmoothing }, counted.targetTokens);
+      const flops = matmulFlopsPerToken(mtReplica, model, { B: counted.B, S: counted.S, T: counted.T, source: counted.source, decoderInput: counted.decoderInput, targets: counted.targets, labelSmoothing: training.labelSmoothing }, counted.targetTokens);
       out.push(await timeSteps('mt', model, description, steps, async () => {
         const { batch, tokens } = next();
         await step(batch);

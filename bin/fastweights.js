@@ -5,9 +5,18 @@
 // refused when the kernels load) is one line naming the problem, not a stack trace.
 import { existsSync } from 'node:fs';
 
+// FASTWEIGHTS_DEBUG=1 adds the stack trace; it is read, like every FASTWEIGHTS_* variable, in kernels/settings.ts.
+const settings = await import('../dist/kernels/settings.js').catch(() => null);
+const withStack = () => {
+  try {
+    return settings?.debugSetting() ?? false;
+  } catch {
+    return true; // a bad FASTWEIGHTS_DEBUG is reported by the CLI itself; show the stack meanwhile
+  }
+};
 const fail = (err) => {
   console.error(`fastweights: ${err instanceof Error ? err.message : String(err)}`);
-  if (process.env.FASTWEIGHTS_DEBUG) console.error(err);
+  if (withStack()) console.error(err);
   process.exitCode = 1;
 };
 

@@ -13,6 +13,7 @@
  * training that way).
  */
 import type { FloatArray } from './types.js';
+import { scratchPoisonSetting, scratchSetting } from './settings.js';
 
 export type DType = 'float32' | 'float64';
 
@@ -155,18 +156,12 @@ class ScratchPool {
   }
 }
 
-/** FASTWEIGHTS_SCRATCH=0 turns scratch scopes off; FASTWEIGHTS_SCRATCH_POISON=1 poisons released arrays. Read through globalThis: no Node import, bundles for a page. */
-function environment(name: string): string | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const value: unknown = (globalThis as any).process?.env?.[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 let scratch: ScratchPool | null = null;
-let scratchEnabled = environment('FASTWEIGHTS_SCRATCH') !== '0';
+/** FASTWEIGHTS_SCRATCH=0 turns scratch scopes off; FASTWEIGHTS_SCRATCH_POISON=1 poisons released arrays (./settings.ts). */
+let scratchEnabled = scratchSetting();
 /** The pool outlives its scopes: the next scope reuses what the last one released. */
 const pool = new ScratchPool();
-pool.poison = environment('FASTWEIGHTS_SCRATCH_POISON') === '1';
+pool.poison = scratchPoisonSetting();
 
 /**
  * Runs `fn` with `allocate` drawing from the scratch pool; every array allocated inside is reused

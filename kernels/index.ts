@@ -13,10 +13,11 @@ import type { KernelBackend } from './types.js';
 import { referenceBackend } from './backends/reference.js';
 import { jsBackend } from './backends/js.js';
 import { wasmBackend } from './backends/wasm.js';
+import { BACKEND_NAMES, backendSetting } from './settings.js';
 
 export type BackendName = KernelBackend['name'];
 
-export const backendNames: BackendName[] = ['wasm', 'js', 'gpu', 'reference'];
+export const backendNames: BackendName[] = [...BACKEND_NAMES];
 
 /** The backends at hand, and what selecting one must do first (the gpu backend: load gpu.js). */
 const backends = new Map<string, { backend: KernelBackend; select?: () => void }>(
@@ -43,14 +44,11 @@ function lookup(name: string, where: string): KernelBackend {
   return entry.backend;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const fromEnvironment: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_BACKEND;
-const environmentName = typeof fromEnvironment === 'string' ? fromEnvironment : '';
+const environmentName = backendSetting() ?? '';
 // A bad name fails as the library loads; the backend itself is looked up on first use, once the
 // entry that imported this file has registered the gpu backend. wasm runs the js kernels itself
 // where WebAssembly SIMD is missing (see wasmAvailable), so the default needs no probe: importing
 // the library compiles nothing and starts no thread.
-if (environmentName !== '') checkName(environmentName, 'FASTWEIGHTS_BACKEND');
 let current: KernelBackend | null = environmentName === '' ? wasmBackend : null;
 
 export function getBackend(): KernelBackend {
@@ -60,3 +58,14 @@ export function getBackend(): KernelBackend {
 export function setBackend(name: BackendName): void {
   current = lookup(name, 'setBackend');
 }
+
+// The rest of the kernels' front door: everything outside kernels/ uses from here, and imports
+// nothing else from kernels/ (test/architecture.test.ts checks it; the gpu backend's entry,
+// kernels/backends/gpu.ts, is the one other door).
+export type { BinaryOp, FloatArray, KernelBackend, MatmulArgs } from './types.js';
+export { allocate, allocateLongLived, allocateUninitialized, allocLike, dtypeOf, inScratch, persistent, setScratchEnabled, setScratchPoison, withScratch, type DType } from './alloc.js';
+export { wasmAvailable } from './backends/wasm.js';
+export { relaxedSimdWanted, setWasmThreads, threadsWanted, wasmRuntime } from './wasm/runtime.js';
+export { BLOCKED_SCORE } from './attention/reference.js';
+export { fillDraws, fillKeepMask } from './arrays/reference.js';
+export { SETTINGS, checkSettings, debugChecksSetting, debugSetting } from './settings.js';

@@ -10,10 +10,8 @@
  * In Node this import is not needed: selecting the gpu backend requires gpu.js there by itself.
  */
 import { GPU } from 'gpu.js';
-import { provideGpuJs } from '../kernels/gpu/gpujs.js';
+import { provideGpuJs } from '../kernels/backends/gpu.js';
 
 provideGpuJs(GPU);
 
-export { gpuMode, kernelModes } from '../kernels/gpu/context.js';
-export { gpuBackend, GPU_CHUNK_SIZE } from '../kernels/backends/gpu.js';
-export { GPU_JS_VERSION } from '../kernels/gpu/gpujs.js';
+export { gpuMode, kernelModes, gpuBackend, GPU_CHUNK_SIZE, GPU_JS_VERSION } from '../kernels/backends/gpu.js';

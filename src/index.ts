@@ -10,16 +10,14 @@ export * from './ops/index.js';
 export * from './ops/fastweight.js';
 
 // The kernels behind the ops, and how to pick a backend (docs/kernels.md).
-export { getBackend, setBackend, backendNames, type BackendName } from '../kernels/index.js';
-export { wasmAvailable } from '../kernels/backends/wasm.js';
-export { setWasmThreads } from '../kernels/wasm/runtime.js';
-export { withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/alloc.js';
-export type { KernelBackend, MatmulArgs } from '../kernels/types.js';
+export { getBackend, setBackend, backendNames, type BackendName, wasmAvailable, setWasmThreads, withScratch, inScratch, persistent, setScratchEnabled, setScratchPoison } from '../kernels/index.js';
+export type { KernelBackend, MatmulArgs } from '../kernels/index.js';
 
 // Layers: modules, the attention family, the Transformer block and positions.
 export * from './nn/index.js';
 export { sinusoidalPositions } from './nn/positions.js';
 export { TransformerBlock, type BlockOptions, type BlockInput } from './nn/transformerBlock.js';
+export { DEFAULT_FEATURE_SEED, defaultFeedForward, headSize, resolveStackShape, type StackShape, type ResolvedStackShape } from './nn/stackShape.js';
 export { inference } from './nn/module.js';
 
 // Training support shared by the tasks: optimisers, schedules, the training loop.
@@ -35,14 +33,14 @@ export { lineChartSvg, type Series, type LineChartOptions, type Point } from './
 export { toCsv, recordsToCsv } from './report/csv.js';
 
 // The tasks' browser-safe parts (their training runs are in fastweights/node): language modelling,
-export { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig, type LanguageModelOutput } from './tasks/lm/model.js';
+export { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig, type ResolvedLanguageModelConfig, type LanguageModelOutput } from './tasks/lm/model.js';
 export { sampleSegments, sequentialSegments, streamSegment, streamSegmentCount, type LmBatch } from './tasks/lm/batches.js';
 export { evaluatePerplexity, PERPLEXITY_MODES, type PerplexityMode, type PerplexityOptions, type PerplexityResult } from './tasks/lm/perplexity.js';
 export { generate, sample, type GenerateOptions } from './tasks/lm/generate.js';
 
 // translation,
 export { corpusBleu, formatBleu, tokenize13a, bleuFromStatistics, BLEU_SIGNATURE, type BleuResult } from './tasks/mt/bleu.js';
-export { TranslationModel, validateTranslationModelConfig, paddingMask, type TranslationModelConfig, type EncodedSource, type DecoderOutput } from './tasks/mt/model.js';
+export { TranslationModel, resolveTranslationModelConfig, validateTranslationModelConfig, paddingMask, type TranslationModelConfig, type ResolvedTranslationModelConfig, type EncodedSource, type DecoderOutput } from './tasks/mt/model.js';
 export { greedyDecode, beamSearch, translateIds, lengthPenalty, type DecodeOptions, type BeamSearchOptions, type Hypothesis, type TranslateOptions } from './tasks/mt/beamSearch.js';
 export { TranslationBatcher, collatePairs, collateSources, packByTokens, evaluationBatches, type TokenizedPair, type TranslationBatch } from './tasks/mt/batches.js';
 

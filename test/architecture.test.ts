@@ -33,18 +33,34 @@ describe('architecture', () => {
       : /^src\/(train|data|io|report)\/|^src\/cli\/(?!main\.ts)/.test(f) ? 4
       : f.startsWith('src/tasks/') ? 5
       : 6; // src/cli/main.ts and the entries
-    // The one known exception: the data-parallel runner builds replicas of the two task models in
-    // its worker threads, so it names them (type-only in dataParallel.ts and microBatch.ts).
-    const allowed = new Set(['src/train/dataParallel.ts', 'src/train/dataParallelWorker.ts', 'src/train/microBatch.ts']);
     const task = (f: string) => /^src\/tasks\/([^/]+)\//.exec(f)?.[1];
     const wrong: string[] = [];
     for (const [file, targets] of importGraph(sourceFiles('src', 'kernels'))) {
       for (const target of targets) {
-        if (floor(target) > floor(file) && !(allowed.has(file) && task(target) !== undefined)) wrong.push(`${file} → ${target}`);
+        if (floor(target) > floor(file)) wrong.push(`${file} → ${target}`);
         if (task(file) !== undefined && task(target) !== undefined && task(file) !== task(target)) wrong.push(`${file} → ${target}`);
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('outside kernels/, only the kernels\' front door is imported (and the gpu backend\'s entry, which registers it)', () => {
+    const doors = new Set(['kernels/index.ts', 'kernels/backends/gpu.ts']);
+    const wrong: string[] = [];
+    for (const file of sourceFiles('src')) {
+      for (const { target, local } of importsOf(file)) if (local && target.startsWith('kernels/') && !doors.has(target)) wrong.push(`${file} → ${target}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("no file outside a task's folder branches on which task it serves", () => {
+    // Training, the CLI's shared helpers and the layers take what a task gives them (src/train/replica.ts);
+    // only a task's own folder knows it is that task.
+    const branch = /\btask\s*[!=]==|[!=]==\s*'(lm|mt|retrieval)'|'(lm|mt|retrieval)'\s*[!=]==/;
+    const code = (f: string) => readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    const branching = sourceFiles('src', 'kernels').filter((f) => !f.startsWith('src/tasks/') && branch.test(code(f)));
+    expect(branching).toEqual([]);
+    expect(branch.test("if (spec.kind === 'lm') build()")).toBe(true); // the pattern does find one
   });
 
   it('the cycle finder does find a circle (so the test above can fail)', () => {

@@ -39,3 +39,7 @@ export const gpuBackend = overriding(jsBackend, 'gpu', {
 
 // Selectable from now on; selecting it loads gpu.js (or throws with the way to get it).
 registerBackend(gpuBackend, gpuInstance);
+
+// The rest of the gpu backend's entry, for the `fastweights/gpu` entry (src/gpu.ts).
+export { gpuMode, kernelModes } from '../gpu/context.js';
+export { GPU_JS_VERSION, provideGpuJs } from '../gpu/gpujs.js';

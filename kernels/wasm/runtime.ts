@@ -16,6 +16,7 @@ import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, 
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
+import { relaxedSimdSetting, threadsSetting } from '../settings.js';
 
 /** The module's exports (kernels/wasm/assembly/index.ts); pointers are byte addresses, booleans 0/1. */
 type Kernel = (...args: number[]) => void;
@@ -86,11 +87,7 @@ function withFusedMultiplyAdd(single: Uint8Array<ArrayBuffer>): Uint8Array<Array
 
 /** FASTWEIGHTS_RELAXED_SIMD: unset or 1 fuses the matmul's multiply-adds where the engine can, 0 never. */
 export function relaxedSimdWanted(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const env: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_RELAXED_SIMD;
-  if (env === undefined || env === '' || env === '1') return true;
-  if (env === '0') return false;
-  throw new Error(`FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got '${String(env)}'`);
+  return relaxedSimdSetting();
 }
 
 /**
@@ -276,12 +273,8 @@ let failure = '';
 export function threadsWanted(): number {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const g = globalThis as any;
-  const env: unknown = g.process?.env?.FASTWEIGHTS_THREADS;
-  if (typeof env === 'string' && env !== '') {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`FASTWEIGHTS_THREADS must be an integer from 1 to 64, got '${env}'`);
-    return n;
-  }
+  const n = threadsSetting();
+  if (n !== undefined) return n;
   // Browsers (and Node ≥ 21) have navigator.hardwareConcurrency; Node 20 has os.availableParallelism.
   let cores: unknown = g.navigator?.hardwareConcurrency;
   if (typeof cores !== 'number') {

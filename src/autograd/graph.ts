@@ -10,8 +10,7 @@
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
 import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
-import { inScratch } from '../../kernels/alloc.js';
-import { getBackend } from '../../kernels/index.js';
+import { debugChecksSetting, getBackend, inScratch } from '../../kernels/index.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -44,17 +43,8 @@ export class DebugCheckError extends Error {
   override name = 'DebugCheckError';
 }
 
-/**
- * FASTWEIGHTS_DEBUG_CHECKS=1 turns the checks on from the start; read through globalThis so that
- * this file imports nothing from Node and bundles for a browser page.
- */
-function debugChecksFromEnvironment(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const value: unknown = (globalThis as any).process?.env?.FASTWEIGHTS_DEBUG_CHECKS;
-  return value === '1' || value === 'true';
-}
-
-let debugChecks = debugChecksFromEnvironment();
+/** FASTWEIGHTS_DEBUG_CHECKS=1 turns the checks on from the start (kernels/settings.ts). */
+let debugChecks = debugChecksSetting();
 
 /**
  * Debug mode: every op's output (and, in backward, every gradient) is scanned for NaN and ±Infinity,

@@ -4,7 +4,7 @@ import { packageRoot } from '../io/packageRoot.js';
 import { UsageError } from './args.js';
 import { InputFileError } from '../io/fsErrors.js';
 import { runLm } from '../tasks/lm/cli.js';
-import { relaxedSimdWanted, threadsWanted } from '../../kernels/wasm/runtime.js';
+import { SETTINGS, checkSettings } from '../../kernels/index.js';
 import '../../kernels/backends/gpu.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
@@ -20,11 +20,9 @@ commands:
   fastweights --version
 
 models: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta
-kernel backend: FASTWEIGHTS_BACKEND=wasm|js|gpu|reference (default wasm where WebAssembly SIMD loads)
-threads: FASTWEIGHTS_THREADS=N (default: the cores, at most 2; 1 = single-threaded; results are the same bits for any N)
-scratch memory: FASTWEIGHTS_SCRATCH=0 gives every training step fresh arrays (default: reuse the last step's; same bits)
-fused multiply-add: FASTWEIGHTS_RELAXED_SIMD=0 keeps the wasm matmul to a multiply then an add (default: fused where relaxed SIMD is there; last bits differ)
-finite checks: FASTWEIGHTS_DEBUG_CHECKS=1 names the first op that produces NaN or Infinity`;
+
+environment (a value outside what a variable takes is refused, naming it):
+${SETTINGS.map((s) => `  ${`${s.name}=${s.values}`.padEnd(42)} ${s.what}`).join('\n')}`;
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -46,9 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    // A bad FASTWEIGHTS_THREADS or FASTWEIGHTS_RELAXED_SIMD is refused before any work, not after the data is ready.
-    threadsWanted();
-    relaxedSimdWanted();
+    // A bad FASTWEIGHTS_* value is refused before any work, not after the data is ready.
+    checkSettings();
   } catch (err) {
     console.error(`fastweights: ${(err as Error).message}`);
     return 2;

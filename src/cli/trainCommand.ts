@@ -5,9 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './args.js';
+import { UsageError, intOption } from './args.js';
+import { MAX_SEEDS } from '../report/stats.js';
 import { ensureOutDir, lockOutDir } from './outDir.js';
 import { createProgress, type Progress } from '../train/progress.js';
+import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/spec.js';
+import { headSize } from '../nn/stackShape.js';
 
 /** Refuses to overwrite a checkpoint unasked, and to resume one that is not there. `command`: 'lm train'. */
 export function checkOutDir(command: string, out: string, resume: boolean, overwrite: boolean): void {
@@ -16,6 +19,27 @@ export function checkOutDir(command: string, out: string, resume: boolean, overw
     throw new UsageError(`${command}: ${out} already holds a checkpoint; pass --resume to continue it, --overwrite to start again, or another --out`);
   }
   if (resume && !existsSync(checkpoint)) throw new UsageError(`${command} --resume: ${out} holds no checkpoint to continue (no ${checkpoint})`);
+}
+
+/**
+ * The attention kind a --model (or --cross) flag names, parsed here where the text enters; an
+ * unknown name is a usage error listing the valid ones, prefixed with `command` when given.
+ */
+export function attentionOption(name: string, command?: string): AttentionSpec {
+  try {
+    return parseAttentionSpec(name);
+  } catch (err) {
+    throw new UsageError(`${command ? `${command}: ` : ''}${(err as Error).message}`);
+  }
+}
+
+/** The head size of --dim split over --heads; a remainder is a usage error. */
+export function headSizeOption(dim: number, heads: number, command?: string): number {
+  try {
+    return headSize(dim, heads, undefined, { dModel: '--dim', heads: '--heads' });
+  } catch (err) {
+    throw new UsageError(`${command ? `${command}: ` : ''}${(err as Error).message}`);
+  }
 }
 
 /** Log lines on stderr: as they are, or as JSON events when --json keeps stdout for the summary. */
@@ -57,4 +81,32 @@ export function trainRunOptions(command: string, flags: TrainFlags, defaultOut: 
   const log = trainingLog(json);
   const progress = (total: number, unit: string, initial = 0): Progress => createProgress({ total, initial, label, unit, mode: json ? 'json' : 'auto' });
   return { out, resume, json, log, progress, release };
+}
+
+/** The end of every training command's help: what Ctrl-C and the finite checks do. */
+export const TRAINING_HELP_FOOTER = `Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
+SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
+FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+
+/** A compare command's --models (or its default list): names, trimmed, none twice and at least one. */
+export function modelList(given: string | undefined, fallback: readonly string[], command: string): string[] {
+  const models = (given ?? fallback.join(',')).split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (models.length === 0) throw new UsageError(`${command}: --models '${given}' names no model (give a comma-separated list, e.g. softmax,delta)`);
+  if (new Set(models).size !== models.length) throw new UsageError(`${command}: --models '${given}' names a model twice`);
+  return models;
+}
+
+/** A compare command's --seeds: 1 to MAX_SEEDS runs per model, with seeds first, first + 1, … all safe integers. */
+export function seedCount(given: string | undefined, first: number, command: string): number {
+  const seeds = intOption(given, 'seeds', 1, 1, MAX_SEEDS);
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - first) throw new UsageError(`${command}: --seed ${first} with --seeds ${seeds} runs past the largest safe integer`);
+  return seeds;
+}
+
+/** Results or checkpoints of other settings in a comparison's --out are the caller's to resolve, not a crash. */
+export function comparisonMistakes(command: string): (err: Error) => never {
+  return (err) => {
+    if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  };
 }

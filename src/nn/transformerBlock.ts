@@ -7,19 +7,37 @@
  */
 import { Module } from './module.js';
 import { FeedForward, LayerNorm } from './layers.js';
-import { createAttention, type AttentionBuildOptions, type AttentionSpec } from './attention/factory.js';
+import { createAttention, type AttentionBuildOptions } from './attention/factory.js';
+import type { AttentionSpec } from './attention/spec.js';
 import type { AttentionLayer, AttentionState } from './attention/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/rng.js';
+import type { DType } from '../tensor/tensor.js';
+import type { ResolvedStack } from './stackShape.js';
 import * as ops from '../ops/index.js';
 
 export interface BlockOptions extends Omit<AttentionBuildOptions, 'causal'> {
-  attention: AttentionSpec | string;
+  attention: AttentionSpec;
   causal: boolean;
   ffHidden: number;
   dropout: number;
   /** Adds a cross-attention sublayer of this kind (encoder–decoder models). */
-  crossAttention?: AttentionSpec | string;
+  crossAttention?: AttentionSpec;
+}
+
+/** The options every block of a stack shares; the attention kind, causality and feature seed are each block's. */
+export function stackBlockOptions(stack: ResolvedStack, rng: Rng, dtype: DType) {
+  return {
+    dModel: stack.dModel,
+    heads: stack.heads,
+    dHead: stack.dHead,
+    ffHidden: stack.ffHidden,
+    dropout: stack.dropout,
+    rng,
+    dtype,
+    ...(stack.attentionNormalise !== undefined ? { attentionNormalise: stack.attentionNormalise } : {}),
+    ...(stack.scaleOutput !== undefined ? { scaleOutput: stack.scaleOutput } : {}),
+  };
 }
 
 export interface BlockInput {

@@ -9,7 +9,7 @@ import { broadcastShapes, sizeOf, shapeToString } from '../tensor/shape.js';
 import { broadcastIndex, broadcastPeriod, reduceToShape } from './broadcast.js';
 import { asTensor, assertSameDType, like, type Operand } from './util.js';
 import { getBackend } from '../../kernels/index.js';
-import type { BinaryOp } from '../../kernels/types.js';
+import type { BinaryOp } from '../../kernels/index.js';
 
 /** −1 per dtype: sub's backward negates g as a product (exact, −0 included). */
 const MINUS_ONE = { float32: new Float32Array([-1]), float64: new Float64Array([-1]) };

@@ -20,7 +20,7 @@ import { getBackend } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
 
 /** The score a blocked key gets before the softmax (as in maskedFill(scores, blocked, −1e9)). */
-export { BLOCKED_SCORE } from '../../kernels/attention/reference.js';
+export { BLOCKED_SCORE } from '../../kernels/index.js';
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor | null, scale: number): Tensor {
   assertTensor(q, 'attention', 'q');

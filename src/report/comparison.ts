@@ -10,6 +10,7 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { recordsToCsv } from './csv.js';
 import { lineChartSvg, type Point } from './svg.js';
+import { summarise, type SeedSummary } from './stats.js';
 import type { Progress } from '../train/progress.js';
 import { join } from 'node:path';
 
@@ -171,4 +172,80 @@ export function writeComparisonFiles<Row extends ComparisonRow>(
   const manySeeds = new Set(rows.map((r) => r.seed)).size > 1;
   const series = rows.map((r) => ({ name: `${r.model}${manySeeds ? ` seed ${r.seed}` : ''}`, points: files.curve(r) }));
   writeFileAtomic(join(out, 'loss-curves.svg'), lineChartSvg({ series, title: files.chartTitle, xLabel: 'step', yLabel: files.yLabel, markers: false }));
+}
+
+/**
+ * Everything a row's numbers depend on besides the model's name and its seed: the base run's model
+ * sizes and training settings (less the attention and the seeds, which vary per run) and `extra`
+ * (the evaluation or decoding), as canonical JSON. A finished row is reused only under the same
+ * settings; the seed is the row's own key, so runs of more seeds join the rows of fewer.
+ */
+export function baseSettings(base: { model: { attention: string; seed: number }; training: { seed: number } }, extra: Record<string, unknown>): string {
+  const { attention: _attention, seed: _modelSeed, ...model } = base.model;
+  const { seed: _seed, ...training } = base.training;
+  return canonicalJson({ model, training, ...extra });
+}
+
+/**
+ * One (model, seed) run of a comparison: its folder under `out`, its model and training settings
+ * (the base's, with this attention and seed), and whether it continues a checkpoint left there
+ * (one of other settings is refused, by checkSameRun).
+ */
+export function comparisonRun<Model extends { attention: string; seed: number }, Training extends { seed: number }>(
+  options: Pick<ComparisonRunOptions, 'out' | 'overwrite'>,
+  base: { model: Model; training: Training },
+  name: string,
+  seed: number,
+): { dirName: string; dir: string; model: Model; training: Training; resume: boolean } {
+  const dirName = runDirName(name, seed);
+  const dir = join(options.out, dirName);
+  const model = { ...base.model, attention: name, seed };
+  const training = { ...base.training, seed };
+  const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
+  if (resume) checkSameRun(dir, model, training);
+  return { dirName, dir, model, training, resume };
+}
+
+/** What a comparison hands every training run besides its settings: where, whether it resumes, and how it reports. */
+export function trainerRunOptions(options: ComparisonRunOptions, dir: string, resume: boolean) {
+  return {
+    out: dir,
+    resume,
+    log: options.log,
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  };
+}
+
+/** The columns every row has, from the run's parameter count, steps and loss history (the final train loss: the last 20 steps' mean). */
+export function rowBasics(model: string, seed: number, dir: string, parameters: number, steps: number, history: { steps: readonly { loss: number }[]; elapsedSeconds: number }): Omit<ComparisonRow, 'settings'> {
+  const tail = history.steps.slice(-20);
+  return { model, seed, dir, parameters, steps, trainSeconds: Math.round(history.elapsedSeconds), finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / Math.max(1, tail.length) };
+}
+
+/** The summary columns every comparison has: a model's seeds, size and budget, and its time and final loss over the seeds. */
+export interface SummaryBasics {
+  model: string;
+  seeds: number[];
+  parameters: number;
+  steps: number;
+  trainSeconds: SeedSummary;
+  finalTrainLoss: SeedSummary;
+}
+
+/** One summary per model, in the order the models first appear, over the seeds it has rows for; `fields` adds the task's own columns. */
+export function summariseByModel<Row extends ComparisonRow, Extra>(rows: readonly Row[], fields: (own: Row[]) => Extra): (SummaryBasics & Extra)[] {
+  const models = [...new Set(rows.map((r) => r.model))];
+  return models.map((model) => {
+    const own = rows.filter((r) => r.model === model).sort((a, b) => a.seed - b.seed);
+    return {
+      model,
+      seeds: own.map((r) => r.seed),
+      parameters: own[0]!.parameters,
+      steps: own[0]!.steps,
+      trainSeconds: summarise(own.map((r) => r.trainSeconds)),
+      finalTrainLoss: summarise(own.map((r) => r.finalTrainLoss)),
+      ...fields(own),
+    };
+  });
 }

@@ -4,7 +4,7 @@
  * numbers on every machine and every JavaScript engine. Its state is four integers, which
  * checkpoints save so that a resumed run draws exactly what the uninterrupted run would have drawn.
  */
-import { fillDraws, fillKeepMask } from '../../kernels/arrays/reference.js';
+import { fillDraws, fillKeepMask } from '../../kernels/index.js';
 
 export class Rng {
   private s: Uint32Array;

@@ -8,13 +8,13 @@
  */
 import { assertValidShape, shapeToString, sizeOf, stridesOf, type Shape } from './shape.js';
 import { Rng } from './rng.js';
-import { allocate, dtypeOf, type DType } from '../../kernels/alloc.js';
-import type { FloatArray } from '../../kernels/types.js';
+import { allocate, dtypeOf, type DType } from '../../kernels/index.js';
+import type { FloatArray } from '../../kernels/index.js';
 
 // One FloatArray type and one allocator for the whole code base: the kernels own them (they are the
 // lowest layer), the Tensor re-exports them so library users find them beside the Tensor.
-export { allocate, allocateUninitialized, allocLike, dtypeOf, type DType } from '../../kernels/alloc.js';
-export type { FloatArray } from '../../kernels/types.js';
+export { allocate, allocateUninitialized, allocLike, dtypeOf, type DType } from '../../kernels/index.js';
+export type { FloatArray } from '../../kernels/index.js';
 
 /** Maps d(loss)/d(output) to d(loss)/d(input) for every input (null: no gradient for that input). */
 export type BackwardFn = (gradOutput: FloatArray) => (FloatArray | null)[];

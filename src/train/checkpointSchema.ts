@@ -8,7 +8,7 @@
  * Unknown fields are refused too: a misspelt key would otherwise be silently ignored.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { parseAttentionSpec } from '../nn/attention/factory.js';
+import { parseAttentionSpec } from '../nn/attention/spec.js';
 
 export type Rule = (value: unknown, path: string) => void;
 

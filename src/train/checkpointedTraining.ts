@@ -1,8 +1,11 @@
 /**
  * trainLoop with a budget and crash-safe checkpoints: what the language-model and translation
- * trainers share, both halves of it. The checkpoint state always holds the step, the optimiser's
- * step and lr, the model's RNG state and the history; `extraState` adds what the caller needs to
- * resume its data order exactly. `trainWithCheckpoints` saves them; `restoreTraining` puts them back.
+ * trainers share, both halves of it. `startTraining` starts a run or resumes one (config, data,
+ * model, optimiser) and its `train` runs it on every core with checkpoints; the task gives only its
+ * checkpoint kind, its replica (./replica.ts), its data and its steps. The checkpoint state always
+ * holds the step, the optimiser's step and lr, the model's RNG state and the history; `extraState`
+ * adds what the caller needs to resume its data order exactly. `trainWithCheckpoints` saves them;
+ * `restoreTraining` puts them back.
  */
 import type { Module } from '../nn/module.js';
 import type { Rng, RngState } from '../tensor/rng.js';
@@ -15,6 +18,10 @@ import type { Optimizer } from './optim.js';
 import type { Progress } from './progress.js';
 import { budgetSchedule } from './schedule.js';
 import { trainLoop, type TrainHistory, type TrainLoopOptions, type TrainLoopResult } from './loop.js';
+import { AdamW } from './optim.js';
+import { DataParallel } from './dataParallel.js';
+import type { Replica, ReplicaModel, RowBatch } from './replica.js';
+import { threadsWanted } from '../../kernels/index.js';
 
 export interface TrainingBudget {
   lr: number;
@@ -190,4 +197,47 @@ function reportingFailures(evaluate: NonNullable<TrainLoopOptions['evaluate']>, 
       return {};
     }
   };
+}
+
+/** A task's checkpointed training run: its checkpoint kind, its replica, and where its data comes from. */
+export interface TrainingTask<Config extends TrainingCheckpointConfig, Data extends { tokenizer: BpeTokenizer }, Batch extends RowBatch, Model extends ReplicaModel> {
+  checkpoint: CheckpointKind<Config>;
+  replica: Replica<Batch, Model, Config['model']>;
+  /** Settles the run's config before anything reads it (`resuming`: the config is the checkpoint's). */
+  configure?: (config: Config, resuming: boolean) => void;
+  /** The run's data; `tokenizer` is the resumed checkpoint's (undefined for a fresh run, which learns one). */
+  prepareData(config: Config, tokenizer: BpeTokenizer | undefined): Data;
+}
+
+/** What trainWithCheckpoints needs beyond what startTraining already knows. */
+export type TaskSteps = Pick<CheckpointedTrainingOptions, 'extraState' | 'computeLoss' | 'computeGradients' | 'evaluate'>;
+
+/**
+ * Starts a run or resumes the one in `options.out`: its config (the checkpoint's when resuming, with
+ * the new budget), its data, the model (its vocabulary from the tokenizer), AdamW and, when resuming,
+ * the weights, moments, model RNG and history. `train` then runs it, the forward and backward as
+ * micro-batches on every core (./dataParallel.ts: the same bits for any thread count).
+ */
+export function startTraining<
+  Config extends TrainingCheckpointConfig & { training: TrainingBudget & { weightDecay: number } },
+  State extends { step: number } & SavedTraining['state'],
+  Data extends { tokenizer: BpeTokenizer },
+  Batch extends RowBatch,
+  Model extends ReplicaModel,
+>(options: TrainRunOptions & { model: Omit<Config['model'], 'vocabSize'>; training: Config['training'] }, task: TrainingTask<Config, Data, Batch, Model>) {
+  const { config, resumed } = startOrResume<Config, State>(options, task.checkpoint, options.log ?? (() => {}));
+  task.configure?.(config, resumed !== null);
+  const training = config.training;
+  const data = task.prepareData(config, resumed?.tokenizer);
+  config.model.vocabSize = data.tokenizer.vocabSize;
+  task.checkpoint.validateModel(config.model);
+  const model = task.replica.build(config.model);
+  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
+  const history = resumed ? restoreTraining(resumed, model, optimizer) : undefined;
+  /** Runs the steps with checkpoints (and closes the worker threads at the end). */
+  const train = (steps: (parallel: DataParallel<Batch, Model, Config['model']>) => TaskSteps): Promise<TrainLoopResult> => {
+    const parallel = new DataParallel(model, { replica: task.replica, config: config.model }, { threads: threadsWanted() });
+    return trainWithCheckpoints({ run: options, history, model, optimizer, training, config, tokenizer: data.tokenizer.toJSON(), ...steps(parallel) }).finally(() => parallel.close());
+  };
+  return { config, resumed, data, model, optimizer, train };
 }

@@ -13,22 +13,29 @@
  * step); the batch and the seed travel in a message. In carry-over training (`lm train --carry`) the
  * fast weights each part's rows start from travel with its batch, and its rows' final fast weights
  * come back with its loss; carryGradients puts them back together in row order.
+ *
+ * It names no task: the task's replica (./replica.ts) builds the models, cuts the batches and
+ * computes each part's loss, and a worker loads that replica by its module URL.
  */
-import { Worker } from 'node:worker_threads';
-import type { LanguageModel, LanguageModelConfig } from '../tasks/lm/model.js';
-import type { TranslationModel, TranslationModelConfig } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { withScratch } from '../../kernels/alloc.js';
-import { setWasmThreads, wasmRuntime } from '../../kernels/wasm/runtime.js';
-import { microBatchForward, concatCarriedRows, countedTokens, splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from './microBatch.js';
+import { withScratch, setWasmThreads, wasmRuntime } from '../../kernels/index.js';
+import { concatCarriedRows, type CarriedLayer } from './microBatch.js';
+import type { Replica, ReplicaModel, ReplicaSpec, RowBatch } from './replica.js';
+import { WorkerPool } from './workerPool.js';
 
-/** What a worker needs to build a replica of the model. */
-export type ReplicaSpec = { kind: 'lm'; config: LanguageModelConfig } | { kind: 'mt'; config: TranslationModelConfig };
+/** What a worker receives at its start: where the task's replica is and its model's config, the shared parameters and its gradients. */
+export interface WorkerStart {
+  module: string;
+  config: unknown;
+  params: Float32Array;
+  grads: Float32Array;
+  names: [string, number][];
+}
 
 /** The messages between this thread and a worker. */
 export interface StepRequest {
-  batch: MicroBatch;
+  batch: RowBatch;
   seed: number;
   batchTokens: number;
 }
@@ -40,14 +47,6 @@ export interface PartResult {
   states?: CarriedLayer[];
 }
 
-interface WorkerSlot {
-  worker: Worker;
-  pending: { resolve: (result: PartResult) => void; reject: (e: Error) => void } | null;
-  failure: Error | null;
-  /** The worker's gradients, written by it, in the order of the parameter list. */
-  grads: Float32Array;
-}
-
 export interface DataParallelOptions {
   /** Threads in all, this one included: 1 runs the micro-batches here in turn; 2 or more runs one
    *  micro-batch per thread (so `microBatches` threads). */
@@ -56,20 +55,24 @@ export interface DataParallelOptions {
   microBatches?: number;
 }
 
-export class DataParallel {
+export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Config> {
   readonly threads: number;
   readonly microBatches: number;
   private readonly params: Tensor[];
   private readonly offsets: number[];
   /** The parameters, copied here before each step for the workers to read. */
   private readonly shared: Float32Array;
-  private readonly workers: WorkerSlot[] = [];
+  /** Parts 1, 2, … run on these (part 0 here). */
+  private readonly pool: WorkerPool | null;
+  /** Each worker's gradients, written by it, in the order of the parameter list. */
+  private readonly workerGrads: Float32Array[] = [];
   /** The wasm kernels' thread count before this took the cores (restored by close). */
   private readonly kernelThreads: number;
-  /** Set by close(): a worker's exit is then expected, not a failure. */
-  private closed = false;
 
-  constructor(private readonly model: LanguageModel | TranslationModel, spec: ReplicaSpec, options: DataParallelOptions) {
+  private readonly replica: Replica<Batch, Model, Config>;
+
+  constructor(private readonly model: Model, spec: ReplicaSpec<Batch, Model, Config>, options: DataParallelOptions) {
+    this.replica = spec.replica;
     this.microBatches = options.microBatches ?? 2;
     if (!Number.isInteger(this.microBatches) || this.microBatches < 1) throw new Error(`DataParallel: microBatches must be a positive integer, got ${options.microBatches}`);
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`DataParallel: threads must be a positive integer, got ${options.threads}`);
@@ -89,36 +92,18 @@ export class DataParallel {
     this.kernelThreads = wasmRuntime()?.threads ?? 1;
     // Every core now runs a micro-batch: the kernels inside one must not split further.
     if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(1);
-    for (let w = 1; w < this.threads; w++) {
-      const grads = new Float32Array(new SharedArrayBuffer(total * 4));
-      const worker = new Worker(new URL('./dataParallelWorker.js', import.meta.url), {
-        workerData: { spec, params: this.shared, grads, names: model.namedParameters().map(([name, p]) => [name, p.size]) },
-      });
-      const slot: WorkerSlot = { worker, pending: null, failure: null, grads };
-      worker.on('message', (reply: StepReply) => {
-        const pending = slot.pending;
-        slot.pending = null;
-        worker.unref();
-        if ('error' in reply) pending?.reject(new Error(`data-parallel worker: ${reply.error}`));
-        else pending?.resolve(reply);
-      });
-      const fail = (e: Error) => {
-        slot.failure = e;
-        slot.pending?.reject(e);
-        slot.pending = null;
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => code !== 0 && !this.closed && fail(new Error(`data-parallel worker exited with code ${code}`)));
-      worker.unref(); // an idle worker never keeps the process alive (post() holds it while it works)
-      this.workers.push(slot);
-    }
+    for (let w = 1; w < this.threads; w++) this.workerGrads.push(new Float32Array(new SharedArrayBuffer(total * 4)));
+    const names = model.namedParameters().map(([name, p]): [string, number] => [name, p.size]);
+    this.pool = this.threads > 1
+      ? new WorkerPool(new URL('./dataParallelWorker.js', import.meta.url), this.threads - 1, (w): WorkerStart => ({ module: spec.replica.module, config: spec.config, params: this.shared, grads: this.workerGrads[w]!, names }))
+      : null;
   }
 
   /**
    * Fills every parameter's .grad with the gradient of the batch's mean loss (add to nothing:
    * call the optimiser's zeroGrad first) and returns that loss.
    */
-  async gradients(batch: MicroBatch): Promise<number> {
+  async gradients(batch: Batch): Promise<number> {
     return sumLosses(await this.runParts(batch));
   }
 
@@ -126,7 +111,7 @@ export class DataParallel {
    * gradients() for carry-over training: the batch's rows start from `batch.carry.from` and the
    * rows' final fast weights (one entry per layer, all rows in batch order) come back with the loss.
    */
-  async carryGradients(batch: LmMicroBatch & { carry: { from: CarriedLayer[] | null } }): Promise<{ loss: number; states: CarriedLayer[] }> {
+  async carryGradients(batch: Batch): Promise<{ loss: number; states: CarriedLayer[] }> {
     const parts = await this.runParts(batch);
     const states = parts.map((part, p) => {
       if (!part.states) throw new Error(`DataParallel: micro-batch ${p} returned no carried state`);
@@ -136,20 +121,21 @@ export class DataParallel {
   }
 
   /** Runs every part (here, or here and on the workers) and returns their results in part order. */
-  private async runParts(batch: MicroBatch): Promise<PartResult[]> {
-    const parts = splitRows(batch, this.microBatches);
-    const batchTokens = countedTokens(batch);
+  private async runParts(batch: Batch): Promise<PartResult[]> {
+    const parts = this.replica.splitRows(batch, this.microBatches);
+    const batchTokens = this.replica.countedTokens(batch);
     // One seed per part from the model's generator; each part runs on a fresh generator from it.
     const seeds = parts.map(() => this.model.rng.nextUint32());
     const after = this.model.rng.getState();
     try {
-      if (this.workers.length === 0 || parts.length === 1) {
+      if (this.pool === null || parts.length === 1) {
         // One thread: the parts in turn; backward() adds each part's gradients to the last's.
         return parts.map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
       }
       // Part p > 0 on worker p − 1 (there are parts − 1 workers), part 0 here meanwhile.
       this.publishParameters();
-      const remote = parts.slice(1).map((part, w) => this.post(this.workers[w]!, { batch: part, seed: seeds[w + 1]!, batchTokens }));
+      const pool = this.pool;
+      const remote = parts.slice(1).map((part, w) => post(pool, w, { batch: part, seed: seeds[w + 1]!, batchTokens }));
       let here: PartResult;
       try {
         here = this.runHere(parts[0]!, seeds[0]!, batchTokens);
@@ -160,7 +146,7 @@ export class DataParallel {
       }
       const remoteResults = await Promise.all(remote);
       // Added in part order, as the one-thread path adds them (and sumLosses adds the losses in part order).
-      remoteResults.forEach((_, w) => this.addGradients(this.workers[w]!.grads));
+      remoteResults.forEach((_, w) => this.addGradients(this.workerGrads[w]!));
       return [here, ...remoteResults];
     } finally {
       this.model.rng.setState(after);
@@ -169,30 +155,19 @@ export class DataParallel {
 
   /** Stops the workers. */
   close(): void {
-    this.closed = true;
-    for (const slot of this.workers) void slot.worker.terminate();
-    this.workers.length = 0;
+    void this.pool?.close();
     if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);
   }
 
-  private runHere(part: MicroBatch, seed: number, batchTokens: number): PartResult {
+  private runHere(part: Batch, seed: number, batchTokens: number): PartResult {
     this.model.rng.setState(new Rng(seed).getState());
     // The step's activations and gradients reuse the last step's memory; .grad and the carried
     // states are copies that outlive it (kernels/alloc.ts).
     return withScratch(() => {
-      const { loss, states } = microBatchForward(this.model, part, batchTokens);
+      const { loss, states } = this.replica.partLoss(this.model, part, batchTokens);
       const value = loss.item();
       loss.backward();
       return states ? { loss: value, states } : { loss: value };
-    });
-  }
-
-  private post(slot: WorkerSlot, request: StepRequest): Promise<PartResult> {
-    if (slot.failure) return Promise.reject(slot.failure);
-    return new Promise((resolve, reject) => {
-      slot.pending = { resolve, reject };
-      slot.worker.ref();
-      slot.worker.postMessage(request);
     });
   }
 
@@ -211,6 +186,13 @@ export class DataParallel {
       for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
     });
   }
+}
+
+/** One part on worker w; a worker's error comes back as a message and is thrown here. */
+async function post(pool: WorkerPool, w: number, request: StepRequest): Promise<PartResult> {
+  const reply = await pool.run<StepReply>(w, request);
+  if ('error' in reply) throw new Error(`data-parallel worker: ${reply.error}`);
+  return reply;
 }
 
 /** The parts' loss shares added in part order: the batch's mean loss, the same bits for any thread count. */

@@ -1,23 +1,23 @@
 /**
- * One data-parallel worker (see ./dataParallel.ts): a replica of the model that, for each request,
+ * One data-parallel worker (see ./dataParallel.ts): a replica of the model (built by the task's
+ * replica, ./replica.ts, loaded by its module URL) that, for each request,
  * reads the current parameters from shared memory, runs one micro-batch forward and backward with
  * the given dropout seed, and writes its gradients back to shared memory. A carry-over batch brings
  * its rows' fast weights with it, and its rows' final fast weights go back with the loss.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LanguageModel } from '../tasks/lm/model.js';
-import { TranslationModel } from '../tasks/mt/model.js';
 import { Rng } from '../tensor/rng.js';
-import { setWasmThreads } from '../../kernels/wasm/runtime.js';
+import { setWasmThreads, withScratch } from '../../kernels/index.js';
 import '../../kernels/backends/gpu.js'; // FASTWEIGHTS_BACKEND=gpu reaches the worker too
-import { microBatchForward } from './microBatch.js';
-import { withScratch } from '../../kernels/alloc.js';
-import type { ReplicaSpec, StepReply, StepRequest } from './dataParallel.js';
+import type { StepReply, StepRequest, WorkerStart } from './dataParallel.js';
+import type { Replica, ReplicaModel, RowBatch } from './replica.js';
 
-const { spec, params: shared, grads, names } = workerData as { spec: ReplicaSpec; params: Float32Array; grads: Float32Array; names: [string, number][] };
+const { module, config, params: shared, grads, names } = workerData as WorkerStart;
 // The threads are already busy with micro-batches: kernels inside one do not split further.
 setWasmThreads(1);
-const model = spec.kind === 'lm' ? new LanguageModel(spec.config) : new TranslationModel(spec.config);
+// The task's replica (src/tasks/<task>/replica.ts), by the URL it registered: training names no task.
+const { replica } = (await import(module)) as { replica: Replica<RowBatch, ReplicaModel, unknown> };
+const model = replica.build(config);
 model.train();
 const params = model.namedParameters();
 if (params.length !== names.length || params.some(([name, p], i) => name !== names[i]![0] || p.size !== names[i]![1])) {
@@ -37,7 +37,7 @@ parentPort!.on('message', (request: StepRequest) => {
     // The step's memory is reused by the next step (kernels/alloc.ts); the gradients are copied out
     // to shared memory and the carried states are copies.
     reply = withScratch(() => {
-      const { loss, states } = microBatchForward(model, request.batch, request.batchTokens);
+      const { loss, states } = replica.partLoss(model, request.batch, request.batchTokens);
       const value = loss.item();
       loss.backward();
       let at = 0;

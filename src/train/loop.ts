@@ -8,7 +8,7 @@
  * checkpoint (data order, dropout, FAVOR+ draws), and evaluation consumes none of them, so a run
  * resumed from a checkpoint takes exactly the steps the uninterrupted run would have taken.
  */
-import { withScratch } from '../../kernels/alloc.js';
+import { withScratch } from '../../kernels/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { inference, type Module } from '../nn/module.js';
 import { debugChecksEnabled } from '../autograd/graph.js';

@@ -1,21 +1,15 @@
 /**
- * A training batch cut into micro-batches by rows, and the loss of one micro-batch. The data-parallel
- * step (./dataParallel.ts) runs micro-batches on different threads and sums their gradients, so each
- * micro-batch's loss is its share of the whole batch's mean: the sum of its token losses divided by
- * the token count of the whole batch. The shares add up to the batch's mean loss, and their
- * gradients add up to its gradient.
+ * A training batch cut into micro-batches by rows, and the fast weights carried by its rows. The
+ * data-parallel step (./dataParallel.ts) runs micro-batches on different threads and sums their
+ * gradients, so each micro-batch's loss is its share of the whole batch's mean: the sum of its token
+ * losses divided by the token count of the whole batch (each task's replica computes it,
+ * ./replica.ts). The shares add up to the batch's mean loss, and their gradients add up to its gradient.
  * Carry-over training (`lm train --carry`) also cuts the fast weights each row starts from, and
  * returns each micro-batch's final ones, so every row keeps its own memory whichever thread runs it.
  * Browser-safe (no Node imports): the worker and the main thread both use it.
  */
 import { Tensor } from '../tensor/tensor.js';
 import type { AttentionState } from '../nn/attention/types.js';
-import { crossEntropy } from '../ops/loss.js';
-import { mul } from '../ops/arithmetic.js';
-import { PAD_ID } from '../data/bpe.js';
-import type { TranslationBatch } from '../tasks/mt/batches.js';
-import type { LanguageModel } from '../tasks/lm/model.js';
-import type { TranslationModel } from '../tasks/mt/model.js';
 
 /**
  * One layer's fast weights for some rows of a batch, as plain arrays (they cross to worker threads
@@ -29,86 +23,19 @@ export interface CarriedLayer {
   zShape: number[] | null;
 }
 
-/** Rows of a language-model batch: ids and next-token targets, both [B, L]. */
-export interface LmMicroBatch {
-  task: 'lm';
-  B: number;
-  L: number;
-  ids: Int32Array;
-  targets: Int32Array;
-  /**
-   * Carry-over training: the rows continue the streams of the previous step, starting from these
-   * fast weights (one entry per layer; null: from zero, a stream's first segment), and the step
-   * returns their final fast weights. Absent: every row starts from zero and nothing is returned.
-   */
-  carry?: { from: CarriedLayer[] | null };
-}
-
-/** Rows of a translation batch (source [B, S], decoder input and targets [B, T], PAD_ID pads) and its label smoothing. */
-export interface MtMicroBatch extends Pick<TranslationBatch, 'B' | 'S' | 'T' | 'source' | 'decoderInput' | 'targets'> {
-  task: 'mt';
-  labelSmoothing: number;
-}
-
-export type MicroBatch = LmMicroBatch | MtMicroBatch;
-
 /** Rows [r0, r1) of a [B, width] array. */
-function rows(a: ArrayLike<number>, width: number, r0: number, r1: number): Int32Array {
+export function takeRows(a: ArrayLike<number>, width: number, r0: number, r1: number): Int32Array {
   return Int32Array.from({ length: (r1 - r0) * width }, (_, i) => a[r0 * width + i]!);
 }
 
 /**
- * Cuts a batch into `parts` micro-batches of consecutive rows (as equal as the rows allow; never an
- * empty one, so fewer parts when B < parts). The cut depends only on B and `parts`.
+ * The rows [r0, r1) of each of `parts` micro-batches of a batch of B rows: consecutive rows, as
+ * equal as the rows allow, never an empty part (so fewer parts when B < parts). Depends only on B and `parts`.
  */
-export function splitRows(batch: MicroBatch, parts: number): MicroBatch[] {
-  const count = Math.max(1, Math.min(parts, batch.B));
-  const bounds = Array.from({ length: count + 1 }, (_, p) => Math.round((batch.B * p) / count));
-  return bounds.slice(0, -1).map((r0, p): MicroBatch => {
-    const r1 = bounds[p + 1]!;
-    if (batch.task === 'lm') {
-      const part: LmMicroBatch = { task: 'lm', B: r1 - r0, L: batch.L, ids: rows(batch.ids, batch.L, r0, r1), targets: rows(batch.targets, batch.L, r0, r1) };
-      if (batch.carry) part.carry = { from: batch.carry.from && batch.carry.from.map((layer) => carriedRows(layer, batch.B, r0, r1)) };
-      return part;
-    }
-    return {
-      task: 'mt', B: r1 - r0, S: batch.S, T: batch.T, labelSmoothing: batch.labelSmoothing,
-      source: rows(batch.source, batch.S, r0, r1), decoderInput: rows(batch.decoderInput, batch.T, r0, r1), targets: rows(batch.targets, batch.T, r0, r1),
-    };
-  });
-}
-
-/** Tokens the loss counts: every target of a language-model batch, the non-padding ones of a translation batch. */
-export function countedTokens(batch: MicroBatch): number {
-  if (batch.task === 'lm') return batch.B * batch.L;
-  let n = 0;
-  for (const t of batch.targets) if (t !== PAD_ID) n++;
-  return n;
-}
-
-/** What one micro-batch's forward gives: its share of the batch loss, and (carry-over training) its rows' final fast weights. */
-export interface MicroBatchResult {
-  /** Σ its token losses / `batchTokens` (a scalar tensor). */
-  loss: Tensor;
-  /** One per layer, when the batch carries state. */
-  states?: CarriedLayer[];
-}
-
-/** The micro-batch's forward: its share of the batch loss, and its final fast weights when it carries state. */
-export function microBatchForward(model: LanguageModel | TranslationModel, batch: MicroBatch, batchTokens: number): MicroBatchResult {
-  let sum: Tensor;
-  let states: CarriedLayer[] | undefined;
-  if (batch.task === 'lm') {
-    // The carried states are leaves without a graph: gradients stop at the segment boundary.
-    const from = batch.carry?.from ? { states: statesFromCarried(batch.carry.from) } : {};
-    const out = (model as LanguageModel).forward(batch.ids, batch.B, batch.L, from);
-    sum = crossEntropy(out.logits, batch.targets, { reduction: 'sum' });
-    if (batch.carry) states = carriedFromStates(out.states);
-  } else {
-    sum = (model as TranslationModel).targetLoss(batch.source, batch.B, batch.S, batch.decoderInput, batch.T, batch.targets, batch.labelSmoothing);
-  }
-  const loss = mul(sum, 1 / Math.max(1, batchTokens));
-  return states ? { loss, states } : { loss };
+export function rowBounds(B: number, parts: number): [number, number][] {
+  const count = Math.max(1, Math.min(parts, B));
+  const bounds = Array.from({ length: count + 1 }, (_, p) => Math.round((B * p) / count));
+  return bounds.slice(0, -1).map((r0, p) => [r0, bounds[p + 1]!]);
 }
 
 /**

@@ -10,8 +10,7 @@
  * parameters and buffers untouched, naming the parameter, rather than silently poisoning the model.
  */
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
-import { getBackend } from '../../kernels/index.js';
-import { allocateLongLived } from '../../kernels/alloc.js';
+import { getBackend, allocateLongLived } from '../../kernels/index.js';
 
 export type NamedParameters = readonly (readonly [string, Tensor])[];
 

@@ -9,16 +9,14 @@
  */
 import { totalmem } from 'node:os';
 import { MAX_TENSOR_ELEMENTS } from '../tensor/shape.js';
-import { parseAttentionSpec, type AttentionSpec } from '../nn/attention/factory.js';
+import { attentionParameters, featureSize, type AttentionSpec } from '../nn/attention/spec.js';
+import type { ResolvedStackShape } from '../nn/stackShape.js';
 
 const BYTES = 4;
 
-export interface StackShape {
-  attention: string;
-  dModel: number;
-  heads: number;
-  dHead?: number;
-  ffHidden?: number;
+/** A stack's resolved shape and its self-attention kind (each task's resolved model config is one). */
+export interface StackShape extends Pick<ResolvedStackShape, 'dModel' | 'heads' | 'dHead' | 'ffHidden'> {
+  attention: AttentionSpec;
 }
 
 export interface ResourceEstimate {
@@ -30,23 +28,11 @@ export interface ResourceEstimate {
   largestTensorName: string;
 }
 
-/** d_dot of φ without building the map (FAVOR+ would draw its random features). */
-function featureCount(spec: AttentionSpec, dk: number): number {
-  if (spec.model.startsWith('dpfp')) return 2 * dk * (spec.nu ?? 1);
-  if (spec.model.startsWith('performer')) return 2 * (spec.m ?? dk);
-  return dk;
-}
-
 /** Exact: the parameters of one TransformerBlock (tested against parameterCount()). */
-function blockParameters(shape: StackShape, cross?: string): number {
+function blockParameters(shape: StackShape, cross?: AttentionSpec): number {
   const D = shape.dModel;
-  const H = shape.heads;
-  const dk = shape.dHead ?? D / H;
-  const F = shape.ffHidden ?? 4 * D;
-  const attention = (spec: string) => {
-    const qkvo = D * H * dk * 4;
-    return qkvo + (parseAttentionSpec(spec).model.endsWith('delta') ? D * H + H : 0);
-  };
+  const F = shape.ffHidden;
+  const attention = (spec: AttentionSpec) => attentionParameters(spec, D, shape.heads, shape.dHead);
   const feedForward = D * F + F + F * D + D;
   const norms = (cross !== undefined ? 3 : 2) * 2 * D;
   return attention(shape.attention) + (cross !== undefined ? attention(cross) : 0) + feedForward + norms;
@@ -56,17 +42,17 @@ function blockParameters(shape: StackShape, cross?: string): number {
 function blockActivations(shape: StackShape, T: number, S: number): { floats: number; scores: number } {
   const D = shape.dModel;
   const H = shape.heads;
-  const dk = shape.dHead ?? D / H;
-  const F = shape.ffHidden ?? 4 * D;
-  const spec = parseAttentionSpec(shape.attention);
+  const dk = shape.dHead;
+  const F = shape.ffHidden;
+  const spec = shape.attention;
   // Norms, residuals, projections, dropout masks: about 16 vectors of D per token, and 3 of F.
   let floats = T * (16 * D + 3 * F);
   let scores = 0;
-  if (spec.model === 'softmax') {
+  if (!spec.fastWeights) {
     scores = H * T * S;
     floats += 3 * scores; // scores, masked scores, probabilities
   } else {
-    const dDot = featureCount(spec, dk);
+    const dDot = featureSize(spec, dk);
     floats += 4 * H * T * dDot + H * T * dk * dDot; // φ(q), φ(k) before and after normalising; per-step states
   }
   return { floats, scores };
@@ -82,25 +68,25 @@ export function estimateLanguageModel(model: StackShape & { layers: number; cont
     ['the embedding (--vocab × --dim)', vocabSize * model.dModel],
     ['the logits', logits],
     ['the attention scores', batchSize * block.scores],
-    ['the feed-forward weights (--dim × --ff)', model.dModel * (model.ffHidden ?? 4 * model.dModel)],
+    ['the feed-forward weights (--dim × --ff)', model.dModel * model.ffHidden],
   ];
   return summarise(parameters, activations, candidates);
 }
 
-export function estimateTranslationModel(model: StackShape & { encoderLayers: number; decoderLayers: number; crossAttention?: string }, vocabSize: number, maxTokens: number, maxLength: number): ResourceEstimate {
+export function estimateTranslationModel(model: StackShape & { encoderLayers: number; decoderLayers: number; crossAttention: AttentionSpec }, vocabSize: number, maxTokens: number, maxLength: number): ResourceEstimate {
   // A batch holds maxTokens tokens per side (padding included); a sequence is at most maxLength.
   const T = Math.min(maxLength + 1, maxTokens);
   const sequences = Math.max(1, Math.floor(maxTokens / T));
-  const parameters = vocabSize * model.dModel + model.encoderLayers * blockParameters(model) + model.decoderLayers * blockParameters(model, model.crossAttention ?? 'softmax') + 4 * model.dModel;
+  const parameters = vocabSize * model.dModel + model.encoderLayers * blockParameters(model) + model.decoderLayers * blockParameters(model, model.crossAttention) + 4 * model.dModel;
   const self = blockActivations(model, T, T);
-  const cross = blockActivations({ ...model, attention: model.crossAttention ?? 'softmax' }, T, T);
+  const cross = blockActivations({ ...model, attention: model.crossAttention }, T, T);
   const logits = sequences * T * vocabSize;
   const activations = sequences * (model.encoderLayers * self.floats + model.decoderLayers * (self.floats + cross.floats)) + 3 * logits;
   const candidates: [string, number][] = [
     ['the embedding (--vocab × --dim)', vocabSize * model.dModel],
     ['the logits', logits],
     ['the attention scores', sequences * Math.max(self.scores, cross.scores)],
-    ['the feed-forward weights (--dim × --ff)', model.dModel * (model.ffHidden ?? 4 * model.dModel)],
+    ['the feed-forward weights (--dim × --ff)', model.dModel * model.ffHidden],
   ];
   return summarise(parameters, activations, candidates);
 }

@@ -244,9 +244,11 @@ describe('the layer', () => {
   });
   it('unknown names list the valid ones; suffixes parse', () => {
     expect(() => parseAttentionSpec('lstm')).toThrow(/unknown model 'lstm' \(valid: softmax, linear, performer, dpfp, delta, performer-delta, dpfp-delta/);
-    expect(parseAttentionSpec('dpfp-3')).toEqual({ model: 'dpfp', nu: 3 });
-    expect(parseAttentionSpec('performer-64')).toEqual({ model: 'performer', m: 64 });
-    expect(parseAttentionSpec('dpfp-delta-2')).toEqual({ model: 'dpfp-delta', nu: 2 });
+    expect(parseAttentionSpec('dpfp-3')).toEqual({ model: 'dpfp', name: 'dpfp-3', update: 'sum', featureMap: 'dpfp', nu: 3, fastWeights: true, stochastic: false });
+    expect(parseAttentionSpec('performer-64')).toEqual({ model: 'performer', name: 'performer-64', update: 'sum', featureMap: 'favor', m: 64, fastWeights: true, stochastic: true });
+    expect(parseAttentionSpec('dpfp-delta-2')).toEqual({ model: 'dpfp-delta', name: 'dpfp-delta-2', update: 'delta', featureMap: 'dpfp', nu: 2, fastWeights: true, stochastic: false });
+    expect(parseAttentionSpec(' delta ')).toEqual({ model: 'delta', name: 'delta', update: 'delta', featureMap: 'elu', fastWeights: true, stochastic: false });
+    expect(parseAttentionSpec('softmax')).toEqual({ model: 'softmax', name: 'softmax', update: 'softmax', featureMap: null, fastWeights: false, stochastic: false });
     expect(() => parseAttentionSpec('delta-3')).toThrow(/only dpfp .* and performer/);
   });
   it('shape errors are clear', () => {

@@ -8,7 +8,9 @@
  *  - each row is one stream and keeps its own state however the batch is cut into micro-batches.
  */
 import { describe, expect, it } from 'vitest';
-import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
+import { DataParallel } from '../../dist/src/train/dataParallel.js';
+import type { ReplicaSpec } from '../../dist/src/train/replica.js';
+import { replica, type LmMicroBatch } from '../../dist/src/tasks/lm/replica.js';
 import { carriedFromStates, statesFromCarried, type CarriedLayer } from '../../dist/src/train/microBatch.js';
 import { LanguageModel, type LanguageModelConfig } from '../../dist/src/tasks/lm/model.js';
 import { crossEntropy } from '../../dist/src/ops/loss.js';
@@ -41,7 +43,7 @@ function streams(seed: number, rows = B) {
 }
 
 /** K carried steps through DataParallel, the weights frozen (gradients cleared each step). */
-async function carried(spec: ReplicaSpec & { kind: 'lm' }, threads: number, microBatches: number, seed = 1) {
+async function carried(spec: ReplicaSpec<LmMicroBatch, LanguageModel, LanguageModelConfig>, threads: number, microBatches: number, seed = 1) {
   const model = new LanguageModel(spec.config);
   model.train();
   const dp = new DataParallel(model, spec, { threads, microBatches });
@@ -51,7 +53,7 @@ async function carried(spec: ReplicaSpec & { kind: 'lm' }, threads: number, micr
   try {
     for (let s = 0; s < K; s++) {
       for (const [, p] of model.namedParameters()) p.grad = null;
-      const r: { loss: number; states: CarriedLayer[] } = await dp.carryGradients({ task: 'lm', B, L, ...data.segment(s), carry: { from: states } });
+      const r: { loss: number; states: CarriedLayer[] } = await dp.carryGradients({ B, L, ...data.segment(s), carry: { from: states } });
       losses.push(r.loss);
       states = r.states;
     }
@@ -71,7 +73,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('carried fast weights through the data-parallel step', () => {
   for (const kind of KINDS) {
     it(`${label(kind)}: ${K} carried segments give the losses and final state of one forward over them joined, with 1 and 2 threads`, async () => {
-      const spec = { kind: 'lm' as const, config: config(...kind) };
+      const spec = { replica, config: config(...kind) };
       const one = await carried(spec, 1, 2);
       const two = await carried(spec, 2, 2);
       expect(two.losses).toEqual(one.losses);
@@ -93,7 +95,7 @@ describe('carried fast weights through the data-parallel step', () => {
     });
 
     it(`${label(kind)}: gradients stop at the segment boundary`, async () => {
-      const spec = { kind: 'lm' as const, config: config(...kind) };
+      const spec = { replica, config: config(...kind) };
       const data = streams(2);
       const grads = (m: LanguageModel) => m.namedParameters().map(([, p]) => Float64Array.from(p.grad!.data));
       // Two carried steps, two threads: the gradient left is the second step's.
@@ -102,9 +104,9 @@ describe('carried fast weights through the data-parallel step', () => {
       const dp = new DataParallel(model, spec, { threads: 2 });
       let first: CarriedLayer[];
       try {
-        first = (await dp.carryGradients({ task: 'lm', B, L, ...data.segment(0), carry: { from: null } })).states;
+        first = (await dp.carryGradients({ B, L, ...data.segment(0), carry: { from: null } })).states;
         for (const [, p] of model.namedParameters()) p.grad = null;
-        await dp.carryGradients({ task: 'lm', B, L, ...data.segment(1), carry: { from: first } });
+        await dp.carryGradients({ B, L, ...data.segment(1), carry: { from: first } });
       } finally {
         dp.close();
       }
@@ -134,7 +136,7 @@ describe('carried fast weights through the data-parallel step', () => {
   }
 
   it('each row keeps its own stream\'s state however the batch is cut, with 1 and 2 threads', async () => {
-    const spec = { kind: 'lm' as const, config: config('delta', {}) };
+    const spec = { replica, config: config('delta', {}) };
     const runs = new Map<string, CarriedLayer[]>();
     for (const [threads, microBatches] of [[1, 1], [1, 2], [2, 2], [1, 3], [2, 3], [2, 5]] as const) {
       runs.set(`${threads}/${microBatches}`, (await carried(spec, threads, microBatches)).states);

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LanguageModel, Rng, TranslationModel } from '../../src/index.js';
-import { MODEL_NAMES } from '../../src/nn/attention/factory.js';
+import { LanguageModel, Rng, TranslationModel, resolveLanguageModelConfig, resolveTranslationModelConfig } from '../../src/index.js';
+import { MODEL_NAMES } from '../../src/nn/attention/spec.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData } from '../../src/tasks/lm/training.js';
 import { loadTranslationModel, trainTranslationModel } from '../../src/tasks/mt/training.js';
 import { estimateLanguageModel, estimateTranslationModel } from '../../src/train/resources.js';
@@ -257,9 +257,9 @@ describe('the size estimate', () => {
   it('counts exactly the parameters of every language and translation model', () => {
     for (const attention of [...MODEL_NAMES, 'dpfp-2', 'performer-3']) {
       const config = { vocabSize: 270, attention, dModel: 8, layers: 2, heads: 2, context: 4, positions: true, seed: 1, ffHidden: 12 };
-      expect(estimateLanguageModel(config, 270, 1).parameters, attention).toBe(new LanguageModel(config).parameterCount());
+      expect(estimateLanguageModel(resolveLanguageModelConfig(config), 270, 1).parameters, attention).toBe(new LanguageModel(config).parameterCount());
       const mt = { vocabSize: 270, attention, crossAttention: attention === 'softmax' ? 'delta' : 'softmax', dModel: 8, encoderLayers: 1, decoderLayers: 2, heads: 2, seed: 1 };
-      expect(estimateTranslationModel(mt, 270, 10, 10).parameters, `mt ${attention}`).toBe(new TranslationModel(mt).parameterCount());
+      expect(estimateTranslationModel(resolveTranslationModelConfig(mt), 270, 10, 10).parameters, `mt ${attention}`).toBe(new TranslationModel(mt).parameterCount());
     }
   });
 });

@@ -6,28 +6,35 @@
  * their final ones back.
  */
 import { describe, expect, it } from 'vitest';
-import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
-import { splitRows, type CarriedLayer, type LmMicroBatch, type MicroBatch } from '../../dist/src/train/microBatch.js';
-import { LanguageModel } from '../../dist/src/tasks/lm/model.js';
-import { TranslationModel } from '../../dist/src/tasks/mt/model.js';
+import { DataParallel } from '../../dist/src/train/dataParallel.js';
+import type { CarriedLayer } from '../../dist/src/train/microBatch.js';
+import type { ReplicaSpec } from '../../dist/src/train/replica.js';
+import { replica as lmReplica, type LmMicroBatch } from '../../dist/src/tasks/lm/replica.js';
+import { replica as mtReplica, type MtMicroBatch } from '../../dist/src/tasks/mt/replica.js';
+import type { LanguageModel } from '../../dist/src/tasks/lm/model.js';
+import type { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { crossEntropy } from '../../dist/src/ops/loss.js';
 import { Rng } from '../../dist/src/tensor/rng.js';
 
-const lmSpec: ReplicaSpec = { kind: 'lm', config: { vocabSize: 300, attention: 'delta', dModel: 16, layers: 1, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } };
-const mtSpec: ReplicaSpec = { kind: 'mt', config: { vocabSize: 300, attention: 'linear', dModel: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, seed: 4, dropout: 0.2 } };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySpec = ReplicaSpec<any, any, any>;
+type MicroBatch = LmMicroBatch | MtMicroBatch;
 
-function build(spec: ReplicaSpec): LanguageModel | TranslationModel {
-  const model = spec.kind === 'lm' ? new LanguageModel(spec.config) : new TranslationModel(spec.config);
+const lmSpec: AnySpec = { replica: lmReplica, config: { vocabSize: 300, attention: 'delta', dModel: 16, layers: 1, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } };
+const mtSpec: AnySpec = { replica: mtReplica, config: { vocabSize: 300, attention: 'linear', dModel: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, seed: 4, dropout: 0.2 } };
+
+function build(spec: AnySpec): LanguageModel | TranslationModel {
+  const model = spec.replica.build(spec.config);
   model.train();
   return model;
 }
 
 function lmBatch(rng: Rng, B: number): MicroBatch {
   const L = 8;
-  return { task: 'lm', B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
+  return { B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
 }
 
-function mtBatch(rng: Rng, B: number): MicroBatch {
+function mtBatch(rng: Rng, B: number): MtMicroBatch {
   const S = 7, T = 6;
   const row = (width: number, length: number) => Array.from({ length: width }, (_, i) => (i < length ? 4 + rng.int(296) : 0));
   const source: number[] = [], decoderInput: number[] = [], targets: number[] = [];
@@ -37,11 +44,11 @@ function mtBatch(rng: Rng, B: number): MicroBatch {
     decoderInput.push(...row(T, n));
     targets.push(...row(T, n));
   }
-  return { task: 'mt', B, S, T, source: Int32Array.from(source), decoderInput: Int32Array.from(decoderInput), targets: Int32Array.from(targets), labelSmoothing: 0.1 };
+  return { B, S, T, source: Int32Array.from(source), decoderInput: Int32Array.from(decoderInput), targets: Int32Array.from(targets), labelSmoothing: 0.1 };
 }
 
 /** Three steps of plain SGD through DataParallel; returns the losses and every parameter's bits. */
-async function train(spec: ReplicaSpec, threads: number, batches: MicroBatch[]): Promise<{ losses: number[]; params: Float32Array[] }> {
+async function train(spec: AnySpec, threads: number, batches: MicroBatch[]): Promise<{ losses: number[]; params: Float32Array[] }> {
   const model = build(spec);
   const dp = new DataParallel(model, spec, { threads });
   const losses: number[] = [];
@@ -70,16 +77,15 @@ describe('data-parallel training steps', () => {
   }
 
   it('the loss is the mean over the whole batch, and without dropout the gradient is the whole batch\'s', async () => {
-    const spec: ReplicaSpec = { kind: 'mt', config: { ...(mtSpec.config as object), dropout: 0 } as never };
+    const spec: AnySpec = { replica: mtReplica, config: { ...(mtSpec.config as object), dropout: 0 } };
     const batch = mtBatch(new Rng(5), 6);
     const model = build(spec);
     const dp = new DataParallel(model, spec, { threads: 2 });
     const loss = await dp.gradients(batch);
     dp.close();
-    const split = splitRows(batch, 2);
+    const split = mtReplica.splitRows(batch, 2);
     expect(split.map((b) => b.B)).toEqual([3, 3]);
     const whole = build(spec);
-    if (batch.task !== 'mt') throw new Error('unreachable');
     const reference = crossEntropy((whole as TranslationModel).forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T), batch.targets, { ignoreIndex: 0, labelSmoothing: 0.1 });
     expect(loss).toBeCloseTo(reference.item(), 5);
     reference.backward();
@@ -120,7 +126,7 @@ describe('data-parallel training steps', () => {
     expect(one.states.map((l) => l.wShape)).toEqual([[5, 2, 8, 8]]);
     expect(two.states.map((l) => Array.from(l.W))).toEqual(one.states.map((l) => Array.from(l.W)));
     // Dropout draws differ with the cut, so compare with the whole batch on a model without it.
-    const noDropout: ReplicaSpec = { kind: 'lm', config: { ...(lmSpec.config as object), dropout: 0 } as never };
+    const noDropout: AnySpec = { replica: lmReplica, config: { ...(lmSpec.config as object), dropout: 0 } };
     const parts = async (microBatches: number) => {
       const model = build(noDropout);
       const dp = new DataParallel(model, noDropout, { threads: 2, microBatches });

@@ -6,20 +6,27 @@
  * Batches change shape from step to step, as translation batches do. Runs from dist/ (the worker).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataParallel, type ReplicaSpec } from '../../dist/src/train/dataParallel.js';
-import type { CarriedLayer, LmMicroBatch, MicroBatch } from '../../dist/src/train/microBatch.js';
-import { LanguageModel } from '../../dist/src/tasks/lm/model.js';
-import { TranslationModel } from '../../dist/src/tasks/mt/model.js';
+import { DataParallel } from '../../dist/src/train/dataParallel.js';
+import type { CarriedLayer } from '../../dist/src/train/microBatch.js';
+import type { ReplicaSpec } from '../../dist/src/train/replica.js';
+import { replica as lmReplica, type LmMicroBatch } from '../../dist/src/tasks/lm/replica.js';
+import { replica as mtReplica, type MtMicroBatch } from '../../dist/src/tasks/mt/replica.js';
+import type { LanguageModel } from '../../dist/src/tasks/lm/model.js';
+import type { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { Rng } from '../../dist/src/tensor/rng.js';
 import { setScratchEnabled } from '../../dist/kernels/alloc.js';
 
 afterEach(() => setScratchEnabled(true));
 
-const lm = (attention: string): ReplicaSpec => ({ kind: 'lm', config: { vocabSize: 300, attention, dModel: 16, layers: 2, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } });
-const mt = (attention: string): ReplicaSpec => ({ kind: 'mt', config: { vocabSize: 300, attention, dModel: 16, encoderLayers: 1, decoderLayers: 2, heads: 2, seed: 4, dropout: 0.2 } });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySpec = ReplicaSpec<any, any, any>;
+type MicroBatch = LmMicroBatch | MtMicroBatch;
+
+const lm = (attention: string): AnySpec => ({ replica: lmReplica, config: { vocabSize: 300, attention, dModel: 16, layers: 2, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } });
+const mt = (attention: string): AnySpec => ({ replica: mtReplica, config: { vocabSize: 300, attention, dModel: 16, encoderLayers: 1, decoderLayers: 2, heads: 2, seed: 4, dropout: 0.2 } });
 
 function lmBatch(rng: Rng, B: number, L: number): LmMicroBatch {
-  return { task: 'lm', B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
+  return { B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
 }
 
 function mtBatch(rng: Rng, B: number, S: number, T: number): MicroBatch {
@@ -31,13 +38,13 @@ function mtBatch(rng: Rng, B: number, S: number, T: number): MicroBatch {
     decoderInput.push(...row(T, n));
     targets.push(...row(T, n));
   }
-  return { task: 'mt', B, S, T, source: Int32Array.from(source), decoderInput: Int32Array.from(decoderInput), targets: Int32Array.from(targets), labelSmoothing: 0.1 };
+  return { B, S, T, source: Int32Array.from(source), decoderInput: Int32Array.from(decoderInput), targets: Int32Array.from(targets), labelSmoothing: 0.1 };
 }
 
 /** SGD steps through DataParallel (carrying fast weights when `carry`); the losses, parameters and carried state. */
-async function train(spec: ReplicaSpec, batches: MicroBatch[], options: { scratch: boolean; threads: number; carry?: boolean }) {
+async function train(spec: AnySpec, batches: MicroBatch[], options: { scratch: boolean; threads: number; carry?: boolean }) {
   setScratchEnabled(options.scratch);
-  const model = spec.kind === 'lm' ? new LanguageModel(spec.config) : new TranslationModel(spec.config);
+  const model: LanguageModel | TranslationModel = spec.replica.build(spec.config);
   model.train();
   const dp = new DataParallel(model, spec, { threads: options.threads });
   const losses: number[] = [];
@@ -60,7 +67,7 @@ async function train(spec: ReplicaSpec, batches: MicroBatch[], options: { scratc
 }
 
 describe('training in scratch scopes', () => {
-  const cases: [string, ReplicaSpec, (rng: Rng) => MicroBatch[], boolean][] = [
+  const cases: [string, AnySpec, (rng: Rng) => MicroBatch[], boolean][] = [
     ['lm delta, carried fast weights', lm('delta'), (rng) => [lmBatch(rng, 4, 8), lmBatch(rng, 4, 8), lmBatch(rng, 4, 8)], true],
     ['lm softmax, batches of changing shape', lm('softmax'), (rng) => [lmBatch(rng, 4, 8), lmBatch(rng, 3, 5), lmBatch(rng, 5, 8)], false],
     ['lm performer (a random draw every batch)', lm('performer-4'), (rng) => [lmBatch(rng, 4, 8), lmBatch(rng, 2, 8), lmBatch(rng, 4, 6)], false],

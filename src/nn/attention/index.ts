@@ -3,4 +3,5 @@ export * from './featureMaps.js';
 export * from './heads.js';
 export * from './fastWeightAttention.js';
 export * from './softmaxAttention.js';
+export * from './spec.js';
 export * from './factory.js';

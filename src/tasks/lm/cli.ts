@@ -1,19 +1,18 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
-import { join } from 'node:path';
 import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
 import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
-import type { LanguageModel } from './model.js';
+import { resolveLanguageModelConfig, type LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { defaultFeedForward } from '../../nn/stackShape.js';
 import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
-import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
@@ -59,9 +58,7 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
                       reset every segment (the control that separates the two)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
-Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
-SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
-FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+${TRAINING_HELP_FOOTER}`;
 
 export async function runLm(argv: string[]): Promise<number> {
   return runSubcommand('lm', argv, HELP, { train: lmTrain, eval: lmEval, generate: lmGenerate, compare: lmCompare, export: lmExport });
@@ -104,8 +101,8 @@ async function lmTrain(argv: string[]): Promise<number> {
   if (values.seeds !== undefined) throw new UsageError("lm train: --seeds is for 'lm compare'; train takes one --seed");
   if (values.resume && values.overwrite) throw new UsageError('lm train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const modelName = values.model ?? 'delta';
-  const { training, model: modelConfig } = lmTrainSettings(values, modelName);
-  const refusal = values.carry ? carryRefusal(modelName) : null;
+  const { training, model: modelConfig, attention } = lmTrainSettings(values, modelName);
+  const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
   const { out, resume, json, log, progress, release } = trainRunOptions('lm train', values, `runs/lm-${modelName}`, `train ${modelName}`);
@@ -136,14 +133,6 @@ async function lmTrain(argv: string[]): Promise<number> {
   }).finally(release);
 }
 
-/** An unknown model name or knob is the caller's mistake: a usage error listing the valid names. */
-function checkModelName(name: string): void {
-  try {
-    parseAttentionSpec(name);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 /** A run whose valid perplexity is above this fraction of the unigram baseline gets a warning. */
 const PLATEAU_FRACTION = 0.9;
@@ -169,7 +158,7 @@ export function samplePrompt(text: string, words = 5): string {
 
 /** Refuses model sizes whose training would not fit in memory, naming the figure. */
 function checkLmFits(model: ReturnType<typeof lmTrainSettings>['model'], training: LmTrainingConfig, command: string): void {
-  const estimate = estimateLanguageModel(model, training.vocabSize, training.batchSize);
+  const estimate = estimateLanguageModel(resolveLanguageModelConfig({ ...model, vocabSize: training.vocabSize }), training.vocabSize, training.batchSize);
   checkFits(estimate, availableMemory(), (message) => {
     throw new UsageError(`${command}: ${message}`);
   });
@@ -182,13 +171,13 @@ type TrainValues = ReturnType<typeof parseCommand<typeof TRAIN_OPTIONS>>['values
  * is the default model of `lm train` (the benchmark measures exactly that).
  */
 export function lmTrainSettings(values: TrainValues, modelName: string, defaultSteps?: number) {
-  checkModelName(modelName); // unknown names fail here, listing the valid ones
+  const attention = attentionOption(modelName); // unknown names fail here, listing the valid ones
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
   if (steps !== undefined && minutes !== undefined) throw new UsageError('give either --steps or --minutes, not both');
   const dim = intOption(values.dim, 'dim', 64);
   const heads = intOption(values.heads, 'heads', 4);
-  if (dim % heads !== 0) throw new UsageError(`--dim ${dim} must be divisible by --heads ${heads}`);
+  headSizeOption(dim, heads);
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
@@ -212,14 +201,14 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         layers: intOption(values.layers, 'layers', 2),
         heads,
         context: intOption(values.context, 'context', 64),
-        ffHidden: intOption(values.ff, 'ff', 4 * dim),
+        ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
         dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
         positions: !(values['no-pos'] ?? false),
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),
       };
-  return { training, model };
+  return { training, model, attention };
 }
 
 async function lmCompare(argv: string[]): Promise<number> {
@@ -230,13 +219,10 @@ async function lmCompare(argv: string[]): Promise<number> {
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
   if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
-  const models = (values.models ?? 'softmax,linear,delta,dpfp,dpfp-delta').split(',').map((m) => m.trim()).filter((m) => m !== '');
-  if (models.length === 0) throw new UsageError(`lm compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
-  if (new Set(models).size !== models.length) throw new UsageError(`lm compare: --models '${values.models}' names a model twice`);
-  models.forEach(checkModelName);
+  const models = modelList(values.models, ['softmax', 'linear', 'delta', 'dpfp', 'dpfp-delta'], 'lm compare');
+  for (const name of models) attentionOption(name);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
-  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
-  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`lm compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
+  const seeds = seedCount(values.seeds, training.seed, 'lm compare');
   for (const name of models) checkLmFits({ ...model, attention: name }, training, 'lm compare');
   const out = values.out ?? 'runs/lm-compare';
   ensureOutDir('lm compare', out);
@@ -253,11 +239,7 @@ async function lmCompare(argv: string[]): Promise<number> {
       log,
       progress: (total, unit, initial) => createProgress({ total, initial, label: 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
-    }).catch((err: Error) => {
-      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
-      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`lm compare: ${err.message}`);
-      throw err;
-    });
+    }).catch(comparisonMistakes('lm compare'));
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });

@@ -7,9 +7,9 @@
  * settings, so an interrupted comparison continues where it stopped and raising --seeds trains only
  * the new seeds; results or checkpoints of other settings are refused unless `overwrite` is set.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, checkSameRun, forEachMissingRun, type ComparisonRow, type ComparisonRunOptions, readComparisonRows, runDirName, smoothedLossCurve, writeComparisonFiles } from '../../report/comparison.js';
+import { baseSettings, canonicalJson, comparisonRun, forEachMissingRun, readComparisonRows, rowBasics, smoothedLossCurve, summariseByModel, trainerRunOptions, writeComparisonFiles, type ComparisonRow, type ComparisonRunOptions, type SummaryBasics } from '../../report/comparison.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { evaluatePerplexity } from './perplexity.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type TrainLanguageModelOptions } from './training.js';
@@ -33,13 +33,7 @@ export interface CompareRow extends ComparisonRow {
 }
 
 /** A model's runs over its seeds: what the table and summary.json show. */
-export interface CompareSummary {
-  model: string;
-  seeds: number[];
-  parameters: number;
-  steps: number;
-  trainSeconds: SeedSummary;
-  finalTrainLoss: SeedSummary;
+export interface CompareSummary extends SummaryBasics {
   validPpl: SeedSummary;
   testPpl: SeedSummary;
   /** null for models without fast weights (softmax). */
@@ -54,38 +48,16 @@ export async function compareLanguageModels(options: CompareOptions): Promise<Co
   let data: LmData | undefined;
   await forEachMissingRun({ models: options.models, seeds, rows, log: options.log, ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) }, async (name, seed, label) => {
     data ??= prepareLmData(options.base.training.corpus, options.base.training.vocabSize, undefined, options.log);
-    const dirName = runDirName(name, seed);
-    const dir = join(options.out, dirName);
-    const model = { ...options.base.model, attention: name, seed };
-    const training = { ...options.base.training, seed };
-    const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
-    if (resume) checkSameRun(dir, model, training);
-    const result = await trainLanguageModel({
-      ...options.base,
-      model,
-      training,
-      out: dir,
-      resume,
-      data,
-      log: options.log,
-      ...(options.progress ? { progress: options.progress } : {}),
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    });
+    const { dirName, dir, model, training, resume } = comparisonRun(options, options.base, name, seed);
+    const result = await trainLanguageModel({ ...options.base, model, training, data, ...trainerRunOptions(options, dir, resume) });
     if (result.stoppedBy === 'interrupt') return 'stop';
     const { model: trained } = loadLanguageModel(dir);
     const evalOptions = { batchSize: training.batchSize, maxTokens: options.evalTokens };
     const valid = evaluatePerplexity(trained, data.valid, { mode: 'segments', ...evalOptions });
     const test = evaluatePerplexity(trained, data.test, { mode: 'segments', ...evalOptions });
     const carry = trained.isFastWeight ? evaluatePerplexity(trained, data.test, { mode: 'carry', ...evalOptions }).perplexity : null;
-    const tail = result.history.steps.slice(-20);
     rows.push({
-      model: name,
-      seed,
-      dir: dirName,
-      parameters: trained.parameterCount(),
-      steps: result.step,
-      trainSeconds: Math.round(result.history.elapsedSeconds),
-      finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
+      ...rowBasics(name, seed, dirName, trained.parameterCount(), result.step, result.history),
       validPpl: valid.perplexity,
       testPpl: test.perplexity,
       testCarryPpl: carry,
@@ -105,9 +77,7 @@ export async function compareLanguageModels(options: CompareOptions): Promise<Co
  * the rows of fewer.
  */
 export function comparisonSettings(options: Pick<CompareOptions, 'base' | 'evalTokens'>): string {
-  const { attention: _attention, seed: _modelSeed, ...model } = options.base.model;
-  const { seed: _seed, ...training } = options.base.training;
-  return canonicalJson({ model, training, evalTokens: options.evalTokens });
+  return baseSettings(options.base, { evalTokens: options.evalTokens });
 }
 
 /** A row as results.json may hold it: rows written before seeds were keys have no seed or dir. */
@@ -139,17 +109,9 @@ function writeResults(out: string, rows: CompareRow[]): void {
 
 /** One summary per model, in the order the models first appear, over the seeds it has rows for. */
 export function summariseRows(rows: readonly CompareRow[]): CompareSummary[] {
-  const models = [...new Set(rows.map((r) => r.model))];
-  return models.map((model) => {
-    const own = rows.filter((r) => r.model === model).sort((a, b) => a.seed - b.seed);
+  return summariseByModel(rows, (own) => {
     const carry = own.map((r) => r.testCarryPpl).filter((x): x is number => x !== null);
     return {
-      model,
-      seeds: own.map((r) => r.seed),
-      parameters: own[0]!.parameters,
-      steps: own[0]!.steps,
-      trainSeconds: summarise(own.map((r) => r.trainSeconds)),
-      finalTrainLoss: summarise(own.map((r) => r.finalTrainLoss)),
       validPpl: summarise(own.map((r) => r.validPpl)),
       testPpl: summarise(own.map((r) => r.testPpl)),
       testCarryPpl: carry.length > 0 ? summarise(carry) : null,

@@ -16,12 +16,13 @@
  */
 import { Module } from '../../nn/module.js';
 import { Embedding, LayerNorm } from '../../nn/layers.js';
-import { parseAttentionSpec, formatAttentionSpec } from '../../nn/attention/factory.js';
+import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
+import { resolveStack, type ResolvedStack } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
-import { TransformerBlock } from '../../nn/transformerBlock.js';
+import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
 import { sinusoidalPositions } from '../../nn/positions.js';
 
 export interface LanguageModelConfig {
@@ -53,17 +54,26 @@ export interface LanguageModelConfig {
   scaleOutput?: boolean;
 }
 
+/** A LanguageModelConfig with its attention kind parsed and every default filled in: what the model and the resource estimate read. */
+export interface ResolvedLanguageModelConfig extends ResolvedStack {
+  readonly attention: AttentionSpec;
+  readonly vocabSize: number;
+  readonly layers: number;
+  readonly context: number;
+  readonly positions: boolean;
+  readonly scaledEmbedding: boolean;
+  readonly seed: number;
+}
+
+/** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
+export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
+  const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
+  const { vocabSize, layers, context, positions, seed } = config;
+  return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
+}
+
 export function validateLanguageModelConfig(config: LanguageModelConfig): void {
-  const positive = ['vocabSize', 'dModel', 'layers', 'heads', 'context'] as const;
-  for (const key of positive) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`language model config: ${key} must be a positive integer, got ${v}`);
-  }
-  parseAttentionSpec(config.attention);
-  if (config.dHead === undefined && config.dModel % config.heads !== 0) {
-    throw new Error(`language model config: dModel ${config.dModel} is not divisible by heads ${config.heads} (or set dHead)`);
-  }
-  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) throw new Error(`language model config: dropout must be in [0, 1), got ${config.dropout}`);
+  resolveLanguageModelConfig(config);
 }
 
 export interface LanguageModelOutput {
@@ -82,47 +92,35 @@ export class LanguageModel extends Module {
   /** √D with scaledEmbedding, else 1. */
   private readonly embedScale: number;
 
+  /** The config with its attention kind parsed and its defaults filled in. */
+  readonly resolved: ResolvedLanguageModelConfig;
+
   constructor(readonly config: LanguageModelConfig, dtype: DType = 'float32') {
     super();
-    validateLanguageModelConfig(config);
-    this.rng = new Rng(config.seed);
-    const spec = parseAttentionSpec(config.attention);
-    const dHead = config.dHead ?? config.dModel / config.heads;
-    this.embedScale = config.scaledEmbedding ? Math.sqrt(config.dModel) : 1;
-    const std = config.scaledEmbedding ? 1 / Math.sqrt(config.dModel) : 0.02;
-    this.embedding = this.child('embedding', new Embedding(config.vocabSize, config.dModel, { rng: this.rng, dtype, std }));
+    const r = (this.resolved = resolveLanguageModelConfig(config));
+    this.rng = new Rng(r.seed);
+    this.embedScale = r.scaledEmbedding ? Math.sqrt(r.dModel) : 1;
+    const std = r.scaledEmbedding ? 1 / Math.sqrt(r.dModel) : 0.02;
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, std }));
     this.blocks = [];
-    for (let i = 0; i < config.layers; i++) {
+    for (let i = 0; i < r.layers; i++) {
       this.blocks.push(
         this.child(
           `blocks.${i}`,
-          new TransformerBlock({
-            attention: spec,
-            causal: true,
-            dModel: config.dModel,
-            heads: config.heads,
-            dHead,
-            ffHidden: config.ffHidden ?? 4 * config.dModel,
-            dropout: config.dropout ?? 0,
-            rng: this.rng,
-            dtype,
-            featureSeed: (config.featureSeed ?? 1234) + i,
-            ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
-            ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
-          }),
+          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i }),
         ),
       );
     }
-    this.finalNorm = this.child('finalNorm', new LayerNorm(config.dModel, { dtype }));
+    this.finalNorm = this.child('finalNorm', new LayerNorm(r.dModel, { dtype }));
   }
 
   get name(): string {
-    return formatAttentionSpec(parseAttentionSpec(this.config.attention));
+    return this.resolved.attention.name;
   }
 
   /** True for the fast weight models, which carry a constant-size state. */
   get isFastWeight(): boolean {
-    return parseAttentionSpec(this.config.attention).model !== 'softmax';
+    return this.resolved.attention.fastWeights;
   }
 
   /**

@@ -8,7 +8,7 @@
  *    (the paper's Table 4: no truncation of memory). Positions restart at each segment, as in
  *    training. Softmax models have no fixed-size state: carry mode refuses them.
  */
-import { withScratch } from '../../../kernels/alloc.js';
+import { withScratch } from '../../../kernels/index.js';
 import { inference } from '../../nn/module.js';
 import * as ops from '../../ops/index.js';
 import type { LanguageModel } from './model.js';

@@ -16,18 +16,15 @@ import { InputFileError } from '../../io/fsErrors.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
-import { LanguageModel, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
+import { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
 import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { threadsWanted } from '../../../kernels/wasm/runtime.js';
-import { DataParallel } from '../../train/dataParallel.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
-import * as ops from '../../ops/index.js';
-import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
+import { replica, type LmMicroBatch } from './replica.js';
+import type { AttentionSpec } from '../../nn/attention/spec.js';
+import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
 export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
@@ -92,10 +89,9 @@ interface SavedCarriedLayer {
  * fixed-size state (its key/value cache grows with every token); FAVOR+ draws new random features
  * for every training batch, so a carried state would be read through other features than wrote it.
  */
-export function carryRefusal(attention: string): string | null {
-  const { model } = parseAttentionSpec(attention);
-  if (model === 'softmax') return `--carry needs a fast weight model: '${attention}' is softmax attention, whose key/value cache is not a fixed-size state to carry`;
-  if (model.startsWith('performer')) return `--carry cannot train '${attention}': FAVOR+ redraws its random features every training batch, so a carried state would be read through other features than wrote it`;
+export function carryRefusal(attention: AttentionSpec): string | null {
+  if (!attention.fastWeights) return `--carry needs a fast weight model: '${attention.name}' is softmax attention, whose key/value cache is not a fixed-size state to carry`;
+  if (attention.stochastic) return `--carry cannot train '${attention.name}': FAVOR+ redraws its random features every training batch, so a carried state would be read through other features than wrote it`;
   return null;
 }
 
@@ -134,32 +130,31 @@ export interface TrainLanguageModelResult extends TrainLoopResult {
 
 export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainLanguageModelResult> {
   const log = options.log ?? (() => {});
-  const { config, resumed } = startOrResume<LmCheckpointConfig, LmCheckpointState>(options, LM_CHECKPOINT, log);
+  const { config, resumed, data, model, train } = startTraining<LmCheckpointConfig, LmCheckpointState, LmData, LmMicroBatch, LanguageModel>(options, {
+    checkpoint: LM_CHECKPOINT,
+    replica,
+    // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
+    // resumed one keeps what its checkpoint says (absent: the older layout).
+    configure: (c, resuming) => {
+      if (!resuming) c.model.scaledEmbedding ??= true;
+    },
+    prepareData: (c, tokenizer) => options.data ?? prepareLmData(c.training.corpus, c.training.vocabSize, tokenizer, log),
+  });
   const training = config.training;
-  // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
-  // resumed one keeps what its checkpoint says (absent: the older layout).
-  if (!resumed) config.model.scaledEmbedding ??= true;
-  const data = options.data ?? prepareLmData(training.corpus, training.vocabSize, resumed?.tokenizer, log);
-  config.model.vocabSize = data.tokenizer.vocabSize;
-  validateLanguageModelConfig(config.model);
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
   if (data.valid.length < config.model.context + 1) throw new InputFileError(`corpus ${training.corpus} is too small: its valid split has ${data.valid.length} tokens, fewer than one segment of ${config.model.context + 1} to score; give a longer text (or a shorter --context)`);
 
   const carry = training.carry === true;
   if (resumed && options.training.carry && !carry) throw new Error(`${options.out}: the checkpoint was trained without --carry; resume it without --carry (or start a new run)`);
-  const refusal = carry ? carryRefusal(config.model.attention) : null;
+  const refusal = carry ? carryRefusal(model.resolved.attention) : null;
   if (refusal) throw new Error(refusal);
 
-  const model = new LanguageModel(config.model);
-  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
   const dataRng = new Rng(training.seed);
   const L = config.model.context;
   const B = training.batchSize;
-  let history: TrainHistory | undefined;
   // Carry-over training: each layer's fast weights after the last step, for all B streams.
   let carried: CarriedLayer[] | null = null;
   if (resumed) {
-    history = restoreTraining(resumed, model, optimizer);
     dataRng.setState(resumed.state.dataRng);
     if (carry) carried = restoreCarried(resumed.state.carry, options.out, config.model.layers, B);
   }
@@ -181,15 +176,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     log(`validPpl during training: the first ${(evalStream - 1).toLocaleString('en-US')} of ${data.valid.length.toLocaleString('en-US')} valid tokens (--eval-tokens); the final one: the whole valid split`);
   }
   // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { kind: 'lm', config: config.model }, { threads: threadsWanted() });
-  const result = await trainWithCheckpoints({
-    run: options,
-    history,
-    model,
-    optimizer,
-    training,
-    config,
-    tokenizer: data.tokenizer.toJSON(),
+  const result = await train((parallel) => ({
     extraState: () => ({ dataRng: dataRng.getState(), ...(carry ? { carry: carried && carried.map(saveCarried) } : {}) }),
     computeGradients: async (step) => {
       if (streams) {
@@ -198,14 +185,14 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
         // beginnings, where the memory of the previous pass's ends belongs to other text: reset.
         const block = (step - 1) % blocks;
         const batch = streamSegment(data.train, B, L, block);
-        if (!carry) return { loss: await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
+        if (!carry) return { loss: await parallel.gradients({ B, L, ids: batch.inputs, targets: batch.targets }), tokens: B * L };
         if (block === 0) carried = null;
-        const r = await parallel.carryGradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
+        const r = await parallel.carryGradients({ B, L, ids: batch.inputs, targets: batch.targets, carry: { from: carried } });
         carried = r.states;
         return { loss: r.loss, tokens: B * L };
       }
       const batch = sampleSegments(data.train, B, L, dataRng);
-      const loss = await parallel.gradients({ task: 'lm', B, L, ids: batch.inputs, targets: batch.targets });
+      const loss = await parallel.gradients({ B, L, ids: batch.inputs, targets: batch.targets });
       return { loss, tokens: B * L };
     },
     ...(canEvaluate
@@ -217,7 +204,7 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
           },
         }
       : {}),
-  }).finally(() => parallel.close());
+  }));
   return { ...result, model, data, config };
 }
 
@@ -268,7 +255,7 @@ const LM_CHECKPOINT: CheckpointKind<LmCheckpointConfig> = {
   configSchema: lmConfigSchema,
   stateSchema: lmStateSchema,
   validateModel: validateLanguageModelConfig,
-  parameters: (config) => estimateLanguageModel(config.model, config.model.vocabSize, 1).parameters,
+  parameters: (config) => estimateLanguageModel(resolveLanguageModelConfig(config.model), config.model.vocabSize, 1).parameters,
 };
 
 function readLmCheckpoint(dir: string) {

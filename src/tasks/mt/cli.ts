@@ -2,21 +2,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../../train/progress.js';
-import type { TranslationModelConfig } from './model.js';
+import { resolveTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
-import { parseAttentionSpec } from '../../nn/attention/factory.js';
+import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
-import { resumeMistakes, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { belowLookupWarning, formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
 import { NOVEL_SIMILARITY_BELOW } from './novelSubset.js';
-import { MAX_SEEDS } from '../../report/stats.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
@@ -69,9 +68,7 @@ translate / eval:
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}). Beside it, eval prints
 the lookup baseline (the German side of the most similar training English, no model) on the same
 pairs, and both on the novel subset (pairs whose nearest training English is below ${NOVEL_SIMILARITY_BELOW} similar).
-Ctrl-C during training saves a checkpoint after the current step and stops; a second Ctrl-C,
-SIGTERM or SIGHUP also save, then exit at once (no final evaluation); --resume continues exactly.
-FASTWEIGHTS_DEBUG_CHECKS=1 stops at the first op that produces NaN or Infinity, naming it.`;
+${TRAINING_HELP_FOOTER}`;
 
 export async function runMt(argv: string[]): Promise<number> {
   return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval, compare: mtCompare });
@@ -99,18 +96,14 @@ type MtTrainValues = ReturnType<typeof parseCommand<typeof MT_TRAIN_OPTIONS>>['v
  */
 export function mtTrainSettings(values: MtTrainValues, modelName: string, command = 'mt train'): { training: MtTrainingConfig; model: Omit<TranslationModelConfig, 'vocabSize'>; corpusFile?: string } {
   const cross = values.cross ?? 'softmax';
-  try {
-    parseAttentionSpec(modelName);
-    parseAttentionSpec(cross);
-  } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}`);
-  }
+  attentionOption(modelName, command);
+  attentionOption(cross, command);
   const steps = optionalInt(values.steps, 'steps');
   const minutes = optionalNumber(values.minutes, 'minutes', [0.01, 1e6]);
   if (steps !== undefined && minutes !== undefined) throw new UsageError(`${command}: give either --steps or --minutes, not both`);
   const dim = intOption(values.dim, 'dim', 128);
   const heads = intOption(values.heads, 'heads', 4);
-  if (dim % heads !== 0) throw new UsageError(`${command}: --dim ${dim} must be divisible by --heads ${heads}`);
+  headSizeOption(dim, heads, command);
   const trainPairs = optionalInt(values['train-pairs'], 'train-pairs');
   if (values.data !== undefined) throw new UsageError(`${command}: --data was renamed --corpus (--corpus ${values.data})`);
   const corpusSpec = values.corpus ?? DEFAULT_CORPUS;
@@ -148,7 +141,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     encoderLayers: intOption(values['enc-layers'], 'enc-layers', 2),
     decoderLayers: intOption(values['dec-layers'], 'dec-layers', 2),
     heads,
-    ffHidden: intOption(values.ff, 'ff', 4 * dim),
+    ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
     dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
     seed: intOption(values.seed, 'seed', 1, 0),
     ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
@@ -173,7 +166,7 @@ async function mtTrain(argv: string[]): Promise<number> {
   // On --resume the checkpoint's settings win; --corpus FILE is still needed to find a user's file.
   const { training, model: modelConfig, corpusFile } = mtTrainSettings(values, modelName);
   if (!values.resume) {
-    const estimate = estimateTranslationModel(modelConfig, training.vocabSize, training.maxTokens, training.maxLength);
+    const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...modelConfig, vocabSize: training.vocabSize }), training.vocabSize, training.maxTokens, training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt train: ${message}`);
     });
@@ -208,21 +201,18 @@ async function mtCompare(argv: string[]): Promise<number> {
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('mt compare: use --models a,b,c (finished runs are skipped on a rerun; no --model or --resume)');
   if (values.minutes !== undefined) throw new UsageError('mt compare: give the budget as --steps N: every model gets the same steps, so a busy machine cannot favour one');
-  const models = (values.models ?? TABLE1_MODELS.join(',')).split(',').map((m) => m.trim()).filter((m) => m !== '');
-  if (models.length === 0) throw new UsageError(`mt compare: --models '${values.models}' names no model (give a comma-separated list, e.g. softmax,delta)`);
-  if (new Set(models).size !== models.length) throw new UsageError(`mt compare: --models '${values.models}' names a model twice`);
+  const models = modelList(values.models, TABLE1_MODELS, 'mt compare');
   // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.
   let settings!: ReturnType<typeof mtTrainSettings>;
   for (const name of models) {
     settings = mtTrainSettings({ ...values, steps: values.steps ?? '1000' }, name, 'mt compare');
-    const estimate = estimateTranslationModel(settings.model, settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
+    const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...settings.model, vocabSize: settings.training.vocabSize }), settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt compare: ${name}: ${message}`);
     });
   }
   const { training, model, corpusFile } = settings;
-  const seeds = intOption(values.seeds, 'seeds', 1, 1, MAX_SEEDS);
-  if (seeds - 1 > Number.MAX_SAFE_INTEGER - training.seed) throw new UsageError(`mt compare: --seed ${training.seed} with --seeds ${seeds} runs past the largest safe integer`);
+  const seeds = seedCount(values.seeds, training.seed, 'mt compare');
   const testLimit = optionalInt(values['test-limit'], 'test-limit');
   const decoding = { beamSize: intOption(values.beam, 'beam', 1, 1, 256), lengthPenalty: 0.6, maxLength: 128, ...(testLimit !== undefined ? { testLimit } : {}) };
   const out = values.out ?? 'runs/mt-compare';
@@ -240,11 +230,7 @@ async function mtCompare(argv: string[]): Promise<number> {
       log,
       progress: (total, unit, initial) => createProgress({ total, initial, label: unit === 'sentences' ? 'translate test' : 'train', unit, mode: json ? 'json' : 'auto' }),
       shouldStop,
-    }).catch((err: Error) => {
-      // Results or checkpoints of other settings in --out are the caller's to resolve, not a crash.
-      if (/other settings|not valid JSON|not a list of results/.test(err.message)) throw new UsageError(`mt compare: ${err.message}`);
-      throw err;
-    });
+    }).catch(comparisonMistakes('mt compare'));
     console.log(json ? JSON.stringify(rows) : `\n${markdownTable(rows)}${lookupBaselineRow(training, corpusFile, decoding.testLimit)}\nresults, CSV and loss curves in ${out}`);
     return stop.urgent ? stop.exitCode : 0;
   });

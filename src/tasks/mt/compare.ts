@@ -9,9 +9,9 @@
  * seeds; a half-trained run resumes from its checkpoint. The layout and the rules are those of
  * `lm compare` (src/tasks/lm/compare.ts).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, checkSameRun, forEachMissingRun, type ComparisonRow, type ComparisonRunOptions, readComparisonRows, runDirName, smoothedLossCurve, writeComparisonFiles } from '../../report/comparison.js';
+import { baseSettings, comparisonRun, forEachMissingRun, readComparisonRows, rowBasics, smoothedLossCurve, summariseByModel, trainerRunOptions, writeComparisonFiles, type ComparisonRow, type ComparisonRunOptions, type SummaryBasics } from '../../report/comparison.js';
 import { formatMeanSd, seedList, summarise, type SeedSummary } from '../../report/stats.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
@@ -44,13 +44,7 @@ export interface MtCompareRow extends ComparisonRow {
 }
 
 /** A model's runs over its seeds: what the table and summary.json show. */
-export interface MtCompareSummary {
-  model: string;
-  seeds: number[];
-  parameters: number;
-  steps: number;
-  trainSeconds: SeedSummary;
-  finalTrainLoss: SeedSummary;
+export interface MtCompareSummary extends SummaryBasics {
   validLoss: SeedSummary;
   testBleu: SeedSummary;
 }
@@ -64,12 +58,7 @@ export async function compareTranslationModels(options: MtCompareOptions): Promi
   const rows = readComparisonRows<MtCompareRow>(options.out, settings, options.overwrite ?? false);
   let data: MtData | undefined;
   await forEachMissingRun({ models: options.models, seeds, rows, log: options.log, ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) }, async (name, seed, label) => {
-    const dirName = runDirName(name, seed);
-    const dir = join(options.out, dirName);
-    const model = { ...base.model, attention: name, seed };
-    const training = { ...base.training, seed };
-    const resume = existsSync(join(dir, 'checkpoint.json')) && !options.overwrite;
-    if (resume) checkSameRun(dir, model, training);
+    const { dirName, dir, model, training, resume } = comparisonRun(options, base, name, seed);
     // Every run of one comparison has the same pairs and the same joint BPE: learn it once.
     if (!resume) data ??= prepareMtData(training, base.corpusFile, undefined, options.log);
     options.log(`${label}: ${resume ? 'resuming' : 'training'} in ${dir}`);
@@ -78,11 +67,7 @@ export async function compareTranslationModels(options: MtCompareOptions): Promi
       training,
       ...(base.corpusFile !== undefined ? { corpusFile: base.corpusFile } : {}),
       ...(!resume && data !== undefined ? { data } : {}),
-      out: dir,
-      resume,
-      log: options.log,
-      ...(options.progress ? { progress: options.progress } : {}),
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...trainerRunOptions(options, dir, resume),
     });
     if (result.stoppedBy === 'interrupt') return 'stop';
     const row = scoreRun(options, name, seed, dirName, result.data, settings);
@@ -107,15 +92,8 @@ function scoreRun(options: MtCompareOptions, name: string, seed: number, dirName
   // The translations stay beside the checkpoint, one per line, as `mt eval` writes them.
   writeFileSync(join(dir, `hyp-test-beam${options.decoding.beamSize}.de`), hypotheses.map((h) => h.replace(/[\r\n]+/g, ' ')).join('\n') + '\n');
   const bleu = corpusBleu(hypotheses, pairs.map((p) => p.de));
-  const tail = history.steps.slice(-20);
   return {
-    model: name,
-    seed,
-    dir: dirName,
-    parameters: model.parameterCount(),
-    steps: step,
-    trainSeconds: Math.round(history.elapsedSeconds),
-    finalTrainLoss: tail.reduce((s, r) => s + r.loss, 0) / Math.max(1, tail.length),
+    ...rowBasics(name, seed, dirName, model.parameterCount(), step, history),
     validLoss: valid.loss,
     testBleu: bleu.score,
     testSentences: pairs.length,
@@ -129,9 +107,7 @@ function scoreRun(options: MtCompareOptions, name: string, seed: number, dirName
  * same settings; the seed is the row's own key, so runs of more seeds join the rows of fewer.
  */
 export function comparisonSettings(options: Pick<MtCompareOptions, 'base' | 'decoding'>): string {
-  const { attention: _attention, seed: _modelSeed, ...model } = options.base.model;
-  const { seed: _seed, ...training } = options.base.training;
-  return canonicalJson({ model, training, decoding: options.decoding });
+  return baseSettings(options.base, { decoding: options.decoding });
 }
 
 function writeResults(out: string, rows: MtCompareRow[]): void {
@@ -146,20 +122,7 @@ function writeResults(out: string, rows: MtCompareRow[]): void {
 
 /** One summary per model, in the order the models first appear, over the seeds it has rows for. */
 export function summariseRows(rows: readonly MtCompareRow[]): MtCompareSummary[] {
-  const models = [...new Set(rows.map((r) => r.model))];
-  return models.map((model) => {
-    const own = rows.filter((r) => r.model === model).sort((a, b) => a.seed - b.seed);
-    return {
-      model,
-      seeds: own.map((r) => r.seed),
-      parameters: own[0]!.parameters,
-      steps: own[0]!.steps,
-      trainSeconds: summarise(own.map((r) => r.trainSeconds)),
-      finalTrainLoss: summarise(own.map((r) => r.finalTrainLoss)),
-      validLoss: summarise(own.map((r) => r.validLoss)),
-      testBleu: summarise(own.map((r) => r.testBleu)),
-    };
-  });
+  return summariseByModel(rows, (own) => ({ validLoss: summarise(own.map((r) => r.validLoss)), testBleu: summarise(own.map((r) => r.testBleu)) }));
 }
 
 /**

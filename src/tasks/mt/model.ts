@@ -16,13 +16,14 @@
  */
 import { Module } from '../../nn/module.js';
 import { Embedding, LayerNorm } from '../../nn/layers.js';
-import { parseAttentionSpec, formatAttentionSpec } from '../../nn/attention/factory.js';
+import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
+import { resolveStack, type ResolvedStack } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
 import { PAD_ID } from '../../data/bpe.js';
-import { TransformerBlock } from '../../nn/transformerBlock.js';
+import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
 import { sinusoidalPositions } from '../../nn/positions.js';
 
 export interface TranslationModelConfig {
@@ -47,20 +48,25 @@ export interface TranslationModelConfig {
   scaleOutput?: boolean;
 }
 
+/** A TranslationModelConfig with its attention kinds parsed and every default filled in: what the model and the resource estimate read. */
+export interface ResolvedTranslationModelConfig extends ResolvedStack {
+  readonly attention: AttentionSpec;
+  readonly crossAttention: AttentionSpec;
+  readonly vocabSize: number;
+  readonly encoderLayers: number;
+  readonly decoderLayers: number;
+  readonly seed: number;
+}
+
+/** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
+export function resolveTranslationModelConfig(config: TranslationModelConfig): ResolvedTranslationModelConfig {
+  const stack = resolveStack(config, 'translation model config', ['vocabSize', 'dModel', 'encoderLayers', 'decoderLayers', 'heads']);
+  const { vocabSize, encoderLayers, decoderLayers, seed } = config;
+  return { ...stack, attention: parseAttentionSpec(config.attention), crossAttention: parseAttentionSpec(config.crossAttention ?? 'softmax'), vocabSize, encoderLayers, decoderLayers, seed };
+}
+
 export function validateTranslationModelConfig(config: TranslationModelConfig): void {
-  const positive = ['vocabSize', 'dModel', 'encoderLayers', 'decoderLayers', 'heads'] as const;
-  for (const key of positive) {
-    const v = config[key];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`translation model config: ${key} must be a positive integer, got ${v}`);
-  }
-  parseAttentionSpec(config.attention);
-  parseAttentionSpec(config.crossAttention ?? 'softmax');
-  if (config.dHead === undefined && config.dModel % config.heads !== 0) {
-    throw new Error(`translation model config: dModel ${config.dModel} is not divisible by heads ${config.heads} (or set dHead)`);
-  }
-  if (config.dropout !== undefined && !(config.dropout >= 0 && config.dropout < 1)) {
-    throw new Error(`translation model config: dropout must be in [0, 1), got ${config.dropout}`);
-  }
+  resolveTranslationModelConfig(config);
 }
 
 /** The encoder's result, which every decoder call reads. */
@@ -88,36 +94,26 @@ export class TranslationModel extends Module {
   readonly rng: Rng;
   private readonly embedScale: number;
 
+  /** The config with its attention kinds parsed and its defaults filled in. */
+  readonly resolved: ResolvedTranslationModelConfig;
+
   constructor(readonly config: TranslationModelConfig, dtype: DType = 'float32') {
     super();
-    validateTranslationModelConfig(config);
-    this.rng = new Rng(config.seed);
-    const D = config.dModel;
+    const r = (this.resolved = resolveTranslationModelConfig(config));
+    this.rng = new Rng(r.seed);
+    const D = r.dModel;
     // Embeddings start at std 1/√D and are scaled by √D on the way in, so tokens and positions
     // have comparable size at the input while the tied output layer starts with logits of order 1.
     this.embedScale = Math.sqrt(D);
-    this.embedding = this.child('embedding', new Embedding(config.vocabSize, D, { rng: this.rng, dtype, std: 1 / Math.sqrt(D) }));
-    const common = {
-      attention: parseAttentionSpec(config.attention),
-      dModel: D,
-      heads: config.heads,
-      dHead: config.dHead ?? D / config.heads,
-      ffHidden: config.ffHidden ?? 4 * D,
-      dropout: config.dropout ?? 0,
-      rng: this.rng,
-      dtype,
-      ...(config.attentionNormalise !== undefined ? { attentionNormalise: config.attentionNormalise } : {}),
-      ...(config.scaleOutput !== undefined ? { scaleOutput: config.scaleOutput } : {}),
-    };
-    const featureSeed = config.featureSeed ?? 1234;
-    for (let i = 0; i < config.encoderLayers; i++) {
-      this.encoderBlocks.push(this.child(`encoder.${i}`, new TransformerBlock({ ...common, causal: false, featureSeed: featureSeed + i })));
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, D, { rng: this.rng, dtype, std: 1 / Math.sqrt(D) }));
+    const common = { ...stackBlockOptions(r, this.rng, dtype), attention: r.attention };
+    for (let i = 0; i < r.encoderLayers; i++) {
+      this.encoderBlocks.push(this.child(`encoder.${i}`, new TransformerBlock({ ...common, causal: false, featureSeed: r.featureSeed + i })));
     }
     this.encoderNorm = this.child('encoderNorm', new LayerNorm(D, { dtype }));
-    const crossAttention = parseAttentionSpec(config.crossAttention ?? 'softmax');
-    for (let i = 0; i < config.decoderLayers; i++) {
+    for (let i = 0; i < r.decoderLayers; i++) {
       this.decoderBlocks.push(
-        this.child(`decoder.${i}`, new TransformerBlock({ ...common, causal: true, crossAttention, featureSeed: featureSeed + 1000 + i })),
+        this.child(`decoder.${i}`, new TransformerBlock({ ...common, causal: true, crossAttention: r.crossAttention, featureSeed: r.featureSeed + 1000 + i })),
       );
     }
     this.decoderNorm = this.child('decoderNorm', new LayerNorm(D, { dtype }));
@@ -125,7 +121,7 @@ export class TranslationModel extends Module {
 
   /** e.g. `dpfp-2 (cross: softmax)`. */
   get name(): string {
-    return `${formatAttentionSpec(parseAttentionSpec(this.config.attention))} (cross: ${formatAttentionSpec(parseAttentionSpec(this.config.crossAttention ?? 'softmax'))})`;
+    return `${this.resolved.attention.name} (cross: ${this.resolved.crossAttention.name})`;
   }
 
   /** Embedded tokens plus positions offset, offset + 1, …: [B, T, D]. */

@@ -6,21 +6,19 @@
  * the data order and the model's RNG, the history) and serve `mt translate` / `mt eval`
  * (config, tokenizer). Node-only (files).
  */
-import { withScratch } from '../../../kernels/alloc.js';
+import { withScratch } from '../../../kernels/index.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusForCheckpoint, loadEnDePairs, splitEnDe, type EnDePair, type EnDeSplit, type MtCorpus } from './ende.js';
 import { TranslationBatcher, evaluationBatches, type BatcherState, type TokenizedPair } from './batches.js';
-import { TranslationModel, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
+import { TranslationModel, resolveTranslationModelConfig, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
 import { attentionName, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
 import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
-import { threadsWanted } from '../../../kernels/wasm/runtime.js';
-import { DataParallel } from '../../train/dataParallel.js';
-import { AdamW } from '../../train/optim.js';
-import { readTrainingCheckpoint, restoreTraining, startOrResume, trainWithCheckpoints, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
+import { replica, type MtMicroBatch } from './replica.js';
+import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
 export const MT_CHECKPOINT_FORMAT = 'fastweights-translation-model';
@@ -154,37 +152,22 @@ export interface TrainTranslationResult extends TrainLoopResult {
 
 export async function trainTranslationModel(options: TrainTranslationOptions): Promise<TrainTranslationResult> {
   const log = options.log ?? (() => {});
-  const { config, resumed } = startOrResume<MtCheckpointConfig, MtCheckpointState>(options, MT_CHECKPOINT, log);
+  const { config, resumed, data, model, train } = startTraining<MtCheckpointConfig, MtCheckpointState, MtData, MtMicroBatch, TranslationModel>(options, {
+    checkpoint: MT_CHECKPOINT,
+    replica,
+    prepareData: (c, tokenizer) => (tokenizer === undefined && options.data !== undefined ? options.data : prepareMtData(c.training, options.corpusFile, tokenizer, log)),
+  });
   const training = config.training;
-  const data = resumed === null && options.data !== undefined ? options.data : prepareMtData(training, options.corpusFile, resumed?.tokenizer, log);
-  config.model.vocabSize = data.tokenizer.vocabSize;
-  validateTranslationModelConfig(config.model);
-
-  const model = new TranslationModel(config.model);
-  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
   const batcher = new TranslationBatcher(data.train, training.maxTokens, new Rng(training.seed));
-  let history: TrainHistory | undefined;
-  if (resumed) {
-    history = restoreTraining(resumed, model, optimizer);
-    batcher.setState(resumed.state.batcher);
-  }
+  if (resumed) batcher.setState(resumed.state.batcher);
   const m = config.model;
   log(`model ${model.name}: ${m.encoderLayers}+${m.decoderLayers} layers, d_model ${m.dModel}, ${m.heads} heads, ${model.parameterCount()} parameters; ${batcher.batchesPerEpoch} batches per epoch`);
 
-  // Forward and backward run as micro-batches on every core (src/train/dataParallel.ts): same bits for any count.
-  const parallel = new DataParallel(model, { kind: 'mt', config: config.model }, { threads: threadsWanted() });
-  const result = await trainWithCheckpoints({
-    run: options,
-    history,
-    model,
-    optimizer,
-    training,
-    config,
-    tokenizer: data.tokenizer.toJSON(),
+  const result = await train((parallel) => ({
     extraState: () => ({ batcher: batcher.getState() }),
     computeGradients: async () => {
       const b = batcher.next();
-      const loss = await parallel.gradients({ task: 'mt', B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
+      const loss = await parallel.gradients({ B: b.B, S: b.S, T: b.T, source: b.source, decoderInput: b.decoderInput, targets: b.targets, labelSmoothing: training.labelSmoothing });
       return { loss, tokens: b.targetTokens };
     },
     evaluate: (step) => {
@@ -194,7 +177,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
       }
       return fields;
     },
-  }).finally(() => parallel.close());
+  }));
   return { ...result, model, data };
 }
 
@@ -240,7 +223,7 @@ const MT_CHECKPOINT: CheckpointKind<MtCheckpointConfig> = {
   configSchema: mtConfigSchema,
   stateSchema: mtStateSchema,
   validateModel: validateTranslationModelConfig,
-  parameters: ({ model: m }) => estimateTranslationModel(m, m.vocabSize, 1, 1).parameters,
+  parameters: ({ model: m }) => estimateTranslationModel(resolveTranslationModelConfig(m), m.vocabSize, 1, 1).parameters,
 };
 
 function readMtCheckpoint(dir: string) {

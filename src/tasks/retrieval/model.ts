@@ -21,7 +21,9 @@
 import { Module } from '../../nn/module.js';
 import { Embedding, Linear } from '../../nn/layers.js';
 import { sumNormalise, type FeatureMap } from '../../nn/attention/featureMaps.js';
-import { formatAttentionSpec, makeFeatureMap, parseAttentionSpec, type AttentionSpec } from '../../nn/attention/factory.js';
+import { makeFeatureMap } from '../../nn/attention/factory.js';
+import { parseAttentionSpec, type AttentionSpec, type UpdateRule } from '../../nn/attention/spec.js';
+import { DEFAULT_FEATURE_SEED } from '../../nn/stackShape.js';
 import { Tensor, zeros, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
@@ -41,7 +43,7 @@ export interface FastWeightTrace {
 
 export interface RetrievalModelOptions {
   /** A model name of the attention family (docs/architecture.md), with its knob as a suffix: `linear`, `dpfp-2`, `performer-64`, `delta`, … */
-  model: string;
+  model: string | AttentionSpec;
   /** Number of keys and values. */
   S: number;
   /** Key and query size before φ. */
@@ -51,7 +53,7 @@ export interface RetrievalModelOptions {
   /** Draws the initial weights and, in training, FAVOR+'s features. */
   rng: Rng;
   dtype?: DType;
-  /** Seed of FAVOR+'s fixed evaluation features (default 1234). */
+  /** Seed of FAVOR+'s fixed evaluation features (default DEFAULT_FEATURE_SEED). */
   featureSeed?: number;
 }
 
@@ -70,7 +72,7 @@ export class RetrievalModel extends Module {
   readonly query: Linear;
   readonly beta: Linear | null;
   private readonly featureMap: FeatureMap | null;
-  private readonly update: 'sum' | 'delta' | 'softmax';
+  private readonly update: UpdateRule;
 
   constructor(options: RetrievalModelOptions) {
     super();
@@ -78,13 +80,13 @@ export class RetrievalModel extends Module {
     for (const [what, n] of [['S', S], ['dKey', dKey], ['dEmb', dEmb]] as const) {
       if (!Number.isInteger(n) || n < 1) throw new Error(`RetrievalModel: ${what} must be a positive integer, got ${n}`);
     }
-    this.spec = parseAttentionSpec(options.model);
-    this.name = formatAttentionSpec(this.spec);
+    this.spec = typeof options.model === 'string' ? parseAttentionSpec(options.model) : options.model;
+    this.name = this.spec.name;
     this.S = S;
     this.dKey = dKey;
     this.dEmb = dEmb;
-    this.update = this.spec.model === 'softmax' ? 'softmax' : this.spec.model.endsWith('delta') ? 'delta' : 'sum';
-    this.featureMap = this.update === 'softmax' ? null : makeFeatureMap(this.spec, dKey, rng, options.featureSeed ?? 1234, options.dtype);
+    this.update = this.spec.update;
+    this.featureMap = this.update === 'softmax' ? null : makeFeatureMap(this.spec, dKey, rng, options.featureSeed ?? DEFAULT_FEATURE_SEED, options.dtype);
     this.dDot = this.featureMap?.dDot ?? dKey;
 
     const init = { rng, ...(options.dtype ? { dtype: options.dtype } : {}) };

@@ -1,9 +1,9 @@
 /**
  * Runs many retrieval trainings, one at a time in this thread or `jobs` at a time in worker threads
- * (one JavaScript thread per core). Each run depends only on its config, so the results are the same
- * either way; only the order in which runs finish changes.
+ * (one JavaScript thread per core, src/train/workerPool.ts). Each run depends only on its config, so
+ * the results are the same either way; only the order in which runs finish changes.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../../train/workerPool.js';
 import { trainRetrieval, type CurvePoint, type RetrievalRunConfig, type RetrievalRunResult } from './training.js';
 
 export type WorkerMessage = { kind: 'eval'; point: CurvePoint } | { kind: 'done'; result: RetrievalRunResult } | { kind: 'error'; message: string };
@@ -22,36 +22,27 @@ export async function runRetrievalPool(configs: readonly RetrievalRunConfig[], j
     return;
   }
   let next = 0;
-  const workerUrl = new URL('./worker.js', import.meta.url);
-  const lane = async (): Promise<void> => {
-    const worker = new Worker(workerUrl);
+  const lanes = Math.min(jobs, configs.length);
+  const pool = new WorkerPool(new URL('./worker.js', import.meta.url), lanes);
+  const lane = async (w: number): Promise<void> => {
     try {
       while (next < configs.length) {
         const index = next++;
-        await new Promise<void>((resolve, reject) => {
-          const onMessage = (message: WorkerMessage) => {
-            if (message.kind === 'eval') return callbacks.onEval?.(index, message.point);
-            worker.off('message', onMessage);
-            worker.off('error', reject);
-            if (message.kind === 'error') return reject(new Error(`retrieval run ${configs[index]!.model} S=${configs[index]!.S} failed in a worker: ${message.message}`));
-            try {
-              callbacks.onDone(index, message.result);
-              resolve();
-            } catch (error) {
-              reject(error);
-            }
-          };
-          worker.on('message', onMessage);
-          worker.once('error', reject);
-          worker.postMessage(configs[index]);
-        });
+        const onEval = (message: unknown) => callbacks.onEval?.(index, (message as Extract<WorkerMessage, { kind: 'eval' }>).point);
+        const reply = await pool.run<WorkerMessage>(w, configs[index], (m) => (m as WorkerMessage).kind !== 'eval', onEval);
+        if (reply.kind === 'error') throw new Error(`retrieval run ${configs[index]!.model} S=${configs[index]!.S} failed in a worker: ${reply.message}`);
+        if (reply.kind === 'done') callbacks.onDone(index, reply.result);
       }
     } catch (error) {
       next = configs.length; // hand out no more runs: the other lanes finish their current one and stop
       throw error;
-    } finally {
-      await worker.terminate();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, lane));
+  try {
+    const results = await Promise.allSettled(Array.from({ length: lanes }, (_, w) => lane(w)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    await pool.close();
+  }
 }

@@ -6,7 +6,7 @@
  *
  * Everything random comes from `seed`: the same config gives the same curve, number for number.
  */
-import { withScratch } from '../../../kernels/alloc.js';
+import { withScratch } from '../../../kernels/index.js';
 import { RetrievalModel } from './model.js';
 import { oneHotTargets, retrievalBatch, type RetrievalBatch, type RetrievalSetting } from './batches.js';
 import { Adam } from '../../train/optim.js';

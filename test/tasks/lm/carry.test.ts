@@ -13,7 +13,8 @@ import * as ops from '../../../src/ops/index.js';
 import { LanguageModel, type LanguageModelConfig } from '../../../src/tasks/lm/model.js';
 import { sequentialSegments, streamSegment, streamSegmentCount } from '../../../src/tasks/lm/batches.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmData, type LmTrainingConfig } from '../../../src/tasks/lm/training.js';
-import { carriedFromStates, microBatchForward, statesFromCarried, type CarriedLayer } from '../../../src/train/microBatch.js';
+import { carriedFromStates, statesFromCarried, type CarriedLayer } from '../../../src/train/microBatch.js';
+import { replica } from '../../../src/tasks/lm/replica.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { evaluatePerplexity } from '../../../src/tasks/lm/perplexity.js';
 
@@ -133,10 +134,10 @@ describe('carry-over training', () => {
 
     // Carry: block 0's forward (as a training step does), then block 1 from its state.
     const carry = new LanguageModel(config);
-    const step0 = microBatchForward(carry, { task: 'lm', B, L, ...first, carry: { from: null } }, B * L);
+    const step0 = replica.partLoss(carry, { B, L, ...first, carry: { from: null } }, B * L);
     step0.loss.backward();
     carry.namedParameters().forEach(([, p]) => (p.grad = null));
-    const step1 = microBatchForward(carry, { task: 'lm', B, L, ...second, carry: { from: step0.states! } }, B * L);
+    const step1 = replica.partLoss(carry, { B, L, ...second, carry: { from: step0.states! } }, B * L);
     step1.loss.backward();
     const carryGrads = grads(carry);
 
@@ -153,7 +154,7 @@ describe('carry-over training', () => {
     // Block 1 alone from a constant state: the truncated gradient, which the carried step equals.
     const alone = new LanguageModel(config);
     const state = noGrad(() => carriedFromStates(alone.forward(first.ids, B, L).states));
-    microBatchForward(alone, { task: 'lm', B, L, ...second, carry: { from: state } }, B * L).loss.backward();
+    replica.partLoss(alone, { B, L, ...second, carry: { from: state } }, B * L).loss.backward();
     const aloneGrads = grads(alone);
 
     let differs = 0;

@@ -199,7 +199,7 @@ describe('refused before any work, in one clear line', () => {
     [['lm', 'train', '--seeds', '2'], /^lm train: --seeds is for 'lm compare'; train takes one --seed$/],
     [['lm', 'train', '--dim', '1000000'], /^lm train: the feed-forward weights \(--dim × --ff\) would hold 4000 billion numbers/],
     [['lm', 'train', '--layers', '100000'], /^lm train: training would need about [\d.]+ [GT]B \(5 billion parameters/],
-    [['lm', 'train', '--dim', '63'], /^--dim 63 must be divisible by --heads 4$/],
+    [['lm', 'train', '--dim', '63'], /^--dim 63 is not divisible by --heads 4$/],
     [['lm', 'train', '--model', 'dpfp-0'], /^model 'dpfp-0': the number suffix \(ν\) must be at least 1$/],
     [['lm', 'train', '--model', 'cuda'], /^unknown model 'cuda' \(valid: softmax, linear/],
     [['lm', 'train', '--vocab', '1e9'], /^--vocab must be at most 65536, got '1e9'$/],
@@ -219,6 +219,11 @@ describe('refused before any work, in one clear line', () => {
   const badEnvironment: [string, string, string][] = [
     ['FASTWEIGHTS_THREADS', 'zero', "FASTWEIGHTS_THREADS must be an integer from 1 to 64, got 'zero'"],
     ['FASTWEIGHTS_RELAXED_SIMD', 'on', "FASTWEIGHTS_RELAXED_SIMD must be 0 or 1, got 'on'"],
+    ['FASTWEIGHTS_SCRATCH', 'banana', "FASTWEIGHTS_SCRATCH must be 0 or 1, got 'banana'"],
+    ['FASTWEIGHTS_SCRATCH_POISON', '2', "FASTWEIGHTS_SCRATCH_POISON must be 0 or 1, got '2'"],
+    ['FASTWEIGHTS_DEBUG_CHECKS', 'yes', "FASTWEIGHTS_DEBUG_CHECKS must be 0 or 1, got 'yes'"],
+    ['FASTWEIGHTS_DEBUG', 'verbose', "FASTWEIGHTS_DEBUG must be 0 or 1, got 'verbose'"],
+    ['FASTWEIGHTS_BACKEND', 'cuda', "FASTWEIGHTS_BACKEND: unknown kernel backend 'cuda' (valid: wasm, js, gpu, reference)"],
   ];
   for (const [name, value, message] of badEnvironment) {
     it(`a bad ${name}, before the corpus is read`, async () => {
