@@ -68,4 +68,4 @@ export { wasmAvailable } from './backends/wasm.js';
 export { relaxedSimdWanted, setWasmThreads, threadsWanted, wasmRuntime } from './wasm/runtime.js';
 export { BLOCKED_SCORE } from './attention/reference.js';
 export { fillDraws, fillKeepMask } from './arrays/reference.js';
-export { SETTINGS, checkSettings, debugChecksSetting, debugSetting } from './settings.js';
+export { SETTINGS, cacheDirSetting, checkSettings, debugChecksSetting, debugSetting, xdgCacheHome } from './settings.js';

@@ -24,12 +24,13 @@ export const SETTINGS = [
   { name: 'FASTWEIGHTS_RELAXED_SIMD', values: '0|1', what: 'fused multiply-add: 0 keeps the wasm matmul to a multiply then an add (default 1: fused where relaxed SIMD is there; last bits differ)' },
   { name: 'FASTWEIGHTS_DEBUG_CHECKS', values: '0|1', what: 'finite checks: 1 names the first op that produces NaN or Infinity (default 0)' },
   { name: 'FASTWEIGHTS_DEBUG', values: '0|1', what: 'an error also prints its stack trace (default 0)' },
+  { name: 'FASTWEIGHTS_CACHE_DIR', values: 'DIR', what: 'where computed baselines are cached (default $XDG_CACHE_HOME/fastweights, else ~/.cache/fastweights)' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
 
 /** The variable's text, or undefined when it is unset or empty. */
-function raw(name: SettingName): string | undefined {
+function raw(name: SettingName | 'XDG_CACHE_HOME'): string | undefined {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const value: unknown = (globalThis as any).process?.env?.[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -66,6 +67,11 @@ export const scratchPoisonSetting = (): boolean => flag('FASTWEIGHTS_SCRATCH_POI
 export const relaxedSimdSetting = (): boolean => flag('FASTWEIGHTS_RELAXED_SIMD', true);
 export const debugChecksSetting = (): boolean => flag('FASTWEIGHTS_DEBUG_CHECKS', false);
 export const debugSetting = (): boolean => flag('FASTWEIGHTS_DEBUG', false);
+
+/** FASTWEIGHTS_CACHE_DIR, or undefined for the default (see `xdgCacheHome`). */
+export const cacheDirSetting = (): string | undefined => raw('FASTWEIGHTS_CACHE_DIR');
+/** XDG_CACHE_HOME, the desktop's cache folder, under which the default cache folder lies. */
+export const xdgCacheHome = (): string | undefined => raw('XDG_CACHE_HOME');
 
 /** Reads every variable, so that a bad value is refused before any work (the CLI calls it first). */
 export function checkSettings(): void {

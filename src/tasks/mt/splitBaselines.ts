@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheDirSetting, xdgCacheHome } from '../../../kernels/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { corpusBleu } from './bleu.js';
 import { loadEnDePairs, splitEnDe, type EnDePair } from './ende.js';
@@ -24,9 +25,7 @@ import { trainingCorpus, type MtTrainingConfig } from './training.js';
 const LOOKUP_RULE = 'jaccard(lowercase words + adjacent word pairs) v1';
 
 export function lookupCacheDir(): string {
-  const env = process.env;
-  if (env.FASTWEIGHTS_CACHE_DIR) return env.FASTWEIGHTS_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fastweights');
+  return cacheDirSetting() ?? join(xdgCacheHome() ?? join(homedir(), '.cache'), 'fastweights');
 }
 
 const inMemory = new Map<string, LookupMatch[]>();
