@@ -12,7 +12,7 @@
  * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 20 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadBase64 } from './generated/modules.js';
+import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadLatin1 } from './generated/modules.js';
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
 import { ThreadPool, workerThreadsModule } from './threads.js';
@@ -61,16 +61,16 @@ const PAGE_BYTES = 65536;
 /** The largest the temporaries' arena grows: calls that need more (large evaluation batches) use the heap. */
 const ARENA_MAX_BYTES = 16 * 2 ** 20;
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+/** A string of one character (code 0–255) per byte → the bytes. */
+function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 }
 
 /** The shared-memory build of `single`: its memory import replaced (kernels/wasm/build.mjs). */
 function withSharedMemory(single: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  const patch = decodeBase64(sharedMemoryPatch.base64);
+  const patch = latin1Bytes(atob(sharedMemoryPatch.base64));
   const out = new Uint8Array(single.length - (sharedMemoryPatch.to - sharedMemoryPatch.from) + patch.length);
   out.set(single.subarray(0, sharedMemoryPatch.from));
   out.set(patch, sharedMemoryPatch.from);
@@ -97,7 +97,7 @@ export function relaxedSimdWanted(): boolean {
  * build's and between machines with and without FMA; not between thread counts.
  */
 function kernelBytes(shared: boolean, relaxed: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
-  const single = decodeBase64(singleThreadBase64);
+  const single = latin1Bytes(singleThreadLatin1);
   const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes) : bytes);
   if (relaxed) {
     const fused = build(withFusedMultiplyAdd(single));

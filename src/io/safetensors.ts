@@ -42,35 +42,15 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 const ELEMENT_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, I64: 8, F16: 2, BF16: 2 };
 
-function allocateFor(dtype: SafetensorsDType, n: number): NumericArray {
-  switch (dtype) {
-    case 'F32':
-    case 'F16':
-    case 'BF16':
-      return new Float32Array(n);
-    case 'F64':
-      return new Float64Array(n);
-    case 'I32':
-      return new Int32Array(n);
-    case 'I64':
-      return new BigInt64Array(n);
-  }
-}
-
-function dtypeMatchesArray(dtype: SafetensorsDType, data: NumericArray): boolean {
-  switch (dtype) {
-    case 'F32':
-    case 'F16':
-    case 'BF16':
-      return data instanceof Float32Array;
-    case 'F64':
-      return data instanceof Float64Array;
-    case 'I32':
-      return data instanceof Int32Array;
-    case 'I64':
-      return data instanceof BigInt64Array;
-  }
-}
+/** The typed array each dtype's values live in (F16 and BF16 are widened to float32). */
+const ARRAY_TYPE = {
+  F32: Float32Array,
+  F16: Float32Array,
+  BF16: Float32Array,
+  F64: Float64Array,
+  I32: Int32Array,
+  I64: BigInt64Array,
+} satisfies Record<SafetensorsDType, new (n: number) => NumericArray>;
 
 function elementCount(shape: readonly number[]): number {
   let n = 1;
@@ -88,7 +68,7 @@ export function encodeSafetensors(tensors: Map<string, SafetensorsTensor>, metad
   for (const [name, t] of tensors) {
     if (name === METADATA_KEY) throw new Error(`encodeSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
     if (!(t.dtype in ELEMENT_BYTES)) throw new Error(`encodeSafetensors: tensor '${name}' has unknown dtype '${String(t.dtype)}'`);
-    if (!dtypeMatchesArray(t.dtype, t.data)) throw new Error(`encodeSafetensors: tensor '${name}' is declared ${t.dtype} but its data is a ${t.data.constructor.name}`);
+    if (!(t.data instanceof ARRAY_TYPE[t.dtype])) throw new Error(`encodeSafetensors: tensor '${name}' is declared ${t.dtype} but its data is a ${t.data.constructor.name}`);
     if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`encodeSafetensors: tensor '${name}' has invalid shape [${t.shape.join(', ')}]`);
     if (elementCount(t.shape) !== t.data.length) {
       throw new Error(`encodeSafetensors: tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} elements`);
@@ -215,7 +195,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     const data =
       e.dtype === 'BF16' ? bf16BytesToFloat32(bytes, at, n)
       : e.dtype === 'F16' ? f16BytesToFloat32(bytes, at, n)
-      : readLittleEndian(bytes, at, n, (k) => allocateFor(e.dtype, k));
+      : readLittleEndian<NumericArray>(bytes, at, n, (k) => new ARRAY_TYPE[e.dtype](k));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
