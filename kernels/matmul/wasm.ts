@@ -2,6 +2,7 @@
 import type { MatmulArgs } from '../types.js';
 import { bit, MIN_SPLIT_WORK, runtimeFor } from '../wasm/call.js';
 import { matmulJs } from './js.js';
+import { matvecWasm, takesMatvec } from './resident.js';
 
 /** Multiply-adds below which the js kernel is faster than copying into WebAssembly memory. */
 const MIN_WASM_MACS = 4096;
@@ -10,6 +11,7 @@ const MATMUL_ROWS = 4;
 
 export function matmulWasm(args: MatmulArgs): void {
   const { batch, m, n, k, aBatchStride, bBatchStride } = args;
+  if (takesMatvec(args) && runtimeFor(args.a, args.out) !== null) return matvecWasm(args);
   const rt = batch * m * n * k >= MIN_WASM_MACS ? runtimeFor(args.a, args.b, args.out) : null;
   if (rt === null) return matmulJs(args);
   rt.reset();
