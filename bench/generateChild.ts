@@ -56,23 +56,27 @@ function writeRandom(directory: string, config: DeltaNetConfig): void {
   saveHfDeltaNet(model, directory, { dtype: 'BF16' });
 }
 
-/** GB/s of a streaming read of 128 MiB of WebAssembly memory split over the threads (best of five). */
+/**
+ * GB/s of a streaming read of 128 MiB of WebAssembly memory split over the threads (best of five): the
+ * matrix-vector kernel on one row of x and a weight of 128 MiB, which reads the weight once, front to back.
+ */
 export function streamBandwidth(): number {
   const rt = wasmRuntime();
   if (rt === null) return NaN;
-  const floats = (128 * MB) / 4;
-  const block = rt.heap.allocate(floats);
+  const k = 4096, n = (128 * MB) / 4 / k;
+  const block = rt.heap.allocate(n * k);
   if (block === null) return NaN;
   try {
     block.fill(1);
     let best = Infinity;
     for (let i = 0; i < 5; i++) {
       rt.reset();
+      const x = rt.alloc(k), out = rt.alloc(n);
       const start = performance.now();
-      rt.run('streamReadF32', (lo, hi) => [block.byteOffset, lo, hi], floats, 4, true, 16);
+      rt.run('matvecF32', (lo, hi) => [x, block.byteOffset, out, 1, n, k, lo, hi], n, 0, true);
       best = Math.min(best, performance.now() - start);
     }
-    return (floats * 4) / (best / 1000) / 1e9;
+    return (n * k * 4) / (best / 1000) / 1e9;
   } finally {
     rt.heap.release(block);
   }

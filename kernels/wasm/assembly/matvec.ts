@@ -3,8 +3,6 @@
  * Linear's weight W [n, k] ([out, in]) read where it lies, without the packing of matmul.ts (which
  * costs a copy of W per call, the whole price of a one-token step). Output columns [lo, hi) per
  * thread, so threads share the weight's rows. One row of W is read from memory once for all rows of x.
- *
- * And a streaming read of n floats: the memory bandwidth that bounds the product above.
  */
 import { at, hsum } from './common';
 
@@ -27,16 +25,4 @@ export function matvecF32(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32
       store<f32>(at(out, r * n + j), s);
     }
   }
-}
-
-/** Reads floats [lo, hi) of x (hi − lo a multiple of 16) and writes their sum to scratch[0]: a memory bandwidth probe. */
-export function streamReadF32(x: usize, lo: i32, hi: i32, scratch: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  for (let i = lo; i < hi; i += 16) {
-    a0 = f32x4.add(a0, v128.load(at(x, i)));
-    a1 = f32x4.add(a1, v128.load(at(x, i + 4)));
-    a2 = f32x4.add(a2, v128.load(at(x, i + 8)));
-    a3 = f32x4.add(a3, v128.load(at(x, i + 12)));
-  }
-  store<f32>(scratch, hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))));
 }
