@@ -9,6 +9,7 @@ import type { MatmulArgs } from '../types.js';
 import { allocateLongLived } from '../alloc.js';
 import { MIN_SPLIT_WORK, runtimeFor } from '../wasm/call.js';
 import { wasmRuntime } from '../wasm/runtime.js';
+import { setDecodingPath } from './wasm.js';
 
 /** Rows of x up to which the matrix-vector kernel is used (above, matmul.ts's packed kernel wins). */
 export const MATVEC_MAX_ROWS = 4;
@@ -24,8 +25,18 @@ export function residentWeight(n: number): Float32Array {
   if (rt === null || !rt.shared) return new Float32Array(n);
   // The heap keeps a quarter of the memory for kernel calls; past that this is an ordinary array.
   const array = allocateLongLived(n);
-  if (rt.heap.holds(array)) resident.add(array);
+  if (rt.heap.holds(array)) {
+    resident.add(array);
+    setDecodingPath(runMatvec);
+  }
   return array;
+}
+
+/** matmulWasm's decoding path: runs args in the matrix-vector kernel when it takes them. */
+function runMatvec(args: MatmulArgs): boolean {
+  if (!takesMatvec(args) || runtimeFor(args.a, args.out) === null) return false;
+  matvecWasm(args);
+  return true;
 }
 
 /** True for an array residentWeight placed in WebAssembly memory. */
