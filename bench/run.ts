@@ -8,6 +8,12 @@
  *   --impl=wasm,js,gpu,tfjs,jax  implementations to run (default all)
  *   --lm                 also time training steps of the `lm train` default model (tokens/s, peak memory)
  *   --mt                 also time training steps of the `mt train` default model size (tokens/s, peak memory)
+ *   --generate           generation with fla DeltaNet models of the 340M and 1.3B shapes (bench/generate.ts):
+ *                        load time, peak RSS, prefill and decode tokens/s beside the memory bandwidth;
+ *                        the kernel workloads are then skipped unless --only names some
+ *   --generate-quick     the same, 340M only, a 64-token prompt and 16 decoded tokens (a few minutes)
+ *   --generate-shapes=340M,1.3B  --prompt-tokens=N (512)  --decode-tokens=N (64)  --threads=N (2)
+ *   --generate-baseline  also each model with its weights copied into WebAssembly memory at every matmul
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';
@@ -16,6 +22,7 @@ import { workloads, type Implementation } from './workloads.js';
 import { ours } from './ours.js';
 import { measureLanguageModelTraining, measureTranslationTraining, type TrainingSpeed } from './lmTraining.js';
 import { wasmFusedMultiplyAdd } from '../kernels/backends/wasm.js';
+import { formatGeneration, GENERATION_SHAPES, measureGeneration, type GenerationOptions, type GenerationShape, type GenerationSpeed } from './generate.js';
 
 interface Result {
   workload: string;
@@ -36,7 +43,13 @@ interface Result {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { json: false, quick: false, lm: false, mt: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'] };
+  const options = { json: false, quick: false, lm: false, mt: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'], generate: null as GenerationOptions | null };
+  const generation = (): GenerationOptions => (options.generate ??= { shapes: ['340M', '1.3B'], promptTokens: 512, decodeTokens: 64, threads: 2, baseline: false });
+  const count = (arg: string) => {
+    const value = Number(arg.slice(arg.indexOf('=') + 1));
+    if (!Number.isInteger(value) || value < 1) throw new Error(`bench: ${arg.slice(0, arg.indexOf('='))} needs a positive integer, got '${arg.slice(arg.indexOf('=') + 1)}'`);
+    return value;
+  };
   for (const arg of argv) {
     if (arg === '--json') options.json = true;
     else if (arg === '--quick') options.quick = true;
@@ -44,8 +57,18 @@ function parseArgs(argv: string[]) {
     else if (arg === '--mt') options.mt = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
+    else if (arg === '--generate') generation();
+    else if (arg === '--generate-quick') Object.assign(generation(), { shapes: ['340M'], promptTokens: 64, decodeTokens: 16 });
+    else if (arg.startsWith('--generate-shapes=')) {
+      const shapes = arg.slice(18).split(',').filter(Boolean);
+      for (const s of shapes) if (!(s in GENERATION_SHAPES)) throw new Error(`bench: unknown shape '${s}' (valid: ${Object.keys(GENERATION_SHAPES).join(', ')})`);
+      generation().shapes = shapes as GenerationShape[];
+    } else if (arg.startsWith('--prompt-tokens=')) generation().promptTokens = count(arg);
+    else if (arg.startsWith('--decode-tokens=')) generation().decodeTokens = count(arg);
+    else if (arg.startsWith('--threads=')) generation().threads = count(arg);
+    else if (arg === '--generate-baseline') generation().baseline = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm] [--mt]');
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm] [--mt] [--generate | --generate-quick] [--generate-shapes=340M,1.3B] [--prompt-tokens=N] [--decode-tokens=N] [--threads=N] [--generate-baseline]');
       process.exit(0);
     } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
   }
@@ -86,8 +109,8 @@ async function main(): Promise<void> {
   // Peers print banners with console.log; keep stdout clean for --json.
   if (options.json) console.log = console.error;
   const sampling: MeasureOptions = options.quick ? { maxTime: 0.5, minSamples: 3, cpuCalls: 3 } : { maxTime: 3, minSamples: 5, cpuCalls: 9 };
-  const impls = await implementations(options.impl);
-  const selected = workloads.filter((w) => options.only.length === 0 || options.only.some((s) => w.id.includes(s)));
+  const selected = options.generate !== null && options.only.length === 0 ? [] : workloads.filter((w) => options.only.length === 0 || options.only.some((s) => w.id.includes(s)));
+  const impls = selected.length > 0 ? await implementations(options.impl) : [];
   const results: Result[] = [];
   for (const workload of selected) {
     const rows: Result[] = [];
@@ -116,19 +139,23 @@ async function main(): Promise<void> {
     log('… translation training steps');
     training.push(...(await measureTranslationTraining(options.quick ? 5 : 20)));
   }
+  const generated: GenerationSpeed[] = options.generate !== null ? measureGeneration(options.generate, log) : [];
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg(), wasmFusedMultiplyAdd: wasmFusedMultiplyAdd() };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training, generated }, null, 2)}\n`);
   } else {
     const load = os.loadavg()[0]!.toFixed(1);
     const fma = machine.wasmFusedMultiplyAdd ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add';
     log(`\n${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, load average ${load}; wasm matmul: ${fma}; ${options.quick ? 'quick' : 'full'} sampling; medians\n`);
-    log(formatTable(results));
-    log('\nMedians of wall and CPU ms (all threads) per call; best = least wall ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best ms.');
-    log('best / ours: best ms over that of fastweights wasm (js when wasm was not run); above 1, ours is faster.');
+    if (results.length > 0) {
+      log(formatTable(results));
+      log('\nMedians of wall and CPU ms (all threads) per call; best = least wall ms of one call. GFLOP/s: nominal counts (bench/workloads.ts) over best ms.');
+      log('best / ours: best ms over that of fastweights wasm (js when wasm was not run); above 1, ours is faster.');
+    }
     for (const r of training) {
       log(`\n${r.task} training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.stepsPerSecond.toFixed(1)} steps/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB; matmul ${(r.matmulFlopsPerToken / 1e6).toFixed(2)} MFLOP/token, so ${r.matmulGflopPerSecond.toFixed(1)} GFLOP/s of matmul`);
     }
+    for (const r of generated) log(`\n${formatGeneration(r)}`);
   }
 }
 

@@ -50,12 +50,14 @@ export interface KernelExports {
   sumNormaliseRowsF32: Kernel;
   sumNormaliseRowsBackwardF32: Kernel;
   adamStepF32: Kernel;
+  matvecF32: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluWithSlopeF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
-  | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32' | 'adamStepF32';
+  | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32' | 'adamStepF32'
+  | 'matvecF32';
 
 const PAGE_BYTES = 65536;
 /** The largest the temporaries' arena grows: calls that need more (large evaluation batches) use the heap. */

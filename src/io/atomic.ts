@@ -12,6 +12,9 @@ import { fsErrorInWords } from './fsErrors.js';
 /** Temporary files are named `<target>.tmp-<pid>-<random hex>`; this recognises them. */
 export const TEMPORARY_SUFFIX = /\.tmp-\d+-[0-9a-f]+$/;
 
+/** Bytes per write call: Node refuses a length past 2³¹ − 1 (a 1.3B model's bf16 weights are 2.7 GB). */
+const WRITE_CHUNK = 2 ** 30;
+
 export function writeFileAtomic(path: string, contents: Uint8Array | string): void {
   const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
   const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -19,7 +22,7 @@ export function writeFileAtomic(path: string, contents: Uint8Array | string): vo
   try {
     fd = openSync(temporary, 'wx', 0o644);
     let written = 0;
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written);
+    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, Math.min(WRITE_CHUNK, bytes.byteLength - written));
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -80,9 +80,11 @@ const FLOAT_DTYPES = new Set<SafetensorsDType>(['F32', 'F16', 'BF16', 'F64']);
 
 /**
  * Loads fla's DeltaNetForCausalLM from a Hugging Face directory into a model of `dtype`
- * (float32 by default). Throws HfDirectoryError, FlaConfigError or SafetensorsError, one line each.
+ * (float32 by default). `resident`: the matrices go to WebAssembly memory for fast decoding
+ * (kernels/matmul/resident.ts); for inference, since the matrix-vector kernel rounds differently.
+ * Throws HfDirectoryError, FlaConfigError or SafetensorsError, one line each.
  */
-export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {}): LoadedHfDeltaNet {
+export function loadHfDeltaNet(directory: string, options: { dtype?: DType; resident?: boolean } = {}): LoadedHfDeltaNet {
   const configPath = join(directory, 'config.json');
   const config = parseDeltaNetConfig(readJson(configPath), configPath);
   const expected = deltaNetParameterShapes(config);
@@ -126,7 +128,7 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType } = {
   if (index) for (const [name, file] of index) if (!found.has(name)) fail(`${indexPath}: tensor '${name}' is listed in '${file}' but that file does not hold it`);
   for (const [name, shape] of expected) if (!found.has(name)) fail(`${directory}: tensor '${name}' [${shape.join(', ')}] is in none of the weight files (${files.join(', ')})`);
 
-  const model = new DeltaNetForCausalLM(config, { empty: true, ...(options.dtype ? { dtype: options.dtype } : {}) });
+  const model = new DeltaNetForCausalLM(config, { empty: true, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) });
   const parameters = model.stateDict();
   for (const file of files) {
     const path = join(directory, file);

@@ -10,3 +10,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { adamStepF32 } from './optim';
+export { matvecF32 } from './matvec';

@@ -11,6 +11,7 @@ import * as ops from '../../ops/index.js';
 import { rmsNorm } from '../../ops/norms.js';
 import { linearOutIn } from '../../ops/projection.js';
 import { causalConv1d, causalConv1dCache } from '../../ops/shortConv.js';
+import { residentWeight } from '../../../kernels/matmul/resident.js';
 
 export interface FlaInit {
   rng: Rng;
@@ -19,11 +20,17 @@ export interface FlaInit {
   dtype?: DType;
   /** Zeros instead of random draws: for a model whose weights are about to be loaded. */
   empty?: boolean;
+  /**
+   * With `empty` and float32: matrices placed in WebAssembly memory (kernels/matmul/resident.ts), where
+   * the kernels read them without a copy and one-token steps take the matrix-vector kernel.
+   */
+  resident?: boolean;
 }
 
-/** A weight drawn from normal(0, std), or zeros when `empty`. */
+/** A weight drawn from normal(0, std), or zeros when `empty` (resident ones when asked). */
 function initialWeight(shape: number[], init: FlaInit): Tensor {
   const dtype = init.dtype ?? 'float32';
+  if (init.empty && init.resident && dtype === 'float32' && shape.length === 2) return new Tensor(residentWeight(shape[0]! * shape[1]!), shape);
   return init.empty ? zeros(shape, { dtype }) : randn(shape, init.rng, { dtype, std: init.std });
 }
 

@@ -69,11 +69,12 @@ export class DeltaNetForCausalLM extends Module {
 
   /**
    * Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`,
-   * or with zero weights (`empty`) for a loader to fill.
+   * or with zero weights (`empty`) for a loader to fill, the matrices in WebAssembly memory when
+   * `resident` (FlaInit).
    */
-  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean } = {}) {
+  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean; resident?: boolean } = {}) {
     super();
-    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, empty: options.empty ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
+    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, empty: options.empty ?? false, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
     this.model = this.child('model', new DeltaNetModel(config, init));
     this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new TorchLinear(config.hiddenSize, config.vocabSize, init));
   }

@@ -31,7 +31,8 @@ interface Pretrained {
 function openPretrained(dir: string, command: string): Pretrained {
   const start = performance.now();
   try {
-    const { model, config } = loadHfDeltaNet(dir);
+    // Inference only: the matrices go where the decoding kernel reads them in place.
+    const { model, config } = loadHfDeltaNet(dir, { resident: true });
     const tokenizerPath = join(dir, 'tokenizer.json');
     const tokenizer = existsSync(tokenizerPath) ? loadHfTokenizer(tokenizerPath) : null;
     if (tokenizer && tokenizer.vocabSize > config.vocabSize) {

@@ -18,6 +18,9 @@ import { sample } from '../../../src/tasks/lm/generate.js';
 import { runLm } from '../../../src/tasks/lm/cli.js';
 import { continuationDecoder } from '../../../src/tasks/lm/pretrainedCli.js';
 import { Rng } from '../../../src/index.js';
+import { inference } from '../../../src/nn/module.js';
+import type { DeltaNetLayerState } from '../../../src/nn/fla/index.js';
+import { isResidentWeight } from '../../../kernels/matmul/resident.js';
 
 const FIXTURES = new URL('../../fixtures/fla/', import.meta.url).pathname;
 const expectedOf = (name: string) =>
@@ -30,6 +33,25 @@ describe('generation from a pretrained fla DeltaNet', () => {
       const { prompt, new_tokens: want } = expectedOf(name).greedy;
       for (const chunk of [1, 2, 256]) {
         expect([...generatePretrained(model, prompt, { tokens: want.length, temperature: 0, rng: new Rng(0), chunk })], `${name}, chunk ${chunk}`).toEqual(want);
+      }
+    }
+  });
+
+  it('with resident weights (the matrix-vector decoding path) gives the same greedy continuations and logits within 1e-5', () => {
+    for (const name of ['default', 'gate', 'paper', 'tied']) {
+      const plain = loadHfDeltaNet(join(FIXTURES, name)).model;
+      const resident = loadHfDeltaNet(join(FIXTURES, name), { resident: true }).model;
+      expect(isResidentWeight(resident.stateDict().get('model.layers.0.attn.q_proj.weight')!.data), name).toBe(true);
+      const { prompt, new_tokens: want } = expectedOf(name).greedy;
+      expect([...generatePretrained(resident, prompt, { tokens: want.length, temperature: 0, rng: new Rng(0), chunk: 1 })], name).toEqual(want);
+      // One-token steps side by side: the logits agree to float32 rounding.
+      let a: DeltaNetLayerState[] | undefined, b: DeltaNetLayerState[] | undefined;
+      for (const id of [...prompt, ...want]) {
+        const x = inference(plain, () => plain.forward([id], 1, 1, a ? { states: a } : {}));
+        const y = inference(resident, () => resident.forward([id], 1, 1, b ? { states: b } : {}));
+        [a, b] = [x.states, y.states];
+        const scale = Math.max(...x.logits.data.map(Math.abs));
+        x.logits.data.forEach((v, i) => expect(Math.abs(y.logits.data[i]! - v), `${name} [${i}]`).toBeLessThanOrEqual(1e-5 * scale));
       }
     }
   });
