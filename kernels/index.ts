@@ -69,3 +69,6 @@ export { relaxedSimdWanted, setWasmThreads, threadsWanted, wasmRuntime } from '.
 export { BLOCKED_SCORE } from './attention/reference.js';
 export { fillDraws, fillKeepMask } from './arrays/reference.js';
 export { SETTINGS, cacheDirSetting, checkSettings, debugChecksSetting, debugSetting, xdgCacheHome } from './settings.js';
+
+/** Weights placed in WebAssembly memory once, read in place by one-token decoding (docs/kernels.md). */
+export { residentWeight } from './matmul/resident.js';

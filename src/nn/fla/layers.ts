@@ -11,7 +11,7 @@ import * as ops from '../../ops/index.js';
 import { rmsNorm } from '../../ops/norms.js';
 import { linearOutIn } from '../../ops/projection.js';
 import { causalConv1d, causalConv1dCache } from '../../ops/shortConv.js';
-import { residentWeight } from '../../../kernels/matmul/resident.js';
+import { residentWeight } from '../../../kernels/index.js';
 
 export interface FlaInit {
   rng: Rng;
