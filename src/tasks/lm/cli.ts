@@ -40,7 +40,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
 
 train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes, lr 0.003, dropout 0.1;
        \`npm start\` in a clone of the repository runs it with --dropout 0 --lr 6e-3 --out runs/demo-delta --overwrite):
-  --corpus C          sotu (default), brown, or a UTF-8 text file
+  --corpus C          sotu (default), brown, or a UTF-8 text file (its SHA-256 is kept: eval and
+                      --resume refuse the file once changed)
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
