@@ -42,6 +42,16 @@ export function headSizeOption(dim: number, heads: number, command?: string): nu
   }
 }
 
+/**
+ * --warmup: `standard` steps by default, or a tenth of a shorter --steps budget; a warm-up longer
+ * than the --steps given is refused (the schedule would never reach its peak, let alone decay).
+ */
+export function warmupOption(value: string | undefined, steps: number | undefined, standard: number): number {
+  const warmup = intOption(value, 'warmup', steps !== undefined ? Math.min(standard, Math.floor(steps / 10)) : standard, 0);
+  if (steps !== undefined && warmup > steps) throw new UsageError(`--warmup ${warmup} is longer than --steps ${steps}; give --warmup ${steps} or less (or more --steps)`);
+  return warmup;
+}
+
 /** Log lines on stderr: as they are, or as JSON events when --json keeps stdout for the summary. */
 export function trainingLog(json: boolean): (line: string) => void {
   return (line) => console.error(json ? JSON.stringify({ event: 'log', message: line }) : line);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { detokenizeBrown, parseBrownFile } from './brown.js';
-import { readTextFile } from './textFile.js';
+import { readTextFile, sha256File } from './textFile.js';
 
 export interface CorpusDocument {
   id: string;
@@ -41,6 +41,13 @@ export function loadCorpus(name: 'sotu' | 'brown' | (string & {})): Corpus {
     throw new Error(`corpus "${name}" is neither a built-in corpus (${BUILTIN_CORPORA.join(', ')}) nor an existing file: no such file ${path}`);
   }
   return loadTextFile(path);
+}
+
+/** The SHA-256 of a corpus given as a file; undefined for a built-in corpus or a path with no file. */
+export function corpusFileSha256(name: string): string | undefined {
+  if ((BUILTIN_CORPORA as readonly string[]).includes(name)) return undefined;
+  const path = resolve(name);
+  return existsSync(path) ? sha256File(path) : undefined;
 }
 
 function packageDir(packageName: string): string {

@@ -5,7 +5,8 @@
  * endings normalised to "\n" (CRLF and lone CR). Node-only.
  */
 import { constants } from 'node:buffer';
-import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { formatBytes } from '../train/resources.js';
 import { InputFileError } from '../io/fsErrors.js';
 
@@ -66,4 +67,20 @@ function lineOf(bytes: Uint8Array, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
   return line;
+}
+
+/**
+ * The SHA-256 of a file's bytes, in hex: what ties a checkpoint to the text file it was trained on.
+ * Read in pieces, so a file of any size (even one too large to read as one string) can be hashed.
+ */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const piece = Buffer.allocUnsafe(1 << 24);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0; ) hash.update(piece.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

@@ -43,6 +43,11 @@ export const str: Rule = (v, path) => {
   if (typeof v !== 'string' || v === '') fail(path, 'a non-empty string', v);
 };
 
+/** A SHA-256 digest in lowercase hex (a corpus file's). */
+export const sha256Hex: Rule = (v, path) => {
+  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) fail(path, 'a SHA-256 in hex (64 characters 0-9a-f)', v);
+};
+
 export const literal =
   (expected: string | number): Rule =>
   (v, path) => {

@@ -122,6 +122,11 @@ export function startOrResume<Config extends TrainingCheckpointConfig, State ext
   if (options.resume) {
     const resumed = readTrainingCheckpoint<Config, State>(options.out, kind);
     const { steps, minutes } = options.training;
+    const warmup = (resumed.config.training as { warmupSteps?: number }).warmupSteps ?? 0;
+    if (steps !== undefined && steps < warmup) {
+      // --steps is the whole run's budget, counted from step 0, and the checkpoint's warm-up stays.
+      throw new Error(`--steps ${steps} ends before the end of the checkpoint's warm-up (${warmup} steps; --steps counts from step 0, and the checkpoint is at step ${resumed.state.step}); give --steps ${Math.max(warmup, resumed.state.step + 1)} or more, or --minutes`);
+    }
     const config: Config = { ...resumed.config, training: { ...resumed.config.training, steps, minutes } };
     log(`resuming ${options.out} at step ${resumed.state.step}`);
     return { config, resumed };

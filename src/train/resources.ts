@@ -26,6 +26,8 @@ export interface ResourceEstimate {
   /** The element count of the largest single tensor (the embedding, the logits or the scores). */
   largestTensor: number;
   largestTensorName: string;
+  /** What to lower when the total does not fit: the options behind its larger part. */
+  lower: string;
 }
 
 /** Exact: the parameters of one TransformerBlock (tested against parameterCount()). */
@@ -66,11 +68,15 @@ export function estimateLanguageModel(model: StackShape & { layers: number; cont
   const activations = batchSize * model.layers * block.floats + 3 * logits;
   const candidates: [string, number][] = [
     ['the embedding (--vocab × --dim)', vocabSize * model.dModel],
-    ['the logits', logits],
-    ['the attention scores', batchSize * block.scores],
+    ['the logits (--batch × --context × --vocab)', logits],
+    ['the attention scores (--batch × --heads × --context²)', batchSize * block.scores],
     ['the feed-forward weights (--dim × --ff)', model.dModel * model.ffHidden],
   ];
-  return summarise(parameters, activations, candidates);
+  const context = model.attention.fastWeights ? '--context' : '--context (squared: softmax attention)';
+  return summarise(parameters, activations, candidates, {
+    activations: `most of it is one step's activations, which grow with --layers × --batch × ${context}; lower those`,
+    weights: 'most of it is the weights and their optimiser state; lower --layers, --dim, --ff or --vocab',
+  });
 }
 
 export function estimateTranslationModel(model: StackShape & { encoderLayers: number; decoderLayers: number; crossAttention: AttentionSpec }, vocabSize: number, maxTokens: number, maxLength: number): ResourceEstimate {
@@ -84,16 +90,19 @@ export function estimateTranslationModel(model: StackShape & { encoderLayers: nu
   const activations = sequences * (model.encoderLayers * self.floats + model.decoderLayers * (self.floats + cross.floats)) + 3 * logits;
   const candidates: [string, number][] = [
     ['the embedding (--vocab × --dim)', vocabSize * model.dModel],
-    ['the logits', logits],
-    ['the attention scores', sequences * Math.max(self.scores, cross.scores)],
+    ['the logits (--max-tokens × --vocab)', logits],
+    ['the attention scores (--max-tokens × --heads × --max-len)', sequences * Math.max(self.scores, cross.scores)],
     ['the feed-forward weights (--dim × --ff)', model.dModel * model.ffHidden],
   ];
-  return summarise(parameters, activations, candidates);
+  return summarise(parameters, activations, candidates, {
+    activations: "most of it is one step's activations, which grow with --enc-layers and --dec-layers × --max-tokens (× --max-len for softmax attention); lower those",
+    weights: 'most of it is the weights and their optimiser state; lower --enc-layers, --dec-layers, --dim, --ff or --vocab',
+  });
 }
 
-function summarise(parameters: number, activations: number, candidates: [string, number][]): ResourceEstimate {
+function summarise(parameters: number, activations: number, candidates: [string, number][], lower: { activations: string; weights: string }): ResourceEstimate {
   const [largestTensorName, largestTensor] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
-  return { parameters, trainingBytes: BYTES * (4 * parameters + activations), largestTensor, largestTensorName };
+  return { parameters, trainingBytes: BYTES * (4 * parameters + activations), largestTensor, largestTensorName, lower: activations > 4 * parameters ? lower.activations : lower.weights };
 }
 
 /**
@@ -102,10 +111,10 @@ function summarise(parameters: number, activations: number, candidates: [string,
  */
 export function checkFits(estimate: ResourceEstimate, availableBytes: number, refuse: (message: string) => never): void {
   if (estimate.largestTensor > MAX_TENSOR_ELEMENTS) {
-    refuse(`${estimate.largestTensorName} would hold ${formatCount(estimate.largestTensor)} numbers, more than one array can (${formatCount(MAX_TENSOR_ELEMENTS)}); lower the sizes`);
+    refuse(`${estimate.largestTensorName} would hold ${formatCount(estimate.largestTensor)} numbers, more than one array can (${formatCount(MAX_TENSOR_ELEMENTS)}); lower the sizes named`);
   }
   if (estimate.trainingBytes > availableBytes) {
-    refuse(`training would need about ${formatBytes(estimate.trainingBytes)} (${formatCount(estimate.parameters)} parameters, plus gradients, AdamW moments and one step's activations), more than the ${formatBytes(availableBytes)} this machine can give; lower --dim, --layers, --ff, --vocab, the context or the batch`);
+    refuse(`training would need about ${formatBytes(estimate.trainingBytes)} (${formatCount(estimate.parameters)} parameters, plus gradients, AdamW moments and one step's activations), more than the ${formatBytes(availableBytes)} this machine can give: ${estimate.lower}`);
   }
 }
 
@@ -127,7 +136,17 @@ export function formatCount(n: number): string {
   return `${Number((n / 1e9).toPrecision(3))} billion`;
 }
 
-/** Memory a training run may plan to use: most of the machine's. */
-export function availableMemory(): number {
-  return Math.floor(totalmem() * 0.8);
+/**
+ * Memory a training run may plan to use: most of the machine's, or of the container's when a cgroup
+ * limits the process to less (os.totalmem() reports the host's memory inside a container, and a
+ * run sized by it dies partway with "Array buffer allocation failed").
+ */
+export function availableMemory(total = totalmem(), constrained = constrainedMemory()): number {
+  const limit = constrained > 0 && constrained < total ? constrained : total;
+  return Math.floor(limit * 0.8);
+}
+
+/** The cgroup memory limit Node reports (0, or a huge number, when there is none). */
+function constrainedMemory(): number {
+  return (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
 }

@@ -6,15 +6,22 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadEnDePairs } from '../../src/tasks/mt/ende.js';
+import { availableMemory } from '../../src/train/resources.js';
 import { runMain } from './runMain.js';
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fw-bad-input-'));
+  // A container limited to 8 GB on a larger host (os.totalmem() reports the host's memory), as the
+  // fuzz machine was: the memory estimate must go by the limit.
+  vi.spyOn(process as unknown as { constrainedMemory: () => number }, 'constrainedMemory').mockReturnValue(8e9);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A file's first 64 kB (the test files may be sparse gigabytes). */
 function head(file: string): Uint8Array {
@@ -73,6 +80,30 @@ describe('refused in one line, exit code 2, nothing written', () => {
       (_file, out) => ['mt', 'train', '--model', 'linear', '--max-tokens', '1', '--out', out, '--steps', '1'],
       () => /^fastweights: mt train: --max-tokens 1 cannot hold one pair of --max-len 96 \(97 tokens with <bos>\); give --max-tokens 97 or more, or lower --max-len$/,
     ],
+    [
+      'lm train --steps 3 --dim 16 --layers 100000, by the memory estimate, before the corpus is read',
+      (file) => writeFileSync(file, 'unused\n'),
+      (file, out) => ['lm', 'train', '--corpus', file, '--out', out, '--steps', '3', '--dim', '16', '--layers', '100000'],
+      () => /^fastweights: lm train: training would need about 123 GB \(328 million parameters, plus gradients, AdamW moments and one step's activations\), more than the 6\.4 GB this machine can give: most of it is one step's activations, which grow with --layers × --batch × --context; lower those$/,
+    ],
+    [
+      'lm train --steps 3 --context 1000000, by the largest tensor, before the corpus is read',
+      (file) => writeFileSync(file, 'unused\n'),
+      (file, out) => ['lm', 'train', '--corpus', file, '--out', out, '--steps', '3', '--context', '1000000'],
+      () => /^fastweights: lm train: the logits \(--batch × --context × --vocab\) would hold 8\.19 billion numbers, more than one array can \(2\.15 billion\); lower the sizes named$/,
+    ],
+    [
+      'lm train --steps 3 --model softmax --context 20000: the T×T scores of softmax attention',
+      (file) => writeFileSync(file, 'unused\n'),
+      (file, out) => ['lm', 'train', '--corpus', file, '--out', out, '--steps', '3', '--model', 'softmax', '--context', '20000', '--vocab', '300'],
+      () => /^fastweights: lm train: the attention scores \(--batch × --heads × --context²\) would hold 12\.8 billion numbers, more than one array can \(2\.15 billion\); lower the sizes named$/,
+    ],
+    [
+      'lm train --steps 3 --model softmax --context 4000: the activations of softmax attention grow with the context squared',
+      (file) => writeFileSync(file, 'unused\n'),
+      (file, out) => ['lm', 'train', '--corpus', file, '--out', out, '--steps', '3', '--model', 'softmax', '--context', '4000', '--vocab', '300'],
+      () => /^fastweights: lm train: training would need about [\d.]+ GB \(\d+ thousand parameters, .*\), more than the 6\.4 GB this machine can give: most of it is one step's activations, which grow with --layers × --batch × --context \(squared: softmax attention\); lower those$/,
+    ],
   ];
   cases.forEach(([name, make, argv, message], i) => {
     it(name, async () => {
@@ -89,6 +120,14 @@ describe('refused in one line, exit code 2, nothing written', () => {
       expect(existsSync(out)).toBe(false); // not even an empty --out left behind
       rmSync(file);
     });
+  });
+});
+
+describe('the memory a run may plan to use', () => {
+  it("is 80 % of the container's limit when a cgroup sets one below the machine's memory", () => {
+    expect(availableMemory(200e9, 8e9)).toBe(6.4e9);
+    expect(availableMemory(25e9, 0)).toBe(20e9); // no limit
+    expect(availableMemory(25e9, 2 ** 64)).toBe(20e9); // "no limit" as Node reports it on cgroup v2
   });
 });
 

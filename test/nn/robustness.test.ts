@@ -136,6 +136,27 @@ describe('finite checks (setDebugChecks)', () => {
   });
 });
 
+describe('createAttention names a missing or wrong option', () => {
+  const base = { dModel: 8, heads: 2, dHead: 4, causal: true, rng: new Rng(3) };
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['no rng', { ...base, rng: undefined }, 'createAttention: options.rng must be an Rng (e.g. new Rng(1)), the generator of the initial weights; got none'],
+    ['a seed for rng', { ...base, rng: 3 }, 'createAttention: options.rng must be an Rng (e.g. new Rng(1)), the generator of the initial weights; got 3'],
+    ['no dHead', { ...base, dHead: undefined }, 'createAttention: options.dHead must be an integer ≥ 1, got undefined'],
+    ['heads 0', { ...base, heads: 0 }, 'createAttention: options.heads must be an integer ≥ 1, got 0'],
+    ['no causal', { ...base, causal: undefined }, 'createAttention: options.causal must be true or false, got undefined'],
+  ];
+  for (const name of ['delta', 'softmax', 'performer']) {
+    for (const [what, options, message] of cases) {
+      it(`${name}, ${what}`, () => {
+        expect(() => createAttention(name, options as never)).toThrow(new TypeError(message));
+      });
+    }
+  }
+  it('no options at all', () => {
+    expect(() => (createAttention as (name: string) => unknown)('delta')).toThrow('createAttention: give the options { dModel, heads, dHead, causal, rng }');
+  });
+});
+
 describe('samplers refuse non-finite logits', () => {
   it('sample', () => {
     expect(() => sample([Number.NaN, 1, Number.NaN], 1, 0, new Rng(1))).toThrow(/non-finite logit \(NaN for token 0\)/);

@@ -45,6 +45,7 @@ export function makeFeatureMap(spec: AttentionSpec, dKey: number, rng: Rng, feat
 /** An attention layer; a name given as text (the library's users may) is parsed here, where it enters. */
 export function createAttention(spec: AttentionSpec | string, options: AttentionBuildOptions): SoftmaxAttention | FastWeightAttention {
   const s = typeof spec === 'string' ? parseAttentionSpec(spec) : spec;
+  checkBuildOptions(options);
   const { rng, dtype } = options;
   if (s.update === 'softmax') {
     return new SoftmaxAttention({ dModel: options.dModel, heads: options.heads, dHead: options.dHead, causal: options.causal, rng, ...(dtype ? { dtype } : {}) });
@@ -63,4 +64,18 @@ export function createAttention(spec: AttentionSpec | string, options: Attention
     ...(options.attentionNormalise !== undefined ? { attentionNormalise: options.attentionNormalise } : {}),
     ...(options.scaleOutput !== undefined ? { scaleOutput: options.scaleOutput } : {}),
   });
+}
+
+/**
+ * The options a JavaScript caller (no type checker) may leave out or get wrong, named in one line
+ * instead of failing inside a constructor with "Cannot read properties of undefined".
+ */
+function checkBuildOptions(options: AttentionBuildOptions | undefined): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('createAttention: give the options { dModel, heads, dHead, causal, rng }');
+  for (const key of ['dModel', 'heads', 'dHead'] as const) {
+    const value: unknown = options[key];
+    if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(`createAttention: options.${key} must be an integer ≥ 1, got ${String(value)}`);
+  }
+  if (typeof options.causal !== 'boolean') throw new TypeError(`createAttention: options.causal must be true or false, got ${String(options.causal)}`);
+  if (!(options.rng instanceof Rng)) throw new TypeError(`createAttention: options.rng must be an Rng (e.g. new Rng(1)), the generator of the initial weights; got ${options.rng === undefined ? 'none' : String(options.rng)}`);
 }

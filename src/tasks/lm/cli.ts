@@ -1,6 +1,6 @@
 /** `fastweights lm train | eval | generate`: language modelling on real text. */
 import { createProgress, type ProgressMode } from '../../train/progress.js';
-import { carryRefusal, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
+import { carryRefusal, checkCorpusUnchanged, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
 import { generate, generatedText } from './generate.js';
 import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
@@ -11,7 +11,7 @@ import { Rng } from '../../tensor/rng.js';
 import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
 import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
@@ -40,7 +40,8 @@ const HELP = `fastweights lm — language modelling with fast weight programmers
 
 train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes, lr 0.003, dropout 0.1;
        \`npm start\` in a clone of the repository runs it with --dropout 0 --lr 6e-3 --out runs/demo-delta --overwrite):
-  --corpus C          sotu (default), brown, or a UTF-8 text file
+  --corpus C          sotu (default), brown, or a UTF-8 text file (its SHA-256 is kept: eval and
+                      --resume refuse the file once changed)
   --model NAME        softmax, linear, performer[-m], dpfp[-nu], delta (default), performer-delta[-m], dpfp-delta[-nu]
   --out DIR           checkpoint directory (default runs/lm-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
@@ -112,14 +113,15 @@ async function lmTrain(argv: string[]): Promise<number> {
     log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const carried = result.config.training.carry === true;
-    // The final figure is on the whole valid split (periodic evaluation may score only its start).
-    const valid = finalPerplexity(model, data, training, carried, log);
+    // The final figure is on the whole valid split (periodic evaluation may score only its start), with
+    // the run's own settings: a resumed run's are the checkpoint's, whatever defaults this command line has.
+    const valid = finalPerplexity(model, data, result.config.training, carried, log);
     const baseline = unigramPerplexity(data.train, data.valid, model.config.vocabSize);
     if (valid !== null && valid.perplexity > PLATEAU_FRACTION * baseline) {
       const where = valid.perplexity > baseline ? 'above' : 'at';
       log(`warning: valid perplexity ${valid.perplexity.toFixed(1)} is ${where} the unigram baseline (${baseline.toFixed(1)}, token frequencies alone): the model has not learned to use context yet; train longer (--minutes, --steps) or raise --lr`);
     }
-    const rng = new Rng(training.seed);
+    const rng = new Rng(result.config.training.seed);
     const prompt = samplePrompt(data.split.valid);
     const sample = generatedText(data.tokenizer, generate(model, data.tokenizer.encode(prompt), { tokens: 60, temperature: 0.8, topK: 40, rng }));
     if (json) {
@@ -183,8 +185,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
     batchSize: intOption(values.batch, 'batch', 8),
     lr: numberOption(values.lr, 'lr', 3e-3, [0, 10]),
-    // Warm-up defaults to 100 steps, or a tenth of a shorter --steps budget.
-    warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(100, Math.floor(steps / 10)) : 100, 0),
+    warmupSteps: warmupOption(values.warmup, steps, 100),
     weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
     clip: numberOption(values.clip, 'clip', 1, [0, 1e9]),
     ...(steps !== undefined ? { steps } : defaultSteps !== undefined && minutes === undefined ? { steps: defaultSteps } : { minutes: minutes ?? 3 }),
@@ -266,6 +267,11 @@ async function lmEval(argv: string[]): Promise<number> {
   const warmupSegments = optionalInt(values['warmup-segments'], 'warmup-segments');
   if (warmupSegments !== undefined && mode !== 'carry') throw new UsageError(`lm eval: --warmup-segments needs --mode carry (the state it builds is what carry mode starts from)`);
   const { model, tokenizer, config } = openLanguageModel(values.checkpoint, 'lm eval');
+  try {
+    checkCorpusUnchanged(config.training);
+  } catch (err) {
+    throw new UsageError(`lm eval: ${(err as Error).message}`);
+  }
   const data = prepareLmData(config.training.corpus, config.training.vocabSize, tokenizer, (l) => console.error(l));
   const maxTokens = optionalInt(values['max-tokens'], 'max-tokens');
   const tokens = split === 'valid' ? data.valid : data.test;

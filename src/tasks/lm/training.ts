@@ -11,14 +11,14 @@
  * (truncated backpropagation through time), so a step costs what a default step costs.
  * Node-only (files).
  */
-import { loadCorpus } from '../../data/corpora.js';
+import { corpusFileSha256, loadCorpus } from '../../data/corpora.js';
 import { InputFileError } from '../../io/fsErrors.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
 import { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
-import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
+import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sha256Hex, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
@@ -32,6 +32,11 @@ export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
 export interface LmTrainingConfig {
   /** 'sotu', 'brown' or a path to a UTF-8 text file. */
   corpus: string;
+  /**
+   * The SHA-256 of the corpus file a run was trained on (none for a built-in corpus, or in a
+   * checkpoint written before it was recorded): resuming and evaluating refuse a file since changed.
+   */
+  corpusSha256?: string;
   vocabSize: number;
   batchSize: number;
   lr: number;
@@ -103,6 +108,19 @@ export interface LmData {
   test: Int32Array;
 }
 
+/**
+ * Refuses a corpus file that is not the one the checkpoint was trained on (its SHA-256 differs), as
+ * mt does: the model would otherwise be scored on, or go on training on, other text without a word.
+ */
+export function checkCorpusUnchanged(training: Pick<LmTrainingConfig, 'corpus' | 'corpusSha256'>): void {
+  if (training.corpusSha256 === undefined) return;
+  const now = corpusFileSha256(training.corpus);
+  if (now === undefined) return; // a missing file is named by loadCorpus
+  if (now !== training.corpusSha256) {
+    throw new Error(`corpus file ${training.corpus} has changed since the checkpoint was written (SHA-256 ${training.corpusSha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now); put back the file the model was trained on`);
+  }
+}
+
 /** Loads and splits a corpus; trains a tokenizer on its training part unless one is given. */
 export function prepareLmData(corpus: string, vocabSize: number, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): LmData {
   const split = splitCorpus(loadCorpus(corpus));
@@ -135,10 +153,18 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
     replica,
     // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
     // resumed one keeps what its checkpoint says (absent: the older layout).
+    // A resumed run must find the corpus file it was trained on (its SHA-256); a new one records it
+    // once the file has passed loadCorpus's checks (size, UTF-8).
     configure: (c, resuming) => {
       if (!resuming) c.model.scaledEmbedding ??= true;
+      else checkCorpusUnchanged(c.training);
     },
-    prepareData: (c, tokenizer) => options.data ?? prepareLmData(c.training.corpus, c.training.vocabSize, tokenizer, log),
+    prepareData: (c, tokenizer) => {
+      const data = options.data ?? prepareLmData(c.training.corpus, c.training.vocabSize, tokenizer, log);
+      const sha = tokenizer === undefined ? corpusFileSha256(c.training.corpus) : undefined;
+      if (sha !== undefined) c.training.corpusSha256 = sha;
+      return data;
+    },
   });
   const training = config.training;
   if (data.train.length < config.model.context + 1) throw new Error(`the training split has ${data.train.length} tokens, fewer than one segment of ${config.model.context + 1}`);
@@ -221,7 +247,7 @@ const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
   model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, scaledEmbedding: optional(bool) }),
-  training: object({ ...sharedTrainingFields, corpus: str, batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
+  training: object({ ...sharedTrainingFields, corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 
 const dims = arrayOf(int(1, 1 << 20));

@@ -9,7 +9,7 @@ import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog } from '../../cli/trainCommand.js';
+import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
@@ -120,8 +120,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     maxTokens: intOption(values['max-tokens'], 'max-tokens', 1200),
     maxLength: intOption(values['max-len'], 'max-len', 96),
     lr: numberOption(values.lr, 'lr', 2e-3, [0, 10]),
-    // Warm-up defaults to 200 steps, or a tenth of a shorter --steps budget.
-    warmupSteps: intOption(values.warmup, 'warmup', steps !== undefined ? Math.min(200, Math.floor(steps / 10)) : 200, 0),
+    warmupSteps: warmupOption(values.warmup, steps, 200),
     weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
     clip: numberOption(values.clip, 'clip', 1, [1e-9, 1e9]),
     labelSmoothing: numberOption(values['label-smoothing'], 'label-smoothing', 0.1, [0, 0.99]),

@@ -8,9 +8,8 @@
  * A user's own `English<TAB>German` file works too; a checkpoint records it by name and SHA-256,
  * never by absolute path, so it can move between machines and still refuse the wrong file.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { checkTextFileSize, readTextFile } from '../../data/textFile.js';
+import { existsSync, statSync } from 'node:fs';
+import { checkTextFileSize, readTextFile, sha256File } from '../../data/textFile.js';
 import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../../io/packageRoot.js';
 
@@ -78,10 +77,6 @@ export function corpusForCheckpoint(id: string, given?: string): MtCorpus {
   const corpus = resolveMtCorpus(given);
   if (corpus.id !== id) throw new Error(`--corpus ${given} is not the file this model was trained on (${file[1]}, SHA-256 ${file[2]!.slice(0, 12)}…)`);
   return corpus;
-}
-
-function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** Reads and checks a `English<TAB>German` file (default: the shipped one). */

@@ -30,6 +30,15 @@ describe('fastweights retrieval', () => {
     expect(out).toMatch(/--preset/);
   });
 
+  it("the help's time for the quick preset is the one docs/experiments.md measured, not a guess", async () => {
+    expect(await runRetrieval(['--help'])).toBe(0);
+    const docs = readFileSync(join(import.meta.dirname, '../../../docs/experiments.md'), 'utf8');
+    const measured = /\*\*Wall time: \d+ s \((\d+) min\) for the 32 runs\*\* with `--jobs 2`/.exec(docs);
+    expect(measured).not.toBeNull();
+    expect(out.replace(/\s+/g, ' ')).toMatch(new RegExp(`quick: .*\\(32 runs; how long depends on the machine and its load, --jobs, and how many runs stop early: \\d+ and ${measured![1]} minutes were measured on 2 cores\\)`));
+    expect(out).not.toMatch(/~\s*\d+ min/);
+  });
+
   it.each([
     [['--out', 'x', '--bogus', '1'], /unknown option --bogus/],
     [['--out', 'x', '--keys', '20:600:0'], /--keys: '20:600:0' has step 0/],
