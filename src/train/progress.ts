@@ -96,24 +96,30 @@ export function createProgress(options: ProgressOptions): Progress {
       throw new Error(`createProgress: unknown mode '${String(mode)}' (use auto, bar, plain, json or silent)`);
   }
 
-  /** Reports the first update, then at most one per interval, and always the end. */
+  /**
+   * Reports the first update, then at most one per interval, and always the end. The fields of the
+   * updates in between are kept for the next report, so a validation figure or the last step is never lost.
+   */
   function throttled(intervalMs: number, clock: () => number, report: (record: ProgressRecord) => void, take = snapshot): Progress {
     let lastReport = -Infinity;
     let lastDone = 0;
+    let pending: ProgressFields = {};
     let finished = false;
     return {
       update(done, fields = {}) {
         if (finished) return;
         lastDone = done;
+        pending = { ...pending, ...fields };
         const t = clock();
         if (t - lastReport < intervalMs) return;
         lastReport = t;
-        report(take('progress', done, fields));
+        report(take('progress', done, pending));
+        pending = {};
       },
       finish(fields = {}) {
         if (finished) return;
         finished = true;
-        report(take('done', lastDone, fields));
+        report(take('done', lastDone, { ...pending, ...fields }));
       },
     };
   }

@@ -67,6 +67,32 @@ describe('json progress', () => {
     expect(records[0]).toMatchObject({ event: 'progress', fields: { ppl: 39 } });
   });
 
+  it('keeps the fields of the updates it does not report: the next record and the last one carry them', () => {
+    const { stream } = fakeStream();
+    const clock = fakeClock();
+    const seen: ProgressRecord[] = [];
+    const p = createProgress({ total: 180, unit: 's', mode: 'json', stream, intervalMs: 1000, now: clock.now, onJson: (r) => seen.push(r) });
+    p.update(1, { step: 10, loss: 3 }); // reported
+    clock.advance(100);
+    p.update(2, { step: 20, validPpl: 25 }); // within the interval: an evaluation that must not be lost
+    clock.advance(100);
+    p.update(3, { step: 30, loss: 2 });
+    p.finish();
+    expect(seen.map((r) => r.event)).toEqual(['progress', 'done']);
+    expect(seen[1]!.fields).toEqual({ step: 30, validPpl: 25, loss: 2 });
+  });
+
+  it('plain lines end on the last step, not the last one printed', () => {
+    const { chunks, stream } = fakeStream();
+    const clock = fakeClock();
+    const p = createProgress({ total: 180, label: 'train', unit: 's', mode: 'plain', stream, now: clock.now });
+    p.update(1, { step: 1 });
+    clock.advance(1000);
+    p.update(2, { step: 6283 });
+    p.finish();
+    expect(chunks.at(-1)).toContain('step 6283');
+  });
+
   it('a resumed run counts its rate and time left from the units it did itself', () => {
     const { stream } = fakeStream();
     const clock = fakeClock();
