@@ -8,13 +8,19 @@
  * greedy continuations.
  * Skipped when no Chromium is installed (test/browser/announce.ts says how to install it).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumForTests, openFiles, paintedShare, waitForText, type OpenedPage } from './harness.js';
 import { demoFiles } from '../../demo/files.js';
 import { readStatus, type DemoStatus } from '../../demo/status.js';
 import { readLoadMetrics } from '../../browser/loadMetrics.js';
+import { Rng } from '../../src/index.js';
+import { continuationDecoder, generatePretrained, loadHfLanguageModelFiles } from '../../src/pretrained.js';
+import { DeltaNetForCausalLM, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
+import { directoryFiles, saveHfDeltaNet } from '../../src/io/huggingFace.js';
+import { parseHfTokenizer } from '../../src/data/hfTokenizer/index.js';
 import { TINY_PROMPT, makeTinyLmCheckpoint } from '../demo/tinyCheckpoint.js';
 
 const chromium = chromiumForTests();
@@ -22,6 +28,17 @@ const TRAIN_STEPS = 60;
 /** The first load's budget over the network (issue 26's light page). */
 const FIRST_LOAD_BYTES = 200_000;
 const FLA_FIXTURES = new URL('../fixtures/fla/', import.meta.url).pathname;
+const LLAMA_TOKENIZER = new URL('../data/fixtures/tokenizers/llama-bytefallback.tokenizer.json', import.meta.url).pathname;
+
+/** A random fla DeltaNet with the Llama-style test tokenizer, written as a Hugging Face directory; returns the directory. */
+function makeTextDirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fla-demo-'));
+  const vocabSize = parseHfTokenizer(readFileSync(LLAMA_TOKENIZER, 'utf8'), 'llama').vocabSize;
+  const config = parseDeltaNetConfig({ model_type: 'delta_net', vocab_size: vocabSize, hidden_size: 16, num_hidden_layers: 1, num_heads: 2, intermediate_size: 32, initializer_range: 0.5, bos_token_id: 1, eos_token_id: 2 });
+  saveHfDeltaNet(new DeltaNetForCausalLM(config, { seed: 11 }), dir);
+  copyFileSync(LLAMA_TOKENIZER, join(dir, 'tokenizer.json'));
+  return dir;
+}
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -141,4 +158,26 @@ describe.runIf(chromium !== null)('the demo page in headless Chromium', () => {
       expect(opened.problems).toEqual([]);
     });
   }
+
+  it('with a tokenizer.json, takes a text prompt and streams the text Node generates from the same directory', async () => {
+    const dir = makeTextDirectory();
+    const prompt = 'Fast weights über alles';
+    // What Node makes of the same directory, loaded the same way (resident weights, greedy, stopping at eos).
+    const { model, tokenizer } = loadHfLanguageModelFiles(directoryFiles(dir), { resident: true });
+    const promptIds = tokenizer!.encode(prompt);
+    const stream = continuationDecoder(tokenizer!, promptIds);
+    const ids = [...generatePretrained(model, promptIds, { tokens: 20, temperature: 0, rng: new Rng(0), stopTokens: [2] })];
+    const want = prompt + ids.map((id) => stream.push(id)).join('') + stream.flush();
+    expect(ids.length).toBeGreaterThan(5);
+
+    await opened.page.setInputFiles('#checkpoint-files', readdirSync(dir).map((name) => join(dir, name)));
+    await waitForText(opened.page, '#lm-status', /^fla DeltaNet: 1 layers, hidden 16, 2 heads, vocabulary \d+, .*the same size after any number of tokens\.$/, 30_000);
+    await opened.page.fill('#prompt', prompt);
+    await opened.page.fill('#tokens', '20');
+    await opened.page.fill('#temperature', '0');
+    await opened.page.click('#generate');
+    await opened.page.waitForSelector('#generated[data-state=done]', { timeout: 30_000 });
+    expect(await opened.page.textContent('#generated')).toBe(want);
+    expect(opened.problems).toEqual([]);
+  });
 });
