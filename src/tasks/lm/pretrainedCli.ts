@@ -15,8 +15,6 @@ import { Rng } from '../../tensor/rng.js';
 import { UsageError } from '../../cli/args.js';
 import { continuationDecoder, evaluatePretrained, generatePretrained } from './pretrained.js';
 
-export { continuationDecoder } from './pretrained.js';
-
 /** A Hugging Face model directory (config.json) rather than a fastweights training checkpoint. */
 export function isHuggingFaceDirectory(dir: string): boolean {
   return existsSync(join(dir, 'config.json'));
