@@ -23,12 +23,24 @@ export const ROOT = findRoot(dirname(new URL(import.meta.url).pathname));
 /** The page bundle: path ('/main.js', '/chunk-….js') → contents. */
 export type PageFiles = Map<string, Uint8Array | string>;
 
+export interface PageBundle {
+  files: PageFiles;
+  /** The chunks /main.js imports statically (not the ones fetched on demand), for `<link rel="modulepreload">`. */
+  staticChunks: string[];
+}
+
 /**
  * Bundles `entry` (a TypeScript file, relative to the repository root) as /main.js with its chunks.
- * Not minified by default: gpu.js translates kernel functions from their source text, and readable
- * code makes a failing page easier to debug.
+ * Not minified by default, with inline source maps: readable code makes a failing test page easier
+ * to debug. Minified (as the demo ships), the source maps are separate files ('/main.js.map', …)
+ * that the browser fetches only when its developer tools are open, so they cost a visitor nothing.
  */
 export async function bundlePage(entry: string, options: { minify?: boolean } = {}): Promise<PageFiles> {
+  return (await bundlePageWithChunks(entry, options)).files;
+}
+
+/** bundlePage, also naming the chunks that /main.js needs before it runs. */
+export async function bundlePageWithChunks(entry: string, options: { minify?: boolean } = {}): Promise<PageBundle> {
   // Nothing is written (write: false); esbuild still wants an output folder to name the chunks.
   const outdir = resolve(ROOT, 'dist-browser-page');
   const result = await esbuild.build({
@@ -39,14 +51,18 @@ export async function bundlePage(entry: string, options: { minify?: boolean } = 
     platform: 'browser',
     target: 'es2022',
     minify: options.minify ?? false,
-    sourcemap: 'inline',
+    sourcemap: options.minify === true ? 'linked' : 'inline',
+    metafile: true,
     outdir,
     write: false,
     logLevel: 'silent',
   });
   const files: PageFiles = new Map();
   for (const file of result.outputFiles) files.set(`/${relative(outdir, file.path)}`, file.contents);
-  return files;
+  const main = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint !== undefined)?.[1];
+  // The metafile's paths are relative to the working directory; the chunk's name is what the page asks for.
+  const staticChunks = (main?.imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => `/${i.path.split('/').pop()!}`);
+  return { files, staticChunks };
 }
 
 export interface BundleSize {

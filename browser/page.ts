@@ -1,12 +1,13 @@
 /**
  * Opens bundled pages in the system Chromium: serves the files on localhost (./server.ts), launches
  * Chromium (./chromium.ts) and hands back the Playwright page, with the page's errors and requests
- * recorded. Used by the browser tests and by the demo's screenshot script.
+ * recorded, and its long tasks timed from the start (browser/loadMetrics.ts). Used by the browser tests and by the demo's screenshot script.
  */
 import type { Browser, Page } from 'playwright-core';
 import { bundlePage, type PageFiles } from './bundle.js';
 import { serveFiles, type StaticServer } from './server.js';
 import { launchChromium } from './chromium.js';
+import { recordLongTasks } from './loadMetrics.js';
 
 export interface OpenedPage {
   page: Page;
@@ -34,6 +35,8 @@ export async function openFiles(chromiumPath: string, bundle: PageFiles): Promis
     server = await serveFiles(bundle);
     browser = await launchChromium(chromiumPath);
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // Before the page's own scripts, so that long tasks at load are seen (browser/loadMetrics.ts).
+    await page.addInitScript(recordLongTasks);
     const problems: string[] = [];
     const requests: string[] = [];
     page.on('request', (request) => requests.push(new URL(request.url()).pathname));

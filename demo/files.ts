@@ -1,10 +1,20 @@
-/** The demo page's files, ready to serve: the esbuild bundle of demo/main.ts, index.html and style.css. */
+/**
+ * The demo page's files, ready to serve: the minified esbuild bundle of demo/main.ts (the gpu
+ * backend and the pretrained-model loader are chunks fetched only when asked for), index.html
+ * (told to fetch main.js's other chunks beside it rather than after it) and style.css.
+ */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT, bundlePage, type PageFiles } from '../browser/bundle.js';
+import { ROOT, bundlePageWithChunks, type PageFiles } from '../browser/bundle.js';
+
+const MAIN_SCRIPT = '<script type="module" src="/main.js"></script>';
 
 export async function demoFiles(): Promise<PageFiles> {
-  const files = await bundlePage('demo/main.ts');
-  for (const name of ['index.html', 'style.css']) files.set(`/${name}`, readFileSync(resolve(ROOT, 'demo', name)));
+  const { files, staticChunks } = await bundlePageWithChunks('demo/main.ts', { minify: true });
+  const html = readFileSync(resolve(ROOT, 'demo/index.html'), 'utf8');
+  if (!html.includes(MAIN_SCRIPT)) throw new Error(`demo/index.html must load the bundle with ${MAIN_SCRIPT}`);
+  const preloads = staticChunks.map((chunk) => `<link rel="modulepreload" href="${chunk}">\n  `).join('');
+  files.set('/index.html', html.replace(MAIN_SCRIPT, `${preloads}${MAIN_SCRIPT}`));
+  files.set('/style.css', readFileSync(resolve(ROOT, 'demo/style.css')));
   return files;
 }

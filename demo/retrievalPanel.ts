@@ -59,7 +59,8 @@ export class RetrievalPanel {
     this.status.steps = { delta: 0, sum: 0 };
     this.status.losses = { delta: [], sum: [] };
     this.redraw();
-    this.showWholeSequence();
+    // In a task of its own (the first trace compiles the wasm kernels), so the page paints before it.
+    setTimeout(() => this.showWholeSequence(), 0);
   }
 
   /** The sequence on display, after its last pair. */

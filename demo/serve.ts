@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: bundles the demo page (demo/files.ts: demo/main.ts with esbuild; gpu.js in its own
- * chunk, fetched only when the gpu backend is picked), serves it on localhost and prints the URL.
+ * `npm run demo`: bundles the demo page (demo/files.ts: demo/main.ts minified with esbuild; gpu.js
+ * and the fla DeltaNet loader in chunks of their own, fetched only when asked for), serves it on
+ * localhost compressed and cross-origin isolated (browser/server.ts) and prints the URL.
  * Options: --port N (default 8080; 0 picks a free one). Ctrl-C stops it.
  */
 import { serveFiles } from '../browser/server.js';

@@ -17,10 +17,12 @@ export { createProgress, type Progress, type ProgressOptions, type ProgressMode 
 export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './tasks/lm/training.js';
 export { compareLanguageModels, summariseRows, type CompareOptions, type CompareRow, type CompareSummary } from './tasks/lm/compare.js';
 export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './tasks/mt/training.js';
-export { loadHfDeltaNet, saveHfDeltaNet, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';
+export { loadHfDeltaNet, saveHfDeltaNet, directoryFiles, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';
+// The same loading from bytes (the fastweights/pretrained entry, for browsers).
+export { hfFilesFromBytes, hfFilesFromPicked, loadHfDeltaNetFiles, loadHfLanguageModelFiles, type HfFiles, type HfLoadOptions, type LoadedHfLanguageModel } from './io/huggingFaceFiles.js';
 // fla's DeltaNet (Hugging Face `delta_net` models) and its ops: outside the core entry's size budget for now.
 export * from './nn/fla/index.js';
 export { rmsNorm, l2Normalise } from './ops/norms.js';
 export { causalConv1d, causalConv1dCache } from './ops/shortConv.js';
 export { linearOutIn } from './ops/projection.js';
-export { generatePretrained, evaluatePretrained, sampleTopP, type PretrainedGenerateOptions, type PretrainedEvaluation } from './tasks/lm/pretrained.js';
+export { generatePretrained, evaluatePretrained, sampleTopP, continuationDecoder, type PretrainedGenerateOptions, type PretrainedEvaluation } from './tasks/lm/pretrained.js';

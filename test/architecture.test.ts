@@ -13,7 +13,7 @@ const NODE_BUILTINS = new Set(builtinModules);
 const isNodeModule = (specifier: string): boolean => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]!);
 
 /** The package's entries, as package.json "exports" maps them. */
-const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts' } as const;
+const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', pretrained: 'src/pretrained.ts' } as const;
 
 describe('architecture', () => {
   it('src/ and kernels/ import each other without a circle', () => {
@@ -87,6 +87,14 @@ describe('architecture', () => {
     const { external } = reachable(ENTRIES.gpu);
     expect(external).toContain('gpu.js');
     expect([...external].filter(isNodeModule)).toEqual([]);
+  });
+
+  it('the pretrained entry (fastweights/pretrained) reaches no Node module, no gpu.js and no Node-only file', () => {
+    const { files, external } = reachable(ENTRIES.pretrained);
+    expect(files).toContain('src/io/huggingFaceFiles.ts');
+    expect([...external].filter(isNodeModule)).toEqual([]);
+    expect([...external]).not.toContain('gpu.js');
+    expect([...files].filter((f) => f === ENTRIES.node || f === 'src/io/huggingFace.ts' || f.startsWith('src/cli/'))).toEqual([]);
   });
 
   it('the node entry (fastweights/node) is where the Node modules come in, and it does not load gpu.js', () => {

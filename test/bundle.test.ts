@@ -9,6 +9,12 @@ describe('browser bundles', () => {
     expect(checkCoreBundle(core)).toEqual([]);
   });
 
+  it('the fastweights/pretrained entry (fla DeltaNet from bytes) bundles for a browser, with no gpu.js', async () => {
+    const pretrained = await measureBundle('src/pretrained.ts');
+    expect(pretrained.inputs.some((input) => input.path === 'src/io/huggingFaceFiles.ts')).toBe(true);
+    expect(pretrained.inputs.filter((input) => input.path.includes('gpu.js/'))).toEqual([]);
+  });
+
   it('the fastweights/gpu entry carries gpu.js, and the check would catch it in the core', async () => {
     const gpu = await measureBundle('src/gpu.ts');
     expect(gpu.inputs.some((input) => input.path.startsWith('node_modules/gpu.js/'))).toBe(true);

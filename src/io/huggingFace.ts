@@ -1,169 +1,48 @@
 /**
- * Loading a Hugging Face directory of fla's DeltaNet (docs/pretrained.md): config.json, then
- * model.safetensors or the shards that model.safetensors.index.json lists. Everything that can be
- * checked without the weights is checked first, each fault a one-line error naming the file: the
- * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
- * config, truncated files (their headers against their sizes). Only then are the weights read, one
- * tensor at a time straight into the model's parameters (F16 and BF16 widened to float32), so that
- * loading needs the model's memory and one tensor's bytes besides. `saveHfDeltaNet` writes the
- * same layout back.
+ * Hugging Face directories of fla's DeltaNet on disk (docs/pretrained.md): `loadHfDeltaNet` reads
+ * one through node:fs with the checks and the one-tensor-at-a-time reading of huggingFaceFiles.ts
+ * (which a browser page uses on picked files), and `saveHfDeltaNet` writes the same layout back.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DType } from '../tensor/tensor.js';
-import { deltaNetConfigToJson, parseDeltaNetConfig, type DeltaNetConfig } from '../nn/fla/config.js';
-import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
-import { DeltaNetForCausalLM } from '../nn/fla/model.js';
-import { encodeSafetensors, readSafetensorsHeader, type SafetensorsDType, type SafetensorsHeader, type SafetensorsTensor } from './safetensors.js';
-import { readLittleEndian } from './endian.js';
-import { bf16BytesToFloat32, f16BytesToFloat32 } from './halfFloat.js';
+import { deltaNetConfigToJson } from '../nn/fla/config.js';
+import type { DeltaNetForCausalLM } from '../nn/fla/model.js';
+import { encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { HfDirectoryError, loadHfDeltaNetFiles, type HfFiles, type HfLoadOptions, type LoadedHfDeltaNet } from './huggingFaceFiles.js';
 
-export class HfDirectoryError extends Error {
-  override name = 'HfDirectoryError';
-}
+export { HfDirectoryError, parseWeightIndex, type LoadedHfDeltaNet } from './huggingFaceFiles.js';
 
 const fail = (why: string): never => {
   throw new HfDirectoryError(why);
 };
 
-export interface LoadedHfDeltaNet {
-  model: DeltaNetForCausalLM;
-  config: DeltaNetConfig;
-  /** The weight files read, in order. */
-  files: string[];
-  /** The dtypes the weights were stored in (they are float32 or float64 in the model). */
-  storedDTypes: Set<SafetensorsDType>;
+/** The files of `directory` on disk, each read in parts (a weight file is never read whole at once). */
+export function directoryFiles(directory: string): HfFiles {
+  return {
+    name: directory,
+    where: (file) => join(directory, file),
+    has: (file) => existsSync(join(directory, file)),
+    size: (file) => statSync(join(directory, file)).size,
+    read: (file, offset, length) => {
+      const fd = openSync(join(directory, file), 'r');
+      try {
+        const bytes = new Uint8Array(length);
+        return bytes.subarray(0, readSync(fd, bytes, 0, length, offset));
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }
-
-function readJson(path: string): unknown {
-  if (!existsSync(path)) fail(`${path}: not found`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    return fail(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** The file each tensor is in, from model.safetensors.index.json's weight_map. */
-export function parseWeightIndex(json: unknown, source: string): Map<string, string> {
-  const map = (json as { weight_map?: unknown } | null)?.weight_map;
-  if (map === null || typeof map !== 'object' || Array.isArray(map)) return fail(`${source}: has no "weight_map" object`);
-  const files = new Map<string, string>();
-  for (const [name, file] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof file !== 'string' || file === '' || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
-      fail(`${source}: weight_map entry '${name}' must name a file in the directory, got ${JSON.stringify(file)}`);
-    }
-    files.set(name, file as string);
-  }
-  return files;
-}
-
-/** Reads a safetensors file's header only (its first bytes), checked against the file's size. */
-function readHeader(path: string) {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const head = new Uint8Array(Math.min(size, 8));
-    readSync(fd, head, 0, head.length, 0);
-    const headerLength = head.length === 8 ? Number(new DataView(head.buffer).getBigUint64(0, true)) : 0;
-    // Only what the header says it is (up to the file's end); readSafetensorsHeader judges the rest.
-    const bytes = new Uint8Array(Math.min(size, 8 + Math.min(headerLength, 100_000_001)));
-    readSync(fd, bytes, 0, bytes.length, 0);
-    return readSafetensorsHeader(bytes, size, path);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const FLOAT_DTYPES = new Set<SafetensorsDType>(['F32', 'F16', 'BF16', 'F64']);
 
 /**
  * Loads fla's DeltaNetForCausalLM from a Hugging Face directory into a model of `dtype`
- * (float32 by default). `resident`: the matrices go to WebAssembly memory for fast decoding
- * (kernels/matmul/resident.ts); for inference, since the matrix-vector kernel rounds differently.
- * Throws HfDirectoryError, FlaConfigError or SafetensorsError, one line each.
+ * (float32 by default); `resident` as in huggingFaceFiles.ts. Throws HfDirectoryError,
+ * FlaConfigError or SafetensorsError, one line each.
  */
-export function loadHfDeltaNet(directory: string, options: { dtype?: DType; resident?: boolean } = {}): LoadedHfDeltaNet {
-  const configPath = join(directory, 'config.json');
-  const config = parseDeltaNetConfig(readJson(configPath), configPath);
-  const expected = deltaNetParameterShapes(config);
-
-  const indexPath = join(directory, 'model.safetensors.index.json');
-  let files: string[];
-  let index: Map<string, string> | null = null;
-  if (existsSync(indexPath)) {
-    index = parseWeightIndex(readJson(indexPath), indexPath);
-    files = [...new Set(index.values())];
-    for (const file of files) if (!existsSync(join(directory, file))) fail(`${indexPath}: shard '${file}' is missing (${join(directory, file)})`);
-  } else {
-    if (!existsSync(join(directory, 'model.safetensors'))) fail(`${directory}: has neither model.safetensors nor model.safetensors.index.json`);
-    files = ['model.safetensors'];
-  }
-
-  // Every header before any weight: names, dtypes and shapes against the config.
-  const found = new Map<string, string>();
-  const storedDTypes = new Set<SafetensorsDType>();
-  const headers = new Map<string, SafetensorsHeader>();
-  for (const file of files) {
-    const path = join(directory, file);
-    const header = readHeader(path);
-    headers.set(file, header);
-    for (const t of header.tensors) {
-      const where = `${path}: tensor '${t.name}'`;
-      if (found.has(t.name)) fail(`${where} is also in ${join(directory, found.get(t.name)!)}`);
-      if (index && index.get(t.name) !== file) fail(`${where} is not where ${indexPath} puts it (${index.get(t.name) ?? 'not listed'})`);
-      found.set(t.name, file);
-      // A tied model may still carry lm_head.weight (a copy of the embeddings): it is not read.
-      if (config.tieWordEmbeddings && t.name === 'lm_head.weight') continue;
-      const want = expected.get(t.name);
-      if (want === undefined) fail(`${where} is not a parameter of fla's DeltaNetForCausalLM with ${configPath}`);
-      if (!FLOAT_DTYPES.has(t.dtype)) fail(`${where} is ${t.dtype}; weights must be F32, F16, BF16 or F64`);
-      if (t.shape.length !== want!.length || t.shape.some((d, i) => d !== want![i])) {
-        fail(`${where} has shape [${t.shape.join(', ')}] but ${configPath} gives [${want!.join(', ')}]`);
-      }
-      storedDTypes.add(t.dtype);
-    }
-  }
-  if (index) for (const [name, file] of index) if (!found.has(name)) fail(`${indexPath}: tensor '${name}' is listed in '${file}' but that file does not hold it`);
-  for (const [name, shape] of expected) if (!found.has(name)) fail(`${directory}: tensor '${name}' [${shape.join(', ')}] is in none of the weight files (${files.join(', ')})`);
-
-  const model = new DeltaNetForCausalLM(config, { empty: true, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) });
-  const parameters = model.stateDict();
-  for (const file of files) {
-    const path = join(directory, file);
-    const { tensors, dataStart } = headers.get(file)!;
-    const fd = openSync(path, 'r');
-    try {
-      for (const t of tensors) {
-        const target = parameters.get(t.name)?.data;
-        if (target === undefined) continue; // a tied model's lm_head copy
-        const bytes = new Uint8Array(t.end - t.begin);
-        if (readSync(fd, bytes, 0, bytes.length, dataStart + t.begin) !== bytes.length) fail(`${path}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
-        readInto(bytes, t.dtype, target);
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return { model, config, files, storedDTypes };
-}
-
-/** A tensor's little-endian bytes of `dtype` (a float type) into `target`, widened or narrowed as needed. */
-function readInto(bytes: Uint8Array, dtype: SafetensorsDType, target: Float32Array | Float64Array): void {
-  const n = target.length;
-  const direct = target instanceof Float32Array;
-  if (dtype === 'BF16' || dtype === 'F16') {
-    const widen = dtype === 'BF16' ? bf16BytesToFloat32 : f16BytesToFloat32;
-    if (direct) widen(bytes, 0, n, target);
-    else target.set(widen(bytes, 0, n));
-  } else if (dtype === 'F32') {
-    if (direct) readLittleEndian(bytes, 0, n, () => target);
-    else target.set(readLittleEndian(bytes, 0, n, (k) => new Float32Array(k)));
-  } else {
-    const wide = readLittleEndian(bytes, 0, n, (k) => (direct ? new Float64Array(k) : (target as Float64Array)));
-    if (direct) target.set(wide);
-  }
+export function loadHfDeltaNet(directory: string, options: HfLoadOptions = {}): LoadedHfDeltaNet {
+  return loadHfDeltaNetFiles(directoryFiles(directory), options);
 }
 
 /**

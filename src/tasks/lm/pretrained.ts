@@ -8,6 +8,7 @@
 import { inference } from '../../nn/module.js';
 import * as ops from '../../ops/index.js';
 import type { DeltaNetForCausalLM, DeltaNetLayerState } from '../../nn/fla/index.js';
+import type { HfTokenizer, StreamDecoder } from '../../data/hfTokenizer/index.js';
 import type { Rng } from '../../tensor/rng.js';
 import { assertFiniteLogits, sample } from './generate.js';
 
@@ -59,6 +60,17 @@ export function* generatePretrained(model: DeltaNetForCausalLM, prompt: readonly
     if (stop.has(next)) return;
     if (i + 1 < options.tokens) step([next]);
   }
+}
+
+/**
+ * A stream decoder for the tokens that follow `promptIds`: the prompt goes through it unprinted, so
+ * that the first new token is decoded after it (a Metaspace decoder drops the leading space of a
+ * text's first token, which mid-text is a real space).
+ */
+export function continuationDecoder(tokenizer: HfTokenizer, promptIds: readonly number[]): StreamDecoder {
+  const stream = tokenizer.createStreamDecoder();
+  for (const id of promptIds) stream.push(id);
+  return stream;
 }
 
 /**

@@ -7,13 +7,13 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHfDeltaNet, saveHfDeltaNet } from '../../io/huggingFace.js';
-import { loadHfTokenizer } from '../../data/hfTokenizerFile.js';
-import type { HfTokenizer, StreamDecoder } from '../../data/hfTokenizer/index.js';
+import { directoryFiles, saveHfDeltaNet } from '../../io/huggingFace.js';
+import { loadHfLanguageModelFiles } from '../../io/huggingFaceFiles.js';
+import type { HfTokenizer } from '../../data/hfTokenizer/index.js';
 import type { DeltaNetConfig, DeltaNetForCausalLM } from '../../nn/fla/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { UsageError } from '../../cli/args.js';
-import { evaluatePretrained, generatePretrained } from './pretrained.js';
+import { continuationDecoder, evaluatePretrained, generatePretrained } from './pretrained.js';
 
 /** A Hugging Face model directory (config.json) rather than a fastweights training checkpoint. */
 export function isHuggingFaceDirectory(dir: string): boolean {
@@ -32,28 +32,13 @@ function openPretrained(dir: string, command: string): Pretrained {
   const start = performance.now();
   try {
     // Inference only: the matrices go where the decoding kernel reads them in place.
-    const { model, config } = loadHfDeltaNet(dir, { resident: true });
-    const tokenizerPath = join(dir, 'tokenizer.json');
-    const tokenizer = existsSync(tokenizerPath) ? loadHfTokenizer(tokenizerPath) : null;
-    if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
-      throw new Error(`${tokenizerPath}: ${tokenizer.vocabSize} tokens, more than the ${config.vocabSize} of ${join(dir, 'config.json')}`);
-    }
+    const { model, config, tokenizer } = loadHfLanguageModelFiles(directoryFiles(dir), { resident: true });
     return { model, config, tokenizer, loadSeconds: (performance.now() - start) / 1000 };
   } catch (err) {
     throw new UsageError(`${command}: cannot load ${dir}: ${(err as Error).message}`);
   }
 }
 
-/**
- * A stream decoder for the tokens that follow `promptIds`: the prompt goes through it unprinted, so
- * that the first new token is decoded after it (a Metaspace decoder drops the leading space of a
- * text's first token, which mid-text is a real space).
- */
-export function continuationDecoder(tokenizer: HfTokenizer, promptIds: readonly number[]): StreamDecoder {
-  const stream = tokenizer.createStreamDecoder();
-  for (const id of promptIds) stream.push(id);
-  return stream;
-}
 
 export interface PretrainedGenerateCommand {
   checkpoint: string;
