@@ -12,6 +12,7 @@ import { BpeTokenizer } from '../../data/bpe.js';
 import { corpusFileSha256 } from '../../data/corpora.js';
 import { readCheckpointConfig } from '../../io/checkpoint.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { InputFileError } from '../../io/fsErrors.js';
 import { loadHfDeltaNet, saveHfDeltaNet } from '../../io/huggingFace.js';
 import { DeltaNetForCausalLM, deltaNetParameterShapes, parseDeltaNetConfig } from '../../nn/fla/index.js';
 import { int, literal, object, optional, sha256Hex, sharedTrainingFields, str, trainingState, rngState } from '../../train/checkpointSchema.js';
@@ -109,6 +110,15 @@ export function readInitDirectory(dir: string) {
   return { model: loaded.model, vocabSize: loaded.config.vocabSize, fla, tokenizer };
 }
 
+/** readInitDirectory, its faults the caller's input to fix (one line, as a usage error). */
+function openInitDirectory(dir: string): ReturnType<typeof readInitDirectory> {
+  try {
+    return readInitDirectory(dir);
+  } catch (err) {
+    throw new InputFileError(`--init: ${(err as Error).message}`);
+  }
+}
+
 function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -121,7 +131,7 @@ export async function trainFlaLanguageModel(options: TrainFlaLanguageModelOption
   const log = options.log ?? (() => {});
   const resuming = options.resume === true;
   // A new run from a Hugging Face directory: its model and tokenizer, read (and checked) before anything else.
-  const init = !resuming && options.training.init !== undefined ? readInitDirectory(options.training.init) : null;
+  const init = !resuming && options.training.init !== undefined ? openInitDirectory(options.training.init) : null;
   const model0 = init ? { context: options.model.context, seed: options.model.seed, fla: init.fla } : options.model;
   const { config, resumed, data, model, train } = startTraining<FlaLmCheckpointConfig, FlaLmCheckpointState, FlaLmData, LmMicroBatch, DeltaNetForCausalLM>(
     { ...options, model: model0 },
