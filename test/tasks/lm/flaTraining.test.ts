@@ -108,6 +108,8 @@ describe('lm train --arch fla (trainFlaLanguageModel)', () => {
     await trainFlaLanguageModel({ out: splitDir, model: { context: 8, seed: 0, fla: {} }, training: initTraining, shouldStop: () => ++stops > 2 });
     const resumed = await trainFlaLanguageModel({ out: splitDir, model: { context: 8, seed: 0, fla: {} }, training: initTraining, resume: true });
     expect(resumed.history.steps.map((x) => x.loss)).toEqual(straightInit.history.steps.map((x) => x.loss));
+    expect(resumed.history.evals).toEqual(straightInit.history.evals);
+    for (const [name, t] of straightInit.model.stateDict()) expect(Array.from(resumed.model.stateDict().get(name)!.data), name).toEqual(Array.from(t.data));
     const again = join(tmp('init-export'), 'hf');
     exportFlaRun(splitDir, again);
     expect(JSON.parse(readFileSync(join(again, 'tokenizer.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(hfDir, 'tokenizer.json'), 'utf8')));
