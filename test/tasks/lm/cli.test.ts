@@ -10,7 +10,7 @@ import { StopState } from '../../../src/cli/interrupt.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { Rng } from '../../../src/index.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
-import { run } from './runCommand.js';
+import { run } from '../../runCommand.js';
 
 let dir: string;
 let corpus: string;

@@ -10,7 +10,7 @@ import { runLm } from '../../../src/tasks/lm/cli.js';
 import { loadHfDeltaNet } from '../../../src/io/huggingFace.js';
 import { loadFlaRun } from '../../../src/tasks/lm/flaTraining.js';
 import { syntheticCorpusFile } from './syntheticCorpus.js';
-import { run } from './runCommand.js';
+import { run } from '../../runCommand.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fw-fla-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

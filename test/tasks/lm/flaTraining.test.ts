@@ -38,6 +38,8 @@ function relativeError(got: number[], want: number[], vocab: number): number {
 
 /** Debian's python3 with torch, as docs/pretrained.md runs the reference script; null when absent. */
 const python = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 ? '/usr/bin/python3' : null;
+// CI (.ci/run) installs python3-torch and requires the comparison, so that it fails there instead of skipping.
+if (python === null && process.env.FASTWEIGHTS_REQUIRE_TORCH === '1') throw new Error("FASTWEIGHTS_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch (Debian's python3-torch)");
 
 describe('lm train --arch fla (trainFlaLanguageModel)', () => {
   const straightDir = tmp('straight');
