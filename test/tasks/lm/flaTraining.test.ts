@@ -79,6 +79,17 @@ describe('lm train --arch fla (trainFlaLanguageModel)', () => {
     expect(hf.decode(hf.encode(text))).toBe(text);
   });
 
+  it('exports in bf16: read in place for decoding (resident) or not, the model gives the same logits', async () => {
+    await straight;
+    const out = join(tmp('bf16'), 'hf');
+    exportFlaRun(straightDir, out, 'BF16');
+    const plain = loadHfDeltaNet(out).model;
+    const resident = loadHfDeltaNet(out, { resident: true }).model;
+    const want = logitsOf(plain, IDS);
+    expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(0.1);
+    expect(relativeError(logitsOf(resident, IDS), want, plain.config.vocabSize)).toBeLessThan(1e-5);
+  });
+
   it.skipIf(python === null)('what it exports, the reference script (scripts/fla_reference.py) reads to the same logits within 1e-5 (skipped without /usr/bin/python3 and its torch)', async () => {
     await straight;
     const out = join(tmp('reference'), 'hf');
