@@ -8,6 +8,7 @@ fastweights. Runs with Debian's python3-torch:
 
   /usr/bin/python3 scripts/fla_reference.py fixtures test/fixtures/fla   # write the test models
   /usr/bin/python3 scripts/fla_reference.py logits DIR 5,17,3            # logits of a directory's model as JSON
+  /usr/bin/python3 scripts/fla_reference.py logits DIR 5,17,3 OUT.json   # the same into a file, with the ids
 
 docs/pretrained.md says what each step is and how fastweights names it.
 """
@@ -344,12 +345,19 @@ def write_fixtures(root):
 def main(argv):
     if len(argv) == 3 and argv[1] == "fixtures":
         write_fixtures(argv[2])
-    elif len(argv) == 4 and argv[1] == "logits":
+    elif len(argv) in (4, 5) and argv[1] == "logits":
         config, weights = read_directory(argv[2])
         c = resolved(config)
         p = {n: t.to(torch.float64) for n, t in weights.items()}
         ids = [int(s) for s in argv[3].split(",")]
-        print(json.dumps(forward(c, p, ids).tolist()))
+        logits = forward(c, p, ids).tolist()
+        if len(argv) == 4:
+            print(json.dumps(logits))
+        else:
+            # The layout of test/fixtures/fla/exported/reference.json.
+            with open(argv[4], "w") as f:
+                json.dump({"input_ids": ids, "logits": logits}, f)
+                f.write("\n")
     else:
         sys.exit(__doc__)
 

@@ -15,6 +15,7 @@ export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type LoadedChe
 export { writeFileAtomic } from './io/atomic.js';
 export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './train/progress.js';
 export { trainLanguageModel, loadLanguageModel, prepareLmData, type LmTrainingConfig, type TrainLanguageModelOptions } from './tasks/lm/training.js';
+export { trainFlaLanguageModel, loadFlaRun, exportFlaRun, type FlaLmTrainingConfig, type TrainFlaLanguageModelOptions } from './tasks/lm/flaTraining.js';
 export { compareLanguageModels, summariseRows, type CompareOptions, type CompareRow, type CompareSummary } from './tasks/lm/compare.js';
 export { trainTranslationModel, loadTranslationModel, prepareMtData, type MtTrainingConfig, type TrainTranslationOptions } from './tasks/mt/training.js';
 export { loadHfDeltaNet, saveHfDeltaNet, directoryFiles, parseWeightIndex, HfDirectoryError, type LoadedHfDeltaNet } from './io/huggingFace.js';

@@ -165,6 +165,25 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   };
 }
 
+/**
+ * A checkpoint's config alone (checked against the manifest's hash), without reading the weights:
+ * what a command needs to know which kind of run a directory holds. Throws as loadCheckpoint does.
+ */
+export function readCheckpointConfig(dir: string): unknown {
+  const manifestPath = join(dir, MANIFEST_NAME);
+  if (!existsSync(manifestPath)) throw new Error(`loadCheckpoint: no ${MANIFEST_NAME} in ${dir} (not a checkpoint, or its first save never finished)`);
+  const manifest = parseManifest(new TextDecoder().decode(readRegularFile(manifestPath, { atMost: MAX_MANIFEST_BYTES })), manifestPath);
+  const entry = manifest.files.config;
+  const path = join(dir, entry.path);
+  const bytes = readRegularFile(path, { exactly: entry.bytes });
+  if (sha256Hex(bytes) !== entry.sha256) throw new Error(`loadCheckpoint: ${path} is corrupt (its SHA-256 does not match ${MANIFEST_NAME})`);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`loadCheckpoint: ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tensors in and out of safetensors
 

@@ -67,8 +67,14 @@ export interface CheckpointedTrainingOptions {
   history?: TrainHistory | undefined;
 }
 
+/** What a checkpoint's tokenizer must offer: its size, and the JSON it is saved as. */
+export interface SavedTokenizer {
+  readonly vocabSize: number;
+  toJSON(): unknown;
+}
+
 /** What a task's checkpoint must be: its config format, schemas, and the model its config describes. */
-export interface CheckpointKind<Config extends { model: { vocabSize: number } }> {
+export interface CheckpointKind<Config extends { model: { vocabSize: number } }, Tokenizer extends SavedTokenizer = BpeTokenizer> {
   /** The config's `format` field, e.g. 'fastweights-lm'. */
   format: string;
   /** Named in the error for a checkpoint of another kind: 'language-model'. */
@@ -78,13 +84,18 @@ export interface CheckpointKind<Config extends { model: { vocabSize: number } }>
   validateModel: (model: Config['model']) => void;
   /** The parameter count of the model the config describes (checked against the weights). */
   parameters: (config: Config) => number;
+  /**
+   * Reads the saved tokenizer and checks it against the config. Default: this project's BPE, whose
+   * size must be the embedding's.
+   */
+  readTokenizer?: (json: unknown, config: Config, dir: string) => Tokenizer;
 }
 
 /**
  * Reads and checks a training checkpoint of one task: the config and state against their schemas,
  * the tokenizer against the embedding, the weights against the model the config describes.
  */
-export function readTrainingCheckpoint<Config extends { model: { vocabSize: number } }, State>(dir: string, kind: CheckpointKind<Config>) {
+export function readTrainingCheckpoint<Config extends { model: { vocabSize: number } }, State, Tokenizer extends SavedTokenizer = BpeTokenizer>(dir: string, kind: CheckpointKind<Config, Tokenizer>) {
   const c = loadCheckpoint(dir);
   const format = (c.config as { format?: unknown } | null)?.format;
   if (format !== kind.format) throw new Error(`${dir}: not a ${kind.what} checkpoint (config format is ${JSON.stringify(format)})`);
@@ -93,12 +104,18 @@ export function readTrainingCheckpoint<Config extends { model: { vocabSize: numb
   const config = c.config as Config;
   const state = c.state as State;
   kind.validateModel(config.model);
-  const tokenizer = BpeTokenizer.fromJSON(c.tokenizer);
-  if (tokenizer.vocabSize !== config.model.vocabSize) {
-    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${config.model.vocabSize} rows; the tokenizer does not belong to these weights`);
-  }
+  const tokenizer = kind.readTokenizer ? kind.readTokenizer(c.tokenizer, config, dir) : (readBpeTokenizer(c.tokenizer, config.model.vocabSize, dir) as unknown as Tokenizer);
   checkParameterCount(kind.parameters(config), c.weights, dir);
   return { config, state, weights: c.weights, optimizer: c.optimizer, tokenizer };
+}
+
+/** A saved BpeTokenizer, whose size must be the embedding's. */
+function readBpeTokenizer(json: unknown, vocabSize: number, dir: string): BpeTokenizer {
+  const tokenizer = BpeTokenizer.fromJSON(json);
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${vocabSize} rows; the tokenizer does not belong to these weights`);
+  }
+  return tokenizer;
 }
 
 /** The part of a task's checkpoint config that starting and resuming a run look at. */
@@ -114,13 +131,13 @@ export interface TrainingCheckpointConfig {
  * model and training settings (the vocabulary size is filled in once the tokenizer is known); a
  * resumed one keeps the saved config but takes the new budget (--steps / --minutes).
  */
-export function startOrResume<Config extends TrainingCheckpointConfig, State extends { step: number }>(
+export function startOrResume<Config extends TrainingCheckpointConfig, State extends { step: number }, Tokenizer extends SavedTokenizer = BpeTokenizer>(
   options: { out: string; resume?: boolean | undefined; model: Omit<Config['model'], 'vocabSize'>; training: Config['training'] },
-  kind: CheckpointKind<Config>,
+  kind: CheckpointKind<Config, Tokenizer>,
   log: (line: string) => void,
 ) {
   if (options.resume) {
-    const resumed = readTrainingCheckpoint<Config, State>(options.out, kind);
+    const resumed = readTrainingCheckpoint<Config, State, Tokenizer>(options.out, kind);
     const { steps, minutes } = options.training;
     const warmup = (resumed.config.training as { warmupSteps?: number }).warmupSteps ?? 0;
     if (steps !== undefined && steps < warmup) {
@@ -205,13 +222,18 @@ function reportingFailures(evaluate: NonNullable<TrainLoopOptions['evaluate']>, 
 }
 
 /** A task's checkpointed training run: its checkpoint kind, its replica, and where its data comes from. */
-export interface TrainingTask<Config extends TrainingCheckpointConfig, Data extends { tokenizer: BpeTokenizer }, Batch extends RowBatch, Model extends ReplicaModel> {
-  checkpoint: CheckpointKind<Config>;
+export interface TrainingTask<Config extends TrainingCheckpointConfig, Data extends { tokenizer: SavedTokenizer }, Batch extends RowBatch, Model extends ReplicaModel> {
+  checkpoint: CheckpointKind<Config, Data['tokenizer']>;
   replica: Replica<Batch, Model, Config['model']>;
   /** Settles the run's config before anything reads it (`resuming`: the config is the checkpoint's). */
   configure?: (config: Config, resuming: boolean) => void;
   /** The run's data; `tokenizer` is the resumed checkpoint's (undefined for a fresh run, which learns one). */
-  prepareData(config: Config, tokenizer: BpeTokenizer | undefined): Data;
+  prepareData(config: Config, tokenizer: Data['tokenizer'] | undefined): Data;
+  /**
+   * The embedding's rows for the run's data. Default: the tokenizer's size; a pretrained model's
+   * embedding may have more rows than its tokenizer has tokens.
+   */
+  vocabSize?: (config: Config, data: Data) => number;
 }
 
 /** What trainWithCheckpoints needs beyond what startTraining already knows. */
@@ -226,15 +248,15 @@ export type TaskSteps = Pick<CheckpointedTrainingOptions, 'extraState' | 'comput
 export function startTraining<
   Config extends TrainingCheckpointConfig & { training: TrainingBudget & { weightDecay: number } },
   State extends { step: number } & SavedTraining['state'],
-  Data extends { tokenizer: BpeTokenizer },
+  Data extends { tokenizer: SavedTokenizer },
   Batch extends RowBatch,
   Model extends ReplicaModel,
 >(options: TrainRunOptions & { model: Omit<Config['model'], 'vocabSize'>; training: Config['training'] }, task: TrainingTask<Config, Data, Batch, Model>) {
-  const { config, resumed } = startOrResume<Config, State>(options, task.checkpoint, options.log ?? (() => {}));
+  const { config, resumed } = startOrResume<Config, State, Data['tokenizer']>(options, task.checkpoint, options.log ?? (() => {}));
   task.configure?.(config, resumed !== null);
   const training = config.training;
   const data = task.prepareData(config, resumed?.tokenizer);
-  config.model.vocabSize = data.tokenizer.vocabSize;
+  config.model.vocabSize = task.vocabSize ? task.vocabSize(config, data) : data.tokenizer.vocabSize;
   task.checkpoint.validateModel(config.model);
   const model = task.replica.build(config.model);
   const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });

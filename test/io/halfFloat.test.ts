@@ -34,6 +34,15 @@ describe('16-bit floats', () => {
     expect(float32ToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
   });
 
+  it('widen into a view that starts inside a larger buffer (a resident weight in WebAssembly memory), touching nothing around it', () => {
+    const whole = new Float32Array(8).fill(7);
+    const view = whole.subarray(3, 6);
+    expect(bf16BytesToFloat32(bytesOf([0x3f80, 0xc000, 0x4040]), 0, 3, view)).toBe(view);
+    expect(Array.from(whole)).toEqual([7, 7, 7, 1, -2, 3, 7, 7]);
+    f16BytesToFloat32(bytesOf([0x3c00, 0xc000]), 0, 2, whole.subarray(6, 8));
+    expect(Array.from(whole)).toEqual([7, 7, 7, 1, -2, 3, 1, -2]);
+  });
+
   it('F16 and BF16 tensors round-trip through a safetensors file, two bytes an element', () => {
     const values = new Float32Array([0, -1.5, 3.140625, 1e-3, 60000]);
     const tensors = new Map<string, SafetensorsTensor>([

@@ -11,6 +11,8 @@ import type { CarriedLayer } from '../../dist/src/train/microBatch.js';
 import type { ReplicaSpec } from '../../dist/src/train/replica.js';
 import { replica as lmReplica, type LmMicroBatch } from '../../dist/src/tasks/lm/replica.js';
 import { replica as mtReplica, type MtMicroBatch } from '../../dist/src/tasks/mt/replica.js';
+import { replica as flaReplica } from '../../dist/src/tasks/lm/flaReplica.js';
+import type { DeltaNetForCausalLM } from '../../dist/src/nn/fla/index.js';
 import type { LanguageModel } from '../../dist/src/tasks/lm/model.js';
 import type { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { crossEntropy } from '../../dist/src/ops/loss.js';
@@ -22,8 +24,9 @@ type MicroBatch = LmMicroBatch | MtMicroBatch;
 
 const lmSpec: AnySpec = { replica: lmReplica, config: { vocabSize: 300, attention: 'delta', dModel: 16, layers: 1, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } };
 const mtSpec: AnySpec = { replica: mtReplica, config: { vocabSize: 300, attention: 'linear', dModel: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, seed: 4, dropout: 0.2 } };
+const flaSpec: AnySpec = { replica: flaReplica, config: { vocabSize: 300, context: 8, seed: 5, fla: { model_type: 'delta_net', hidden_size: 16, num_hidden_layers: 1, num_heads: 2, intermediate_size: 24, use_gate: true } } };
 
-function build(spec: AnySpec): LanguageModel | TranslationModel {
+function build(spec: AnySpec): LanguageModel | TranslationModel | DeltaNetForCausalLM {
   const model = spec.replica.build(spec.config);
   model.train();
   return model;
@@ -65,7 +68,7 @@ async function train(spec: AnySpec, threads: number, batches: MicroBatch[]): Pro
 }
 
 describe('data-parallel training steps', () => {
-  for (const [name, spec, makeBatch] of [['language model', lmSpec, lmBatch], ['translation model', mtSpec, mtBatch]] as const) {
+  for (const [name, spec, makeBatch] of [['language model', lmSpec, lmBatch], ['translation model', mtSpec, mtBatch], ["fla's DeltaNet (lm train --arch fla)", flaSpec, lmBatch]] as const) {
     it(`${name}: one thread and two threads give the same bits`, async () => {
       const rng = new Rng(11);
       const batches = [makeBatch(rng, 5), makeBatch(rng, 4), makeBatch(rng, 1)];

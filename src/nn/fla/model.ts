@@ -66,6 +66,11 @@ export class DeltaNetForCausalLM extends Module {
   readonly model: DeltaNetModel;
   /** null when tie_word_embeddings: the logits read the embedding matrix. */
   readonly lmHead: TorchLinear | null;
+  /**
+   * The generator the initialisation drew from. The forward pass draws nothing (fla's DeltaNet has no
+   * dropout); training saves it with checkpoints and seeds data-parallel parts from it, as for every model.
+   */
+  readonly rng: Rng;
 
   /**
    * Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`,
@@ -74,7 +79,8 @@ export class DeltaNetForCausalLM extends Module {
    */
   constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean; resident?: boolean } = {}) {
     super();
-    const init: FlaInit = { rng: new Rng(options.seed ?? 0), std: config.initializerRange, empty: options.empty ?? false, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
+    this.rng = new Rng(options.seed ?? 0);
+    const init: FlaInit = { rng: this.rng, std: config.initializerRange, empty: options.empty ?? false, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
     this.model = this.child('model', new DeltaNetModel(config, init));
     this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new TorchLinear(config.hiddenSize, config.vocabSize, init));
   }

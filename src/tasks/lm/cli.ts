@@ -2,8 +2,9 @@
 import { createProgress, type ProgressMode } from '../../train/progress.js';
 import { carryRefusal, checkCorpusUnchanged, trainLanguageModel, loadLanguageModel, prepareLmData, type LmData, type LmTrainingConfig } from './training.js';
 import { evaluatePerplexity, unigramPerplexity, PERPLEXITY_MODES, type PerplexityMode } from './perplexity.js';
-import { generate, generatedText } from './generate.js';
-import { isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
+import { generate, generatedText, samplePrompt } from './generate.js';
+import { isFlaModelDirectory, isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
+import { FLA_HELP, FLA_TRAIN_OPTIONS, lmTrainFla, refuseFlaFlags, runTrainingRunExport, wantsFla } from './flaCli.js';
 import { resolveLanguageModelConfig, type LanguageModel } from './model.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
@@ -19,17 +20,22 @@ import { UsageError, choiceOption, intOption, numberOption, optionalInt, optiona
 const HELP = `fastweights lm — language modelling with fast weight programmers
 
   fastweights lm train    [--corpus sotu|brown|FILE] [--model NAME] [--out DIR] [budget] [model] [training]
+  fastweights lm train    --arch fla [--corpus C] [--out DIR (runs/lm-fla)] [fla model] [budget] [training]
+  fastweights lm train    --init DIR --corpus FILE [--out DIR2] [budget] [training]   (fine-tune, below)
   fastweights lm eval     --checkpoint DIR [--split valid|test] [--mode segments|sliding|carry] [--max-tokens N] [--json]
                           [--warmup-segments N]: carry mode starts from the state left by N segments per
                           stream of the training split's start (unscored), instead of empty fast weights
   fastweights lm generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
-                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md):
+                          DIR may also be a Hugging Face directory of an fla DeltaNet (docs/pretrained.md),
+                          or a run of lm train --arch fla or --init:
                           the text streams to stdout, the speed to stderr; without its tokenizer.json,
                           --prompt-ids 1,2,3 instead of --prompt, and ids stream out
   fastweights lm eval     --checkpoint DIR --corpus FILE [--max-tokens N] [--json]   (DIR: a Hugging Face
                           directory as above): perplexity on a UTF-8 text file
   fastweights lm export   --checkpoint DIR --out DIR2 [--dtype f32|bf16|f16]   (DIR: a Hugging Face directory
-                          as above): DIR2 gets config.json, one model.safetensors in that precision, tokenizer.json
+                          or an fla run as above): DIR2 gets config.json, one model.safetensors in that
+                          precision, tokenizer.json (an --arch fla run's: our BPE in Hugging Face's format);
+                          lm train's own models do not map onto fla's DeltaNet and are refused
   fastweights lm compare  [--models a,b,c] [--steps N (600)] [--seeds N (1)] [--out DIR (runs/lm-compare)] [model] [training]
                           trains each model in turn at equal steps, then a valid/test perplexity table,
                           CSV, JSON and loss curves in DIR (checkpoints in DIR/<model>-seed<S>); rerun
@@ -59,6 +65,8 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
                       reset every segment (the control that separates the two)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
+${FLA_HELP}
+
 ${TRAINING_HELP_FOOTER}`;
 
 export async function runLm(argv: string[]): Promise<number> {
@@ -73,9 +81,8 @@ async function lmExport(argv: string[]): Promise<number> {
   }
   if (!values.checkpoint || !values.out) throw new UsageError('lm export: --checkpoint DIR and --out DIR are required');
   const dtype = choiceOption(values.dtype, 'dtype', ['f32', 'bf16', 'f16'] as const, 'f32');
-  if (!isHuggingFaceDirectory(values.checkpoint)) {
-    throw new UsageError(`lm export: ${values.checkpoint} is not a Hugging Face directory of an fla DeltaNet (no config.json); the models lm train makes do not map onto fla's DeltaNet (docs/pretrained.md says why)`);
-  }
+  const precision = ({ f32: 'F32', bf16: 'BF16', f16: 'F16' } as const)[dtype];
+  if (!isHuggingFaceDirectory(values.checkpoint)) return runTrainingRunExport({ checkpoint: values.checkpoint, out: values.out, dtype: precision });
   return runPretrainedExport({ checkpoint: values.checkpoint, out: values.out, dtype: ({ f32: 'F32', bf16: 'BF16', f16: 'F16' } as const)[dtype] });
 }
 
@@ -89,6 +96,7 @@ const TRAIN_OPTIONS = {
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
       carry: { type: 'boolean' }, streams: { type: 'boolean' },
+      ...FLA_TRAIN_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     } as const;
 
@@ -102,6 +110,8 @@ async function lmTrain(argv: string[]): Promise<number> {
   if (values.seeds !== undefined) throw new UsageError("lm train: --seeds is for 'lm compare'; train takes one --seed");
   if (values.resume && values.overwrite) throw new UsageError('lm train: --resume continues the checkpoint in --out and --overwrite replaces it; give one of them');
   const modelName = values.model ?? 'delta';
+  if (wantsFla(values, values.out ?? `runs/lm-${modelName}`)) return lmTrainFla(values, lmTrainSettings(values, 'delta').training);
+  refuseFlaFlags(values, 'lm train');
   const { training, model: modelConfig, attention } = lmTrainSettings(values, modelName);
   const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
@@ -152,11 +162,6 @@ function finalPerplexity(model: LanguageModel, data: LmData, training: LmTrainin
   }
 }
 
-/** The first words of the corpus's valid text: a prompt in the corpus's own language and style. */
-export function samplePrompt(text: string, words = 5): string {
-  const start = text.trim().split(/\s+/).slice(0, words).join(' ');
-  return start === '' ? 'The' : start;
-}
 
 /** Refuses model sizes whose training would not fit in memory, naming the figure. */
 function checkLmFits(model: ReturnType<typeof lmTrainSettings>['model'], training: LmTrainingConfig, command: string): void {
@@ -220,6 +225,8 @@ async function lmCompare(argv: string[]): Promise<number> {
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
   if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
+  if (values.arch !== undefined) throw new UsageError('lm compare: --arch is for lm train (lm compare trains the models of --models)');
+  refuseFlaFlags(values, 'lm compare');
   const models = modelList(values.models, ['softmax', 'linear', 'delta', 'dpfp', 'dpfp-delta'], 'lm compare');
   for (const name of models) attentionOption(name);
   const { training, model } = lmTrainSettings(values, models[0]!, 600);
@@ -257,7 +264,7 @@ async function lmEval(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('lm eval: --checkpoint DIR is required');
-  if (isHuggingFaceDirectory(values.checkpoint)) {
+  if (isFlaModelDirectory(values.checkpoint)) {
     return runPretrainedEval({ checkpoint: values.checkpoint, corpus: values.corpus, maxTokens: optionalInt(values['max-tokens'], 'max-tokens'), json: values.json === true });
   }
   if (values.corpus !== undefined) throw new UsageError('lm eval: --corpus is for Hugging Face model directories (a training checkpoint is scored on its own corpus)');
@@ -319,7 +326,7 @@ async function lmGenerate(argv: string[]): Promise<number> {
   const topP = numberOption(values['top-p'], 'top-p', 1, [0, 1]);
   if (topP === 0) throw new UsageError("--top-p must be in (0, 1], got '0'");
   const seed = intOption(values.seed, 'seed', 1, 0);
-  if (isHuggingFaceDirectory(values.checkpoint)) {
+  if (isFlaModelDirectory(values.checkpoint)) {
     return runPretrainedGenerate({ checkpoint: values.checkpoint, prompt: values.prompt, promptIds: values['prompt-ids'], tokens, temperature, topK, topP, seed });
   }
   if (values['prompt-ids'] !== undefined || topP !== 1) throw new UsageError('lm generate: --prompt-ids and --top-p are for Hugging Face model directories (docs/pretrained.md)');
@@ -367,3 +374,4 @@ function formatDuration(seconds: number): string {
 const MAX_VOCAB = 65536;
 
 export type { ProgressMode };
+export { samplePrompt };

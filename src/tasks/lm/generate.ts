@@ -21,6 +21,12 @@ export interface GenerateOptions {
   stopToken?: number;
 }
 
+/** The first words of the corpus's valid text: a prompt in the corpus's own language and style. */
+export function samplePrompt(text: string, words = 5): string {
+  const start = text.trim().split(/\s+/).slice(0, words).join(' ');
+  return start === '' ? 'The' : start;
+}
+
 export function generate(model: LanguageModel, prompt: readonly number[], options: GenerateOptions): number[] {
   if (prompt.length === 0) throw new Error('generate: the prompt must contain at least one token');
   const temperature = options.temperature ?? 1;

@@ -1,6 +1,6 @@
 /**
  * `fastweights lm generate | eval --checkpoint DIR` for a Hugging Face directory of fla's DeltaNet
- * (docs/pretrained.md). With the directory's tokenizer.json the prompt and the corpus are text and the
+ * (docs/pretrained.md), or a training run of one (`lm train --arch fla`, `--init`). With the directory's tokenizer.json the prompt and the corpus are text and the
  * output streams as text; without one, the prompt is token ids (--prompt-ids 1,415,2936) and the ids
  * stream out. The speed goes to stderr. `lm export` writes such a directory again, as one file in the
  * chosen precision.
@@ -14,10 +14,16 @@ import type { DeltaNetConfig, DeltaNetForCausalLM } from '../../nn/fla/index.js'
 import { Rng } from '../../tensor/rng.js';
 import { UsageError } from '../../cli/args.js';
 import { continuationDecoder, evaluatePretrained, generatePretrained } from './pretrained.js';
+import { FLA_LM_CHECKPOINT_FORMAT, checkpointFormat, loadFlaRun } from './flaTraining.js';
 
 /** A Hugging Face model directory (config.json) rather than a fastweights training checkpoint. */
 export function isHuggingFaceDirectory(dir: string): boolean {
   return existsSync(join(dir, 'config.json'));
+}
+
+/** A directory these commands read: a Hugging Face one, or a training run of fla's DeltaNet (`lm train --arch fla`). */
+export function isFlaModelDirectory(dir: string): boolean {
+  return isHuggingFaceDirectory(dir) || checkpointFormat(dir) === FLA_LM_CHECKPOINT_FORMAT;
 }
 
 interface Pretrained {
@@ -31,6 +37,10 @@ interface Pretrained {
 function openPretrained(dir: string, command: string): Pretrained {
   const start = performance.now();
   try {
+    if (!isHuggingFaceDirectory(dir)) {
+      const run = loadFlaRun(dir);
+      return { model: run.model, config: run.model.config, tokenizer: run.tokenizer.hf, loadSeconds: (performance.now() - start) / 1000 };
+    }
     // Inference only: the matrices go where the decoding kernel reads them in place.
     const { model, config, tokenizer } = loadHfLanguageModelFiles(directoryFiles(dir), { resident: true });
     return { model, config, tokenizer, loadSeconds: (performance.now() - start) / 1000 };
@@ -94,7 +104,7 @@ export interface PretrainedEvalCommand {
 
 /** Perplexity of the directory's model on a UTF-8 text file, read with its tokenizer.json. */
 export function runPretrainedEval(command: PretrainedEvalCommand, print: (line: string) => void = (l) => console.log(l)): number {
-  if (command.corpus === undefined) throw new UsageError(`lm eval: ${command.checkpoint} is a Hugging Face model directory; give the text with --corpus FILE`);
+  if (command.corpus === undefined) throw new UsageError(`lm eval: ${command.checkpoint} is ${isHuggingFaceDirectory(command.checkpoint) ? 'a Hugging Face model directory' : "a training run of fla's DeltaNet"}; give the text with --corpus FILE`);
   if (!existsSync(command.corpus)) throw new UsageError(`lm eval: --corpus ${command.corpus}: no such file`);
   const { model, tokenizer } = openPretrained(command.checkpoint, 'lm eval');
   if (!tokenizer) throw new UsageError(`lm eval: ${command.checkpoint} has no tokenizer.json to read ${command.corpus} with`);

@@ -100,12 +100,19 @@ export function carryRefusal(attention: AttentionSpec): string | null {
   return null;
 }
 
-export interface LmData {
+/** A corpus split and read into ids; `tokenizer` is our BPE unless said otherwise (an fla run's may be a Hugging Face one). */
+export interface LmData<Tokenizer extends CorpusTokenizer = BpeTokenizer> {
   split: CorpusSplit;
-  tokenizer: BpeTokenizer;
+  tokenizer: Tokenizer;
   train: Int32Array;
   valid: Int32Array;
   test: Int32Array;
+}
+
+/** What tokenising a corpus needs of a tokenizer. */
+export interface CorpusTokenizer {
+  readonly vocabSize: number;
+  encode(text: string): number[];
 }
 
 /**
@@ -123,12 +130,17 @@ export function checkCorpusUnchanged(training: Pick<LmTrainingConfig, 'corpus' |
 
 /** Loads and splits a corpus; trains a tokenizer on its training part unless one is given. */
 export function prepareLmData(corpus: string, vocabSize: number, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): LmData {
+  return tokeniseCorpus(corpus, (train) => tokenizer ?? BpeTokenizer.train(train, { vocabSize }), log);
+}
+
+/** Loads and splits a corpus, and reads every split with the tokenizer `tokenizerFor` gives for the training text. */
+export function tokeniseCorpus<Tokenizer extends CorpusTokenizer>(corpus: string, tokenizerFor: (trainText: string) => Tokenizer, log: (line: string) => void = () => {}): LmData<Tokenizer> {
   const split = splitCorpus(loadCorpus(corpus));
   log(`corpus ${corpus}: ${split.ids.train.length}/${split.ids.valid.length}/${split.ids.test.length} documents (train/valid/test)`);
-  const tok = tokenizer ?? BpeTokenizer.train(split.train, { vocabSize });
+  const tok = tokenizerFor(split.train);
   const encode = (text: string) => Int32Array.from(tok.encode(text));
   const data = { split, tokenizer: tok, train: encode(split.train), valid: encode(split.valid), test: encode(split.test) };
-  log(`tokens: ${data.train.length} train, ${data.valid.length} valid, ${data.test.length} test (BPE vocabulary ${tok.vocabSize})`);
+  log(`tokens: ${data.train.length} train, ${data.valid.length} valid, ${data.test.length} test (tokenizer vocabulary ${tok.vocabSize})`);
   return data;
 }
 

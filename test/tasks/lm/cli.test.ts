@@ -10,23 +10,7 @@ import { StopState } from '../../../src/cli/interrupt.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { Rng } from '../../../src/index.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
-
-/** Runs a command, returning its exit code, stdout lines (console.log) and stderr lines (console.error). */
-async function run(command: (argv: string[]) => Promise<number>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await command(args);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
+import { run } from '../../runCommand.js';
 
 let dir: string;
 let corpus: string;

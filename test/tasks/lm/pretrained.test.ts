@@ -228,6 +228,6 @@ describe('lm export', () => {
     const a = loadHfDeltaNet(join(FIXTURES, 'sharded')).model;
     const b = loadHfDeltaNet(out).model;
     expect([...b.stateDict()].map(([n, p]) => [n, Array.from(p.data)])).toEqual([...a.stateDict()].map(([n, p]) => [n, Array.from(p.data)]));
-    await expect(runLm(['export', '--checkpoint', root, '--out', join(root, 'x')])).rejects.toThrow(/is not a Hugging Face directory of an fla DeltaNet \(no config.json\); the models lm train makes do not map onto fla's DeltaNet/);
+    await expect(runLm(['export', '--checkpoint', root, '--out', join(root, 'x')])).rejects.toThrow(/is neither a Hugging Face directory \(config.json\) nor a training run \(checkpoint.json\)/);
   });
 });
