@@ -13,7 +13,16 @@ import { threadPool } from './pool.js';
 import { insidePoolThread } from './poolThread.js';
 import { threadsUnavailableReason } from './spawn.js';
 
-provideThreadPool(() => (insidePoolThread() || threadsUnavailableReason() !== '' ? null : threadPool()));
+let noticed = false;
+provideThreadPool(() => {
+  if (insidePoolThread()) return null;
+  const reason = threadsUnavailableReason();
+  if (reason === '') return threadPool();
+  // One line, once: the page still trains, on one thread (same results, slower).
+  if (!noticed) console.warn(`fastweights: the wasm kernels run on one thread: ${reason}`);
+  noticed = true;
+  return null;
+});
 
 export { ThreadPool, closeThreadPool, threadPool, type KernelJob } from './pool.js';
 export { PoolTask, type OpenTask, type TaskAnswer } from './tasks.js';

@@ -40,6 +40,8 @@ interface Slot {
   posted: number;
   /** It serves the attached kernels: whenever it handles no message, it waits on its control block. */
   serving: boolean;
+  /** It has said so (a page's main thread, which may not block, posts kernel jobs only to such threads). */
+  started: boolean;
   /** The request it is answering. */
   pending: Pending | null;
   failure: Error | null;
@@ -85,6 +87,7 @@ export class ThreadPool implements KernelThreadPool {
         args: new Float64Array(new SharedArrayBuffer(MAX_ARGS * 8)),
         posted: 0,
         serving: false,
+        started: false,
         pending: null,
         failure: null,
       };
@@ -198,7 +201,8 @@ export class ThreadPool implements KernelThreadPool {
   }
 
   private received(slot: Slot, message: unknown): void {
-    const m = message as { kind: 'progress'; message: unknown } | { kind: 'reply'; value: unknown } | { kind: 'failed'; error: string };
+    const m = message as { kind: 'started' } | { kind: 'progress'; message: unknown } | { kind: 'reply'; value: unknown } | { kind: 'failed'; error: string };
+    if (m.kind === 'started') return void (slot.started = true);
     const pending = slot.pending;
     if (pending === null) return;
     if (m.kind === 'progress') return pending.onProgress?.(m.message);
@@ -216,9 +220,13 @@ export class ThreadPool implements KernelThreadPool {
   }
 }
 
-/** Serving kernels, with no task and no failure: waiting on its control block. */
+/**
+ * Serving kernels, with no task and no failure: waiting on its control block. A thread that may block
+ * can wait for one still starting; a page's main thread, which can only poll, would poll forever if
+ * the worker's start needed this thread's turn, so there a thread counts once it has said it started.
+ */
 function ready(slot: Slot): boolean {
-  return slot.serving && slot.pending === null && slot.failure === null;
+  return slot.serving && slot.pending === null && slot.failure === null && (slot.started || canBlock());
 }
 
 function post(slot: Slot, kernel: number): void {

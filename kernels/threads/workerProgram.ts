@@ -111,6 +111,7 @@ function poolThread(load: (url: string) => Promise<any>, c: { POSTED: number; FI
   };
   if (nodePort !== null) nodePort.on('message', receive);
   else g.onmessage = (event: { data: unknown }) => receive(event.data);
+  send({ kind: 'started' });
 }
 
 export const WORKER_SOURCE = `(${poolThread.toString()})((url) => import(url), ${JSON.stringify({ POSTED, FINISHED, KERNEL, ARGC, FAILED, SENT, LISTEN, STOP, SPIN, POOL_THREAD })})`;

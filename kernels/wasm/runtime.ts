@@ -334,12 +334,13 @@ export function resetWasmRuntime(): void {
 }
 
 function create(threads: number, relaxed: boolean): WasmRuntime {
+  // Asked first: where no pool can run (no shared memory), the provider says why, once.
+  const pool = threads > 1 ? (poolProvider?.() ?? null) : null;
   const memory = sharedMemory();
   const { bytes, fused } = kernelBytes(memory !== null, relaxed);
   const module = new WebAssembly.Module(bytes);
   if (memory !== null) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const pool = threads > 1 ? (poolProvider?.() ?? null) : null;
     pool?.attachKernels(module, memory, threads - 1);
     return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true, fused);
   }
