@@ -13,7 +13,7 @@ const NODE_BUILTINS = new Set(builtinModules);
 const isNodeModule = (specifier: string): boolean => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]!);
 
 /** The package's entries, as package.json "exports" maps them. */
-const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts' } as const;
+const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', threads: 'src/threads.ts' } as const;
 
 describe('architecture', () => {
   it('src/ and kernels/ import each other without a circle', () => {
@@ -88,6 +88,13 @@ describe('architecture', () => {
     expect([...files].filter((f) => f === ENTRIES.gpu || f === ENTRIES.node || f.startsWith('src/cli/'))).toEqual([]);
     const direct = [...files].filter((f) => /(^|[^.\w])process\./m.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(direct).toEqual([]);
+  });
+
+  it('the threads entry (fastweights/threads) brings the thread pool and no Node module; the core does not carry the pool', () => {
+    const { files, external } = reachable(ENTRIES.threads);
+    expect(files).toContain('kernels/threads/pool.ts');
+    expect([...external].filter(isNodeModule)).toEqual([]);
+    expect([...reachable(ENTRIES.core).files].filter((f) => f.startsWith('kernels/threads/') && f !== 'kernels/threads/poolThread.ts')).toEqual([]);
   });
 
   it('the gpu entry (fastweights/gpu) brings gpu.js and no Node module', () => {
