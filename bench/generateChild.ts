@@ -12,6 +12,7 @@ import { DeltaNetForCausalLM, parseDeltaNetConfig, type DeltaNetConfig } from '.
 import { generatePretrained } from '../src/tasks/lm/pretrained.js';
 import { Rng } from '../src/tensor/rng.js';
 import { wasmRuntime } from '../kernels/wasm/runtime.js';
+import '../kernels/threads/index.js'; // the wasm kernels on FASTWEIGHTS_THREADS threads
 import { isResidentWeight } from '../kernels/matmul/resident.js';
 
 export interface GenerationMeasurement {

@@ -9,6 +9,7 @@ import { EluFeatureMap, sumNormalise } from '../src/nn/attention/featureMaps.js'
 import { fastWeightDelta, fastWeightSum } from '../src/ops/fastweight.js';
 import { getBackend, setBackend, type BackendName } from '../kernels/index.js';
 import '../kernels/backends/gpu.js'; // the gpu backend registered
+import '../kernels/threads/index.js'; // the wasm kernels on every core (FASTWEIGHTS_THREADS)
 import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/sumRule/chunkwise.js';
 import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../kernels/deltaRule/chunkwise.js';
 import { LAYER, randomData, type Implementation, type Runner } from './workloads.js';

@@ -61,7 +61,7 @@ export function setBackend(name: BackendName): void {
 
 // The rest of the kernels' front door: everything outside kernels/ uses from here, and imports
 // nothing else from kernels/ (test/architecture.test.ts checks it; the gpu backend's entry,
-// kernels/backends/gpu.ts, is the one other door).
+// kernels/backends/gpu.ts, and the thread pool's, kernels/threads/index.ts, are the other doors).
 export type { BinaryOp, FloatArray, KernelBackend, MatmulArgs } from './types.js';
 export { allocate, allocateLongLived, allocateUninitialized, allocLike, dtypeOf, inScratch, persistent, setScratchEnabled, setScratchPoison, withScratch, type DType } from './alloc.js';
 export { wasmAvailable } from './backends/wasm.js';

@@ -13,7 +13,7 @@ const NODE_BUILTINS = new Set(builtinModules);
 const isNodeModule = (specifier: string): boolean => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]!);
 
 /** The package's entries, as package.json "exports" maps them. */
-const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', pretrained: 'src/pretrained.ts' } as const;
+const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', pretrained: 'src/pretrained.ts', threads: 'src/threads.ts' } as const;
 
 describe('architecture', () => {
   it('src/ and kernels/ import each other without a circle', () => {
@@ -44,8 +44,8 @@ describe('architecture', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('outside kernels/, only the kernels\' front door is imported (and the gpu backend\'s entry, which registers it)', () => {
-    const doors = new Set(['kernels/index.ts', 'kernels/backends/gpu.ts']);
+  it('outside kernels/, only the kernels\' front door is imported (and the gpu backend\'s and the thread pool\'s doors, which register them)', () => {
+    const doors = new Set(['kernels/index.ts', 'kernels/backends/gpu.ts', 'kernels/threads/index.ts']);
     const wrong: string[] = [];
     for (const file of sourceFiles('src')) {
       for (const { target, local } of importsOf(file)) if (local && target.startsWith('kernels/') && !doors.has(target)) wrong.push(`${file} → ${target}`);
@@ -61,6 +61,13 @@ describe('architecture', () => {
     const branching = sourceFiles('src', 'kernels').filter((f) => !f.startsWith('src/tasks/') && branch.test(code(f)));
     expect(branching).toEqual([]);
     expect(branch.test("if (spec.kind === 'lm') build()")).toBe(true); // the pattern does find one
+  });
+
+  it('every thread the library starts is one of the one pool\'s: only kernels/threads/ reaches worker threads', () => {
+    const threads = /worker_threads|\bWorker\s*\(|new\s+\w*\.?Worker\b/;
+    const starters = sourceFiles('src', 'kernels').filter((f) => threads.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(starters).toEqual(['kernels/threads/spawn.ts', 'kernels/threads/workerProgram.ts']);
+    expect(threads.test("import { Worker } from 'node:worker_threads';")).toBe(true); // the pattern does find one
   });
 
   it('the cycle finder does find a circle (so the test above can fail)', () => {
@@ -81,6 +88,13 @@ describe('architecture', () => {
     expect([...files].filter((f) => f === ENTRIES.gpu || f === ENTRIES.node || f.startsWith('src/cli/'))).toEqual([]);
     const direct = [...files].filter((f) => /(^|[^.\w])process\./m.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(direct).toEqual([]);
+  });
+
+  it('the threads entry (fastweights/threads) brings the thread pool and no Node module; the core does not carry the pool', () => {
+    const { files, external } = reachable(ENTRIES.threads);
+    expect(files).toContain('kernels/threads/pool.ts');
+    expect([...external].filter(isNodeModule)).toEqual([]);
+    expect([...reachable(ENTRIES.core).files].filter((f) => f.startsWith('kernels/threads/') && f !== 'kernels/threads/poolThread.ts')).toEqual([]);
   });
 
   it('the gpu entry (fastweights/gpu) brings gpu.js and no Node module', () => {

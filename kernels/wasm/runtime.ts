@@ -1,6 +1,7 @@
 /**
  * The WebAssembly side of the wasm backend: one module instance, one linear memory with a heap in it
- * (./heap.ts), and (in Node) a pool of worker threads running the same module over the same memory.
+ * (./heap.ts), and, where the memory is shared and the thread pool's door (kernels/threads/index.ts)
+ * has been imported, the library's pool of worker threads running the same module over the same memory.
  *
  * A kernel call: reset (the last call's temporaries go back to the heap), put the inputs (an array
  * that already lives in the memory is used where it is; any other is copied into a temporary),
@@ -15,7 +16,7 @@
 import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadLatin1 } from './generated/modules.js';
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
-import { ThreadPool, workerThreadsModule } from './threads.js';
+import { insidePoolThread } from '../threads/poolThread.js';
 import { relaxedSimdSetting, threadsSetting } from '../settings.js';
 
 /** The module's exports (kernels/wasm/assembly/index.ts); pointers are byte addresses, booleans 0/1. */
@@ -58,6 +59,19 @@ export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBack
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
   | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32' | 'adamStepF32'
   | 'matvecF32';
+
+/** What the runtime uses of the thread pool (kernels/threads/pool.ts). */
+export interface KernelThreadPool {
+  /** The first `threads` pool threads serve this module's kernels over `memory` (null: none does). */
+  attachKernels(module: WebAssembly.Module | null, memory: WebAssembly.Memory | null, threads: number): void;
+  /** Pool threads that can take a kernel job now. */
+  kernelThreads(): number;
+  /** Posts one job to each of the first jobs.length of them; finish() waits for them all. */
+  start(jobs: { name: string; args: number[] }[]): void;
+  finish(): void;
+  /** Kernel jobs handed to pool threads so far (tests check that work was really split). */
+  readonly jobsPosted: number;
+}
 
 const PAGE_BYTES = 65536;
 /** The largest the temporaries' arena grows: calls that need more (large evaluation batches) use the heap. */
@@ -132,8 +146,8 @@ export class WasmRuntime {
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly kernels: KernelExports,
-    /** Worker threads besides this one (null: single-threaded). */
-    readonly pool: ThreadPool | null,
+    /** The pool whose threads serve this module's kernels besides this one (null: single-threaded). */
+    readonly pool: KernelThreadPool | null,
     /** True for a shared memory: its views survive growth, so scratch arrays may live in it. */
     readonly shared: boolean,
     /** True when the matmul runs fused multiply-adds (relaxed SIMD; see kernelBytes). */
@@ -144,9 +158,12 @@ export class WasmRuntime {
     this.heap = new WasmHeap(memory, base, MAX_PAGES * PAGE_BYTES);
   }
 
-  /** Threads that share a kernel call, this one included. */
+  /**
+   * Threads that share a kernel call made now, this one included: pool threads busy with a task (a
+   * data-parallel step's part) take no kernel job meanwhile.
+   */
   get threads(): number {
-    return 1 + (this.pool?.size ?? 0);
+    return 1 + (this.pool?.kernelThreads() ?? 0);
   }
 
   /** The memory as floats (a fresh view after the memory grew). */
@@ -245,7 +262,7 @@ export class WasmRuntime {
    * Work that is not `worthSplitting` (thread hand-off costs tens of µs) runs here alone.
    */
   run(name: KernelName, argsFor: (lo: number, hi: number) => number[], total: number, scratchFloats: number, worthSplitting: boolean, align = 1): void {
-    const parts = this.pool !== null && worthSplitting ? Math.min(this.threads, Math.ceil(total / align)) : 1;
+    const parts = worthSplitting ? Math.min(this.threads, Math.ceil(total / align)) : 1;
     const scratch: number[] = [];
     for (let p = 0; p < parts; p++) scratch.push(this.alloc(scratchFloats));
     const bound = (p: number) => (p === parts ? total : Math.min(total, Math.round((total * p) / parts / align) * align));
@@ -269,12 +286,14 @@ let failure = '';
 
 /**
  * How many threads to use: FASTWEIGHTS_THREADS, else every core up to 2 (the machines measured
- * here). The wasm kernels split work over this many; data-parallel training runs this many
- * micro-batches side by side (src/train/dataParallel.ts).
+ * here); 1 inside a pool thread. The wasm kernels split work over this many; data-parallel training
+ * runs this many micro-batches side by side (src/train/dataParallel.ts), on the same pool threads.
  */
 export function threadsWanted(): number {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const g = globalThis as any;
+  // A pool thread's kernels run on it alone: its own part of the work is the split.
+  if (insidePoolThread()) return 1;
   const n = threadsSetting();
   if (n !== undefined) return n;
   // Browsers (and Node ≥ 21) have navigator.hardwareConcurrency; Node 20 has os.availableParallelism.
@@ -291,6 +310,15 @@ export function threadsWanted(): number {
 
 let threadOverride: number | null = null;
 
+/** The thread pool, once its door (kernels/threads/index.ts) is imported; it gives null where no pool may run. */
+let poolProvider: (() => KernelThreadPool | null) | null = null;
+
+/** Called by kernels/threads/index.ts: the runtime built next splits its calls over the pool's threads. */
+export function provideThreadPool(pool: () => KernelThreadPool | null): void {
+  poolProvider = pool;
+  resetWasmRuntime();
+}
+
 /** Sets the thread count (1 = this thread only); takes effect for the next runtime (see resetWasmRuntime). */
 export function setWasmThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`setWasmThreads: expected an integer from 1 to 64, got ${n}`);
@@ -298,21 +326,22 @@ export function setWasmThreads(n: number): void {
   resetWasmRuntime();
 }
 
-/** Drops the current runtime (and its workers); the next call builds a fresh one. */
+/** Drops the current runtime (the pool's threads stop serving its kernels); the next call builds a fresh one. */
 export function resetWasmRuntime(): void {
-  runtime?.pool?.close();
+  runtime?.pool?.attachKernels(null, null, 0);
   runtime = undefined;
   setFloat32Heap(null);
 }
 
 function create(threads: number, relaxed: boolean): WasmRuntime {
-  const workers = threads > 1 ? workerThreadsModule() : null;
+  // Asked first: where no pool can run (no shared memory), the provider says why, once.
+  const pool = threads > 1 ? (poolProvider?.() ?? null) : null;
   const memory = sharedMemory();
   const { bytes, fused } = kernelBytes(memory !== null, relaxed);
   const module = new WebAssembly.Module(bytes);
   if (memory !== null) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const pool = workers !== null ? new ThreadPool(workers, module, memory, threads - 1) : null;
+    pool?.attachKernels(module, memory, threads - 1);
     return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true, fused);
   }
   const single = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
@@ -336,6 +365,10 @@ export function wasmRuntime(): WasmRuntime | null {
     // A bad FASTWEIGHTS_THREADS or FASTWEIGHTS_RELAXED_SIMD is an error, not a fallback.
     const threads = threadOverride ?? threadsWanted();
     const relaxed = relaxedSimdWanted();
+    // Threads asked for by name need the pool's code; by default a runtime without it runs on one.
+    if (threads > 1 && poolProvider === null && (threadOverride !== null || threadsSetting() !== undefined)) {
+      throw new Error(`${threadOverride !== null ? `setWasmThreads(${threads})` : `FASTWEIGHTS_THREADS=${threads}`} needs the thread pool: import 'fastweights/threads' (kernels/threads/index.ts) first; the Node entries and the CLI do`);
+    }
     try {
       runtime = create(threads, relaxed);
     } catch (e) {

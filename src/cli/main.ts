@@ -6,6 +6,7 @@ import { InputFileError } from '../io/fsErrors.js';
 import { runLm } from '../tasks/lm/cli.js';
 import { SETTINGS, checkSettings } from '../../kernels/index.js';
 import '../../kernels/backends/gpu.js'; // --backend gpu / FASTWEIGHTS_BACKEND=gpu: the gpu backend registered (gpu.js loads only if chosen)
+import '../../kernels/threads/index.js'; // the wasm kernels on every core (FASTWEIGHTS_THREADS)
 
 const HELP = `fastweights — Fast Weight Programmers (linear attention, the delta rule, DPFP) in TypeScript
 

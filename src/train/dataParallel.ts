@@ -1,16 +1,20 @@
 /**
- * Data-parallel training steps on worker threads (Node): the batch is cut into micro-batches by rows
- * (./microBatch.ts), this thread runs the first and each worker one more on a replica of the model,
- * and the gradients are added in micro-batch order. What threads cannot parallelise inside one op
- * (the engine's elementwise loops, the graph walk, allocation) they parallelise across micro-batches.
+ * Data-parallel training steps on the library's pool of worker threads (kernels/threads/pool.ts, the
+ * same threads that share the wasm kernels' calls between steps): the batch is cut into micro-batches
+ * by rows (./microBatch.ts), this thread runs the first parts and each pool thread a run of the rest
+ * on a replica of the model, and the gradients are added in micro-batch order. What threads cannot
+ * parallelise inside one op (the engine's elementwise loops, the graph walk, allocation) they
+ * parallelise across micro-batches. While a step runs, the threads are busy with its parts, so the
+ * kernels of this thread's part run on this thread alone (same bits).
  *
  * Same bits for any thread count: a step always cuts the batch into `microBatches` parts whatever
  * the number of threads, each part draws its dropout (and FAVOR+) randomness from its own generator
- * seeded from the model's, and the gradients are summed in part order, so one thread running the
- * parts in turn computes exactly what two threads compute side by side.
+ * seeded from the model's, and the gradients are summed in part order (this thread's parts by
+ * backward(), the others' from their own buffers), so one thread running the parts in turn computes
+ * exactly what several threads compute side by side.
  *
- * Parameters go to the workers and gradients come back through shared memory (one copy each way a
- * step); the batch and the seed travel in a message. In carry-over training (`lm train --carry`) the
+ * Parameters go to the threads and gradients come back through shared memory (one copy each way a
+ * part); the batch and the seed travel in a message. In carry-over training (`lm train --carry`) the
  * fast weights each part's rows start from travel with its batch, and its rows' final fast weights
  * come back with its loss; carryGradients puts them back together in row order.
  *
@@ -19,27 +23,27 @@
  */
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { withScratch, setWasmThreads, wasmRuntime } from '../../kernels/index.js';
+import { withScratch } from '../../kernels/index.js';
+import { PoolTask, threadPool } from '../../kernels/threads/index.js';
 import { concatCarriedRows, type CarriedLayer } from './microBatch.js';
 import type { Replica, ReplicaModel, ReplicaSpec, RowBatch } from './replica.js';
-import { WorkerPool } from './workerPool.js';
 
-/** What a worker receives at its start: where the task's replica is and its model's config, the shared parameters and its gradients. */
+/** What a pool thread opens the task with: where the task's replica is and its model's config, the shared parameters, and each part's gradients (parts 1, 2, …). */
 export interface WorkerStart {
   module: string;
   config: unknown;
   params: Float32Array;
-  grads: Float32Array;
+  grads: Float32Array[];
   names: [string, number][];
 }
 
-/** The messages between this thread and a worker. */
+/** One part, sent to a pool thread: its rows, its seed, and which part it is (where its gradients go). */
 export interface StepRequest {
   batch: RowBatch;
   seed: number;
   batchTokens: number;
+  part: number;
 }
-export type StepReply = PartResult | { error: string };
 
 /** One micro-batch's loss share and, when it carries state, its rows' final fast weights. */
 export interface PartResult {
@@ -48,26 +52,25 @@ export interface PartResult {
 }
 
 export interface DataParallelOptions {
-  /** Threads in all, this one included: 1 runs the micro-batches here in turn; 2 or more runs one
-   *  micro-batch per thread (so `microBatches` threads). */
+  /** Threads in all, this one included: 1 runs the micro-batches here in turn; n runs them on this
+   *  thread and n − 1 pool threads (at most one thread per micro-batch). */
   threads: number;
   /** Parts per batch (default 2); fixed, so that results do not depend on `threads`. */
   microBatches?: number;
 }
 
 export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Config> {
+  /** Threads a step runs on, this one included. */
   readonly threads: number;
   readonly microBatches: number;
   private readonly params: Tensor[];
   private readonly offsets: number[];
-  /** The parameters, copied here before each step for the workers to read. */
+  /** The parameters, copied here before each step for the pool threads to read. */
   private readonly shared: Float32Array;
-  /** Parts 1, 2, … run on these (part 0 here). */
-  private readonly pool: WorkerPool | null;
-  /** Each worker's gradients, written by it, in the order of the parameter list. */
-  private readonly workerGrads: Float32Array[] = [];
-  /** The wasm kernels' thread count before this took the cores (restored by close). */
-  private readonly kernelThreads: number;
+  /** The replica on pool threads 0 … threads − 2 (null: this thread runs every part). */
+  private readonly replicas: PoolTask | null;
+  /** Part p's gradients (p ≥ 1) when a pool thread runs it, in the order of the parameter list. */
+  private readonly partGrads: Float32Array[] = [];
 
   private readonly replica: Replica<Batch, Model, Config>;
 
@@ -76,10 +79,9 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
     this.microBatches = options.microBatches ?? 2;
     if (!Number.isInteger(this.microBatches) || this.microBatches < 1) throw new Error(`DataParallel: microBatches must be a positive integer, got ${options.microBatches}`);
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`DataParallel: threads must be a positive integer, got ${options.threads}`);
-    // Either every part has its own thread or one thread runs them all: then the gradients are always
-    // added in part order. The worker runs from the compiled dist/ only; run from the TypeScript
-    // sources (vitest) this thread takes every part, which gives the same bits, only slower.
-    this.threads = options.threads >= 2 && !import.meta.url.endsWith('.ts') ? this.microBatches : 1;
+    // The replica runs on a pool thread from the compiled dist/ only; run from the TypeScript sources
+    // (vitest) this thread takes every part, which gives the same bits, only slower.
+    this.threads = import.meta.url.endsWith('.ts') ? 1 : Math.min(options.threads, this.microBatches);
     this.params = model.namedParameters().map(([, p]) => p);
     if (this.params.some((p) => p.dtype !== 'float32')) throw new Error('DataParallel: float32 models only');
     this.offsets = [];
@@ -89,14 +91,11 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
       total += p.size;
     }
     this.shared = new Float32Array(new SharedArrayBuffer(total * 4));
-    this.kernelThreads = wasmRuntime()?.threads ?? 1;
-    // Every core now runs a micro-batch: the kernels inside one must not split further.
-    if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(1);
-    for (let w = 1; w < this.threads; w++) this.workerGrads.push(new Float32Array(new SharedArrayBuffer(total * 4)));
+    if (this.threads > 1) for (let p = 1; p < this.microBatches; p++) this.partGrads.push(new Float32Array(new SharedArrayBuffer(total * 4)));
     const names = model.namedParameters().map(([name, p]): [string, number] => [name, p.size]);
-    this.pool = this.threads > 1
-      ? new WorkerPool(new URL('./dataParallelWorker.js', import.meta.url), this.threads - 1, (w): WorkerStart => ({ module: spec.replica.module, config: spec.config, params: this.shared, grads: this.workerGrads[w]!, names }))
-      : null;
+    const start: WorkerStart = { module: spec.replica.module, config: spec.config, params: this.shared, grads: this.partGrads, names };
+    if (this.threads > 1) threadPool().grow(this.threads - 1);
+    this.replicas = this.threads > 1 ? new PoolTask(new URL('./dataParallelWorker.js', import.meta.url).href, () => start) : null;
   }
 
   /**
@@ -120,7 +119,7 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
     return { loss: sumLosses(parts), states: concatCarriedRows(states) };
   }
 
-  /** Runs every part (here, or here and on the workers) and returns their results in part order. */
+  /** Runs every part (here, or here and on pool threads) and returns their results in part order. */
   private async runParts(batch: Batch): Promise<PartResult[]> {
     const parts = this.replica.splitRows(batch, this.microBatches);
     const batchTokens = this.replica.countedTokens(batch);
@@ -128,35 +127,38 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
     const seeds = parts.map(() => this.model.rng.nextUint32());
     const after = this.model.rng.getState();
     try {
-      if (this.pool === null || parts.length === 1) {
-        // One thread: the parts in turn; backward() adds each part's gradients to the last's.
-        return parts.map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
-      }
-      // Part p > 0 on worker p − 1 (there are parts − 1 workers), part 0 here meanwhile.
+      const lanes = this.replicas === null ? 1 : Math.min(this.threads, parts.length);
+      // Lane l takes parts [first(l), first(l + 1)): this thread the first run, pool thread l − 1 the l-th.
+      const first = (l: number) => Math.floor((l * parts.length) / lanes);
+      const runHere = () => parts.slice(0, first(1)).map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
+      if (lanes === 1) return runHere();
       this.publishParameters();
-      const pool = this.pool;
-      const remote = parts.slice(1).map((part, w) => post(pool, w, { batch: part, seed: seeds[w + 1]!, batchTokens }));
-      let here: PartResult;
+      const replicas = this.replicas!;
+      const remote = Array.from({ length: lanes - 1 }, async (_, w) => {
+        const results: PartResult[] = [];
+        for (let p = first(w + 1); p < first(w + 2); p++) results.push(await post(replicas, w, { batch: parts[p]!, seed: seeds[p]!, batchTokens, part: p }));
+        return results;
+      });
+      let here: PartResult[];
       try {
-        here = this.runHere(parts[0]!, seeds[0]!, batchTokens);
+        here = runHere();
       } catch (e) {
-        // Let the workers finish their parts first: the error is this thread's, and no reply is left unheard.
+        // Let the threads finish their parts first: the error is this thread's, and no reply is left unheard.
         await Promise.allSettled(remote);
         throw e;
       }
-      const remoteResults = await Promise.all(remote);
-      // Added in part order, as the one-thread path adds them (and sumLosses adds the losses in part order).
-      remoteResults.forEach((_, w) => this.addGradients(this.workerGrads[w]!));
-      return [here, ...remoteResults];
+      const others = (await Promise.all(remote)).flat();
+      // Added in part order after this thread's own, as the one-thread path adds them (and sumLosses adds the losses in part order).
+      for (let p = first(1); p < parts.length; p++) this.addGradients(this.partGrads[p - 1]!);
+      return [...here, ...others];
     } finally {
       this.model.rng.setState(after);
     }
   }
 
-  /** Stops the workers. */
+  /** Frees the replicas on the pool threads (the threads stay, for kernels and later steps). */
   close(): void {
-    void this.pool?.close();
-    if (this.threads > 1 && this.kernelThreads > 1) setWasmThreads(this.kernelThreads);
+    this.replicas?.close();
   }
 
   private runHere(part: Batch, seed: number, batchTokens: number): PartResult {
@@ -188,11 +190,13 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
   }
 }
 
-/** One part on worker w; a worker's error comes back as a message and is thrown here. */
-async function post(pool: WorkerPool, w: number, request: StepRequest): Promise<PartResult> {
-  const reply = await pool.run<StepReply>(w, request);
-  if ('error' in reply) throw new Error(`data-parallel worker: ${reply.error}`);
-  return reply;
+/** One part on pool thread w; an error there is thrown here. */
+async function post(replicas: PoolTask, w: number, request: StepRequest): Promise<PartResult> {
+  try {
+    return await replicas.run<PartResult>(w, request);
+  } catch (e) {
+    throw new Error(`data-parallel worker: ${(e as Error).message}`);
+  }
 }
 
 /** The parts' loss shares added in part order: the batch's mean loss, the same bits for any thread count. */

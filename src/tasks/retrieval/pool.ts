@@ -1,17 +1,16 @@
 /**
- * Runs many retrieval trainings, one at a time in this thread or `jobs` at a time in worker threads
- * (one JavaScript thread per core, src/train/workerPool.ts). Each run depends only on its config, so
- * the results are the same either way; only the order in which runs finish changes.
+ * Runs many retrieval trainings, one at a time in this thread or `jobs` at a time on the library's
+ * pool of worker threads (kernels/threads/pool.ts; one JavaScript thread per core). Each run depends
+ * only on its config, so the results are the same either way; only the order in which runs finish
+ * changes.
  */
-import { WorkerPool } from '../../train/workerPool.js';
+import { PoolTask, threadPool } from '../../../kernels/threads/index.js';
 import { trainRetrieval, type CurvePoint, type RetrievalRunConfig, type RetrievalRunResult } from './training.js';
-
-export type WorkerMessage = { kind: 'eval'; point: CurvePoint } | { kind: 'done'; result: RetrievalRunResult } | { kind: 'error'; message: string };
 
 export interface PoolCallbacks {
   /** An evaluation point of the run at `index` (into configs). */
   onEval?(index: number, point: CurvePoint): void;
-  /** A run finished; called in finishing order, before any later run starts on that worker. */
+  /** A run finished; called in finishing order, before any later run starts on that thread. */
   onDone(index: number, result: RetrievalRunResult): void;
 }
 
@@ -23,15 +22,17 @@ export async function runRetrievalPool(configs: readonly RetrievalRunConfig[], j
   }
   let next = 0;
   const lanes = Math.min(jobs, configs.length);
-  const pool = new WorkerPool(new URL('./worker.js', import.meta.url), lanes);
+  threadPool().grow(lanes);
+  const task = new PoolTask(new URL('./worker.js', import.meta.url).href);
   const lane = async (w: number): Promise<void> => {
     try {
       while (next < configs.length) {
         const index = next++;
-        const onEval = (message: unknown) => callbacks.onEval?.(index, (message as Extract<WorkerMessage, { kind: 'eval' }>).point);
-        const reply = await pool.run<WorkerMessage>(w, configs[index], (m) => (m as WorkerMessage).kind !== 'eval', onEval);
-        if (reply.kind === 'error') throw new Error(`retrieval run ${configs[index]!.model} S=${configs[index]!.S} failed in a worker: ${reply.message}`);
-        if (reply.kind === 'done') callbacks.onDone(index, reply.result);
+        const config = configs[index]!;
+        const result = await task.run<RetrievalRunResult>(w, config, (point) => callbacks.onEval?.(index, point as CurvePoint)).catch((error: Error) => {
+          throw new Error(`retrieval run ${config.model} S=${config.S} failed in a worker: ${error.message}`);
+        });
+        callbacks.onDone(index, result);
       }
     } catch (error) {
       next = configs.length; // hand out no more runs: the other lanes finish their current one and stop
@@ -43,6 +44,6 @@ export async function runRetrievalPool(configs: readonly RetrievalRunConfig[], j
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
-    await pool.close();
+    task.close();
   }
 }

@@ -1,18 +1,9 @@
 /**
- * A worker thread that trains retrieval runs for the parent (pool.ts): it receives a
- * RetrievalRunConfig, posts every evaluation point as it happens, then the result.
+ * The task a pool thread runs for the retrieval runs (pool.ts): each request is a RetrievalRunConfig;
+ * it sends every evaluation point as it happens, and the result is the reply.
  */
-import { parentPort } from 'node:worker_threads';
-import { trainRetrieval, type RetrievalRunConfig } from './training.js';
-import type { WorkerMessage } from './pool.js';
+import type { OpenTask } from '../../../kernels/threads/index.js';
+import { trainRetrieval, type CurvePoint, type RetrievalRunConfig, type RetrievalRunResult } from './training.js';
 
-const port = parentPort;
-if (port === null) throw new Error('retrievalWorker: must run as a worker thread');
-port.on('message', (config: RetrievalRunConfig) => {
-  try {
-    const result = trainRetrieval(config, (point) => port.postMessage({ kind: 'eval', point } satisfies WorkerMessage));
-    port.postMessage({ kind: 'done', result } satisfies WorkerMessage);
-  } catch (error) {
-    port.postMessage({ kind: 'error', message: (error as Error).stack ?? String(error) } satisfies WorkerMessage);
-  }
-});
+export const open: OpenTask<undefined, RetrievalRunConfig, RetrievalRunResult> = () => (config, progress) =>
+  trainRetrieval(config, (point: CurvePoint) => progress(point));

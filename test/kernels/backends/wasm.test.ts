@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { wasmAvailable, wasmBackend } from '../../../kernels/backends/wasm.js';
 import { resetWasmRuntime, setWasmThreads, wasmRuntime } from '../../../kernels/wasm/runtime.js';
+import '../../../kernels/threads/index.js'; // the thread pool, for the runs on two threads
 import { Rng } from '../../../src/tensor/rng.js';
 import { referenceBackend } from '../../../kernels/backends/reference.js';
 import { describeConformance } from './conformance.js';

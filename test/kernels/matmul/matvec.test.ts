@@ -9,6 +9,7 @@ import { wasmBackend } from '../../../kernels/backends/wasm.js';
 import { referenceBackend } from '../../../kernels/backends/reference.js';
 import { isResidentWeight, MATVEC_MAX_ROWS, residentWeight, takesMatvec } from '../../../kernels/matmul/resident.js';
 import { setWasmThreads, threadsWanted, wasmRuntime } from '../../../kernels/wasm/runtime.js';
+import '../../../kernels/threads/index.js'; // the thread pool, for the runs on two threads
 import { Rng } from '../../../src/tensor/rng.js';
 import { randomArray } from '../helpers.js';
 

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setWasmThreads } from '../../../kernels/wasm/runtime.js';
+import '../../../kernels/threads/index.js'; // the thread pool, for the runs on two threads
 import { packageRoot } from '../../../src/io/packageRoot.js';
 import { PRESETS, expandPlan } from '../../../src/tasks/retrieval/plan.js';
 import { trainRetrieval, type RetrievalRunResult } from '../../../src/tasks/retrieval/training.js';
