@@ -10,8 +10,9 @@ import { overriding } from './override.js';
 import { wasmRuntime } from '../wasm/runtime.js';
 import { matmulWasm } from '../matmul/wasm.js';
 import { outerSumWasm } from '../outer/wasm.js';
-import { sumScanBackwardWasm, sumScanForwardWasm } from '../sumRule/wasm.js';
+import { sumScanBackwardChosen, sumScanForwardChosen } from '../sumRule/choice.js';
 import { deltaScanBackwardWasm, deltaScanForwardWasm } from '../deltaRule/wasm.js';
+import { inHeadGroups } from '../headGroups.js';
 import { eluPlusOneWasm, geluWasm, geluWithSlopeWasm, layerNormRowsBackwardWasm, layerNormRowsWasm, softmaxRowsWasm } from '../elementwise/wasm.js';
 import { binaryWasm, dropoutWasm, gatherRunsWasm, scatterRunsWasm, sumRowsWasm } from '../arrays/wasm.js';
 import { maskedSoftmaxBackwardWasm, maskedSoftmaxWasm } from '../attention/wasm.js';
@@ -24,10 +25,12 @@ import { adamStepWasm } from '../optim/wasm.js';
 export const wasmBackend = overriding(jsBackend, 'wasm', {
   matmul: matmulWasm,
   outerSum: outerSumWasm,
-  sumScanForward: sumScanForwardWasm,
-  sumScanBackward: sumScanBackwardWasm,
-  deltaScanForward: deltaScanForwardWasm,
-  deltaScanBackward: deltaScanBackwardWasm,
+  // The sum rule's form per shape: kernels/sumRule/choice.ts. Long sequences go by groups of heads
+  // (kernels/headGroups.ts), so that one call's temporaries fit in WebAssembly memory.
+  sumScanForward: inHeadGroups(sumScanForwardChosen),
+  sumScanBackward: inHeadGroups(sumScanBackwardChosen),
+  deltaScanForward: inHeadGroups(deltaScanForwardWasm),
+  deltaScanBackward: inHeadGroups(deltaScanBackwardWasm),
   gelu: geluWasm,
   geluWithSlope: geluWithSlopeWasm,
   eluPlusOne: eluPlusOneWasm,
