@@ -16,6 +16,7 @@
  *   --generate-baseline  also each model with its weights copied into WebAssembly memory at every matmul
  *   --long               time per token and peak RSS of one delta and one sum layer (d_model 512) at T = 1k … 64k (bench/long.ts)
  *   --forms              the sum-rule scan's forms side by side at several shapes, alternating (bench/scanForms.ts)
+ *                        (with --long or --forms, as with --generate, the kernel workloads run only if --only names some)
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';

@@ -10,7 +10,7 @@ import { overriding } from './override.js';
 import { wasmRuntime } from '../wasm/runtime.js';
 import { matmulWasm } from '../matmul/wasm.js';
 import { outerSumWasm } from '../outer/wasm.js';
-import { sumScanBackwardChosen, sumScanForwardChosen } from '../sumRule/choice.js';
+import { sumScanBackwardWasm, sumScanForwardWasm } from '../sumRule/wasm.js';
 import { deltaScanBackwardWasm, deltaScanForwardWasm } from '../deltaRule/wasm.js';
 import { inHeadGroups } from '../headGroups.js';
 import { eluPlusOneWasm, geluWasm, geluWithSlopeWasm, layerNormRowsBackwardWasm, layerNormRowsWasm, softmaxRowsWasm } from '../elementwise/wasm.js';
@@ -25,10 +25,11 @@ import { adamStepWasm } from '../optim/wasm.js';
 export const wasmBackend = overriding(jsBackend, 'wasm', {
   matmul: matmulWasm,
   outerSum: outerSumWasm,
-  // The sum rule's form per shape: kernels/sumRule/choice.ts. Long sequences go by groups of heads
-  // (kernels/headGroups.ts), so that one call's temporaries fit in WebAssembly memory.
-  sumScanForward: inHeadGroups(sumScanForwardChosen),
-  sumScanBackward: inHeadGroups(sumScanBackwardChosen),
+  // The fused recurrent scans at every shape (the other forms are slower here: docs/kernels.md, "The
+  // scan forms"). Long sequences go by groups of heads (kernels/headGroups.ts), so that one call's
+  // temporaries fit in WebAssembly memory.
+  sumScanForward: inHeadGroups(sumScanForwardWasm),
+  sumScanBackward: inHeadGroups(sumScanBackwardWasm),
   deltaScanForward: inHeadGroups(deltaScanForwardWasm),
   deltaScanBackward: inHeadGroups(deltaScanBackwardWasm),
   gelu: geluWasm,

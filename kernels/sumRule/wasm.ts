@@ -1,41 +1,26 @@
-/**
- * The sum-rule scan in WebAssembly SIMD (float32), heads split over threads; the js scan for float64.
- * `sumForwardCall` and `sumBackwardCall` serve every sum-scan kernel of the module (the recurrent one
- * here, the tiled one in ./wasmTiled.ts): they take the same arguments, with `extra` ones after eps.
- */
+/** The sum-rule scan in WebAssembly SIMD (float32), heads split over threads; the js scan for float64. */
 import type { SumScanBackwardArgs, SumScanForwardArgs, SumScanForwardResult, SumScanGrads } from '../types.js';
-import type { KernelName, WasmRuntime } from '../wasm/runtime.js';
 import { bit, MIN_SPLIT_WORK, runtimeFor } from '../wasm/call.js';
 import { sumScanBackwardJs, sumScanForwardJs } from './js.js';
 
-/** How a sum-scan kernel is called: its name, its scratch floats per thread, its work (for the split), arguments after eps. */
-export interface SumKernelCall {
-  name: KernelName;
-  scratchFloats: number;
-  work: number;
-  extra: number[];
-}
-
-export function sumForwardCall(args: SumScanForwardArgs, call: (rt: WasmRuntime) => SumKernelCall): SumScanForwardResult {
+export function sumScanForwardWasm(args: SumScanForwardArgs): SumScanForwardResult {
   const { N, T, dk, dv, normalise } = args;
   const rt = runtimeFor(args.q, args.k, args.v, args.initialState, args.initialZ);
   if (rt === null) return sumScanForwardJs(args);
-  const { name, scratchFloats, work, extra } = call(rt);
   rt.reset();
   const [q, k, v] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array)];
   const initialState = rt.put(args.initialState as Float32Array | null);
   const initialZ = normalise ? rt.put(args.initialZ as Float32Array | null) : 0;
   const y = rt.output(N * T * dv), finalState = rt.output(N * dv * dk), finalZ = normalise ? rt.output(N * dk) : 0;
-  const common = [q, k, v, y, finalState, finalZ, initialState, initialZ, T, dk, dv, bit(normalise), args.eps, ...extra];
-  rt.run(name, (lo, hi) => [...common, lo, hi], N, scratchFloats, work >= MIN_SPLIT_WORK);
+  const common = [q, k, v, y, finalState, finalZ, initialState, initialZ, T, dk, dv, bit(normalise), args.eps];
+  rt.run('sumScanForwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return { y: rt.take(y, N * T * dv), finalState: rt.take(finalState, N * dv * dk), finalZ: normalise ? rt.take(finalZ, N * dk) : null };
 }
 
-export function sumBackwardCall(args: SumScanBackwardArgs, call: (rt: WasmRuntime) => SumKernelCall): SumScanGrads {
+export function sumScanBackwardWasm(args: SumScanBackwardArgs): SumScanGrads {
   const { N, T, dk, dv, normalise, forward } = args;
   const rt = runtimeFor(args.q, args.k, args.v, args.dy, args.dFinalState, args.dFinalZ, forward.y);
   if (rt === null) return sumScanBackwardJs(args);
-  const { name, scratchFloats, work, extra } = call(rt);
   rt.reset();
   const [q, k, v] = [rt.put(args.q as Float32Array), rt.put(args.k as Float32Array), rt.put(args.v as Float32Array)];
   const y = normalise ? rt.put(forward.y as Float32Array) : 0;
@@ -47,8 +32,8 @@ export function sumBackwardCall(args: SumScanBackwardArgs, call: (rt: WasmRuntim
   const dq = rt.output(N * T * dk), dkOut = rt.output(N * T * dk), dvOut = rt.output(N * T * dv);
   const dInitialState = args.initialState ? rt.output(N * dv * dk) : 0;
   const dInitialZ = args.initialZ ? rt.output(N * dk) : 0;
-  const common = [q, k, v, y, finalState, finalZ, dy, dFinalState, dFinalZ, dq, dkOut, dvOut, dInitialState, dInitialZ, T, dk, dv, bit(normalise), args.eps, ...extra];
-  rt.run(name, (lo, hi) => [...common, lo, hi], N, scratchFloats, work >= MIN_SPLIT_WORK);
+  const common = [q, k, v, y, finalState, finalZ, dy, dFinalState, dFinalZ, dq, dkOut, dvOut, dInitialState, dInitialZ, T, dk, dv, bit(normalise), args.eps];
+  rt.run('sumScanBackwardF32', (lo, hi) => [...common, lo, hi], N, rt.kernels.sumScanScratchFloats(dk, dv), N * T * dk * dv >= MIN_SPLIT_WORK);
   return {
     dq: rt.take(dq, N * T * dk),
     dk: rt.take(dkOut, N * T * dk),
@@ -57,14 +42,4 @@ export function sumBackwardCall(args: SumScanBackwardArgs, call: (rt: WasmRuntim
     // dz_0 exists only when z_0 was given; without normalisation it is zero (z plays no part).
     dInitialZ: args.initialZ ? (normalise ? rt.take(dInitialZ, N * dk) : new Float32Array(N * dk)) : null,
   };
-}
-
-export function sumScanForwardWasm(args: SumScanForwardArgs): SumScanForwardResult {
-  const { N, T, dk, dv } = args;
-  return sumForwardCall(args, (rt) => ({ name: 'sumScanForwardF32', scratchFloats: rt.kernels.sumScanScratchFloats(dk, dv), work: N * T * dk * dv, extra: [] }));
-}
-
-export function sumScanBackwardWasm(args: SumScanBackwardArgs): SumScanGrads {
-  const { N, T, dk, dv } = args;
-  return sumBackwardCall(args, (rt) => ({ name: 'sumScanBackwardF32', scratchFloats: rt.kernels.sumScanScratchFloats(dk, dv), work: N * T * dk * dv, extra: [] }));
 }

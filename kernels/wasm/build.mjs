@@ -73,11 +73,9 @@ const patch = { from: prefix, to: single.length - suffix, bytes: shared.subarray
 // engine has relaxed SIMD, the runtime rewrites those eight sites in place to `local.get c;
 // f32x4.relaxed_madd; nop; nop; nop` (same length, so nothing else moves): one rounding instead of two,
 // and 1.6x the micro-kernel's speed on x86-64 with FMA (docs/kernels.md). Only the micro-kernel is
-// rewritten, and the sum rule's tiled kernel's tile (kernels/wasm/assembly/sumRuleTiled.ts), the same
-// 4 x 8 tile: the elementwise kernels keep the js backend's bits. Found here, not at load time: the two
-// function bodies with MR x NR / 4 = 8 such sites.
+// rewritten: the elementwise kernels keep the js backend's bits. Found here, not at load time: the one
+// function body with MR x NR / 4 = 8 such sites.
 const FUSED_SITES = 8;
-const FUSED_FUNCTIONS = 2;
 function multiplyAddSites(wasm) {
   let at = 8;
   const leb = () => {
@@ -98,8 +96,8 @@ function multiplyAddSites(wasm) {
       if (sites.length === FUSED_SITES) found.push(sites);
       at = bodyEnd;
     }
-    if (found.length !== FUSED_FUNCTIONS) throw new Error(`kernels/wasm: expected ${FUSED_FUNCTIONS} functions with ${FUSED_SITES} multiply-add sites (the matmul micro-kernel, the sum rule's tile), found ${found.length}`);
-    return found.flat();
+    if (found.length !== 1) throw new Error(`kernels/wasm: expected one function with ${FUSED_SITES} multiply-add sites (the matmul micro-kernel), found ${found.length}`);
+    return found[0];
   }
   throw new Error('kernels/wasm: the module has no code section');
 }
@@ -122,7 +120,7 @@ export const sharedMaxPages = ${MAX_PAGES};
 export const singleThreadLatin1: string = '${latin1Literal(Buffer.from(encoded.single, 'base64'))}';
 /** The shared-memory build: the single build with bytes [from, to) replaced by these. */
 export const sharedMemoryPatch = { from: ${patch.from}, to: ${patch.to}, base64: '${patch.bytes}' };
-/** Byte offsets in the single build of the micro-kernels' \`f32x4.mul; local.get; f32x4.add\` (see build.mjs). */
+/** Byte offsets in the single build of the micro-kernel's \`f32x4.mul; local.get; f32x4.add\` (see build.mjs). */
 export const fusedMultiplyAddSites = [${fusedSites.join(', ')}];
 `;
 writeFileSync(`${outFile}.tmp`, text);

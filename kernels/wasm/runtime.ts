@@ -26,9 +26,6 @@ export interface KernelExports {
   sumScanForwardF32: Kernel;
   sumScanBackwardF32: Kernel;
   sumScanScratchFloats(dk: number, dv: number): number;
-  sumTiledForwardF32: Kernel;
-  sumTiledBackwardF32: Kernel;
-  sumTiledScratchFloats(C: number, dk: number, dv: number, backward: number): number;
   deltaScanForwardF32: Kernel;
   deltaScanBackwardF32: Kernel;
   deltaScanScratchFloats(dk: number, dv: number): number;
@@ -55,7 +52,7 @@ export interface KernelExports {
   adamStepF32: Kernel;
   matvecF32: Kernel;
 }
-export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'sumTiledForwardF32' | 'sumTiledBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
+export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluWithSlopeF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'

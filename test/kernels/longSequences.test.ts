@@ -1,7 +1,6 @@
 /**
  * The scans' long path: the chunkwise sum and delta forms over the wasm matmul (float32, chunks of
- * 64 steps) and the sum rule's tiled kernel (chunks of SUM_CHUNK) agree with the reference at T that
- * crosses several chunks, gradients included; and the memory they ask for grows linearly in T (bytes
+ * 64 steps) agree with the reference at T that crosses several chunks, gradients included; and the memory they ask for grows linearly in T (bytes
  * requested of kernels/alloc.ts, not RSS): no T × T or per-step d² buffer is kept.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,8 +10,6 @@ import { bytesRequestedBy } from '../../kernels/alloc.js';
 import { matmulWasm } from '../../kernels/matmul/wasm.js';
 import { sumScanBackwardChunked, sumScanForwardChunked } from '../../kernels/sumRule/chunkwise.js';
 import { deltaScanBackwardChunked, deltaScanForwardChunked } from '../../kernels/deltaRule/chunkwise.js';
-import { sumScanBackwardTiledWasm, sumScanForwardTiledWasm } from '../../kernels/sumRule/wasmTiled.js';
-import { SUM_CHUNK } from '../../kernels/sumRule/choice.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { describeConformance } from './backends/conformance.js';
 import { randomArray, toleranceFor } from './helpers.js';
@@ -30,14 +27,6 @@ describe('chunkwise scans over the wasm matmul, several chunks of 64', () => {
     deltaScanBackward: (a) => deltaScanBackwardChunked(a, matmulWasm, CHUNK),
   });
   describeConformance(backend, long, [sumRuleConformance, deltaRuleConformance]);
-});
-
-describe(`the tiled sum-rule kernel, several chunks of ${SUM_CHUNK}`, () => {
-  const backend = overriding(jsBackend, 'wasm', {
-    sumScanForward: (a) => sumScanForwardTiledWasm(a, SUM_CHUNK),
-    sumScanBackward: (a) => sumScanBackwardTiledWasm(a, SUM_CHUNK),
-  });
-  describeConformance(backend, { ...long, minT: 2 * SUM_CHUNK + 1 }, [sumRuleConformance]);
 });
 
 /** Bytes that one forward and backward of a scan form ask for at sequence length T (N = 2, dk = 8, dv = 5). */
