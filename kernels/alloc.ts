@@ -19,6 +19,7 @@ export type DType = 'float32' | 'float64';
 
 /** A zeroed array of `n` elements of the given dtype. */
 export function allocate(dtype: DType, n: number): FloatArray {
+  requestedBytes += n * (dtype === 'float64' ? 8 : 4);
   if (scratch !== null && (n >= SCRATCH_MIN_ELEMENTS || scratch.poison)) return scratch.take(dtype, n);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
@@ -29,8 +30,22 @@ export function allocate(dtype: DType, n: number): FloatArray {
  * buffer (in poison mode it holds NaN, so a forgotten element shows); outside one it is zeroed.
  */
 export function allocateUninitialized(dtype: DType, n: number): FloatArray {
+  requestedBytes += n * (dtype === 'float64' ? 8 : 4);
   if (scratch !== null && (n >= SCRATCH_MIN_ELEMENTS || scratch.poison)) return scratch.take(dtype, n, false);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Bytes asked of `allocate` and `allocateUninitialized` so far (pooled or not). */
+let requestedBytes = 0;
+
+/**
+ * The bytes of arrays that `fn` asks this allocator for (every kernel's outputs and scratch arrays
+ * come from here): how tests check that a kernel's memory grows as they expect with the sequence length.
+ */
+export function bytesRequestedBy(fn: () => void): number {
+  const before = requestedBytes;
+  fn();
+  return requestedBytes - before;
 }
 
 export function dtypeOf(data: FloatArray): DType {

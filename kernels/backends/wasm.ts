@@ -12,6 +12,7 @@ import { matmulWasm } from '../matmul/wasm.js';
 import { outerSumWasm } from '../outer/wasm.js';
 import { sumScanBackwardWasm, sumScanForwardWasm } from '../sumRule/wasm.js';
 import { deltaScanBackwardWasm, deltaScanForwardWasm } from '../deltaRule/wasm.js';
+import { inHeadGroups } from '../headGroups.js';
 import { eluPlusOneWasm, geluWasm, geluWithSlopeWasm, layerNormRowsBackwardWasm, layerNormRowsWasm, softmaxRowsWasm } from '../elementwise/wasm.js';
 import { binaryWasm, dropoutWasm, gatherRunsWasm, scatterRunsWasm, sumRowsWasm } from '../arrays/wasm.js';
 import { maskedSoftmaxBackwardWasm, maskedSoftmaxWasm } from '../attention/wasm.js';
@@ -24,10 +25,13 @@ import { adamStepWasm } from '../optim/wasm.js';
 export const wasmBackend = overriding(jsBackend, 'wasm', {
   matmul: matmulWasm,
   outerSum: outerSumWasm,
-  sumScanForward: sumScanForwardWasm,
-  sumScanBackward: sumScanBackwardWasm,
-  deltaScanForward: deltaScanForwardWasm,
-  deltaScanBackward: deltaScanBackwardWasm,
+  // The fused recurrent scans at every shape (the other forms are slower here: docs/kernels.md, "The
+  // scan forms"). Long sequences go by groups of heads (kernels/headGroups.ts), so that one call's
+  // temporaries fit in WebAssembly memory.
+  sumScanForward: inHeadGroups(sumScanForwardWasm),
+  sumScanBackward: inHeadGroups(sumScanBackwardWasm),
+  deltaScanForward: inHeadGroups(deltaScanForwardWasm),
+  deltaScanBackward: inHeadGroups(deltaScanBackwardWasm),
   gelu: geluWasm,
   geluWithSlope: geluWithSlopeWasm,
   eluPlusOne: eluPlusOneWasm,

@@ -18,6 +18,8 @@ export interface ConformanceCase {
   /** Largest matrix side and scan length drawn. */
   maxSize: number;
   maxT: number;
+  /** Shortest scan drawn (default 1). */
+  minT?: number;
 }
 
 /** The truth every backend is pinned to. */
@@ -33,7 +35,7 @@ export function scanShapeOf(c: ConformanceCase) {
   const dim = sideOf(c);
   return fc.record({
     N: fc.integer({ min: 1, max: 3 }),
-    T: fc.integer({ min: 1, max: c.maxT }),
+    T: fc.integer({ min: c.minT ?? 1, max: c.maxT }),
     dk: dim,
     dv: dim,
     withInitial: fc.boolean(),

@@ -29,6 +29,8 @@ export interface ConformanceOptions {
   /** Largest matrix side and scan length drawn. */
   maxSize: number;
   maxT: number;
+  /** Shortest scan drawn (default 1). */
+  minT?: number;
 }
 
 /** Every family's tests, registering their cases for one backend and dtype. */
@@ -39,10 +41,10 @@ export const allFamilies: ((c: ConformanceCase) => void)[] = [
 
 /** Pins `backend` to the reference, for each dtype, on the given families (all of them unless told). */
 export function describeConformance(backend: KernelBackend, options: ConformanceOptions, families = allFamilies): void {
-  const { numRuns, maxSize, maxT } = options;
+  const { numRuns, maxSize, maxT, minT } = options;
   for (const dtype of options.dtypes) {
     describe(`${backend.name} backend vs reference (${dtype})`, () => {
-      const c: ConformanceCase = { backend, dtype, tol: options.tolerance(dtype), numRuns, maxSize, maxT };
+      const c: ConformanceCase = { backend, dtype, tol: options.tolerance(dtype), numRuns, maxSize, maxT, ...(minT !== undefined ? { minT } : {}) };
       for (const family of families) family(c);
     });
   }
