@@ -5,8 +5,9 @@
  * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
  * config, truncated files (their headers against their sizes). Only then are the weights read, one
  * tensor at a time straight into the model's parameters (F16 and BF16 widened to float32), so that
- * loading needs the model's memory and one tensor's bytes besides. `saveHfDeltaNet` writes the
- * same layout back.
+ * loading needs the model's memory and one tensor's bytes besides; for inference (`resident`) the
+ * matrices keep their file's format instead, read straight into WebAssembly memory. `saveHfDeltaNet`
+ * writes the same layout back.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,9 +16,10 @@ import { deltaNetConfigToJson, parseDeltaNetConfig, type DeltaNetConfig } from '
 import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
 import { DeltaNetForCausalLM } from '../nn/fla/model.js';
 import { encodeSafetensors, readSafetensorsHeader, type SafetensorsDType, type SafetensorsHeader, type SafetensorsTensor } from './safetensors.js';
-import { readLittleEndian } from './endian.js';
+import { HOST_IS_LITTLE_ENDIAN, readLittleEndian } from './endian.js';
 import { bf16BytesToFloat32, f16BytesToFloat32 } from './halfFloat.js';
 import { writeFileAtomic } from './atomic.js';
+import { widenRows, type CompactDType, type CompactMatrix } from '../../kernels/index.js';
 
 export class HfDirectoryError extends Error {
   override name = 'HfDirectoryError';
@@ -80,8 +82,9 @@ const FLOAT_DTYPES = new Set<SafetensorsDType>(['F32', 'F16', 'BF16', 'F64']);
 
 /**
  * Loads fla's DeltaNetForCausalLM from a Hugging Face directory into a model of `dtype`
- * (float32 by default). `resident`: the matrices go to WebAssembly memory for fast decoding
- * (kernels/matmul/resident.ts); for inference, since the matrix-vector kernel rounds differently.
+ * (float32 by default). `resident` (float32 models; inference only: these weights have no gradient):
+ * the matrices go to WebAssembly memory in their file's format, BF16 and F16 at two bytes a weight
+ * (float32 when the files mix formats), for fast decoding (kernels/matmul/resident.ts).
  * Throws HfDirectoryError, FlaConfigError or SafetensorsError, one line each.
  */
 export function loadHfDeltaNet(directory: string, options: { dtype?: DType; resident?: boolean } = {}): LoadedHfDeltaNet {
@@ -104,6 +107,7 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType; resi
   // Every header before any weight: names, dtypes and shapes against the config.
   const found = new Map<string, string>();
   const storedDTypes = new Set<SafetensorsDType>();
+  const matrixDTypes = new Set<SafetensorsDType>();
   const headers = new Map<string, SafetensorsHeader>();
   for (const file of files) {
     const path = join(directory, file);
@@ -123,30 +127,51 @@ export function loadHfDeltaNet(directory: string, options: { dtype?: DType; resi
         fail(`${where} has shape [${t.shape.join(', ')}] but ${configPath} gives [${want!.join(', ')}]`);
       }
       storedDTypes.add(t.dtype);
+      if (want!.length === 2) matrixDTypes.add(t.dtype);
     }
   }
   if (index) for (const [name, file] of index) if (!found.has(name)) fail(`${indexPath}: tensor '${name}' is listed in '${file}' but that file does not hold it`);
   for (const [name, shape] of expected) if (!found.has(name)) fail(`${directory}: tensor '${name}' [${shape.join(', ')}] is in none of the weight files (${files.join(', ')})`);
 
-  const model = new DeltaNetForCausalLM(config, { empty: true, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) });
+  const compact = options.resident && (options.dtype ?? 'float32') === 'float32' ? compactDTypeFor(matrixDTypes) : undefined;
+  const model = new DeltaNetForCausalLM(config, { empty: true, ...(compact ? { compact } : {}), ...(options.dtype ? { dtype: options.dtype } : {}) });
   const parameters = model.stateDict();
+  const compactWeights = new Map(model.namedCompactWeights());
   for (const file of files) {
     const path = join(directory, file);
     const { tensors, dataStart } = headers.get(file)!;
     const fd = openSync(path, 'r');
     try {
       for (const t of tensors) {
-        const target = parameters.get(t.name)?.data;
+        const matrix = compactWeights.get(t.name);
+        const target = matrix?.values ?? parameters.get(t.name)?.data;
         if (target === undefined) continue; // a tied model's lm_head copy
-        const bytes = new Uint8Array(t.end - t.begin);
-        if (readSync(fd, bytes, 0, bytes.length, dataStart + t.begin) !== bytes.length) fail(`${path}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
-        readInto(bytes, t.dtype, target);
+        const read = (bytes: Uint8Array) => {
+          if (readSync(fd, bytes, 0, bytes.length, dataStart + t.begin) !== bytes.length) fail(`${path}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
+          return bytes;
+        };
+        // A 16-bit matrix kept as it is stored goes straight from the file into its place.
+        if (target instanceof Uint16Array && HOST_IS_LITTLE_ENDIAN) read(matrix!.bytes);
+        else if (target instanceof Uint16Array) read16(read(new Uint8Array(t.end - t.begin)), target);
+        else readInto(read(new Uint8Array(t.end - t.begin)), t.dtype, target);
       }
     } finally {
       closeSync(fd);
     }
   }
   return { model, config, files, storedDTypes };
+}
+
+/** The format resident matrices are kept in: their files' when all share one 16-bit format, else float32. */
+function compactDTypeFor(stored: Set<SafetensorsDType>): CompactDType {
+  if (stored.size === 1 && stored.has('BF16')) return 'bfloat16';
+  if (stored.size === 1 && stored.has('F16')) return 'float16';
+  return 'float32';
+}
+
+/** 16-bit little-endian patterns into `target` (a big-endian host's path). */
+function read16(bytes: Uint8Array, target: Uint16Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
 }
 
 /** A tensor's little-endian bytes of `dtype` (a float type) into `target`, widened or narrowed as needed. */
@@ -166,6 +191,12 @@ function readInto(bytes: Uint8Array, dtype: SafetensorsDType, target: Float32Arr
   }
 }
 
+function widened(w: CompactMatrix): Float32Array {
+  const out = new Float32Array(w.rows * w.cols);
+  widenRows(w, 0, w.rows, out);
+  return out;
+}
+
 /**
  * Writes a model as a Hugging Face directory that fla's DeltaNetForCausalLM.from_pretrained and
  * loadHfDeltaNet read: config.json and model.safetensors (F32, or BF16/F16 rounded to nearest even).
@@ -177,6 +208,8 @@ export function saveHfDeltaNet(model: DeltaNetForCausalLM, directory: string, op
   for (const [name, p] of model.stateDict()) {
     tensors.set(name, { dtype, shape: [...p.shape], data: p.data instanceof Float32Array ? p.data : Float32Array.from(p.data) });
   }
+  // Matrices kept compact (a model loaded with `resident`), widened to float32 to be written.
+  for (const [name, w] of model.namedCompactWeights()) tensors.set(name, { dtype, shape: [w.rows, w.cols], data: widened(w) });
   const torchDtype = ({ F32: 'float32', BF16: 'bfloat16', F16: 'float16' } as const)[dtype];
   // A shard index would take precedence over the new model.safetensors when the directory is read.
   const index = join(directory, 'model.safetensors.index.json');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadHfDeltaNet, saveHfDeltaNet } from '../../src/io/huggingFace.js';
 import { inference } from '../../src/nn/module.js';
-import { DeltaNetForCausalLM, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
+import { DeltaNetForCausalLM, deltaNetParameterShapes, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
 import { bf16BytesToFloat32, float32ToBf16Bits } from '../../src/io/halfFloat.js';
 
 const FIXTURES = new URL('../fixtures/fla/', import.meta.url).pathname;
@@ -51,12 +51,18 @@ function greedy(model: DeltaNetForCausalLM, prompt: number[], n: number): number
 }
 
 describe('fla DeltaNet directories from the reference script', () => {
-  for (const name of CASES) {
-    it(`${name}: logits, greedy continuation and token-by-token decoding match`, () => {
+  // resident: the matrices kept in their file's format in WebAssembly memory (bf16 at two bytes), the
+  // whole sequence through widened blocks and one-token steps through the matrix-vector kernels.
+  for (const [name, resident] of CASES.flatMap((name) => [[name, false], [name, true]] as const)) {
+    it(`${name}${resident ? ', resident weights' : ''}: logits, greedy continuation and token-by-token decoding match`, () => {
       const dir = join(FIXTURES, name);
       const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
-      const { model, storedDTypes, files } = loadHfDeltaNet(dir);
+      const { model, storedDTypes, files } = loadHfDeltaNet(dir, { resident });
       expect([...storedDTypes]).toEqual([name === 'bf16' ? 'BF16' : 'F32']);
+      const compact = model.namedCompactWeights();
+      const matrices = [...deltaNetParameterShapes(model.config).values()].filter((shape) => shape.length === 2).length;
+      expect(compact.length).toBe(resident ? matrices : 0);
+      for (const [, w] of compact) expect(w.dtype).toBe(name === 'bf16' ? 'bfloat16' : 'float32');
       expect(files.length).toBe(name === 'sharded' ? 2 : 1);
       const ids = expected.input_ids;
       const full = inference(model, () => model.forward(ids, 1, ids.length).logits);

@@ -27,12 +27,14 @@ interface Pretrained {
   loadSeconds: number;
 }
 
-/** The model and, when the directory has one, its tokenizer; any fault is a usage error naming it. */
-function openPretrained(dir: string, command: string): Pretrained {
+/**
+ * The model and, when the directory has one, its tokenizer; any fault is a usage error naming it.
+ * `resident` for inference: the matrices stay in their file's format where the decoding kernels read them.
+ */
+function openPretrained(dir: string, command: string, resident = true): Pretrained {
   const start = performance.now();
   try {
-    // Inference only: the matrices go where the decoding kernel reads them in place.
-    const { model, config } = loadHfDeltaNet(dir, { resident: true });
+    const { model, config } = loadHfDeltaNet(dir, { resident });
     const tokenizerPath = join(dir, 'tokenizer.json');
     const tokenizer = existsSync(tokenizerPath) ? loadHfTokenizer(tokenizerPath) : null;
     if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
@@ -136,7 +138,7 @@ export function runPretrainedExport(command: PretrainedExportCommand, print: (li
   if (existsSync(join(command.out, 'config.json')) && command.out !== command.checkpoint) {
     throw new UsageError(`lm export: ${command.out} already holds a model (config.json); choose an empty directory`);
   }
-  const { model, tokenizer } = openPretrained(command.checkpoint, 'lm export');
+  const { model, tokenizer } = openPretrained(command.checkpoint, 'lm export', false); // float32 parameters, rounded once on writing
   try {
     saveHfDeltaNet(model, command.out, { dtype: command.dtype });
   } catch (err) {
