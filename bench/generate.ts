@@ -52,21 +52,30 @@ export interface TorchSpeed {
   peakRssMB: number;
   threads: number;
   torch: string;
+  promptTokens: number;
+  decodeTokens: number;
 }
 
 /** The Python with PyTorch (Debian's python3-torch); the default python3 on PATH may lack it. */
 const TORCH_PYTHON = '/usr/bin/python3';
 const referenceScript = fileURLToPath(new URL('../../scripts/fla_reference.py', import.meta.url));
 
+/**
+ * At most this many prompt and decoded tokens for PyTorch: the reference script's prompt goes through
+ * its naive recurrence in Python, a step per token and layer, and its speed does not change with length.
+ */
+const TORCH_MAX_PROMPT = 128, TORCH_MAX_DECODE = 32;
+
 /** The reference script's CPU speed on the model in `directory`, or why it could not run. */
 function measureTorch(directory: string, options: GenerationOptions): TorchSpeed | { skipped: string } {
   if (!existsSync(TORCH_PYTHON) || !existsSync(referenceScript)) return { skipped: `${TORCH_PYTHON} or ${referenceScript} is missing` };
+  const prompt = Math.min(options.promptTokens, TORCH_MAX_PROMPT), decode = Math.min(options.decodeTokens, TORCH_MAX_DECODE);
   try {
-    const out = execFileSync(TORCH_PYTHON, [referenceScript, 'bench', directory, String(options.promptTokens), String(options.decodeTokens), String(options.threads)], {
+    const out = execFileSync(TORCH_PYTHON, [referenceScript, 'bench', directory, String(prompt), String(decode), String(options.threads)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 20,
     });
-    return JSON.parse(out.toString().trim().split('\n').pop()!) as TorchSpeed;
+    return { ...(JSON.parse(out.toString().trim().split('\n').pop()!) as Omit<TorchSpeed, 'promptTokens' | 'decodeTokens'>), promptTokens: prompt, decodeTokens: decode };
   } catch (e) {
     const stderr = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim().split('\n').pop();
     return { skipped: `the reference script failed: ${stderr}` };
@@ -126,7 +135,7 @@ export function formatGeneration(r: GenerationSpeed): string {
   if (r.torch && 'skipped' in r.torch) lines.push(`  PyTorch-CPU (scripts/fla_reference.py): not run, ${r.torch.skipped}`);
   else if (r.torch) {
     lines.push(`  PyTorch ${r.torch.torch} on the CPU (scripts/fla_reference.py, float32 weights, ${r.torch.threads} thread(s)): loaded in ${round(r.torch.loadSeconds, 1)} s, peak RSS ${round(r.torch.peakRssMB)} MB,` +
-      ` prefill ${round(r.torch.prefillTokensPerSecond, 1)} tokens/s, decode ${round(r.torch.decodeTokensPerSecond, 2)} tokens/s`);
+      ` prefill ${round(r.torch.prefillTokensPerSecond, 1)} tokens/s (${r.torch.promptTokens}-token prompt, naive recurrence), decode ${round(r.torch.decodeTokensPerSecond, 2)} tokens/s (${r.torch.decodeTokens} tokens)`);
   }
   return lines.join('\n');
 }

@@ -88,6 +88,26 @@ describe('fla DeltaNet directories from the reference script', () => {
   }
 });
 
+describe('resident weights (kept bf16 for inference)', () => {
+  it('a forward pass that records gradients is refused in one line', () => {
+    const { model } = loadHfDeltaNet(join(FIXTURES, 'bf16'), { resident: true });
+    expect(() => model.forward([1, 2], 1, 2)).toThrow(
+      /^linearCompact: the weight \[\d+, 32\] is kept as bfloat16 for inference and has no gradient; run under inference\(\), or load the model without resident weights to train it$/,
+    );
+  });
+
+  it('saved again as BF16, they give back the same weights', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fla-resident-'));
+    try {
+      saveHfDeltaNet(loadHfDeltaNet(join(FIXTURES, 'bf16'), { resident: true }).model, dir, { dtype: 'BF16' });
+      const weights = (d: string) => [...loadHfDeltaNet(d).model.stateDict()].map(([n, p]) => [n, Array.from(p.data)]);
+      expect(weights(dir)).toEqual(weights(join(FIXTURES, 'bf16')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('loading into float64', () => {
   it('F32 and BF16 weights widen exactly: the float64 model gives the reference logits closer still', () => {
     for (const name of ['default', 'bf16']) {

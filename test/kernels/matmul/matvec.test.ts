@@ -136,4 +136,29 @@ describe('weights kept compact in WebAssembly memory', () => {
       }
     }
   });
+
+  it('works above 2 GiB: weights, copies in and out at addresses past 2³¹ (the memory may grow to 4 GiB)', () => {
+    const rt = wasmRuntime()!;
+    const filler = rt.heap.allocateBytes(2 ** 31); // address space only: never touched, so never in RSS
+    expect(filler).toBeGreaterThan(0);
+    try {
+      const rng = new Rng(5);
+      const w = randomMatrix(rng, 37, 101, 'bfloat16');
+      expect(w.residentIn(rt)).toBe(true);
+      expect(w.values.byteOffset).toBeGreaterThan(2 ** 31);
+      const x = randomArray(rng, 101, 'float32') as Float32Array;
+      const got = product(x, 1, w);
+      const { want, scale } = reference(x, 1, w);
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(2 * 101 * 2 ** -24 * scale[i]!));
+      // An input larger than the temporaries' arena is copied to the heap's end, past 2³¹, and read back.
+      rt.reset();
+      const big = randomArray(rng, 5_000_000, 'float32') as Float32Array;
+      const at = rt.put(big);
+      expect(at).toBeGreaterThan(2 ** 31);
+      expect(Buffer.from(rt.take(at, big.length).buffer).equals(Buffer.from(big.buffer))).toBe(true);
+      rt.reset();
+    } finally {
+      rt.heap.freeBytes(filler, 2 ** 31);
+    }
+  });
 });
