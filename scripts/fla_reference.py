@@ -89,6 +89,15 @@ def delta_rule_recurrence(q, k, v, beta):
     return o
 
 
+def qk_features(c, t):
+    """The activation (relu, elu + 1; silu is applied with the convolution) and the norm of q or k, per head."""
+    if c["qk_activation"] == "relu":
+        t = t.relu()
+    elif c["qk_activation"] == "elu":
+        t = F.elu(t) + 1.0
+    return t / t.sum(-1, keepdim=True) if c["qk_norm"] == "sum" else l2norm(t)
+
+
 def delta_net_layer(c, p, prefix, x):
     B, T, _ = x.shape
     lin = lambda name, inp: r(inp @ p[prefix + name + ".weight"].T)
@@ -105,14 +114,7 @@ def delta_net_layer(c, p, prefix, x):
     H = c["num_heads"]
     heads = lambda t, d: t.reshape(B, T, H, d).transpose(1, 2)  # [B, H, T, d]
     q, k, v = heads(q, c["head_k_dim"]), heads(k, c["head_k_dim"]), heads(v, c["head_v_dim"])
-    if c["qk_activation"] == "relu":
-        q, k = q.relu(), k.relu()
-    elif c["qk_activation"] == "elu":
-        q, k = F.elu(q) + 1.0, F.elu(k) + 1.0
-    if c["qk_norm"] == "sum":
-        q, k = q / q.sum(-1, keepdim=True), k / k.sum(-1, keepdim=True)
-    else:
-        q, k = l2norm(q), l2norm(k)
+    q, k = qk_features(c, q), qk_features(c, k)
     beta = torch.sigmoid(lin("b_proj", x)).transpose(1, 2) if c["use_beta"] else torch.ones(B, H, T, dtype=x.dtype)
     if c["allow_neg_eigval"]:
         beta = beta * 2.0
@@ -367,14 +369,7 @@ def decode_step(c, p, token, states):
                 t = (window * p[a + name + "_conv1d.weight"][:, 0, :].T).sum(0, keepdim=True)
             qkv[name] = F.silu(t) if act else t
         q, k, v = qkv["q"].reshape(H, dk), qkv["k"].reshape(H, dk), qkv["v"].reshape(H, dv)
-        if c["qk_activation"] == "relu":
-            q, k = q.relu(), k.relu()
-        elif c["qk_activation"] == "elu":
-            q, k = F.elu(q) + 1.0, F.elu(k) + 1.0
-        if c["qk_norm"] == "sum":
-            q, k = q / q.sum(-1, keepdim=True), k / k.sum(-1, keepdim=True)
-        else:
-            q, k = l2norm(q), l2norm(k)
+        q, k = qk_features(c, q), qk_features(c, k)
         beta = torch.sigmoid(lin("b_proj", h))[0] if c["use_beta"] else torch.ones(H)
         if c["allow_neg_eigval"]:
             beta = beta * 2.0
