@@ -8,7 +8,7 @@
  * so the float32 copy never exceeds one block. No gradients: training keeps float32 Tensors.
  */
 import type { MatmulArgs } from '../types.js';
-import { allocateLongLived, allocateUninitialized } from '../alloc.js';
+import { allocateLongLived } from '../alloc.js';
 import { MIN_SPLIT_WORK } from '../wasm/call.js';
 import { wasmRuntime, type KernelName, type WasmRuntime } from '../wasm/runtime.js';
 
@@ -62,19 +62,26 @@ export function compactMatmul(x: Float32Array, m: number, w: CompactMatrix, out:
   if (w.values instanceof Float32Array) return matmul({ ...product, a: x, b: w.values, out, m, n });
   // Widen a block of rows, multiply, scatter the block's columns into out.
   const blockRows = Math.max(1, Math.min(n, Math.floor(blockFloats / k)));
+  // The widened block and the block's product live in the heap for the call (the matmul reads and
+  // writes them in place), then go back: a prompt's products leave no garbage behind.
   const resident = w.residentIn(rt);
-  const widened = (resident ? rt.heap.allocate(blockRows * k) : null) ?? new Float32Array(blockRows * k);
+  const temporary = (floats: number) => (resident ? rt.heap.allocate(floats) : null) ?? new Float32Array(floats);
+  const widened = temporary(blockRows * k);
+  const parts = blockRows < n ? temporary(m * blockRows) : null;
   try {
     for (let j0 = 0; j0 < n; j0 += blockRows) {
       const j1 = Math.min(n, j0 + blockRows), count = j1 - j0;
       const block = widened.subarray(0, count * k);
       widenRows(w, j0, j1, block);
-      const part = count === n ? out : (allocateUninitialized('float32', m * count) as Float32Array);
+      const part = parts === null ? out : parts.subarray(0, m * count);
       matmul({ ...product, a: x, b: block, out: part, m, n: count });
       if (part !== out) for (let r = 0; r < m; r++) out.set(part.subarray(r * count, (r + 1) * count), r * n + j0);
     }
   } finally {
-    if (resident) rt.heap.release(widened);
+    if (resident) {
+      rt.heap.release(widened);
+      if (parts !== null) rt.heap.release(parts);
+    }
   }
 }
 
