@@ -15,6 +15,7 @@ import { loadHfDeltaNet, saveHfDeltaNet } from '../../src/io/huggingFace.js';
 import { inference } from '../../src/nn/module.js';
 import { DeltaNetForCausalLM, deltaNetParameterShapes, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
 import { bf16BytesToFloat32, float32ToBf16Bits } from '../../src/io/halfFloat.js';
+import { encodeSafetensors } from '../../src/io/safetensors.js';
 
 const FIXTURES = new URL('../fixtures/fla/', import.meta.url).pathname;
 const CASES = ['default', 'gate', 'paper', 'tied', 'bf16', 'sharded'];
@@ -94,6 +95,32 @@ describe('resident weights (kept bf16 for inference)', () => {
     expect(() => model.forward([1, 2], 1, 2)).toThrow(
       /^linearCompact: the weight \[\d+, 32\] is kept as bfloat16 for inference and has no gradient; run under inference\(\), or load the model without resident weights to train it$/,
     );
+  });
+
+  it('F16 matrices stay half, a file mixing BF16 and F32 gives float32: the logits are those of float32 parameters', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fla-formats-'));
+    try {
+      const { model } = loadHfDeltaNet(join(FIXTURES, 'default'));
+      const half = join(root, 'f16');
+      saveHfDeltaNet(model, half, { dtype: 'F16' });
+      const mixed = join(root, 'mixed');
+      cpSync(join(FIXTURES, 'default'), mixed, { recursive: true });
+      const tensors = new Map([...model.stateDict()].map(([name, p], i) => [name, { dtype: i % 2 ? ('BF16' as const) : ('F32' as const), shape: [...p.shape], data: p.data as Float32Array }]));
+      writeFileSync(join(mixed, 'model.safetensors'), encodeSafetensors(tensors));
+      const ids = [3, 17, 42, 5, 99, 7, 1];
+      for (const [dir, format] of [[half, 'float16'], [mixed, 'float32']] as const) {
+        const plain = loadHfDeltaNet(dir).model;
+        const resident = loadHfDeltaNet(dir, { resident: true }).model;
+        for (const [, w] of resident.namedCompactWeights()) expect(w.dtype).toBe(format);
+        const want = inference(plain, () => plain.forward(ids, 1, ids.length).logits.data);
+        const scale = Math.max(...Array.from(want, Math.abs));
+        for (const got of [inference(resident, () => resident.forward(ids, 1, ids.length).logits.data), inference(resident, () => resident.forward([ids[0]!], 1, 1).logits.data)]) {
+          got.forEach((v, i) => expect(Math.abs(v - want[i]!) / scale, `${format} [${i}]`).toBeLessThan(1e-5));
+        }
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('saved again as BF16, they give back the same weights', () => {
