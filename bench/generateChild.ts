@@ -4,7 +4,8 @@
  *
  *   node dist/bench/generateChild.js write DIR CONFIG_JSON   random bf16 weights of that config, saved with saveHfDeltaNet
  *   node dist/bench/generateChild.js measure DIR PROMPT DECODE [copy]   load, prefill, decode; one JSON line on stdout
- *     (copy: weights left in ordinary arrays, as before decoding read them in place: the general matmul copies them in at each call)
+ *     (without copy the matrices stay bf16 in WebAssembly memory, read in place; copy: float32 parameters in
+ *     ordinary arrays, which the general matmul copies into WebAssembly memory at each call)
  */
 import { performance } from 'node:perf_hooks';
 import { loadHfDeltaNet, saveHfDeltaNet } from '../src/io/huggingFace.js';
@@ -13,13 +14,14 @@ import { generatePretrained } from '../src/tasks/lm/pretrained.js';
 import { Rng } from '../src/tensor/rng.js';
 import { wasmRuntime } from '../kernels/wasm/runtime.js';
 import '../kernels/threads/index.js'; // the wasm kernels on FASTWEIGHTS_THREADS threads
-import { isResidentWeight } from '../kernels/matmul/resident.js';
 
 export interface GenerationMeasurement {
   loadSeconds: number;
   /** Bytes of the weights as stored (bf16). */
   storedBytes: number;
-  /** Bytes of float32 matrices one decoding step reads: every matrix but the embedding, and the output head. */
+  /** Bytes the weights take in memory (bf16 matrices, float32 norms and convolutions; all float32 for copy). */
+  memoryBytes: number;
+  /** Bytes of the matrices one decoding step reads, as they lie in memory: every matrix but the embedding, and the output head. */
   decodeBytesPerToken: number;
   /** Share of those bytes that are resident in WebAssembly memory (read in place by the matrix-vector kernel). */
   residentShare: number;
@@ -31,27 +33,42 @@ export interface GenerationMeasurement {
   /** Resident set after the first decoded token and after the last: flat when decoding keeps constant memory. */
   rssAfterFirstTokenMB: number;
   rssAfterLastTokenMB: number;
+  /** [decoded tokens, RSS MB] every RSS_EVERY tokens along the way. */
+  rssAlongMB: [number, number][];
   threads: number;
 }
 
 const MB = 2 ** 20;
+/** Decoded tokens between two RSS samples. */
+const RSS_EVERY = 250;
 
-/** Weights uniform in ±0.02·√3 (the spread of fla's normal(0, 0.02)), norms at one: fast to draw for a billion. */
+/**
+ * Weights uniform in ±0.02·√3 (the spread of fla's normal(0, 0.02)), norms at one. Fast for a billion:
+ * one block of draws (a prime number long, so that rows do not repeat in step) tiled over every matrix.
+ */
 function writeRandom(directory: string, config: DeltaNetConfig): void {
   const model = new DeltaNetForCausalLM(config, { empty: true });
+  const draws = new Float32Array(1_048_573);
   let state = 0x9e3779b9;
   const spread = 0.02 * Math.sqrt(3);
+  for (let i = 0; i < draws.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    draws[i] = ((state >>> 0) / 2 ** 32 - 0.5) * 2 * spread;
+  }
+  let offset = 0;
   for (const [name, p] of model.stateDict()) {
-    const data = p.data;
+    const data = p.data as Float32Array;
     if (name.endsWith('norm.weight')) {
       data.fill(1);
       continue;
     }
-    for (let i = 0; i < data.length; i++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      data[i] = ((state >>> 0) / 2 ** 32 - 0.5) * 2 * spread;
+    for (let i = 0; i < data.length; ) {
+      const take = Math.min(data.length - i, draws.length - offset);
+      data.set(draws.subarray(offset, offset + take), i);
+      i += take;
+      offset = (offset + take) % draws.length;
     }
   }
   saveHfDeltaNet(model, directory, { dtype: 'BF16' });
@@ -87,14 +104,21 @@ function measure(directory: string, promptTokens: number, decodeTokens: number, 
   const bandwidthGBps = streamBandwidth();
   const start = performance.now();
   const { model, config } = loadHfDeltaNet(directory, { resident });
-  const loadSeconds = (performance.now() - start) / 1000;
-  let storedBytes = 0, decodeBytes = 0, residentBytes = 0;
+  const loaded = performance.now();
+  let storedBytes = 0, memoryBytes = 0, decodeBytes = 0, residentBytes = 0;
+  const rt = wasmRuntime();
+  const readEachToken = (name: string, rank: number) => rank === 2 && (name !== 'model.embeddings.weight' || config.tieWordEmbeddings);
   for (const [name, p] of model.stateDict()) {
     storedBytes += p.size * 2;
-    const readEachToken = p.shape.length === 2 && (name !== 'model.embeddings.weight' || config.tieWordEmbeddings);
-    if (!readEachToken) continue;
-    decodeBytes += p.size * 4;
-    if (isResidentWeight(p.data)) residentBytes += p.size * 4;
+    memoryBytes += p.size * 4;
+    if (readEachToken(name, p.rank)) decodeBytes += p.size * 4;
+  }
+  for (const [name, w] of model.namedCompactWeights()) {
+    storedBytes += w.values.length * 2;
+    memoryBytes += w.values.byteLength;
+    if (!readEachToken(name, 2)) continue;
+    decodeBytes += w.values.byteLength;
+    if (w.residentIn(rt)) residentBytes += w.values.byteLength;
   }
   const rng = new Rng(1);
   const prompt = Array.from({ length: promptTokens }, () => 3 + Math.floor(rng.uniform() * (config.vocabSize - 3)));
@@ -106,11 +130,16 @@ function measure(directory: string, promptTokens: number, decodeTokens: number, 
   const rssAfterFirstTokenMB = process.memoryUsage().rss / MB;
   const decodeStart = performance.now();
   let decoded = 0;
-  while (!tokens.next().done) decoded++;
+  const rssAlongMB: [number, number][] = [[1, rssAfterFirstTokenMB]];
+  while (!tokens.next().done) {
+    decoded++;
+    if ((decoded + 1) % RSS_EVERY === 0) rssAlongMB.push([decoded + 1, process.memoryUsage().rss / MB]);
+  }
   const decodeSeconds = (performance.now() - decodeStart) / 1000;
   return {
-    loadSeconds,
+    loadSeconds: (loaded - start) / 1000,
     storedBytes,
+    memoryBytes,
     decodeBytesPerToken: decodeBytes,
     residentShare: residentBytes / decodeBytes,
     prefillTokensPerSecond: promptTokens / prefillSeconds,
@@ -120,7 +149,8 @@ function measure(directory: string, promptTokens: number, decodeTokens: number, 
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     rssAfterFirstTokenMB,
     rssAfterLastTokenMB: process.memoryUsage().rss / MB,
-    threads: wasmRuntime()?.threads ?? 1,
+    rssAlongMB,
+    threads: rt?.threads ?? 1,
   };
 }
 

@@ -70,5 +70,5 @@ export { BLOCKED_SCORE } from './attention/reference.js';
 export { fillDraws, fillKeepMask } from './arrays/reference.js';
 export { SETTINGS, cacheDirSetting, checkSettings, debugChecksSetting, debugSetting, xdgCacheHome } from './settings.js';
 
-/** Weights placed in WebAssembly memory once, read in place by one-token decoding (docs/kernels.md). */
-export { residentWeight } from './matmul/resident.js';
+/** Weights kept in their file's format in WebAssembly memory, read in place by decoding (docs/pretrained.md). */
+export { CompactMatrix, compactMatmul, compactRows, widenRows, type CompactDType } from './matmul/resident.js';

@@ -9,6 +9,7 @@ fastweights. Runs with Debian's python3-torch:
   /usr/bin/python3 scripts/fla_reference.py fixtures test/fixtures/fla   # write the test models
   /usr/bin/python3 scripts/fla_reference.py logits DIR 5,17,3            # logits of a directory's model as JSON
   /usr/bin/python3 scripts/fla_reference.py logits DIR 5,17,3 OUT.json   # the same into a file, with the ids
+  /usr/bin/python3 scripts/fla_reference.py bench DIR 512 64 2             # PyTorch-CPU speed: prompt, decoded tokens, threads
 
 docs/pretrained.md says what each step is and how fastweights names it.
 """
@@ -89,6 +90,15 @@ def delta_rule_recurrence(q, k, v, beta):
     return o
 
 
+def qk_features(c, t):
+    """The activation (relu, elu + 1; silu is applied with the convolution) and the norm of q or k, per head."""
+    if c["qk_activation"] == "relu":
+        t = t.relu()
+    elif c["qk_activation"] == "elu":
+        t = F.elu(t) + 1.0
+    return t / t.sum(-1, keepdim=True) if c["qk_norm"] == "sum" else l2norm(t)
+
+
 def delta_net_layer(c, p, prefix, x):
     B, T, _ = x.shape
     lin = lambda name, inp: r(inp @ p[prefix + name + ".weight"].T)
@@ -105,14 +115,7 @@ def delta_net_layer(c, p, prefix, x):
     H = c["num_heads"]
     heads = lambda t, d: t.reshape(B, T, H, d).transpose(1, 2)  # [B, H, T, d]
     q, k, v = heads(q, c["head_k_dim"]), heads(k, c["head_k_dim"]), heads(v, c["head_v_dim"])
-    if c["qk_activation"] == "relu":
-        q, k = q.relu(), k.relu()
-    elif c["qk_activation"] == "elu":
-        q, k = F.elu(q) + 1.0, F.elu(k) + 1.0
-    if c["qk_norm"] == "sum":
-        q, k = q / q.sum(-1, keepdim=True), k / k.sum(-1, keepdim=True)
-    else:
-        q, k = l2norm(q), l2norm(k)
+    q, k = qk_features(c, q), qk_features(c, k)
     beta = torch.sigmoid(lin("b_proj", x)).transpose(1, 2) if c["use_beta"] else torch.ones(B, H, T, dtype=x.dtype)
     if c["allow_neg_eigval"]:
         beta = beta * 2.0
@@ -342,6 +345,79 @@ def write_fixtures(root):
         print(f"{directory}: {sum(t.numel() for t in weights.values()):,} parameters, top-2 gap {gap:.3g}")
 
 
+# ----------------------------------------------------------------------------------------------
+# Speed on the CPU (npm run bench -- --generate): the prompt through forward() (this script's
+# full-sequence form, the naive recurrence), then one token at a time through decode_step, whose
+# state per layer is the fast weights and the convolutions' last inputs. Weights in float32 (PyTorch's
+# CPU matmuls are fastest there). Decoding starts from fresh states: its cost does not depend on them.
+
+def decode_step(c, p, token, states):
+    """One token through the model; states: per layer {"S": [H, dk, dv], "conv": {name: [W - 1, D]}}."""
+    H, dk, dv, eps = c["num_heads"], c["head_k_dim"], c["head_v_dim"], c["norm_eps"]
+    silu_qk = c["qk_activation"] == "silu"
+    x = p["model.embeddings.weight"][token][None]  # [1, hidden]
+    for i, state in enumerate(states):
+        pre = f"model.layers.{i}."
+        a = pre + "attn."
+        h = rms_norm(x, p[pre + "attn_norm.weight"], eps)
+        lin = lambda name, inp: inp @ p[a + name + ".weight"].T
+        qkv = {"q": lin("q_proj", h), "k": lin("k_proj", h), "v": lin("v_proj", h)}
+        for name, t in qkv.items():
+            act = silu_qk if name != "v" else True
+            if c["use_short_conv"]:
+                window = torch.cat([state["conv"][name], t], 0)  # [W, D]
+                state["conv"][name] = window[1:]
+                t = (window * p[a + name + "_conv1d.weight"][:, 0, :].T).sum(0, keepdim=True)
+            qkv[name] = F.silu(t) if act else t
+        q, k, v = qkv["q"].reshape(H, dk), qkv["k"].reshape(H, dk), qkv["v"].reshape(H, dv)
+        q, k = qk_features(c, q), qk_features(c, k)
+        beta = torch.sigmoid(lin("b_proj", h))[0] if c["use_beta"] else torch.ones(H)
+        if c["allow_neg_eigval"]:
+            beta = beta * 2.0
+        S = state["S"]
+        v_new = (v - torch.einsum("hd,hdm->hm", k, S)) * beta[:, None]
+        S += k[:, :, None] * v_new[:, None, :]
+        o = rms_norm(torch.einsum("hd,hdm->hm", q * dk ** -0.5, S), p[a + "o_norm.weight"], eps)
+        if c["use_gate"]:
+            o = o * F.silu(lin("g_proj", h).reshape(H, dv))
+        x = x + lin("o_proj", o.reshape(1, -1))
+        h = rms_norm(x, p[pre + "mlp_norm.weight"], eps)
+        mlp = lambda name, inp: inp @ p[pre + "mlp." + name + ".weight"].T
+        x = x + mlp("down_proj", F.silu(mlp("gate_proj", h)) * mlp("up_proj", h))
+    x = rms_norm(x, p["model.norm.weight"], eps)
+    head = p["model.embeddings.weight"] if c["tie_word_embeddings"] else p["lm_head.weight"]
+    return (x @ head.T)[0]
+
+
+def bench(directory, prompt_tokens, decode_tokens, threads):
+    import resource
+    import time
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    config, weights = read_directory(directory)
+    c = resolved(config)
+    p = {n: t.to(torch.float32) for n, t in weights.items()}
+    del weights
+    load = time.perf_counter() - start
+    g = torch.Generator().manual_seed(1)
+    prompt = torch.randint(3, c["vocab_size"], (prompt_tokens,), generator=g).tolist()
+    with torch.no_grad():
+        start = time.perf_counter()
+        token = int(torch.argmax(forward(c, p, prompt)[-1]))
+        prefill = time.perf_counter() - start
+        W = c["conv_size"] - 1
+        states = [{"S": torch.zeros(c["num_heads"], c["head_k_dim"], c["head_v_dim"]),
+                   "conv": {"q": torch.zeros(W, c["key_dim"]), "k": torch.zeros(W, c["key_dim"]), "v": torch.zeros(W, c["value_dim"])}}
+                  for _ in range(c["num_hidden_layers"])]
+        token = int(torch.argmax(decode_step(c, p, token, states)))  # the first step, outside the clock
+        start = time.perf_counter()
+        for _ in range(decode_tokens):
+            token = int(torch.argmax(decode_step(c, p, token, states)))
+        decode = time.perf_counter() - start
+    print(json.dumps({"loadSeconds": load, "prefillTokensPerSecond": prompt_tokens / prefill, "decodeTokensPerSecond": decode_tokens / decode,
+                      "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": threads, "torch": torch.__version__}))
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "fixtures":
         write_fixtures(argv[2])
@@ -358,6 +434,8 @@ def main(argv):
             with open(argv[4], "w") as f:
                 json.dump({"input_ids": ids, "logits": logits}, f)
                 f.write("\n")
+    elif len(argv) == 6 and argv[1] == "bench":
+        bench(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     else:
         sys.exit(__doc__)
 

@@ -8,19 +8,8 @@ const MIN_WASM_MACS = 4096;
 /** Rows of the matmul micro-kernel: row splits fall on whole panels. */
 const MATMUL_ROWS = 4;
 
-/**
- * The matrix-vector path of decoding (resident.ts), installed when the first weight is placed there:
- * it runs a product it takes and says so. A bundle that never places a weight leaves it out.
- */
-let decodingPath: ((args: MatmulArgs) => boolean) | null = null;
-
-export function setDecodingPath(path: (args: MatmulArgs) => boolean): void {
-  decodingPath = path;
-}
-
 export function matmulWasm(args: MatmulArgs): void {
   const { batch, m, n, k, aBatchStride, bBatchStride } = args;
-  if (decodingPath !== null && decodingPath(args)) return;
   const rt = batch * m * n * k >= MIN_WASM_MACS ? runtimeFor(args.a, args.b, args.out) : null;
   if (rt === null) return matmulJs(args);
   rt.reset();

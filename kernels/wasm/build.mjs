@@ -21,8 +21,9 @@ const outFile = join(here, 'generated', 'modules.ts');
 
 // --noAssert and --use abort= drop the runtime checks' import; --runtime stub: the kernels never allocate.
 const common = ['assembly/index.ts', '-O3s', '--runtime', 'stub', '--noAssert', '--use', 'abort=', '--enable', 'simd', '--importMemory'];
-// 32768 pages = 2 GiB: a shared memory must declare its maximum (address space only, not allocated).
-const MAX_PAGES = 32768;
+// 65536 pages = 4 GiB, all that 32-bit addresses reach: a shared memory must declare its maximum
+// (address space only, not allocated). A 1.3B-parameter model in bfloat16 is 2.7 GB.
+const MAX_PAGES = 65536;
 const builds = {
   single: common,
   shared: [...common, '--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES)],

@@ -52,13 +52,16 @@ export interface KernelExports {
   sumNormaliseRowsBackwardF32: Kernel;
   adamStepF32: Kernel;
   matvecF32: Kernel;
+  matvecBF16: Kernel;
+  matvecF16: Kernel;
+  widen16: Kernel;
 }
 export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluWithSlopeF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
   | 'eluPlusOneBackwardF32' | 'sumNormaliseRowsF32' | 'sumNormaliseRowsBackwardF32' | 'adamStepF32'
-  | 'matvecF32';
+  | 'matvecF32' | 'matvecBF16' | 'matvecF16' | 'widen16';
 
 /** What the runtime uses of the thread pool (kernels/threads/pool.ts). */
 export interface KernelThreadPool {
@@ -209,7 +212,7 @@ export class WasmRuntime {
     if (data === null) return 0;
     if (this.heap.holds(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
-    this.floats().set(data, ptr >> 2);
+    this.floats().set(data, ptr >>> 2);
     return ptr;
   }
 
@@ -240,18 +243,18 @@ export class WasmRuntime {
   take(ptr: number, n: number): Float32Array {
     const out = this.outputs.get(ptr);
     if (out !== undefined && out.array.length === n) {
-      if (out.copy) out.array.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+      if (out.copy) out.array.set(this.floats().subarray(ptr >>> 2, (ptr >>> 2) + n));
       return out.array;
     }
     const array = allocateUninitialized('float32', n) as Float32Array;
-    array.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+    array.set(this.floats().subarray(ptr >>> 2, (ptr >>> 2) + n));
     return array;
   }
 
   /** Copies n floats at ptr into `into`, unless `into` is that very memory. */
   copyOut(ptr: number, n: number, into: Float32Array): void {
     if (this.heap.holds(into) && into.byteOffset === ptr) return;
-    into.set(this.floats().subarray(ptr >> 2, (ptr >> 2) + n));
+    into.set(this.floats().subarray(ptr >>> 2, (ptr >>> 2) + n));
   }
 
   /**

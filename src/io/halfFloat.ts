@@ -11,8 +11,7 @@ const u32 = new Uint32Array(f32.buffer);
 
 /** bf16 bit patterns (little-endian bytes at `offset`) → float32 values, into `out` if given. */
 export function bf16BytesToFloat32(bytes: Uint8Array, offset: number, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
-  // `out` may be a view inside a larger buffer (a resident weight in WebAssembly memory): its own bytes only.
-  const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, n); // out may be a view into a larger buffer
   for (let i = 0, p = offset; i < n; i++, p += 2) bits[i] = (bytes[p]! | (bytes[p + 1]! << 8)) << 16;
   return out;
 }

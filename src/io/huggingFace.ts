@@ -10,6 +10,7 @@ import type { DeltaNetForCausalLM } from '../nn/fla/model.js';
 import { encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { HfDirectoryError, loadHfDeltaNetFiles, type HfFiles, type HfLoadOptions, type LoadedHfDeltaNet } from './huggingFaceFiles.js';
+import { widenRows, type CompactMatrix } from '../../kernels/index.js';
 
 export { HfDirectoryError, parseWeightIndex, type LoadedHfDeltaNet } from './huggingFaceFiles.js';
 
@@ -45,6 +46,12 @@ export function loadHfDeltaNet(directory: string, options: HfLoadOptions = {}): 
   return loadHfDeltaNetFiles(directoryFiles(directory), options);
 }
 
+function widened(w: CompactMatrix): Float32Array {
+  const out = new Float32Array(w.rows * w.cols);
+  widenRows(w, 0, w.rows, out);
+  return out;
+}
+
 /**
  * Writes a model as a Hugging Face directory that fla's DeltaNetForCausalLM.from_pretrained and
  * loadHfDeltaNet read: config.json and model.safetensors (F32, or BF16/F16 rounded to nearest even).
@@ -56,6 +63,8 @@ export function saveHfDeltaNet(model: DeltaNetForCausalLM, directory: string, op
   for (const [name, p] of model.stateDict()) {
     tensors.set(name, { dtype, shape: [...p.shape], data: p.data instanceof Float32Array ? p.data : Float32Array.from(p.data) });
   }
+  // Matrices kept compact (a model loaded with `resident`), widened to float32 to be written.
+  for (const [name, w] of model.namedCompactWeights()) tensors.set(name, { dtype, shape: [w.rows, w.cols], data: widened(w) });
   const torchDtype = ({ F32: 'float32', BF16: 'bfloat16', F16: 'float16' } as const)[dtype];
   // A shard index would take precedence over the new model.safetensors when the directory is read.
   const index = join(directory, 'model.safetensors.index.json');

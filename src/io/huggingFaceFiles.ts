@@ -7,7 +7,8 @@
  * config (src/nn/fla/config.ts), missing shards, every tensor's name, dtype and shape against the
  * config, truncated files (their headers against their sizes). Only then are the weights read, one
  * tensor at a time straight into the model's parameters (F16 and BF16 widened to float32), so that
- * loading needs the model's memory and one tensor's bytes besides.
+ * loading needs the model's memory and one tensor's bytes besides; for inference (`resident`) the
+ * matrices keep their file's format instead, in WebAssembly memory.
  *
  * Browser-safe: no Node imports.
  */
@@ -17,8 +18,9 @@ import { deltaNetParameterShapes } from '../nn/fla/parameters.js';
 import { DeltaNetForCausalLM } from '../nn/fla/model.js';
 import { parseHfTokenizer, type HfTokenizer } from '../data/hfTokenizer/index.js';
 import { readSafetensorsHeader, type SafetensorsDType, type SafetensorsHeader } from './safetensors.js';
-import { readLittleEndian } from './endian.js';
+import { HOST_IS_LITTLE_ENDIAN, readLittleEndian } from './endian.js';
 import { bf16BytesToFloat32, f16BytesToFloat32 } from './halfFloat.js';
+import type { CompactDType } from '../../kernels/index.js';
 
 export class HfDirectoryError extends Error {
   override name = 'HfDirectoryError';
@@ -79,8 +81,9 @@ export interface HfLoadOptions {
   /** The model's dtype; float32 by default. */
   dtype?: DType;
   /**
-   * The matrices go to WebAssembly memory for fast decoding (kernels/matmul/resident.ts); for
-   * inference, since the matrix-vector kernel rounds differently.
+   * Inference only (these weights have no gradient; float32 models): the matrices go to WebAssembly
+   * memory in their file's format, BF16 and F16 at two bytes a weight (float32 when the files mix
+   * formats), for fast decoding (kernels/matmul/resident.ts).
    */
   resident?: boolean;
 }
@@ -145,6 +148,7 @@ export function loadHfDeltaNetFiles(source: HfFiles, options: HfLoadOptions = {}
   // Every header before any weight: names, dtypes and shapes against the config.
   const found = new Map<string, string>();
   const storedDTypes = new Set<SafetensorsDType>();
+  const matrixDTypes = new Set<SafetensorsDType>();
   const headers = new Map<string, SafetensorsHeader>();
   for (const file of files) {
     const path = source.where(file);
@@ -164,24 +168,43 @@ export function loadHfDeltaNetFiles(source: HfFiles, options: HfLoadOptions = {}
         fail(`${where} has shape [${t.shape.join(', ')}] but ${configPath} gives [${want!.join(', ')}]`);
       }
       storedDTypes.add(t.dtype);
+      if (want!.length === 2) matrixDTypes.add(t.dtype);
     }
   }
   if (index) for (const [name, file] of index) if (!found.has(name)) fail(`${indexPath}: tensor '${name}' is listed in '${file}' but that file does not hold it`);
   for (const [name, shape] of expected) if (!found.has(name)) fail(`${source.name}: tensor '${name}' [${shape.join(', ')}] is in none of the weight files (${files.join(', ')})`);
 
-  const model = new DeltaNetForCausalLM(config, { empty: true, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) });
+  const compact = options.resident && (options.dtype ?? 'float32') === 'float32' ? compactDTypeFor(matrixDTypes) : undefined;
+  const model = new DeltaNetForCausalLM(config, { empty: true, ...(compact ? { compact } : {}), ...(options.dtype ? { dtype: options.dtype } : {}) });
   const parameters = model.stateDict();
+  const compactWeights = new Map(model.namedCompactWeights());
   for (const file of files) {
     const { tensors, dataStart } = headers.get(file)!;
     for (const t of tensors) {
-      const target = parameters.get(t.name)?.data;
+      const matrix = compactWeights.get(t.name);
+      const target = matrix?.values ?? parameters.get(t.name)?.data;
       if (target === undefined) continue; // a tied model's lm_head copy
       const bytes = source.read(file, dataStart + t.begin, t.end - t.begin);
       if (bytes.length !== t.end - t.begin) fail(`${source.where(file)}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
-      readInto(bytes, t.dtype, target);
+      // A 16-bit matrix kept as it is stored is copied as it is.
+      if (target instanceof Uint16Array && HOST_IS_LITTLE_ENDIAN) matrix!.bytes.set(bytes);
+      else if (target instanceof Uint16Array) read16(bytes, target);
+      else readInto(bytes, t.dtype, target);
     }
   }
   return { model, config, files, storedDTypes };
+}
+
+/** The format resident matrices are kept in: their files' when all share one 16-bit format, else float32. */
+function compactDTypeFor(stored: Set<SafetensorsDType>): CompactDType {
+  if (stored.size === 1 && stored.has('BF16')) return 'bfloat16';
+  if (stored.size === 1 && stored.has('F16')) return 'float16';
+  return 'float32';
+}
+
+/** 16-bit little-endian patterns into `target` (a big-endian host's path). */
+function read16(bytes: Uint8Array, target: Uint16Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
 }
 
 /** A tensor's little-endian bytes of `dtype` (a float type) into `target`, widened or narrowed as needed. */

@@ -6,15 +6,21 @@
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
 import { noGrad } from '../autograd/graph.js';
+import type { CompactMatrix } from '../../kernels/index.js';
 
 export abstract class Module {
   training = true;
   private readonly parameterMap = new Map<string, Tensor>();
   private readonly childMap = new Map<string, Module>();
+  private readonly compactMap = new Map<string, CompactMatrix>();
+
+  private assertNewName(name: string): void {
+    if (this.parameterMap.has(name) || this.childMap.has(name) || this.compactMap.has(name)) throw new Error(`Module: duplicate name '${name}'`);
+  }
 
   /** Registers a parameter (it becomes trainable) and returns it. */
   protected param(name: string, value: Tensor): Tensor {
-    if (this.parameterMap.has(name) || this.childMap.has(name)) throw new Error(`Module: duplicate name '${name}'`);
+    this.assertNewName(name);
     value.requiresGrad = true;
     value.name = name;
     this.parameterMap.set(name, value);
@@ -23,9 +29,27 @@ export abstract class Module {
 
   /** Registers a child module and returns it. */
   protected child<M extends Module>(name: string, module: M): M {
-    if (this.parameterMap.has(name) || this.childMap.has(name)) throw new Error(`Module: duplicate name '${name}'`);
+    this.assertNewName(name);
     this.childMap.set(name, module);
     return module;
+  }
+
+  /**
+   * Registers a weight kept compact for inference (kernels/matmul/resident.ts) and returns it: not a
+   * parameter (no gradient, not in stateDict), listed by namedCompactWeights for a loader to fill.
+   */
+  protected compactWeight(name: string, value: CompactMatrix): CompactMatrix {
+    this.assertNewName(name);
+    this.compactMap.set(name, value);
+    return value;
+  }
+
+  /** Every compact weight with its dotted path, in registration order. */
+  namedCompactWeights(prefix = ''): [string, CompactMatrix][] {
+    const out: [string, CompactMatrix][] = [];
+    for (const [name, w] of this.compactMap) out.push([prefix + name, w]);
+    for (const [name, m] of this.childMap) out.push(...m.namedCompactWeights(`${prefix}${name}.`));
+    return out;
   }
 
   /** Every parameter with its dotted path, in registration order. */

@@ -21,6 +21,15 @@ describe('16-bit floats', () => {
     }
   });
 
+  it('widen into a view of a larger buffer at its offset, leaving the rest untouched', () => {
+    const bytes = new Uint8Array([0x80, 0x3f, 0x00, 0xc0]); // bf16 1, −2; f16 1.875, −2
+    for (const [widen, want] of [[bf16BytesToFloat32, [1, -2]], [f16BytesToFloat32, [1.875, -2]]] as const) {
+      const whole = new Float32Array(6).fill(7);
+      widen(bytes, 0, 2, whole.subarray(3, 5));
+      expect(Array.from(whole)).toEqual([7, 7, 7, ...want, 7]);
+    }
+  });
+
   it('known values, and ties rounded to even', () => {
     expect(bf16BytesToFloat32(bytesOf([0x3f80, 0xc000, 0x7f80]), 0, 3)).toEqual(new Float32Array([1, -2, Infinity]));
     expect(float32ToBf16Bits(1 + 2 ** -8)).toBe(0x3f80); // halfway, 1.0 is even

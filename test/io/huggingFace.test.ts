@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadHfDeltaNet, saveHfDeltaNet } from '../../src/io/huggingFace.js';
 import { inference } from '../../src/nn/module.js';
-import { DeltaNetForCausalLM, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
+import { DeltaNetForCausalLM, deltaNetParameterShapes, parseDeltaNetConfig } from '../../src/nn/fla/index.js';
 import { bf16BytesToFloat32, float32ToBf16Bits } from '../../src/io/halfFloat.js';
+import { encodeSafetensors } from '../../src/io/safetensors.js';
 
 const FIXTURES = new URL('../fixtures/fla/', import.meta.url).pathname;
 const CASES = ['default', 'gate', 'paper', 'tied', 'bf16', 'sharded'];
@@ -51,12 +52,18 @@ function greedy(model: DeltaNetForCausalLM, prompt: number[], n: number): number
 }
 
 describe('fla DeltaNet directories from the reference script', () => {
-  for (const name of CASES) {
-    it(`${name}: logits, greedy continuation and token-by-token decoding match`, () => {
+  // resident: the matrices kept in their file's format in WebAssembly memory (bf16 at two bytes), the
+  // whole sequence through widened blocks and one-token steps through the matrix-vector kernels.
+  for (const [name, resident] of CASES.flatMap((name) => [[name, false], [name, true]] as const)) {
+    it(`${name}${resident ? ', resident weights' : ''}: logits, greedy continuation and token-by-token decoding match`, () => {
       const dir = join(FIXTURES, name);
       const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
-      const { model, storedDTypes, files } = loadHfDeltaNet(dir);
+      const { model, storedDTypes, files } = loadHfDeltaNet(dir, { resident });
       expect([...storedDTypes]).toEqual([name === 'bf16' ? 'BF16' : 'F32']);
+      const compact = model.namedCompactWeights();
+      const matrices = [...deltaNetParameterShapes(model.config).values()].filter((shape) => shape.length === 2).length;
+      expect(compact.length).toBe(resident ? matrices : 0);
+      for (const [, w] of compact) expect(w.dtype).toBe(name === 'bf16' ? 'bfloat16' : 'float32');
       expect(files.length).toBe(name === 'sharded' ? 2 : 1);
       const ids = expected.input_ids;
       const full = inference(model, () => model.forward(ids, 1, ids.length).logits);
@@ -80,6 +87,52 @@ describe('fla DeltaNet directories from the reference script', () => {
       stepped.forEach((v, i) => expect(Math.abs(v - full.data[i]!) / scale).toBeLessThan(1e-5));
     });
   }
+});
+
+describe('resident weights (kept bf16 for inference)', () => {
+  it('a forward pass that records gradients is refused in one line', () => {
+    const { model } = loadHfDeltaNet(join(FIXTURES, 'bf16'), { resident: true });
+    expect(() => model.forward([1, 2], 1, 2)).toThrow(
+      /^linearCompact: the weight \[\d+, 32\] is kept as bfloat16 for inference and has no gradient; run under inference\(\), or load the model without resident weights to train it$/,
+    );
+  });
+
+  it('F16 matrices stay half, a file mixing BF16 and F32 gives float32: the logits are those of float32 parameters', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fla-formats-'));
+    try {
+      const { model } = loadHfDeltaNet(join(FIXTURES, 'default'));
+      const half = join(root, 'f16');
+      saveHfDeltaNet(model, half, { dtype: 'F16' });
+      const mixed = join(root, 'mixed');
+      cpSync(join(FIXTURES, 'default'), mixed, { recursive: true });
+      const tensors = new Map([...model.stateDict()].map(([name, p], i) => [name, { dtype: i % 2 ? ('BF16' as const) : ('F32' as const), shape: [...p.shape], data: p.data as Float32Array }]));
+      writeFileSync(join(mixed, 'model.safetensors'), encodeSafetensors(tensors));
+      const ids = [3, 17, 42, 5, 99, 7, 1];
+      for (const [dir, format] of [[half, 'float16'], [mixed, 'float32']] as const) {
+        const plain = loadHfDeltaNet(dir).model;
+        const resident = loadHfDeltaNet(dir, { resident: true }).model;
+        for (const [, w] of resident.namedCompactWeights()) expect(w.dtype).toBe(format);
+        const want = inference(plain, () => plain.forward(ids, 1, ids.length).logits.data);
+        const scale = Math.max(...Array.from(want, Math.abs));
+        for (const got of [inference(resident, () => resident.forward(ids, 1, ids.length).logits.data), inference(resident, () => resident.forward([ids[0]!], 1, 1).logits.data)]) {
+          got.forEach((v, i) => expect(Math.abs(v - want[i]!) / scale, `${format} [${i}]`).toBeLessThan(1e-5));
+        }
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('saved again as BF16, they give back the same weights', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fla-resident-'));
+    try {
+      saveHfDeltaNet(loadHfDeltaNet(join(FIXTURES, 'bf16'), { resident: true }).model, dir, { dtype: 'BF16' });
+      const weights = (d: string) => [...loadHfDeltaNet(d).model.stateDict()].map(([n, p]) => [n, Array.from(p.data)]);
+      expect(weights(dir)).toEqual(weights(join(FIXTURES, 'bf16')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('loading into float64', () => {

@@ -10,4 +10,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { adamStepF32 } from './optim';
-export { matvecF32 } from './matvec';
+export { matvecF32, matvecBF16, matvecF16, widen16 } from './matvec';

@@ -3,6 +3,10 @@
  * Linear's weight W [n, k] ([out, in]) read where it lies, without the packing of matmul.ts (which
  * costs a copy of W per call, the whole price of a one-token step). Output columns [lo, hi) per
  * thread, so threads share the weight's rows. One row of W is read from memory once for all rows of x.
+ *
+ * W in float32 (matvecF32), or kept in its file's 16-bit format and widened in registers: bfloat16
+ * (matvecBF16) and IEEE half (matvecF16). Decoding reads every weight once per token, so two bytes a
+ * weight are half the memory traffic of four (docs/pretrained.md, "Speed and memory").
  */
 import { at, hsum } from './common';
 
@@ -24,5 +28,121 @@ export function matvecF32(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32
       for (let p = k8; p < k; p++) s += load<f32>(at(xr, p)) * load<f32>(at(wj, p));
       store<f32>(at(out, r * n + j), s);
     }
+  }
+}
+
+/** Address of 16-bit element i after ptr. */
+// @ts-ignore: decorator
+@inline
+function at16(ptr: usize, i: usize): usize {
+  return ptr + (i << 1);
+}
+
+/** A bfloat16 as float32: its 16 bits are the float32's upper half. */
+// @ts-ignore: decorator
+@inline
+function bf16(bits: u32): f32 {
+  return reinterpret<f32>(bits << 16);
+}
+
+/**
+ * matvecF32 with w [n, k] in bfloat16. Eight weights come in one load; a bfloat16 is the upper half of
+ * a float32, so shifting each 32-bit lane left by 16 gives the even-numbered weights as float32 and
+ * masking off its low half gives the odd-numbered ones: two instructions for eight weights. x is
+ * rearranged to match once per call, in `scratch` (m · k floats): in each group of eight, its four
+ * even-numbered elements, then its four odd-numbered ones.
+ */
+export function matvecBF16(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32, lo: i32, hi: i32, scratch: usize): void {
+  const k8 = k & ~7;
+  for (let r = 0; r < m; r++) {
+    const xr = at(x, r * k), xs = at(scratch, r * k);
+    for (let p = 0; p < k8; p += 8) {
+      for (let i = 0; i < 4; i++) {
+        store<f32>(at(xs, p + i), load<f32>(at(xr, p + 2 * i)));
+        store<f32>(at(xs, p + 4 + i), load<f32>(at(xr, p + 2 * i + 1)));
+      }
+    }
+  }
+  const upper = i32x4.splat(0xffff0000);
+  for (let j = lo; j < hi; j++) {
+    const wj = at16(w, <usize>j * <usize>k);
+    for (let r = 0; r < m; r++) {
+      const xs = at(scratch, r * k), xr = at(x, r * k);
+      let even = f32x4.splat(0);
+      let odd = f32x4.splat(0);
+      for (let p = 0; p < k8; p += 8) {
+        const v = v128.load(at16(wj, p));
+        even = f32x4.add(even, f32x4.mul(v128.load(at(xs, p)), i32x4.shl(v, 16)));
+        odd = f32x4.add(odd, f32x4.mul(v128.load(at(xs, p + 4)), v128.and(v, upper)));
+      }
+      let s = hsum(f32x4.add(even, odd));
+      for (let p = k8; p < k; p++) s += load<f32>(at(xr, p)) * bf16(load<u16>(at16(wj, p)));
+      store<f32>(at(out, r * n + j), s);
+    }
+  }
+}
+
+/**
+ * Four IEEE halves (the low 16 bits of each lane) as float32, exactly: the magnitude's bits moved to
+ * float32's places and scaled by 2^112 (the difference of the two exponent biases), which also turns
+ * half subnormals into float32 normals; the all-ones exponent (infinity, NaN) set by hand; the sign or-ed in.
+ */
+// @ts-ignore: decorator
+@inline
+function halvesToF32(h: v128): v128 {
+  const magnitude = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(5.192296858534828e33)); // 2^112
+  const special = v128.and(i32x4.eq(v128.and(h, i32x4.splat(0x7c00)), i32x4.splat(0x7c00)), i32x4.splat(0x7f800000));
+  return v128.or(v128.or(magnitude, special), i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** One IEEE half as float32 (halvesToF32 for one value). */
+// @ts-ignore: decorator
+@inline
+function f16(bits: u32): f32 {
+  let v = reinterpret<f32>((bits & 0x7fff) << 13) * 5.192296858534828e33;
+  let b = reinterpret<u32>(v) | ((bits & 0x8000) << 16);
+  if ((bits & 0x7c00) == 0x7c00) b |= 0x7f800000;
+  return reinterpret<f32>(b);
+}
+
+/** matvecF32 with w [n, k] in IEEE half precision, eight weights a load widened in registers. */
+export function matvecF16(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32, lo: i32, hi: i32, _scratch: usize): void {
+  const k8 = k & ~7;
+  for (let j = lo; j < hi; j++) {
+    const wj = at16(w, <usize>j * <usize>k);
+    for (let r = 0; r < m; r++) {
+      const xr = at(x, r * k);
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      for (let p = 0; p < k8; p += 8) {
+        const v = v128.load(at16(wj, p));
+        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(at(xr, p)), halvesToF32(i32x4.extend_low_i16x8_u(v))));
+        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(at(xr, p + 4)), halvesToF32(i32x4.extend_high_i16x8_u(v))));
+      }
+      let s = hsum(f32x4.add(acc0, acc1));
+      for (let p = k8; p < k; p++) s += load<f32>(at(xr, p)) * f16(load<u16>(at16(wj, p)));
+      store<f32>(at(out, r * n + j), s);
+    }
+  }
+}
+
+/** Widens n 16-bit floats at `src` (bfloat16 when `brain` is 1, else IEEE half) into float32 at `dst`, items [lo, hi). */
+export function widen16(src: usize, dst: usize, brain: i32, lo: i32, hi: i32, _scratch: usize): void {
+  let p = lo;
+  const upper = hi - 8;
+  if (brain) {
+    for (; p <= upper; p += 8) {
+      const v = v128.load(at16(src, p));
+      v128.store(at(dst, p), i32x4.shl(i32x4.extend_low_i16x8_u(v), 16));
+      v128.store(at(dst, p + 4), i32x4.shl(i32x4.extend_high_i16x8_u(v), 16));
+    }
+    for (; p < hi; p++) store<f32>(at(dst, p), bf16(load<u16>(at16(src, p))));
+  } else {
+    for (; p <= upper; p += 8) {
+      const v = v128.load(at16(src, p));
+      v128.store(at(dst, p), halvesToF32(i32x4.extend_low_i16x8_u(v)));
+      v128.store(at(dst, p + 4), halvesToF32(i32x4.extend_high_i16x8_u(v)));
+    }
+    for (; p < hi; p++) store<f32>(at(dst, p), f16(load<u16>(at16(src, p))));
   }
 }

@@ -11,7 +11,8 @@ import * as ops from '../../ops/index.js';
 import { rmsNorm } from '../../ops/norms.js';
 import { linearOutIn } from '../../ops/projection.js';
 import { causalConv1d, causalConv1dCache } from '../../ops/shortConv.js';
-import { residentWeight } from '../../../kernels/index.js';
+import { linearCompact, embeddingCompact } from '../../ops/compact.js';
+import { CompactMatrix, type CompactDType } from '../../../kernels/index.js';
 
 export interface FlaInit {
   rng: Rng;
@@ -21,30 +22,38 @@ export interface FlaInit {
   /** Zeros instead of random draws: for a model whose weights are about to be loaded. */
   empty?: boolean;
   /**
-   * With `empty` and float32: matrices placed in WebAssembly memory (kernels/matmul/resident.ts), where
-   * the kernels read them without a copy and one-token steps take the matrix-vector kernel.
+   * With `empty` and float32, for inference: the matrices (projections, embeddings, output head) kept
+   * in this format in WebAssembly memory (kernels/matmul/resident.ts), where the kernels read them in
+   * place and one-token steps take the matrix-vector kernel. Not parameters: no gradients.
    */
-  resident?: boolean;
+  compact?: CompactDType;
 }
 
-/** A weight drawn from normal(0, std), or zeros when `empty` (resident ones when asked). */
+/** A weight drawn from normal(0, std), or zeros when `empty`. */
 function initialWeight(shape: number[], init: FlaInit): Tensor {
   const dtype = init.dtype ?? 'float32';
-  if (init.empty && init.resident && dtype === 'float32' && shape.length === 2) return new Tensor(residentWeight(shape[0]! * shape[1]!), shape);
   return init.empty ? zeros(shape, { dtype }) : randn(shape, init.rng, { dtype, std: init.std });
+}
+
+/** A matrix [rows, cols]: compact when the init asks for it (FlaInit.compact), else initialWeight's. */
+function initialMatrix(rows: number, cols: number, init: FlaInit): Tensor | CompactMatrix {
+  if (init.empty && init.compact && (init.dtype ?? 'float32') === 'float32') return new CompactMatrix(rows, cols, init.compact);
+  return initialWeight([rows, cols], init);
 }
 
 /** y = x Wᵀ, W [out, in] as PyTorch's nn.Linear(bias=False). x [..., in] → [..., out]. */
 export class TorchLinear extends Module {
-  readonly weight: Tensor;
+  /** [out, in]: a parameter, or kept compact for inference (FlaInit.compact). */
+  readonly weight: Tensor | CompactMatrix;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: FlaInit) {
     super();
-    this.weight = this.param('weight', initialWeight([outFeatures, inFeatures], init));
+    const w = initialMatrix(outFeatures, inFeatures, init);
+    this.weight = w instanceof Tensor ? this.param('weight', w) : this.compactWeight('weight', w);
   }
 
   forward(x: Tensor): Tensor {
-    return linearOutIn(x, this.weight);
+    return this.weight instanceof Tensor ? linearOutIn(x, this.weight) : linearCompact(x, this.weight);
   }
 }
 
@@ -53,15 +62,22 @@ export class TorchLinear extends Module {
  * passes pad_token_id) gets no gradient. ids [...shape] → [...shape, dim].
  */
 export class TorchEmbedding extends Module {
-  readonly weight: Tensor;
+  /** [vocab, dim]: a parameter, or kept compact for inference (FlaInit.compact). */
+  readonly weight: Tensor | CompactMatrix;
 
   constructor(readonly vocabSize: number, readonly dim: number, init: FlaInit, readonly paddingId: number | null = null) {
     super();
-    this.weight = this.param('weight', initialWeight([vocabSize, dim], init));
+    const w = initialMatrix(vocabSize, dim, init);
+    this.weight = w instanceof Tensor ? this.param('weight', w) : this.compactWeight('weight', w);
   }
 
   forward(ids: ArrayLike<number>, shape: readonly number[]): Tensor {
-    return ops.embedding(this.weight, ids, shape, this.paddingId);
+    return this.weight instanceof Tensor ? ops.embedding(this.weight, ids, shape, this.paddingId) : embeddingCompact(this.weight, ids, shape);
+  }
+
+  /** x Eᵀ: the embedding matrix as a tied output layer. x [..., dim] → [..., vocab]. */
+  logits(x: Tensor): Tensor {
+    return this.weight instanceof Tensor ? linearOutIn(x, this.weight) : linearCompact(x, this.weight);
   }
 }
 

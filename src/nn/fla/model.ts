@@ -8,8 +8,8 @@
 import { Module } from '../module.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
+import type { CompactDType } from '../../../kernels/index.js';
 import * as ops from '../../ops/index.js';
-import { linearOutIn } from '../../ops/projection.js';
 import type { DeltaNetConfig } from './config.js';
 import { DeltaNetAttention, type DeltaNetLayerState } from './deltaNet.js';
 import { GatedMLP, RMSNorm, TorchEmbedding, TorchLinear, type FlaInit } from './layers.js';
@@ -74,13 +74,19 @@ export class DeltaNetForCausalLM extends Module {
 
   /**
    * Builds the model with fla's initialisation (normal(0, initializer_range), norms at one) from `seed`,
-   * or with zero weights (`empty`) for a loader to fill, the matrices in WebAssembly memory when
-   * `resident` (FlaInit).
+   * or with zero weights (`empty`) for a loader to fill, the matrices kept compact in WebAssembly
+   * memory for inference when `compact` names their format (FlaInit).
    */
-  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean; resident?: boolean } = {}) {
+  constructor(readonly config: DeltaNetConfig, options: { seed?: number; dtype?: DType; empty?: boolean; compact?: CompactDType } = {}) {
     super();
     this.rng = new Rng(options.seed ?? 0);
-    const init: FlaInit = { rng: this.rng, std: config.initializerRange, empty: options.empty ?? false, resident: options.resident ?? false, ...(options.dtype ? { dtype: options.dtype } : {}) };
+    const init: FlaInit = {
+      rng: this.rng,
+      std: config.initializerRange,
+      empty: options.empty ?? false,
+      ...(options.compact ? { compact: options.compact } : {}),
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+    };
     this.model = this.child('model', new DeltaNetModel(config, init));
     this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new TorchLinear(config.hiddenSize, config.vocabSize, init));
   }
@@ -98,7 +104,6 @@ export class DeltaNetForCausalLM extends Module {
     });
     if (options.lastOnly && T > 1) x = ops.slice(x, 1, T - 1, T);
     const h = this.model.norm.forward(x);
-    const head = this.lmHead ? this.lmHead.weight : this.model.embeddings.weight; // both [vocab, hidden]
-    return { logits: linearOutIn(h, head), states };
+    return { logits: this.lmHead ? this.lmHead.forward(h) : this.model.embeddings.logits(h), states };
   }
 }

@@ -33,16 +33,18 @@ interface Pretrained {
   loadSeconds: number;
 }
 
-/** The model and, when the directory has one, its tokenizer; any fault is a usage error naming it. */
-function openPretrained(dir: string, command: string): Pretrained {
+/**
+ * The model and, when the directory has one, its tokenizer; any fault is a usage error naming it.
+ * `resident` for inference: the matrices stay in their file's format where the decoding kernels read them.
+ */
+function openPretrained(dir: string, command: string, resident = true): Pretrained {
   const start = performance.now();
   try {
     if (!isHuggingFaceDirectory(dir)) {
       const run = loadFlaRun(dir);
       return { model: run.model, config: run.model.config, tokenizer: run.tokenizer.hf, loadSeconds: (performance.now() - start) / 1000 };
     }
-    // Inference only: the matrices go where the decoding kernel reads them in place.
-    const { model, config, tokenizer } = loadHfLanguageModelFiles(directoryFiles(dir), { resident: true });
+    const { model, config, tokenizer } = loadHfLanguageModelFiles(directoryFiles(dir), { resident });
     return { model, config, tokenizer, loadSeconds: (performance.now() - start) / 1000 };
   } catch (err) {
     throw new UsageError(`${command}: cannot load ${dir}: ${(err as Error).message}`);
@@ -131,7 +133,7 @@ export function runPretrainedExport(command: PretrainedExportCommand, print: (li
   if (existsSync(join(command.out, 'config.json')) && command.out !== command.checkpoint) {
     throw new UsageError(`lm export: ${command.out} already holds a model (config.json); choose an empty directory`);
   }
-  const { model, tokenizer } = openPretrained(command.checkpoint, 'lm export');
+  const { model, tokenizer } = openPretrained(command.checkpoint, 'lm export', false); // float32 parameters, rounded once on writing
   try {
     saveHfDeltaNet(model, command.out, { dtype: command.dtype });
   } catch (err) {
