@@ -17,8 +17,12 @@ import { spawnThread, type Thread } from './spawn.js';
 import { ARGC, CONTROL_INTS, FAILED, FINISHED, KERNEL, LISTEN, MAX_ARGS, POSTED, SENT, SPIN, STOP, WORKER_SOURCE } from './workerProgram.js';
 import { insidePoolThread } from './poolThread.js';
 
-/** How long this thread waits for a pool thread before it reports it stuck. */
-const TIMEOUT_MS = 60_000;
+/**
+ * How long this thread waits for a pool thread before it reports it stuck. Long: on a machine loaded
+ * many times over (a nice'd run among others) one kernel call has taken over a minute, and a training
+ * run must not die of slowness; a thread that is really gone hangs no longer than this.
+ */
+const TIMEOUT_MS = 600_000;
 
 /** One kernel call for one pool thread: an export of the attached module and its numeric arguments. */
 export interface KernelJob {
