@@ -87,6 +87,29 @@ describe('mt train / translate / eval', () => {
     for (const [name, buffer] of Object.entries(a.optimizer)) expect(Array.from(b.optimizer[name]!), name).toEqual(Array.from(buffer));
   });
 
+  it('keeps snapshots with --snapshot-every and averages the last K saves into a checkpoint mt eval reads', async () => {
+    const out = join(dir, 'snapshotted');
+    expect((await run(['train', '--model', 'softmax', '--out', out, '--steps', '5', '--snapshot-every', '2', ...TINY])).code).toBe(0);
+    expect(readdirSync(join(out, 'snapshots')).sort()).toEqual(['step-00000002', 'step-00000004']);
+    const averaged = await run(['average', '--checkpoint', out, '--last', '3']);
+    expect(averaged.stdout).toBe(`mean of the weights at steps 2, 4, 5 of ${out}, in ${out}-avg3`);
+    const saves = [join(out, 'snapshots', 'step-00000002'), join(out, 'snapshots', 'step-00000004'), out].map((d) => loadCheckpoint(d).weights);
+    const mean = loadCheckpoint(`${out}-avg3`).weights;
+    expect([...mean.keys()].sort()).toEqual([...saves[0]!.keys()].sort());
+    for (const [name, t] of mean) {
+      const expected = t.data.map((_, j) => Math.fround((saves[0]!.get(name)!.data[j]! + saves[1]!.get(name)!.data[j]! + saves[2]!.get(name)!.data[j]!) / 3));
+      expect(Array.from(t.data)).toEqual(Array.from(expected));
+    }
+    expect((await run(['eval', '--checkpoint', `${out}-avg3`, '--limit', '2', '--max-len', '4', '--json'])).code).toBe(0);
+
+    await expect(run(['average', '--checkpoint', out, '--last', '4'])).rejects.toThrow(/holds 2 snapshots before its final step 5, so 3 saves in all, fewer than the 4 asked for/);
+    await expect(run(['average', '--checkpoint', out, '--last', '3'])).rejects.toThrow(/avg3 already holds a checkpoint/);
+    await expect(run(['average', '--last', '3'])).rejects.toThrow(/--checkpoint DIR is required/);
+    // A fresh run in the same directory starts without the earlier run's snapshots.
+    expect((await run(['train', '--model', 'softmax', '--out', out, '--overwrite', '--steps', '1', ...TINY])).code).toBe(0);
+    expect(existsSync(join(out, 'snapshots'))).toBe(false);
+  });
+
   it('prints help', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
