@@ -9,15 +9,16 @@ import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { trainTranslationModel } from '../../../src/tasks/mt/training.js';
 import { BLEU_SIGNATURE } from '../../../src/index.js';
 
-/** Runs the command, returning its exit code and what it printed with console.log. */
-async function run(args: string[]): Promise<{ code: number; stdout: string }> {
+/** Runs the command, returning its exit code and what it printed with console.log and console.error. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const lines: string[] = [];
+  const errors: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void errors.push(parts.join(' ')));
   const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     const code = await runMt(args);
-    return { code, stdout: lines.join('\n') };
+    return { code, stdout: lines.join('\n'), stderr: errors.join('\n') };
   } finally {
     log.mockRestore();
     error.mockRestore();
@@ -54,6 +55,10 @@ describe('mt train / translate / eval', () => {
 
     const scored = await run(['eval', '--checkpoint', straight, '--limit', '4', '--beam', '2', '--max-len', '6']);
     expect(scored.code).toBe(0);
+    // A 3-step model: the warnings of a run too short to translate, on stderr beside the scores.
+    expect(translated.stderr).toMatch(/^warning: 2 of 2 repeat one token 5 or more times in a row: the model is undertrained/);
+    expect(scored.stderr).toMatch(/^warning: 4 of 4 repeat one token 5 or more times in a row: the model is undertrained/);
+    expect(scored.stderr).toMatch(/\nwarning: BLEU 0\.00 is below the lookup baseline's \d+\.\d\d on the same 4 test pairs: copying the German/);
     expect(scored.stdout).toMatch(new RegExp(`^BLEU\\|${BLEU_SIGNATURE.replace(/\|/g, '\\|')} = \\d+\\.\\d\\d `));
     // Beside the model's BLEU: the lookup baseline on the same pairs and the novel subset.
     expect(scored.stdout).toMatch(/\nlookup baseline \(German side of the most similar training English\): BLEU \d+\.\d\d on the same 4 test pairs\n/);
