@@ -22,7 +22,7 @@ import { AdamW } from './optim.js';
 import { DataParallel } from './dataParallel.js';
 import type { Replica, ReplicaModel, RowBatch } from './replica.js';
 import { threadsWanted } from '../../kernels/index.js';
-import { clearSnapshots, snapshotDir } from './snapshots.js';
+import { KEPT_SNAPSHOTS, clearSnapshots, pruneSnapshots, snapshotDir } from './snapshots.js';
 
 export interface TrainingBudget {
   lr: number;
@@ -33,7 +33,7 @@ export interface TrainingBudget {
   minutes?: number;
   evalEvery: number;
   saveEvery: number;
-  /** Also keep the weights of every N-th step in `<out>/snapshots` (./snapshots.ts), for averaging; none when absent. */
+  /** Also keep the weights of every N-th step (the last KEPT_SNAPSHOTS of them) in `<out>/snapshots` (./snapshots.ts), for averaging; none when absent. */
   snapshotEvery?: number | undefined;
 }
 
@@ -171,6 +171,7 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     saveCheckpoint(options.run.out, { weights, optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
     if (training.snapshotEvery && step > 0 && step % training.snapshotEvery === 0) {
       saveCheckpoint(snapshotDir(options.run.out, step), { weights, optimizer: {}, config: options.config, tokenizer: options.tokenizer, state });
+      pruneSnapshots(options.run.out, KEPT_SNAPSHOTS);
     }
   };
   // A fresh run in a directory that held another run's checkpoint (--overwrite) must not average that run's snapshots.

@@ -29,6 +29,15 @@ export function listSnapshots(out: string): { step: number; dir: string }[] {
     .sort((a, b) => a.step - b.step);
 }
 
+/** How many snapshots a run keeps (the newest): enough for any average worth taking, 57 MB at d_model 128. */
+export const KEPT_SNAPSHOTS = 10;
+
+/** Removes all but the newest `keep` snapshots in `out`. */
+export function pruneSnapshots(out: string, keep: number): void {
+  const all = listSnapshots(out);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old.dir, { recursive: true, force: true });
+}
+
 /** Removes the snapshots of an earlier run in `out` (a fresh run starts with none). */
 export function clearSnapshots(out: string): void {
   rmSync(join(out, SNAPSHOTS_DIR), { recursive: true, force: true });

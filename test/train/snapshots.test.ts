@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
-import { averageWeights, clearSnapshots, listSnapshots, snapshotDir } from '../../src/train/snapshots.js';
+import { averageWeights, clearSnapshots, listSnapshots, pruneSnapshots, snapshotDir } from '../../src/train/snapshots.js';
 
 let dir: string;
 beforeEach(() => {
@@ -53,12 +53,14 @@ describe('averageWeights', () => {
 describe('snapshot directories', () => {
   const contents = (step: number) => ({ weights: weights([step]), optimizer: {}, config: {}, tokenizer: {}, state: { step } });
 
-  it('lists the snapshots that hold a checkpoint, by step, and clears them', () => {
+  it('lists the snapshots that hold a checkpoint, by step, keeps the newest and clears them', () => {
     for (const step of [1200, 300, 50]) saveCheckpoint(snapshotDir(dir, step), contents(step));
     mkdirSync(join(dir, 'snapshots', 'step-00000070')); // a save that never finished: no checkpoint.json
     writeFileSync(join(dir, 'snapshots', 'notes.txt'), 'not a snapshot');
     expect(snapshotDir(dir, 300)).toBe(join(dir, 'snapshots', 'step-00000300'));
     expect(listSnapshots(dir).map((s) => s.step)).toEqual([50, 300, 1200]);
+    pruneSnapshots(dir, 2);
+    expect(listSnapshots(dir).map((s) => s.step)).toEqual([300, 1200]);
     clearSnapshots(dir);
     expect(listSnapshots(dir)).toEqual([]);
     expect(listSnapshots(join(dir, 'nowhere'))).toEqual([]);

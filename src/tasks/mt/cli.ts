@@ -23,6 +23,9 @@ import { UsageError, choiceOption, intOption, numberOption, optionalInt, optiona
 /** The corpus `mt train` uses when --corpus is not given. */
 export const DEFAULT_CORPUS = 'libreoffice';
 
+/** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
+export const DEFAULT_SNAPSHOT_EVERY = 100;
+
 const HELP = `fastweights mt — English→German translation with fast weight programmers
 
   fastweights mt train     --model NAME [--out DIR] [budget] [model] [training]
@@ -59,7 +62,8 @@ the 60-minute run these defaults come from):
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
   --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
-  --save-every N (100)  --snapshot-every N (none: keep the weights of every N-th step in DIR/snapshots for mt average)
+  --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step, the last 10, in DIR/snapshots
+                      for mt average; 0: none)
   --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
@@ -134,7 +138,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     bleuEvery: intOption(values['bleu-every'], 'bleu-every', 100, 0),
     bleuSentences: intOption(values['bleu-sentences'], 'bleu-sentences', 100),
     saveEvery: intOption(values['save-every'], 'save-every', 100),
-    ...(values['snapshot-every'] !== undefined ? { snapshotEvery: intOption(values['snapshot-every'], 'snapshot-every', 1) } : {}),
+    ...snapshotOption(values['snapshot-every']),
     seed: intOption(values.seed, 'seed', 1, 0),
   };
   // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
@@ -153,6 +157,11 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     ...(values['scale-output'] ? { scaleOutput: true } : {}),
   };
   return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
+}
+
+function snapshotOption(value: string | undefined): { snapshotEvery?: number } {
+  const every = intOption(value, 'snapshot-every', DEFAULT_SNAPSHOT_EVERY, 0);
+  return every === 0 ? {} : { snapshotEvery: every };
 }
 
 async function mtTrain(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMt } from '../../../src/tasks/mt/cli.js';
+import { DEFAULT_SNAPSHOT_EVERY, mtTrainSettings, runMt } from '../../../src/tasks/mt/cli.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { trainTranslationModel } from '../../../src/tasks/mt/training.js';
@@ -113,6 +113,14 @@ describe('mt train / translate / eval', () => {
     // A fresh run in the same directory starts without the earlier run's snapshots.
     expect((await run(['train', '--model', 'softmax', '--out', out, '--overwrite', '--steps', '1', ...TINY])).code).toBe(0);
     expect(existsSync(join(out, 'snapshots'))).toBe(false);
+  });
+
+  it('keeps a snapshot every 100 steps by default; --snapshot-every N changes it and 0 turns it off', () => {
+    expect(mtTrainSettings({}, 'softmax').training.snapshotEvery).toBe(DEFAULT_SNAPSHOT_EVERY);
+    expect(DEFAULT_SNAPSHOT_EVERY).toBe(100);
+    expect(mtTrainSettings({ 'snapshot-every': '250' }, 'softmax').training.snapshotEvery).toBe(250);
+    expect('snapshotEvery' in mtTrainSettings({ 'snapshot-every': '0' }, 'softmax').training).toBe(false);
+    expect(() => mtTrainSettings({ 'snapshot-every': '-5' }, 'softmax')).toThrow(/--snapshot-every must be an integer ≥ 0/);
   });
 
   it('prints help', async () => {
