@@ -7,25 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMt, mtTrainSettings } from '../../../src/tasks/mt/cli.js';
+import { mtTrainSettings } from '../../../src/tasks/mt/cli.js';
+import { run } from './runMt.js';
 import { compareTranslationModels, markdownTable, type MtCompareRow } from '../../../src/tasks/mt/compare.js';
-
-/** Runs the command, returning its exit code, what it printed with console.log and its log lines. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void errors.push(parts.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await runMt(args);
-    return { code, stdout: lines.join('\n'), stderr: errors.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
 
 const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', '2', '--enc-layers', '1', '--dec-layers', '1', '--ff', '8', '--max-tokens', '200', '--eval-every', '100', '--bleu-every', '0', '--seed', '5', '--test-limit', '3'];
 
