@@ -207,6 +207,14 @@ async function mtTrain(argv: string[]): Promise<number> {
 /** The self-attentions of the paper's Table 1, compared when --models is not given. */
 export const TABLE1_MODELS = ['softmax', 'linear', 'performer', 'dpfp', 'delta', 'dpfp-delta'];
 
+/**
+ * The settings of one model of `mt compare`: mt train's, with 1,000 steps and no snapshots unless
+ * asked (a comparison averages nothing, and its results stay comparable with runs made before snapshots).
+ */
+export function mtCompareSettings(values: MtTrainValues, modelName: string): ReturnType<typeof mtTrainSettings> {
+  return mtTrainSettings({ ...values, steps: values.steps ?? '1000', 'snapshot-every': values['snapshot-every'] ?? '0' }, modelName, 'mt compare');
+}
+
 async function mtCompare(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt compare');
   if (values.help) {
@@ -219,7 +227,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.
   let settings!: ReturnType<typeof mtTrainSettings>;
   for (const name of models) {
-    settings = mtTrainSettings({ ...values, steps: values.steps ?? '1000' }, name, 'mt compare');
+    settings = mtCompareSettings(values, name);
     const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...settings.model, vocabSize: settings.training.vocabSize }), settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt compare: ${name}: ${message}`);
