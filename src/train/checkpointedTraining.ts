@@ -22,6 +22,7 @@ import { AdamW } from './optim.js';
 import { DataParallel } from './dataParallel.js';
 import type { Replica, ReplicaModel, RowBatch } from './replica.js';
 import { threadsWanted } from '../../kernels/index.js';
+import { KEPT_SNAPSHOTS, clearSnapshots, pruneSnapshots, snapshotDir } from './snapshots.js';
 
 export interface TrainingBudget {
   lr: number;
@@ -32,6 +33,8 @@ export interface TrainingBudget {
   minutes?: number;
   evalEvery: number;
   saveEvery: number;
+  /** Also keep the weights of every N-th step (the last KEPT_SNAPSHOTS of them) in `<out>/snapshots` (./snapshots.ts), for averaging; none when absent. */
+  snapshotEvery?: number | undefined;
 }
 
 /** How a task's training run is called: where it writes, whether it resumes, and how it reports. */
@@ -181,8 +184,15 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
       modelRng: model.rng.getState(),
       history,
     };
-    saveCheckpoint(options.run.out, { weights: model.stateDict(), optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
+    const weights = model.stateDict();
+    saveCheckpoint(options.run.out, { weights, optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
+    if (training.snapshotEvery && step > 0 && step % training.snapshotEvery === 0) {
+      saveCheckpoint(snapshotDir(options.run.out, step), { weights, optimizer: {}, config: options.config, tokenizer: options.tokenizer, state });
+      pruneSnapshots(options.run.out, KEPT_SNAPSHOTS);
+    }
   };
+  // A fresh run in a directory that held another run's checkpoint (--overwrite) must not average that run's snapshots.
+  if (!options.run.resume) clearSnapshots(options.run.out);
   const byTime = training.steps === undefined;
   const total = training.steps ?? Math.round((training.minutes ?? 0) * 60);
   return trainLoop({
@@ -197,11 +207,16 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     ...(options.evaluate ? { evaluate: reportingFailures(options.evaluate, options.run.log ?? (() => {})) } : {}),
     evalEvery: training.evalEvery,
     save,
-    saveEvery: training.saveEvery,
+    // Snapshots are taken when the checkpoint is saved, so it is saved at every snapshot's step too.
+    saveEvery: training.snapshotEvery ? greatestCommonDivisor(training.saveEvery, training.snapshotEvery) : training.saveEvery,
     ...(options.run.progress ? { progress: options.run.progress(total, byTime ? 's' : 'steps', byTime ? 0 : optimizer.stepCount) } : {}),
     ...(options.run.shouldStop ? { shouldStop: options.run.shouldStop } : {}),
     ...(options.history ? { history: options.history } : {}),
   });
+}
+
+function greatestCommonDivisor(a: number, b: number): number {
+  return b === 0 ? a : greatestCommonDivisor(b, a % b);
 }
 
 /**

@@ -9,7 +9,8 @@ import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
-import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
+import { averageTranslationCheckpoint } from './average.js';
+import { TRAINING_HELP_FOOTER, attentionOption, checkOutDir, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
 import { degenerateWarning } from './degenerate.js';
@@ -22,11 +23,17 @@ import { UsageError, choiceOption, intOption, numberOption, optionalInt, optiona
 /** The corpus `mt train` uses when --corpus is not given. */
 export const DEFAULT_CORPUS = 'libreoffice';
 
+/** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
+export const DEFAULT_SNAPSHOT_EVERY = 100;
+
 const HELP = `fastweights mt — English→German translation with fast weight programmers
 
   fastweights mt train     --model NAME [--out DIR] [budget] [model] [training]
   fastweights mt translate --checkpoint DIR [--beam K] [--length-penalty A] [--max-len N] [--json] "An English sentence." ...
   fastweights mt eval      --checkpoint DIR [--beam K] [--split valid|test] [--limit N] [--hyp FILE] [--json]
+  fastweights mt average   --checkpoint DIR [--last K (5)] [--out DIR2 (DIR-avgK)] [--overwrite]
+                           one checkpoint whose weights are the mean of the run's last K saves (its
+                           --snapshot-every snapshots, then its final checkpoint); evaluate it with mt eval
   fastweights mt compare   [--models a,b,c] [--steps N (1000)] [--seeds N (1)] [--out DIR (runs/mt-compare)]
                            [--beam K (1)] [--test-limit N] [model] [training]
                            the paper's Table 1 at small scale: each self-attention trained in turn at
@@ -55,7 +62,9 @@ the 60-minute run these defaults come from):
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
   --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
-  --save-every N (100)  --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
+  --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step, the last 10, in DIR/snapshots
+                      for mt average; 0: none)
+  --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 translate / eval:
@@ -71,7 +80,7 @@ pairs, and both on the novel subset (pairs whose nearest training English is bel
 ${TRAINING_HELP_FOOTER}`;
 
 export async function runMt(argv: string[]): Promise<number> {
-  return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval, compare: mtCompare });
+  return runSubcommand('mt', argv, HELP, { train: mtTrain, translate: mtTranslate, eval: mtEval, compare: mtCompare, average: mtAverage });
 }
 
 const MT_TRAIN_OPTIONS = {
@@ -82,7 +91,7 @@ const MT_TRAIN_OPTIONS = {
   'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-  'save-every': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   // mt compare only (mt train refuses them with a pointer):
   models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
@@ -129,6 +138,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     bleuEvery: intOption(values['bleu-every'], 'bleu-every', 100, 0),
     bleuSentences: intOption(values['bleu-sentences'], 'bleu-sentences', 100),
     saveEvery: intOption(values['save-every'], 'save-every', 100),
+    ...snapshotOption(values['snapshot-every']),
     seed: intOption(values.seed, 'seed', 1, 0),
   };
   // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
@@ -147,6 +157,11 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     ...(values['scale-output'] ? { scaleOutput: true } : {}),
   };
   return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
+}
+
+function snapshotOption(value: string | undefined): { snapshotEvery?: number } {
+  const every = intOption(value, 'snapshot-every', DEFAULT_SNAPSHOT_EVERY, 0);
+  return every === 0 ? {} : { snapshotEvery: every };
 }
 
 async function mtTrain(argv: string[]): Promise<number> {
@@ -192,6 +207,14 @@ async function mtTrain(argv: string[]): Promise<number> {
 /** The self-attentions of the paper's Table 1, compared when --models is not given. */
 export const TABLE1_MODELS = ['softmax', 'linear', 'performer', 'dpfp', 'delta', 'dpfp-delta'];
 
+/**
+ * The settings of one model of `mt compare`: mt train's, with 1,000 steps and no snapshots unless
+ * asked (a comparison averages nothing, and its results stay comparable with runs made before snapshots).
+ */
+export function mtCompareSettings(values: MtTrainValues, modelName: string): ReturnType<typeof mtTrainSettings> {
+  return mtTrainSettings({ ...values, steps: values.steps ?? '1000', 'snapshot-every': values['snapshot-every'] ?? '0' }, modelName, 'mt compare');
+}
+
 async function mtCompare(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt compare');
   if (values.help) {
@@ -204,7 +227,7 @@ async function mtCompare(argv: string[]): Promise<number> {
   // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.
   let settings!: ReturnType<typeof mtTrainSettings>;
   for (const name of models) {
-    settings = mtTrainSettings({ ...values, steps: values.steps ?? '1000' }, name, 'mt compare');
+    settings = mtCompareSettings(values, name);
     const estimate = estimateTranslationModel(resolveTranslationModelConfig({ ...settings.model, vocabSize: settings.training.vocabSize }), settings.training.vocabSize, settings.training.maxTokens, settings.training.maxLength);
     checkFits(estimate, availableMemory(), (message) => {
       throw new UsageError(`mt compare: ${name}: ${message}`);
@@ -343,6 +366,30 @@ async function mtEval(argv: string[]): Promise<number> {
     console.error(`${model.name} at step ${step}: ${pairs.length} ${split} pairs, beam ${flags.beamSize}, ${seconds.toFixed(1)} s; hypotheses in ${hypPath}`);
     console.log([formatBleu(bleu), ...formatSplitBaselines(baselines, split)].join('\n'));
   }
+  return 0;
+}
+
+async function mtAverage(argv: string[]): Promise<number> {
+  const { values } = parseCommand(
+    argv,
+    { checkpoint: { type: 'string' }, last: { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    'fastweights mt average',
+  );
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.checkpoint) throw new UsageError('mt average: --checkpoint DIR is required (a run trained with --snapshot-every N)');
+  const last = intOption(values.last, 'last', 5, 1, 1000);
+  const out = values.out ?? `${values.checkpoint.replace(/\/+$/, '')}-avg${last}`;
+  checkOutDir('mt average', out, false, values.overwrite ?? false);
+  let averaged;
+  try {
+    averaged = averageTranslationCheckpoint(values.checkpoint, last, out);
+  } catch (err) {
+    throw new UsageError(`mt average: ${(err as Error).message}`);
+  }
+  console.log(`mean of the weights at steps ${averaged.steps.join(', ')} of ${values.checkpoint}, in ${averaged.out}`);
   return 0;
 }
 

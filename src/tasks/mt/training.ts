@@ -50,6 +50,8 @@ export interface MtTrainingConfig {
   bleuEvery: number;
   bleuSentences: number;
   saveEvery: number;
+  /** Keep the weights of every N-th step in `<out>/snapshots` for `mt average`; none when absent. */
+  snapshotEvery?: number;
   /** Seed of the data order. */
   seed: number;
 }
@@ -211,6 +213,7 @@ const mtConfigSchema = object({
     labelSmoothing: num(0, 1, true),
     bleuEvery: int(0),
     bleuSentences: int(1),
+    snapshotEvery: optional(int(1)),
   }),
 });
 
@@ -226,6 +229,7 @@ const MT_CHECKPOINT: CheckpointKind<MtCheckpointConfig> = {
   parameters: ({ model: m }) => estimateTranslationModel(resolveTranslationModelConfig(m), m.vocabSize, 1, 1).parameters,
 };
 
-function readMtCheckpoint(dir: string) {
+/** A translation checkpoint as saved, checked (weights not yet in a model). */
+export function readMtCheckpoint(dir: string) {
   return readTrainingCheckpoint<MtCheckpointConfig, MtCheckpointState>(dir, MT_CHECKPOINT);
 }

@@ -3,27 +3,12 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMt } from '../../../src/tasks/mt/cli.js';
+import { DEFAULT_SNAPSHOT_EVERY, mtTrainSettings } from '../../../src/tasks/mt/cli.js';
+import { run } from './runMt.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { trainTranslationModel } from '../../../src/tasks/mt/training.js';
 import { BLEU_SIGNATURE } from '../../../src/index.js';
-
-/** Runs the command, returning its exit code and what it printed with console.log. */
-async function run(args: string[]): Promise<{ code: number; stdout: string }> {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await runMt(args);
-    return { code, stdout: lines.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
 
 const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', '2', '--enc-layers', '1', '--dec-layers', '1', '--ff', '8', '--max-tokens', '200', '--eval-every', '100', '--bleu-sentences', '3', '--seed', '5'];
 
@@ -54,6 +39,10 @@ describe('mt train / translate / eval', () => {
 
     const scored = await run(['eval', '--checkpoint', straight, '--limit', '4', '--beam', '2', '--max-len', '6']);
     expect(scored.code).toBe(0);
+    // A 3-step model: the warnings of a run too short to translate, on stderr beside the scores.
+    expect(translated.stderr).toMatch(/^warning: 2 of 2 repeat one token 5 or more times in a row: the model is undertrained/);
+    expect(scored.stderr).toMatch(/^warning: 4 of 4 repeat one token 5 or more times in a row: the model is undertrained/);
+    expect(scored.stderr).toMatch(/\nwarning: BLEU 0\.00 is below the lookup baseline's \d+\.\d\d on the same 4 test pairs: copying the German/);
     expect(scored.stdout).toMatch(new RegExp(`^BLEU\\|${BLEU_SIGNATURE.replace(/\|/g, '\\|')} = \\d+\\.\\d\\d `));
     // Beside the model's BLEU: the lookup baseline on the same pairs and the novel subset.
     expect(scored.stdout).toMatch(/\nlookup baseline \(German side of the most similar training English\): BLEU \d+\.\d\d on the same 4 test pairs\n/);
@@ -85,6 +74,37 @@ describe('mt train / translate / eval', () => {
     const b = loadCheckpoint(join(dir, 'api-resumed'));
     for (const [name, t] of a.weights) expect(Array.from(b.weights.get(name)!.data), name).toEqual(Array.from(t.data));
     for (const [name, buffer] of Object.entries(a.optimizer)) expect(Array.from(b.optimizer[name]!), name).toEqual(Array.from(buffer));
+  });
+
+  it('keeps snapshots with --snapshot-every and averages the last K saves into a checkpoint mt eval reads', async () => {
+    const out = join(dir, 'snapshotted');
+    expect((await run(['train', '--model', 'softmax', '--out', out, '--steps', '5', '--snapshot-every', '2', ...TINY])).code).toBe(0);
+    expect(readdirSync(join(out, 'snapshots')).sort()).toEqual(['step-00000002', 'step-00000004']);
+    const averaged = await run(['average', '--checkpoint', out, '--last', '3']);
+    expect(averaged.stdout).toBe(`mean of the weights at steps 2, 4, 5 of ${out}, in ${out}-avg3`);
+    const saves = [join(out, 'snapshots', 'step-00000002'), join(out, 'snapshots', 'step-00000004'), out].map((d) => loadCheckpoint(d).weights);
+    const mean = loadCheckpoint(`${out}-avg3`).weights;
+    expect([...mean.keys()].sort()).toEqual([...saves[0]!.keys()].sort());
+    for (const [name, t] of mean) {
+      const expected = t.data.map((_, j) => Math.fround((saves[0]!.get(name)!.data[j]! + saves[1]!.get(name)!.data[j]! + saves[2]!.get(name)!.data[j]!) / 3));
+      expect(Array.from(t.data)).toEqual(Array.from(expected));
+    }
+    expect((await run(['eval', '--checkpoint', `${out}-avg3`, '--limit', '2', '--max-len', '4', '--json'])).code).toBe(0);
+
+    await expect(run(['average', '--checkpoint', out, '--last', '4'])).rejects.toThrow(/holds 2 snapshots before its final step 5, so 3 saves in all, fewer than the 4 asked for/);
+    await expect(run(['average', '--checkpoint', out, '--last', '3'])).rejects.toThrow(/avg3 already holds a checkpoint/);
+    await expect(run(['average', '--last', '3'])).rejects.toThrow(/--checkpoint DIR is required/);
+    // A fresh run in the same directory starts without the earlier run's snapshots.
+    expect((await run(['train', '--model', 'softmax', '--out', out, '--overwrite', '--steps', '1', ...TINY])).code).toBe(0);
+    expect(existsSync(join(out, 'snapshots'))).toBe(false);
+  });
+
+  it('keeps a snapshot every 100 steps by default; --snapshot-every N changes it and 0 turns it off', () => {
+    expect(mtTrainSettings({}, 'softmax').training.snapshotEvery).toBe(DEFAULT_SNAPSHOT_EVERY);
+    expect(DEFAULT_SNAPSHOT_EVERY).toBe(100);
+    expect(mtTrainSettings({ 'snapshot-every': '250' }, 'softmax').training.snapshotEvery).toBe(250);
+    expect('snapshotEvery' in mtTrainSettings({ 'snapshot-every': '0' }, 'softmax').training).toBe(false);
+    expect(() => mtTrainSettings({ 'snapshot-every': '-5' }, 'softmax')).toThrow(/--snapshot-every must be an integer ≥ 0/);
   });
 
   it('prints help', async () => {

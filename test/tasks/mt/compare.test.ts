@@ -7,12 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMt, mtTrainSettings } from '../../../src/tasks/mt/cli.js';
+import { mtCompareSettings } from '../../../src/tasks/mt/cli.js';
+import { run } from './runMt.js';
+import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { compareTranslationModels, markdownTable, type MtCompareRow } from '../../../src/tasks/mt/compare.js';
-import { run as runCommand } from '../../runCommand.js';
-
-/** Runs `mt` with the arguments, returning its exit code, what it printed with console.log and its log lines. */
-const run = (args: string[]) => runCommand(runMt, args);
 
 const TINY = ['--train-pairs', '40', '--vocab', '300', '--dim', '8', '--heads', '2', '--enc-layers', '1', '--dec-layers', '1', '--ff', '8', '--max-tokens', '200', '--eval-every', '100', '--bleu-every', '0', '--seed', '5', '--test-limit', '3'];
 
@@ -70,10 +68,12 @@ describe('mt compare', () => {
   it('an interrupted comparison resumes the half-trained run exactly, and refuses results of other settings', async () => {
     const straight = join(dir, 'straight');
     expect((await run(['compare', '--models', 'delta', '--out', straight, '--steps', '3', ...TINY])).code).toBe(0);
+    // mt train keeps snapshots by default; a comparison does not (its settings match runs made before snapshots).
+    expect((loadCheckpoint(join(straight, 'delta-seed5')).config as { training: object }).training).not.toHaveProperty('snapshotEvery');
 
     // The same comparison stopped after one step (as Ctrl-C stops it), then run again.
     const values = { steps: '3', 'train-pairs': '40', vocab: '300', dim: '8', heads: '2', 'enc-layers': '1', 'dec-layers': '1', ff: '8', 'max-tokens': '200', 'eval-every': '100', 'bleu-every': '0', seed: '5' };
-    const { model, training } = mtTrainSettings(values, 'delta');
+    const { model, training } = mtCompareSettings(values, 'delta');
     const out = join(dir, 'interrupted');
     let polls = 0;
     const base = { models: ['delta'], out, base: { model, training }, decoding: { beamSize: 1, lengthPenalty: 0.6, maxLength: 128, testLimit: 3 }, log: () => {} };
