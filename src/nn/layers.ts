@@ -41,17 +41,27 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return ops.reshape(y, [...x.shape.slice(0, -1), outF]);
 }
 
-/** Token ids [...] → vectors [..., dim]. */
+/**
+ * Token ids [...] → vectors [..., dim]. `scaled`: the weights start at std 1/√dim and the vectors
+ * come out multiplied by √dim, so that tokens and sinusoidal positions have comparable size at the
+ * input while a tied output layer starts with logits of order 1 (docs/experiments.md, Table 4: at
+ * std 0.02 the positions outweighed the tokens 35 to 1). Otherwise std `std` (0.02) and no factor.
+ */
 export class Embedding extends Module {
   readonly weight: Tensor;
+  /** √dim when scaled, else 1. */
+  readonly scale: number;
 
-  constructor(readonly vocabSize: number, readonly dim: number, options: InitOptions & { std?: number }) {
+  constructor(readonly vocabSize: number, readonly dim: number, options: InitOptions & { std?: number; scaled?: boolean }) {
     super();
-    this.weight = this.param('weight', randn([vocabSize, dim], options.rng, { dtype: options.dtype ?? 'float32', std: options.std ?? 0.02 }));
+    this.scale = options.scaled ? Math.sqrt(dim) : 1;
+    const std = options.scaled ? 1 / Math.sqrt(dim) : (options.std ?? 0.02);
+    this.weight = this.param('weight', randn([vocabSize, dim], options.rng, { dtype: options.dtype ?? 'float32', std }));
   }
 
   forward(ids: ArrayLike<number>, shape: readonly number[]): Tensor {
-    return ops.embedding(this.weight, ids, shape);
+    const x = ops.embedding(this.weight, ids, shape);
+    return this.scale === 1 ? x : ops.mul(x, this.scale);
   }
 }
 

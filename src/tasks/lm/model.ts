@@ -89,8 +89,6 @@ export class LanguageModel extends Module {
   readonly finalNorm: LayerNorm;
   /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
   readonly rng: Rng;
-  /** √D with scaledEmbedding, else 1. */
-  private readonly embedScale: number;
 
   /** The config with its attention kind parsed and its defaults filled in. */
   readonly resolved: ResolvedLanguageModelConfig;
@@ -99,9 +97,7 @@ export class LanguageModel extends Module {
     super();
     const r = (this.resolved = resolveLanguageModelConfig(config));
     this.rng = new Rng(r.seed);
-    this.embedScale = r.scaledEmbedding ? Math.sqrt(r.dModel) : 1;
-    const std = r.scaledEmbedding ? 1 / Math.sqrt(r.dModel) : 0.02;
-    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, std }));
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, scaled: r.scaledEmbedding }));
     this.blocks = [];
     for (let i = 0; i < r.layers; i++) {
       this.blocks.push(
@@ -134,7 +130,6 @@ export class LanguageModel extends Module {
       throw new Error(`LanguageModel: ${options.states.length} states for ${this.blocks.length} layers`);
     }
     let x = this.embedding.forward(ids, [B, T]); // [B, T, D]
-    if (this.embedScale !== 1) x = ops.mul(x, this.embedScale);
     if (this.config.positions) {
       x = ops.add(x, sinusoidalPositions(T, this.config.dModel, options.positionOffset ?? 0, x.dtype));
     }

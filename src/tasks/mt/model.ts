@@ -92,7 +92,6 @@ export class TranslationModel extends Module {
   readonly decoderNorm: LayerNorm;
   /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
   readonly rng: Rng;
-  private readonly embedScale: number;
 
   /** The config with its attention kinds parsed and its defaults filled in. */
   readonly resolved: ResolvedTranslationModelConfig;
@@ -102,10 +101,7 @@ export class TranslationModel extends Module {
     const r = (this.resolved = resolveTranslationModelConfig(config));
     this.rng = new Rng(r.seed);
     const D = r.dModel;
-    // Embeddings start at std 1/√D and are scaled by √D on the way in, so tokens and positions
-    // have comparable size at the input while the tied output layer starts with logits of order 1.
-    this.embedScale = Math.sqrt(D);
-    this.embedding = this.child('embedding', new Embedding(r.vocabSize, D, { rng: this.rng, dtype, std: 1 / Math.sqrt(D) }));
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, D, { rng: this.rng, dtype, scaled: true }));
     const common = { ...stackBlockOptions(r, this.rng, dtype), attention: r.attention };
     for (let i = 0; i < r.encoderLayers; i++) {
       this.encoderBlocks.push(this.child(`encoder.${i}`, new TransformerBlock({ ...common, causal: false, featureSeed: r.featureSeed + i })));
@@ -126,7 +122,7 @@ export class TranslationModel extends Module {
 
   /** Embedded tokens plus positions offset, offset + 1, …: [B, T, D]. */
   private embed(ids: ArrayLike<number>, B: number, T: number, positionOffset: number): Tensor {
-    const x = ops.mul(this.embedding.forward(ids, [B, T]), this.embedScale);
+    const x = this.embedding.forward(ids, [B, T]);
     return ops.add(x, sinusoidalPositions(T, this.config.dModel, positionOffset, x.dtype));
   }
 
