@@ -76,6 +76,10 @@ export interface TrainLoopResult {
   history: TrainHistory;
   step: number;
   stoppedBy: 'steps' | 'minutes' | 'interrupt';
+  /** Steps, tokens and seconds of this run alone (a resumed run's earlier runs not counted), for its speed. */
+  runSteps: number;
+  runTokens: number;
+  runSeconds: number;
 }
 
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
@@ -161,10 +165,11 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     options.progress?.update(done, { ...byTime, loss: round(value), ...(seconds > 0 ? { 'tok/s': Math.round(tokens / seconds) } : {}), lr: optimizer.lr.toExponential(1), ...roundAll(evalFields) });
     if (options.saveEvery && step % options.saveEvery === 0) save();
   }
-  history.elapsedSeconds = elapsedBefore + (now() - start) / 1000;
+  const runSeconds = (now() - start) / 1000;
+  history.elapsedSeconds = elapsedBefore + runSeconds;
   save();
   options.progress?.finish();
-  return { history, step, stoppedBy };
+  return { history, step, stoppedBy, runSteps: step - firstStep, runTokens: tokens, runSeconds };
 }
 
 function checkFinite(loss: number, step: number, lr: number): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress, formatBar, formatDuration, formatNumber, type ProgressRecord } from '../../src/train/progress.js';
-import { describeStop } from '../../src/train/stopReason.js';
+import { describeRunSpeed, describeStop, timeBudgetNote } from '../../src/train/stopReason.js';
 
 function fakeStream(isTTY = false, columns?: number) {
   const chunks: string[] = [];
@@ -218,5 +218,15 @@ describe('the final line says why the run stopped, in words', () => {
     expect(describeStop(40, 'steps', { steps: 40 })).toBe('stopped at step 40: all 40 steps done');
     expect(describeStop(12, 'interrupt', { steps: 40 }, 'SIGINT')).toBe('stopped at step 12: interrupted (Ctrl-C)');
     expect(describeStop(12, 'interrupt', { minutes: 3 }, 'SIGTERM')).toBe('stopped at step 12: stopped by SIGTERM');
+  });
+});
+
+describe("the run's speed and what a time budget means, in words", () => {
+  it('steps, seconds and tokens/s to 3 significant figures; the fixed-step form of a time budget', () => {
+    expect(describeRunSpeed({ runSteps: 6283, runTokens: 6283 * 512, runSeconds: 180.4 })).toBe('6,283 steps in 180 s, 17,800 tokens/s on this machine');
+    expect(describeRunSpeed({ runSteps: 1, runTokens: 16, runSeconds: 0.2 })).toBe('1 step in 0 s, 80 tokens/s on this machine');
+    expect(describeRunSpeed({ runSteps: 0, runTokens: 0, runSeconds: 0 })).toBe('0 steps in 0 s');
+    expect(timeBudgetNote(6283, 3)).toBe("the 3-minute budget makes the steps made, and so these figures, depend on this machine's speed and load; --steps 6283 in place of --minutes 3 trains the same number of steps on any machine");
+    expect(timeBudgetNote(75, 0.5)).toMatch(/^the 30-second budget .* --steps 75 in place of --minutes 0.5 /);
   });
 });

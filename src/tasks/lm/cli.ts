@@ -13,7 +13,7 @@ import { compareLanguageModels, markdownTable } from './compare.js';
 import { MAX_SEEDS } from '../../report/stats.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { TRAINING_HELP_FOOTER, attentionOption, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
-import { describeStop } from '../../train/stopReason.js';
+import { describeRunSpeed, describeStop, timeBudgetNote } from '../../train/stopReason.js';
 import { ensureOutDir } from '../../cli/outDir.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
@@ -135,10 +135,13 @@ async function lmTrain(argv: string[]): Promise<number> {
     const prompt = samplePrompt(data.split.valid);
     const sample = generatedText(data.tokenizer, generate(model, data.tokenizer.encode(prompt), { tokens: 60, temperature: 0.8, topK: 40, rng }));
     if (json) {
-      console.log(JSON.stringify({ checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validPerplexity: valid?.perplexity ?? null, validTokens: valid?.tokens ?? 0, unigramPerplexity: baseline, prompt, sample }));
+      const speed = { runSteps: result.runSteps, runSeconds: result.runSeconds, tokensPerSecond: result.runSeconds > 0 ? result.runTokens / result.runSeconds : null };
+      console.log(JSON.stringify({ checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, ...speed, validPerplexity: valid?.perplexity ?? null, validTokens: valid?.tokens ?? 0, unigramPerplexity: baseline, prompt, sample }));
     } else {
       const scored = valid === null ? 'valid perplexity not computed' : `valid perplexity ${valid.perplexity.toFixed(2)} on the whole valid split (${carried ? 'carried across ' : ''}segments of ${model.config.context}, ${valid.tokens.toLocaleString('en-US')} tokens)`;
-      console.log(`\n${model.name}: step ${result.step}, ${scored}; unigram baseline ${baseline.toFixed(2)} on the same split`);
+      const resumedFrom = result.step > result.runSteps ? ` (step ${result.step.toLocaleString('en-US')} with the runs it resumed)` : '';
+      console.log(`\n${model.name}: ${describeRunSpeed(result)}${resumedFrom}; ${scored}; unigram baseline ${baseline.toFixed(2)} on the same split`);
+      if (result.stoppedBy === 'minutes' && training.minutes !== undefined) console.log(timeBudgetNote(result.step, training.minutes));
       console.log(`sample: ${prompt}${sample}`);
     }
     return 0;

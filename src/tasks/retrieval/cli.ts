@@ -31,7 +31,7 @@ evaluations beat the best loss before them by the 1% progress threshold).
                        paper: setting 1 at d_key 64, S = 20:600:20; setting 2 at S = 20 (hours of CPU)
                        quick: setting 1 at d_key 16, S = 8,12,16,24,32; setting 2 at S = 10; lr 1e-2,
                        at most 4000 steps a run (32 runs; how long depends on the machine and its load,
-                       --jobs, and how many runs stop early: 6 and 20 minutes were measured on 2 cores)
+                       --jobs, and how many runs stop early: 6 and 11 minutes were measured on 2 cores)
   --setting 1|2        only this setting (1: S unique pairs; 2: 2S pairs with replacement, latest value wins)
   --models LIST        comma list of model names: softmax, linear, delta, dpfp-N, dpfp-delta-N,
                        performer-M, performer-delta-M (N = ν, M = random features m)

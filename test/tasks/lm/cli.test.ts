@@ -53,6 +53,24 @@ describe('lm train on a custom corpus', () => {
     expect(r.stderr).toMatch(/warning: valid perplexity [\d.]+ is (above|at) the unigram baseline \([\d.]+, token frequencies alone\)/);
   });
 
+  it("ends on the steps made, tokens/s, the whole-valid perplexity and the unigram baseline, and a time budget says the figures depend on the machine's speed", async () => {
+    const timed = await run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'timed'), '--minutes', '0.05', ...TINY]);
+    expect(timed.code).toBe(0);
+    // The summary, then the note, then the sample (whose text may hold line breaks).
+    const [summary, note, sample] = timed.stdout.trim().split('\n');
+    expect(summary).toMatch(/^delta: [\d,]+ steps? in \d+ s, [\d,.]+ tokens\/s on this machine; valid perplexity [\d.]+ on the whole valid split \(segments of 8, [\d,]+ tokens\); unigram baseline [\d.]+ on the same split$/);
+    expect(note).toMatch(/^the 3-second budget makes the steps made, and so these figures, depend on this machine's speed and load; --steps \d+ in place of --minutes 0.05 trains the same number of steps on any machine$/);
+    expect(sample).toMatch(/^sample: /);
+    // A step budget is the same on any machine: no note; the JSON summary carries the speed.
+    const fixed = await run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'fixed'), '--steps', '3', ...TINY]);
+    expect(fixed.stdout).toMatch(/^delta: 3 steps in \d+ s, [\d,.]+ tokens\/s on this machine; valid perplexity/m);
+    expect(fixed.stdout).not.toMatch(/budget makes/);
+    const json = JSON.parse((await run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'fixed'), '--overwrite', '--steps', '3', '--json', ...TINY])).stdout);
+    expect(json).toMatchObject({ step: 3, runSteps: 3 });
+    expect(json.tokensPerSecond).toBeGreaterThan(0);
+    expect(json.runSeconds).toBeGreaterThan(0);
+  });
+
   it('refuses to overwrite a checkpoint without --overwrite, in lm and mt alike', async () => {
     const out = join(dir, 'custom');
     await expect(run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '1', ...TINY])).rejects.toThrow(/already holds a checkpoint; pass --resume to continue it, --overwrite/);
