@@ -71,14 +71,30 @@ export function readComparisonRows<Row extends ComparisonRowKey>(out: string, se
 }
 
 /**
+ * Fields a new run fills in when the settings leave them out, with the values it fills in: the
+ * vocabulary size (from the tokenizer), lm's scaled embedding (docs/experiments.md, Table 4) and
+ * the corpus file's SHA-256 (which resuming the run checks itself).
+ */
+const FILLED_IN_BY_TRAINING: Record<string, (value: unknown) => boolean> = {
+  vocabSize: () => true,
+  scaledEmbedding: (value) => value === true,
+  corpusSha256: (value) => typeof value === 'string',
+};
+
+/** `saved` without the fields training filled in that `asked` leaves out. */
+function withoutFilledIn(saved: unknown, asked: object): unknown {
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return saved;
+  return Object.fromEntries(Object.entries(saved).filter(([key, value]) => key in asked || !FILLED_IN_BY_TRAINING[key]?.(value)));
+}
+
+/**
  * Before resuming a half-finished run of a comparison: the checkpoint in `dir` must be a run of
- * these model and training settings (the vocabulary size, filled in from the tokenizer, aside).
+ * these model and training settings (aside from what training filled in, FILLED_IN_BY_TRAINING).
  */
 export function checkSameRun(dir: string, model: object, training: object): void {
   const { config } = loadCheckpoint(dir);
-  const saved = config as { model?: Record<string, unknown>; training?: unknown } | null;
-  const { vocabSize: _vocabSize, ...savedModel } = saved?.model ?? {};
-  const before = { model: savedModel, training: saved?.training };
+  const saved = config as { model?: unknown; training?: unknown } | null;
+  const before = { model: withoutFilledIn(saved?.model ?? {}, model), training: withoutFilledIn(saved?.training, training) };
   const now = { model, training };
   if (canonicalJson(before) !== canonicalJson(now)) {
     throw new Error(`${dir} holds a run with other settings (${describeDifference(before, now)}); pass --overwrite to train it again, or choose another --out`);

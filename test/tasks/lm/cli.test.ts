@@ -127,6 +127,19 @@ describe('lm compare keys its rows by their settings', () => {
   });
 });
 
+describe('lm compare resumes', () => {
+  it('a run left without its result row (as Ctrl-C leaves it), the scaled embedding its training filled in aside', async () => {
+    const out = join(dir, 'compare-resume');
+    const args = ['compare', '--corpus', corpus, '--models', 'linear', '--out', out, '--eval-tokens', '40', '--steps', '2', ...TINY];
+    expect((await run(runLm, args)).code).toBe(0);
+    expect((loadCheckpoint(join(out, 'linear-seed1')).config as { model: { scaledEmbedding?: boolean } }).model.scaledEmbedding).toBe(true);
+    rmSync(join(out, 'results.json'));
+    const again = await run(runLm, args);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/^resuming .*linear-seed1 at step 2$/m);
+  });
+});
+
 describe('lm compare --seeds', () => {
   const args = (out: string) => ['compare', '--corpus', corpus, '--models', 'linear,delta', '--out', out, '--eval-tokens', '40', '--steps', '2', ...TINY];
 
