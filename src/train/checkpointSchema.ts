@@ -63,6 +63,13 @@ export const attentionName: Rule = (v, path) => {
   }
 };
 
+/** One of a fixed list of strings. */
+export const oneOf =
+  (choices: readonly string[]): Rule =>
+  (v, path) => {
+    if (typeof v !== 'string' || !choices.includes(v)) fail(path, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`, v);
+  };
+
 export const nullable =
   (rule: Rule): Rule =>
   (v, path) => {

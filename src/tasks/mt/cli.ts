@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgress } from '../../train/progress.js';
 import { resolveTranslationModelConfig, type TranslationModelConfig } from './model.js';
-import { loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
+import { checkpointSourceEncoder, loadTranslationModel, prepareMtData, trainTranslationModel, translationLoss, validBleu, type LoadedTranslationModel, type MtTrainingConfig } from './training.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu, formatBleu, BLEU_SIGNATURE } from './bleu.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
@@ -17,11 +17,15 @@ import { degenerateWarning } from './degenerate.js';
 import { compareTranslationModels, markdownTable } from './compare.js';
 import { belowLookupWarning, formatSplitBaselines, lookupBaselineRow, splitBaselines } from './splitBaselines.js';
 import { NOVEL_SIMILARITY_BELOW } from './novelSubset.js';
+import { MEMORY_KINDS, type MemoryKind } from './translationMemory.js';
 import { availableMemory, checkFits, estimateTranslationModel } from '../../train/resources.js';
 import { UsageError, choiceOption, intOption, numberOption, optionalInt, optionalNumber, parseCommand, runSubcommand } from '../../cli/args.js';
 
 /** The corpus `mt train` uses when --corpus is not given. */
 export const DEFAULT_CORPUS = 'libreoffice';
+
+/** What the encoder reads besides the English by default (translationMemory.ts). */
+export const DEFAULT_MEMORY: MemoryKind = 'none';
 
 /** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
@@ -65,13 +69,16 @@ the 60-minute run these defaults come from):
   --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step, the last 10, in DIR/snapshots
                       for mt average; 0: none)
   --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
+  --memory nearest|none (${DEFAULT_MEMORY})  nearest: the encoder reads the English, then the German of the most
+                      similar training pair (a translation memory: the lookup baseline's output, which the
+                      model learns to copy from and correct); none: the English alone
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 translate / eval:
   --beam K (1: greedy)  --length-penalty A (0.6)  --max-len N (128 output tokens, <eos> included)
   --batch N (32 sentences decoded together)
   eval: --split test|valid (test)  --limit N (first N pairs)  --hyp FILE (default <checkpoint>/hyp-<split>-beam<K>.de)
-        --corpus FILE (only for a model trained on your own file)
+  --corpus FILE (only for a model trained on your own file: eval's pairs, translate's memory)
   translate reads sentences from the arguments, or one per line from stdin when none are given.
 
 BLEU is computed as sacreBLEU does by default (${BLEU_SIGNATURE}). Beside it, eval prints
@@ -91,7 +98,7 @@ const MT_TRAIN_OPTIONS = {
   'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, memory: { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   // mt compare only (mt train refuses them with a pointer):
   models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
@@ -140,6 +147,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     ...snapshotOption(values['snapshot-every']),
     seed: intOption(values.seed, 'seed', 1, 0),
+    memory: choiceOption(values.memory, 'memory', MEMORY_KINDS, DEFAULT_MEMORY),
   };
   // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
   if (training.maxTokens < training.maxLength + 1) throw new UsageError(`${command}: --max-tokens ${training.maxTokens} cannot hold one pair of --max-len ${training.maxLength} (${training.maxLength + 1} tokens with <bos>); give --max-tokens ${training.maxLength + 1} or more, or lower --max-len`);
@@ -192,7 +200,7 @@ async function mtTrain(argv: string[]): Promise<number> {
     log(`${describeStop(result.step, result.stoppedBy, training, stop.signal)}; checkpoint in ${out}`);
     if (stop.urgent) return stop.exitCode;
     const valid = reported(log, 'valid loss', () => translationLoss(model, data.valid, training.maxTokens));
-    const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences));
+    const bleu = reported(log, 'greedy BLEU', () => validBleu(model, data, training.bleuSentences));
     const summary = { checkpoint: out, model: model.name, step: result.step, stoppedBy: result.stoppedBy, validLoss: valid?.loss ?? null, validGreedyBleu: bleu, bleuSentences: Math.min(training.bleuSentences, data.split.valid.length) };
     if (json) console.log(JSON.stringify(summary));
     else {
@@ -306,16 +314,22 @@ function warnIfDegenerate(outputs: number[][]): void {
 }
 
 async function mtTranslate(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, DECODING_OPTIONS, 'fastweights mt translate', true);
+  const { values, positionals } = parseCommand(argv, { ...DECODING_OPTIONS, corpus: { type: 'string' } }, 'fastweights mt translate', true);
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const flags = decodingFlags(values);
-  const { model, tokenizer } = openCheckpoint(values.checkpoint, 'mt translate');
+  const { model, tokenizer, config } = openCheckpoint(values.checkpoint, 'mt translate');
   const sentences = positionals.length > 0 ? positionals : (await readStdin()).split('\n').filter((line) => line.trim() !== '');
   if (sentences.length === 0) throw new UsageError('mt translate: give sentences as arguments or on stdin, one per line');
-  const ids = translateIds(model, sentences.map((s) => tokenizer.encode(s)), flags);
+  let encodeSources;
+  try {
+    encodeSources = checkpointSourceEncoder(config.training, tokenizer, values.corpus);
+  } catch (err) {
+    throw new UsageError(`mt translate: ${(err as Error).message}`);
+  }
+  const ids = translateIds(model, encodeSources(sentences), flags);
   warnIfDegenerate(ids);
   const outputs = ids.map((one) => tokenizer.decode(one));
   if (values.json) console.log(JSON.stringify({ model: model.name, beam: flags.beamSize, translations: sentences.map((source, i) => ({ source, translation: outputs[i] })) }));
@@ -348,7 +362,7 @@ async function mtEval(argv: string[]): Promise<number> {
   const pairs = data.split[split].slice(0, limit);
   const progress = createProgress({ total: pairs.length, label: `translate ${split}`, unit: 'sentences', mode: values.json ? 'silent' : 'auto' });
   const started = performance.now();
-  const outputs = translateIds(model, pairs.map((p) => tokenizer.encode(p.en)), { ...flags, onProgress: (done) => progress.update(done) });
+  const outputs = translateIds(model, data.encodeSources(pairs.map((p) => p.en)), { ...flags, onProgress: (done) => progress.update(done) });
   progress.finish();
   const seconds = (performance.now() - started) / 1000;
   const hypotheses = outputs.map((ids) => tokenizer.decode(ids));

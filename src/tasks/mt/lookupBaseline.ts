@@ -74,7 +74,8 @@ export class LookupIndex {
     this.overlap = new Int32Array(train.length);
   }
 
-  nearest(english: string): LookupMatch {
+  /** The nearest training sentence to `english`; `exclude` (a training index) is never chosen. */
+  nearest(english: string, exclude = -1): LookupMatch {
     const features = englishFeatures(english);
     const touched: number[] = [];
     for (const feature of features) {
@@ -86,6 +87,7 @@ export class LookupIndex {
     for (const j of touched) {
       const shared = this.overlap[j]!;
       this.overlap[j] = 0;
+      if (j === exclude) continue;
       const similarity = shared / (features.length + this.featureCounts[j]! - shared);
       if (similarity > best.similarity || (similarity === best.similarity && j < best.index)) best = { index: j, similarity };
     }
@@ -93,10 +95,15 @@ export class LookupIndex {
   }
 }
 
-/** The nearest training sentence of each query sentence. */
-export function lookupMatches(train: readonly EnDePair[], queries: readonly string[]): LookupMatch[] {
+/**
+ * The nearest training sentence of each query sentence. With `leaveOneOut` the queries are the
+ * training pairs' own English, and query i never matches training pair i (each finds its nearest
+ * OTHER pair, as a test sentence would).
+ */
+export function lookupMatches(train: readonly EnDePair[], queries: readonly string[], options: { leaveOneOut?: boolean } = {}): LookupMatch[] {
+  if (options.leaveOneOut && queries.length !== train.length) throw new Error(`lookupMatches: leave-one-out needs one query per training pair, got ${queries.length} for ${train.length}`);
   const index = new LookupIndex(train);
-  return queries.map((q) => index.nearest(q));
+  return queries.map((q, i) => index.nearest(q, options.leaveOneOut ? i : -1));
 }
 
 /** The lookup baseline's outputs for `pairs`: the German sides of the matched training pairs. */

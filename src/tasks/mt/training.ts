@@ -13,11 +13,12 @@ import { TranslationBatcher, evaluationBatches, type BatcherState, type Tokenize
 import { TranslationModel, resolveTranslationModelConfig, validateTranslationModelConfig, type TranslationModelConfig } from './model.js';
 import { translateIds } from './beamSearch.js';
 import { corpusBleu } from './bleu.js';
-import { attentionName, int, literal, num, object, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
+import { attentionName, int, literal, num, object, oneOf, optional, rngState, sharedModelFields, sharedTrainingFields, str, trainingState } from '../../train/checkpointSchema.js';
 import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { replica, type MtMicroBatch } from './replica.js';
+import { MEMORY_KINDS, sourceEncoder, trainingSources, type MemoryKind, type SourceEncoder } from './translationMemory.js';
 import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
@@ -54,6 +55,8 @@ export interface MtTrainingConfig {
   snapshotEvery?: number;
   /** Seed of the data order. */
   seed: number;
+  /** What the encoder reads besides the English (translationMemory.ts); older checkpoints lack it: 'none'. */
+  memory?: MemoryKind;
 }
 
 export interface MtCheckpointConfig {
@@ -77,6 +80,8 @@ export interface MtData {
   /** Tokenized training pairs within the length limit. */
   train: TokenizedPair[];
   valid: TokenizedPair[];
+  /** The encoder's ids for English sentences of the valid or test split (with the memory the model was trained with). */
+  encodeSources: SourceEncoder;
 }
 
 /** The text a joint vocabulary is learned from: both sides of every training pair. */
@@ -94,17 +99,39 @@ export function trainingCorpus(training: Pick<MtTrainingConfig, 'corpus'>, corpu
 }
 
 /** Loads and splits the pairs; trains the joint tokenizer on the training pairs unless one is given. */
-export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs' | 'vocabSize' | 'maxLength'>, corpusFile?: string, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
+export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs' | 'vocabSize' | 'maxLength' | 'memory'>, corpusFile?: string, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
   const corpus = trainingCorpus(training, corpusFile);
   const split = splitEnDe(loadEnDePairs(corpus.path));
   if (training.trainPairs !== undefined) split.train = split.train.slice(0, training.trainPairs);
   log(`corpus ${corpus.id.replace(/:sha256:.*/, '')}: ${split.train.length}/${split.valid.length}/${split.test.length} pairs (train/valid/test)`);
   const tok = tokenizer ?? BpeTokenizer.train(tokenizerTrainingText(split.train), { vocabSize: training.vocabSize });
+  const memory = training.memory ?? 'none';
   const all = tokenizePairs(tok, split.train);
-  const train = all.filter((p) => p.source.length <= training.maxLength && p.target.length <= training.maxLength);
-  if (train.length === 0) throw new Error(`no training pair is within --max-len ${training.maxLength} tokens`);
-  log(`joint BPE vocabulary ${tok.vocabSize}; ${train.length} training pairs within ${training.maxLength} tokens (${all.length - train.length} longer ones left out)`);
-  return { split, tokenizer: tok, train, valid: tokenizePairs(tok, split.valid) };
+  // The length limit reads the English and German sides; a memory is cut to it (translationMemory.ts).
+  const kept = all.flatMap((p, i) => (p.source.length <= training.maxLength && p.target.length <= training.maxLength ? [i] : []));
+  if (kept.length === 0) throw new Error(`no training pair is within --max-len ${training.maxLength} tokens`);
+  log(`joint BPE vocabulary ${tok.vocabSize}; ${kept.length} training pairs within ${training.maxLength} tokens (${all.length - kept.length} longer ones left out)`);
+  let sources = all.map((p) => p.source);
+  if (memory === 'nearest') {
+    log("translation memory: the German of each pair's nearest other training pair (cached after the first run)");
+    sources = trainingSources(split.train, sources, all.map((p) => p.target), training.maxLength);
+  }
+  const train = kept.map((i) => ({ source: sources[i]!, target: all[i]!.target }));
+  const encodeSources = sourceEncoder(tok, { memory, train: split.train, maxMemoryTokens: training.maxLength, cached: true });
+  const validSources = encodeSources(split.valid.map((p) => p.en));
+  const valid = split.valid.map((p, i) => ({ source: validSources[i]!, target: tok.encode(p.de) }));
+  return { split, tokenizer: tok, train, valid, encodeSources };
+}
+
+/**
+ * The source encoder of a trained model, for sentences of any origin (`mt translate`): with a
+ * memory it loads the training pairs of the model's corpus; `corpusFile` is needed when that was a file.
+ */
+export function checkpointSourceEncoder(training: MtTrainingConfig, tokenizer: BpeTokenizer, corpusFile?: string): SourceEncoder {
+  const memory = training.memory ?? 'none';
+  if (memory === 'none') return sourceEncoder(tokenizer, { memory, train: [], maxMemoryTokens: 0 });
+  const split = splitEnDe(loadEnDePairs(trainingCorpus(training, corpusFile).path));
+  return sourceEncoder(tokenizer, { memory, train: split.train.slice(0, training.trainPairs), maxMemoryTokens: training.maxLength });
 }
 
 /**
@@ -129,10 +156,10 @@ export function translationLoss(model: TranslationModel, pairs: readonly Tokeniz
 }
 
 /** Greedy corpus BLEU of the first `count` valid pairs (a cheap progress signal, not the reported score). */
-export function validBleu(model: TranslationModel, tokenizer: BpeTokenizer, pairs: readonly EnDePair[], count: number): number {
-  const subset = pairs.slice(0, count);
-  const outputs = translateIds(model, subset.map((p) => tokenizer.encode(p.en)), { beamSize: 1 });
-  return corpusBleu(outputs.map((ids) => tokenizer.decode(ids)), subset.map((p) => p.de)).score;
+export function validBleu(model: TranslationModel, data: MtData, count: number): number {
+  const subset = data.split.valid.slice(0, count);
+  const outputs = translateIds(model, data.valid.slice(0, count).map((p) => p.source), { beamSize: 1 });
+  return corpusBleu(outputs.map((ids) => data.tokenizer.decode(ids)), subset.map((p) => p.de)).score;
 }
 
 export interface TrainTranslationOptions extends TrainRunOptions {
@@ -175,7 +202,7 @@ export async function trainTranslationModel(options: TrainTranslationOptions): P
     evaluate: (step) => {
       const fields: Record<string, number> = { validLoss: translationLoss(model, data.valid, training.maxTokens).loss };
       if (training.bleuEvery > 0 && step % training.bleuEvery === 0) {
-        fields.validBleu = validBleu(model, data.tokenizer, data.split.valid, training.bleuSentences);
+        fields.validBleu = validBleu(model, data, training.bleuSentences);
       }
       return fields;
     },
@@ -214,6 +241,7 @@ const mtConfigSchema = object({
     bleuEvery: int(0),
     bleuSentences: int(1),
     snapshotEvery: optional(int(1)),
+    memory: optional(oneOf(MEMORY_KINDS)),
   }),
 });
 

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { englishFeatures, englishSimilarity, lookupMatches, lookupTranslations } from '../../../src/tasks/mt/lookupBaseline.js';
 import { NOVEL_SIMILARITY_BELOW, isNovel, novelIndices } from '../../../src/tasks/mt/novelSubset.js';
-import { belowLookupWarning, cachedLookupMatches, formatSplitBaselines, splitBaselines } from '../../../src/tasks/mt/splitBaselines.js';
+import { belowLookupWarning, formatSplitBaselines, splitBaselines } from '../../../src/tasks/mt/splitBaselines.js';
+import { cachedLookupMatches } from '../../../src/tasks/mt/lookupCache.js';
 import { corpusBleu } from '../../../src/tasks/mt/bleu.js';
 import type { EnDePair } from '../../../src/tasks/mt/ende.js';
 

@@ -1,0 +1,70 @@
+/**
+ * A translation memory in the encoder's input (Bulte and Tezcan's "neural fuzzy repair", 2019): the
+ * encoder reads the English sentence, a separator, then the German side of the most similar
+ * training pair, which is exactly the lookup baseline's output (lookupBaseline.ts). Where the
+ * training pairs hold a near-twin, the model can copy it and change what differs; where they hold
+ * none, it learns to translate from the English alone. BLEU above the lookup baseline, and above it
+ * on the novel subset (novelSubset.ts), says what the model adds to its memory.
+ *
+ * Source layout:  x1 … xn <sep> m1 … mk <eos>      (<eos> is added by batches.ts)
+ * <sep> is the <bos> id (bpe.ts), which the encoder never reads otherwise. The memory is cut to
+ * `maxMemoryTokens`; a sentence that shares no feature with any training English gets an empty one.
+ *
+ * A training pair's memory is its nearest OTHER training pair (leave-one-out): a test sentence never
+ * finds itself among the training pairs, so training must not either, or the model would learn to
+ * copy the memory whole. Node-only (lookupCache.ts reads and writes files).
+ */
+import { BOS_ID, type BpeTokenizer } from '../../data/bpe.js';
+import type { EnDePair } from './ende.js';
+import { lookupMatches, type LookupMatch } from './lookupBaseline.js';
+import { cachedLookupMatches } from './lookupCache.js';
+
+/** What the encoder reads besides the English: nothing, or the German of the nearest training pair. */
+export const MEMORY_KINDS = ['none', 'nearest'] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+/** Separates the English from the memory in the source. */
+export const MEMORY_SEPARATOR_ID = BOS_ID;
+
+/** The encoder's token ids for English sentences (without <eos>). */
+export type SourceEncoder = (english: readonly string[]) => number[][];
+
+/** English ids, the separator, then at most `maxMemoryTokens` memory ids. */
+export function memorySource(english: readonly number[], memory: readonly number[], maxMemoryTokens: number): number[] {
+  return [...english, MEMORY_SEPARATOR_ID, ...memory.slice(0, maxMemoryTokens)];
+}
+
+export interface SourceEncoderOptions {
+  memory: MemoryKind;
+  /** The pairs the memory is searched in (the training split). */
+  train: readonly EnDePair[];
+  maxMemoryTokens: number;
+  /**
+   * Keep the matches in the lookup cache (lookupCache.ts): for whole splits, which are encoded again
+   * by every evaluation. One-off sentences (`mt translate`) are searched without it.
+   */
+  cached?: boolean;
+}
+
+/** The source encoder of a model trained with `options.memory`. */
+export function sourceEncoder(tokenizer: BpeTokenizer, options: SourceEncoderOptions): SourceEncoder {
+  if (options.memory === 'none') return (english) => english.map((s) => tokenizer.encode(s));
+  const { train, maxMemoryTokens } = options;
+  return (english) => {
+    const matches = options.cached ? cachedLookupMatches(train, english) : lookupMatches(train, english);
+    return english.map((s, i) => withMatch(tokenizer.encode(s), matches[i]!, (j) => tokenizer.encode(train[j]!.de), maxMemoryTokens));
+  };
+}
+
+/**
+ * The training pairs' sources with their leave-one-out memories. `english` and `german` are the
+ * training pairs' ids, already tokenized (index i ↔ train[i]).
+ */
+export function trainingSources(train: readonly EnDePair[], english: readonly number[][], german: readonly number[][], maxMemoryTokens: number): number[][] {
+  const matches = cachedLookupMatches(train, train.map((p) => p.en), undefined, { leaveOneOut: true });
+  return english.map((ids, i) => withMatch(ids, matches[i]!, (j) => german[j]!, maxMemoryTokens));
+}
+
+function withMatch(english: number[], match: LookupMatch, germanOf: (index: number) => readonly number[], maxMemoryTokens: number): number[] {
+  return memorySource(english, match.index < 0 ? [] : germanOf(match.index), maxMemoryTokens);
+}
