@@ -11,6 +11,11 @@
  * cross-attention; target padding sits after the last real token, so causal attention never sees
  * it before a real token and the loss ignores it.
  *
+ * A source may hold a translation memory after a <bos> separator (translationMemory.ts): its
+ * positions restart at 0 after the separator, so the memory's t-th token has the position code of
+ * the decoder's t-th input, and copying an aligned near-twin is a match of equal positions. A source
+ * without the separator is encoded as before.
+ *
  * The decoder can also run one token at a time, carrying per-layer states (fast weights for the FWP
  * models, key/value caches for softmax): that is how greedy and beam search decode.
  */
@@ -22,9 +27,12 @@ import type { AttentionState } from '../../nn/attention/types.js';
 import { Tensor, allocate, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
-import { PAD_ID } from '../../data/bpe.js';
+import { BOS_ID, PAD_ID } from '../../data/bpe.js';
 import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
 import { sinusoidalPositions } from '../../nn/positions.js';
+
+/** Separates the English from a translation memory in a source (translationMemory.ts); no other source holds it. */
+export const MEMORY_SEPARATOR_ID = BOS_ID;
 
 export interface TranslationModelConfig {
   vocabSize: number;
@@ -130,7 +138,11 @@ export class TranslationModel extends Module {
   encode(source: ArrayLike<number>, B: number, S: number): EncodedSource {
     if (source.length !== B * S) throw new Error(`TranslationModel.encode: ${source.length} ids do not fill [${B}, ${S}]`);
     const mask = paddingMask(source, B, S, this.embedding.weight.dtype);
-    let x = this.embed(source, B, S, 0);
+    const positions = sourcePositions(source, B, S);
+    let x =
+      positions === null
+        ? this.embed(source, B, S, 0)
+        : ops.add(this.embedding.forward(source, [B, S]), ops.embedding(sinusoidalPositions(S, this.config.dModel, 0, this.embedding.weight.dtype), positions, [B, S]));
     for (const block of this.encoderBlocks) x = block.forward(x, { selfKeyMask: mask }).output;
     return { memory: this.encoderNorm.forward(x), mask };
   }
@@ -192,6 +204,27 @@ export class TranslationModel extends Module {
     const logits = ops.matmul(ops.embedding(hidden, rows), ops.transpose(this.embedding.weight));
     return ops.crossEntropy(logits, kept, { labelSmoothing, reduction: 'sum' });
   }
+}
+
+/**
+ * [B, S] position of each source token: 0, 1, … up to and including a MEMORY_SEPARATOR_ID, then
+ * 0, 1, … again for the memory after it. Null when no row holds the separator (positions 0 … S − 1
+ * in every row).
+ */
+export function sourcePositions(source: ArrayLike<number>, B: number, S: number): Int32Array | null {
+  let any = false;
+  const positions = new Int32Array(B * S);
+  for (let b = 0; b < B; b++) {
+    let start = 0;
+    for (let i = 0; i < S; i++) {
+      positions[b * S + i] = i - start;
+      if (source[b * S + i] === MEMORY_SEPARATOR_ID && start === 0) {
+        start = i + 1;
+        any = true;
+      }
+    }
+  }
+  return any ? positions : null;
 }
 
 /** [B, S] 1 where ids are real tokens, 0 where they are PAD_ID. */

@@ -7,14 +7,16 @@
  * on the novel subset (novelSubset.ts), says what the model adds to its memory.
  *
  * Source layout:  x1 … xn <sep> m1 … mk <eos>      (<eos> is added by batches.ts)
- * <sep> is the <bos> id (bpe.ts), which the encoder never reads otherwise. The memory is cut to
+ * <sep> is the <bos> id (model.ts: MEMORY_SEPARATOR_ID), which the encoder never reads otherwise, and
+ * the memory's positions restart at 0 after it (model.ts says why). The memory is cut to
  * `maxMemoryTokens`; a sentence that shares no feature with any training English gets an empty one.
  *
  * A training pair's memory is its nearest OTHER training pair (leave-one-out): a test sentence never
  * finds itself among the training pairs, so training must not either, or the model would learn to
  * copy the memory whole. Node-only (lookupCache.ts reads and writes files).
  */
-import { BOS_ID, type BpeTokenizer } from '../../data/bpe.js';
+import type { BpeTokenizer } from '../../data/bpe.js';
+import { MEMORY_SEPARATOR_ID } from './model.js';
 import type { EnDePair } from './ende.js';
 import { lookupMatches, type LookupMatch } from './lookupBaseline.js';
 import { cachedLookupMatches } from './lookupCache.js';
@@ -23,8 +25,7 @@ import { cachedLookupMatches } from './lookupCache.js';
 export const MEMORY_KINDS = ['none', 'nearest'] as const;
 export type MemoryKind = (typeof MEMORY_KINDS)[number];
 
-/** Separates the English from the memory in the source. */
-export const MEMORY_SEPARATOR_ID = BOS_ID;
+export { MEMORY_SEPARATOR_ID };
 
 /** The encoder's token ids for English sentences (without <eos>). */
 export type SourceEncoder = (english: readonly string[]) => number[][];

@@ -9,6 +9,9 @@ import { MEMORY_SEPARATOR_ID, memorySource } from '../../../src/tasks/mt/transla
 import { checkpointSourceEncoder, loadTranslationModel, prepareMtData } from '../../../src/tasks/mt/training.js';
 import { loadEnDePairs, resolveMtCorpus, splitEnDe } from '../../../src/tasks/mt/ende.js';
 import { BOS_ID } from '../../../src/data/bpe.js';
+import { TranslationModel, paddingMask, sourcePositions } from '../../../src/tasks/mt/model.js';
+import { sinusoidalPositions } from '../../../src/nn/positions.js';
+import * as ops from '../../../src/ops/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/io/checkpoint.js';
 import { run } from './runMt.js';
 
@@ -33,6 +36,27 @@ describe('memorySource', () => {
     expect(MEMORY_SEPARATOR_ID).toBe(BOS_ID);
     expect(memorySource([7, 8], [20, 21, 22], 2)).toEqual([7, 8, BOS_ID, 20, 21]);
     expect(memorySource([7], [], 5)).toEqual([7, BOS_ID]);
+  });
+});
+
+describe('sourcePositions', () => {
+  it('restarts at 0 after the separator in each row that has one; null when no row has one', () => {
+    const S = MEMORY_SEPARATOR_ID;
+    expect(Array.from(sourcePositions([5, 6, S, 7, 8, 2, 5, S, 7, 2, 0, 0], 2, 6)!)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 0, 1, 2, 3]);
+    expect(Array.from(sourcePositions([5, S, 7, S, 9, 5, 6, 7, 2, 0], 2, 5)!)).toEqual([0, 1, 0, 1, 2, 0, 1, 2, 3, 4]);
+    expect(sourcePositions([5, 6, 2, 0], 2, 2)).toBeNull();
+  });
+
+  it('gives the memory the position codes the decoder gives its inputs', () => {
+    const model = new TranslationModel({ vocabSize: 20, attention: 'softmax', dModel: 8, encoderLayers: 1, decoderLayers: 1, heads: 2, ffHidden: 8, dropout: 0, seed: 3 });
+    model.eval();
+    // English [5, 6], separator, memory [7, 8], <eos>: the memory's encoding equals an encoding in which it sits at positions 0 and 1.
+    const withMemory = model.encode([5, 6, MEMORY_SEPARATOR_ID, 7, 8, 2], 1, 6).memory;
+    const positions = [0, 1, 2, 0, 1, 2];
+    const x = ops.add(model.embedding.forward([5, 6, MEMORY_SEPARATOR_ID, 7, 8, 2], [1, 6]), ops.embedding(sinusoidalPositions(6, 8), positions, [1, 6]));
+    let h = x;
+    for (const block of model.encoderBlocks) h = block.forward(h, { selfKeyMask: paddingMask([5, 6, MEMORY_SEPARATOR_ID, 7, 8, 2], 1, 6) }).output;
+    expect(Array.from(withMemory.data)).toEqual(Array.from(model.encoderNorm.forward(h).data));
   });
 });
 
