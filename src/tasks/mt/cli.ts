@@ -26,6 +26,7 @@ export const DEFAULT_CORPUS = 'libreoffice';
 
 /** What the encoder reads besides the English by default (translationMemory.ts). */
 export const DEFAULT_MEMORY: MemoryKind = 'none';
+export const DEFAULT_MEMORY_MIN_SIMILARITY = 0;
 
 /** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
@@ -72,6 +73,8 @@ the 60-minute run these defaults come from):
   --memory nearest|none (${DEFAULT_MEMORY})  nearest: the encoder reads the English, then the German of the most
                       similar training pair (a translation memory: the lookup baseline's output, which the
                       model learns to copy from and correct); none: the English alone
+  --memory-min-similarity X (${DEFAULT_MEMORY_MIN_SIMILARITY})  sentences whose nearest training English is less similar get
+                      no memory (similarity: the lookup baseline's, docs/experiments.md)
   --json              progress as JSON lines on stderr, the summary as JSON on stdout
 
 translate / eval:
@@ -98,7 +101,7 @@ const MT_TRAIN_OPTIONS = {
   'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, memory: { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, memory: { type: 'string' }, 'memory-min-similarity': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   // mt compare only (mt train refuses them with a pointer):
   models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
@@ -147,7 +150,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     ...snapshotOption(values['snapshot-every']),
     seed: intOption(values.seed, 'seed', 1, 0),
-    memory: choiceOption(values.memory, 'memory', MEMORY_KINDS, DEFAULT_MEMORY),
+    ...memoryOptions(values),
   };
   // A batch must hold one pair of the longest length kept (the decoder reads <bos> + target): a smaller budget is ignored, pair by pair.
   if (training.maxTokens < training.maxLength + 1) throw new UsageError(`${command}: --max-tokens ${training.maxTokens} cannot hold one pair of --max-len ${training.maxLength} (${training.maxLength + 1} tokens with <bos>); give --max-tokens ${training.maxLength + 1} or more, or lower --max-len`);
@@ -165,6 +168,13 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     ...(values['scale-output'] ? { scaleOutput: true } : {}),
   };
   return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
+}
+
+function memoryOptions(values: MtTrainValues): Pick<MtTrainingConfig, 'memory' | 'memoryMinSimilarity'> {
+  const memory = choiceOption(values.memory, 'memory', MEMORY_KINDS, DEFAULT_MEMORY);
+  const minSimilarity = numberOption(values['memory-min-similarity'], 'memory-min-similarity', DEFAULT_MEMORY_MIN_SIMILARITY, [0, 1]);
+  if (memory === 'none' && values['memory-min-similarity'] !== undefined) throw new UsageError('mt train: --memory-min-similarity applies to --memory nearest only');
+  return memory === 'none' ? { memory } : { memory, memoryMinSimilarity: minSimilarity };
 }
 
 function snapshotOption(value: string | undefined): { snapshotEvery?: number } {

@@ -18,7 +18,7 @@ import { estimateTranslationModel } from '../../train/resources.js';
 import { inference } from '../../nn/module.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import { replica, type MtMicroBatch } from './replica.js';
-import { MEMORY_KINDS, sourceEncoder, trainingSources, type MemoryKind, type SourceEncoder } from './translationMemory.js';
+import { MEMORY_KINDS, sourceEncoder, trainingSources, type MemoryKind, type MemoryLimits, type SourceEncoder } from './translationMemory.js';
 import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
@@ -57,6 +57,8 @@ export interface MtTrainingConfig {
   seed: number;
   /** What the encoder reads besides the English (translationMemory.ts); older checkpoints lack it: 'none'. */
   memory?: MemoryKind;
+  /** With a memory: the least similarity (lookupBaseline.ts) at which a sentence gets one; absent: 0. */
+  memoryMinSimilarity?: number;
 }
 
 export interface MtCheckpointConfig {
@@ -99,7 +101,7 @@ export function trainingCorpus(training: Pick<MtTrainingConfig, 'corpus'>, corpu
 }
 
 /** Loads and splits the pairs; trains the joint tokenizer on the training pairs unless one is given. */
-export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs' | 'vocabSize' | 'maxLength' | 'memory'>, corpusFile?: string, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
+export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'trainPairs' | 'vocabSize' | 'maxLength' | 'memory' | 'memoryMinSimilarity'>, corpusFile?: string, tokenizer?: BpeTokenizer, log: (line: string) => void = () => {}): MtData {
   const corpus = trainingCorpus(training, corpusFile);
   const split = splitEnDe(loadEnDePairs(corpus.path));
   if (training.trainPairs !== undefined) split.train = split.train.slice(0, training.trainPairs);
@@ -114,10 +116,10 @@ export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'train
   let sources = all.map((p) => p.source);
   if (memory === 'nearest') {
     log("translation memory: the German of each pair's nearest other training pair (cached after the first run)");
-    sources = trainingSources(split.train, sources, all.map((p) => p.target), training.maxLength);
+    sources = trainingSources(split.train, sources, all.map((p) => p.target), memoryLimits(training));
   }
   const train = kept.map((i) => ({ source: sources[i]!, target: all[i]!.target }));
-  const encodeSources = sourceEncoder(tok, { memory, train: split.train, maxMemoryTokens: training.maxLength, cached: true });
+  const encodeSources = sourceEncoder(tok, { memory, train: split.train, limits: memoryLimits(training), cached: true });
   const validSources = encodeSources(split.valid.map((p) => p.en));
   const valid = split.valid.map((p, i) => ({ source: validSources[i]!, target: tok.encode(p.de) }));
   return { split, tokenizer: tok, train, valid, encodeSources };
@@ -129,9 +131,13 @@ export function prepareMtData(training: Pick<MtTrainingConfig, 'corpus' | 'train
  */
 export function checkpointSourceEncoder(training: MtTrainingConfig, tokenizer: BpeTokenizer, corpusFile?: string): SourceEncoder {
   const memory = training.memory ?? 'none';
-  if (memory === 'none') return sourceEncoder(tokenizer, { memory, train: [], maxMemoryTokens: 0 });
+  if (memory === 'none') return sourceEncoder(tokenizer, { memory, train: [], limits: memoryLimits(training) });
   const split = splitEnDe(loadEnDePairs(trainingCorpus(training, corpusFile).path));
-  return sourceEncoder(tokenizer, { memory, train: split.train.slice(0, training.trainPairs), maxMemoryTokens: training.maxLength });
+  return sourceEncoder(tokenizer, { memory, train: split.train.slice(0, training.trainPairs), limits: memoryLimits(training) });
+}
+
+function memoryLimits(training: Pick<MtTrainingConfig, 'maxLength' | 'memoryMinSimilarity'>): MemoryLimits {
+  return { maxTokens: training.maxLength, minSimilarity: training.memoryMinSimilarity ?? 0 };
 }
 
 /**
@@ -242,6 +248,7 @@ const mtConfigSchema = object({
     bleuSentences: int(1),
     snapshotEvery: optional(int(1)),
     memory: optional(oneOf(MEMORY_KINDS)),
+    memoryMinSimilarity: optional(num(0, 1)),
   }),
 });
 

@@ -9,7 +9,9 @@
  * Source layout:  x1 … xn <sep> m1 … mk <eos>      (<eos> is added by batches.ts)
  * <sep> is the <bos> id (model.ts: MEMORY_SEPARATOR_ID), which the encoder never reads otherwise, and
  * the memory's positions restart at 0 after it (model.ts says why). The memory is cut to
- * `maxMemoryTokens`; a sentence that shares no feature with any training English gets an empty one.
+ * `maxTokens`. A sentence whose nearest training English is less similar than `minSimilarity` gets no
+ * memory and no separator (the English alone): an unrelated memory is noise, and without it the
+ * model translates the novel sentences as a model without memories would.
  *
  * A training pair's memory is its nearest OTHER training pair (leave-one-out): a test sentence never
  * finds itself among the training pairs, so training must not either, or the model would learn to
@@ -30,6 +32,14 @@ export { MEMORY_SEPARATOR_ID };
 /** The encoder's token ids for English sentences (without <eos>). */
 export type SourceEncoder = (english: readonly string[]) => number[][];
 
+/** Which memories the encoder reads, and how much of one. */
+export interface MemoryLimits {
+  /** Memory tokens kept (the training pairs' --max-len). */
+  maxTokens: number;
+  /** Below this similarity (lookupBaseline.ts) a sentence gets no memory. */
+  minSimilarity: number;
+}
+
 /** English ids, the separator, then at most `maxMemoryTokens` memory ids. */
 export function memorySource(english: readonly number[], memory: readonly number[], maxMemoryTokens: number): number[] {
   return [...english, MEMORY_SEPARATOR_ID, ...memory.slice(0, maxMemoryTokens)];
@@ -39,7 +49,7 @@ export interface SourceEncoderOptions {
   memory: MemoryKind;
   /** The pairs the memory is searched in (the training split). */
   train: readonly EnDePair[];
-  maxMemoryTokens: number;
+  limits: MemoryLimits;
   /**
    * Keep the matches in the lookup cache (lookupCache.ts): for whole splits, which are encoded again
    * by every evaluation. One-off sentences (`mt translate`) are searched without it.
@@ -50,10 +60,10 @@ export interface SourceEncoderOptions {
 /** The source encoder of a model trained with `options.memory`. */
 export function sourceEncoder(tokenizer: BpeTokenizer, options: SourceEncoderOptions): SourceEncoder {
   if (options.memory === 'none') return (english) => english.map((s) => tokenizer.encode(s));
-  const { train, maxMemoryTokens } = options;
+  const { train, limits } = options;
   return (english) => {
     const matches = options.cached ? cachedLookupMatches(train, english) : lookupMatches(train, english);
-    return english.map((s, i) => withMatch(tokenizer.encode(s), matches[i]!, (j) => tokenizer.encode(train[j]!.de), maxMemoryTokens));
+    return english.map((s, i) => withMatch(tokenizer.encode(s), matches[i]!, (j) => tokenizer.encode(train[j]!.de), limits));
   };
 }
 
@@ -61,11 +71,12 @@ export function sourceEncoder(tokenizer: BpeTokenizer, options: SourceEncoderOpt
  * The training pairs' sources with their leave-one-out memories. `english` and `german` are the
  * training pairs' ids, already tokenized (index i ↔ train[i]).
  */
-export function trainingSources(train: readonly EnDePair[], english: readonly number[][], german: readonly number[][], maxMemoryTokens: number): number[][] {
+export function trainingSources(train: readonly EnDePair[], english: readonly number[][], german: readonly number[][], limits: MemoryLimits): number[][] {
   const matches = cachedLookupMatches(train, train.map((p) => p.en), undefined, { leaveOneOut: true });
-  return english.map((ids, i) => withMatch(ids, matches[i]!, (j) => german[j]!, maxMemoryTokens));
+  return english.map((ids, i) => withMatch(ids, matches[i]!, (j) => german[j]!, limits));
 }
 
-function withMatch(english: number[], match: LookupMatch, germanOf: (index: number) => readonly number[], maxMemoryTokens: number): number[] {
-  return memorySource(english, match.index < 0 ? [] : germanOf(match.index), maxMemoryTokens);
+function withMatch(english: number[], match: LookupMatch, germanOf: (index: number) => readonly number[], limits: MemoryLimits): number[] {
+  if (match.index < 0 || match.similarity < limits.minSimilarity) return english;
+  return memorySource(english, germanOf(match.index), limits.maxTokens);
 }
