@@ -102,6 +102,18 @@ describe('prepareMtData with --memory nearest', () => {
     // Without a memory the encoder reads the English alone.
     const plain = prepareMtData({ ...training, memory: 'none' }, corpus, tok);
     expect(plain.valid.map((p) => p.source)).toEqual(split.valid.map((p) => tok.encode(p.en)));
+    // Below --memory-min-similarity a sentence reads the English alone (no separator), at or above it the memory.
+    const similarities = ownMatches.map((m) => m.similarity);
+    const threshold = (Math.min(...similarities) + Math.max(...similarities)) / 2;
+    const limited = prepareMtData({ ...training, memoryMinSimilarity: threshold }, corpus, tok);
+    let withMemory = 0;
+    limited.train.forEach((pair, i) => {
+      const match = ownMatches[i]!;
+      if (match.similarity >= threshold) withMemory++;
+      expect(pair.source).toEqual(match.similarity >= threshold ? data.train[i]!.source : tok.encode(split.train[i]!.en));
+    });
+    expect(withMemory).toBeGreaterThan(0);
+    expect(withMemory).toBeLessThan(split.train.length);
   });
 });
 
@@ -120,6 +132,8 @@ describe('mt train --memory nearest', () => {
     expect((await run(['translate', '--checkpoint', out, '--corpus', corpus, '--max-len', '4', sentence])).code).toBe(0);
     expect((await run(['eval', '--checkpoint', out, '--corpus', corpus, '--limit', '2', '--max-len', '4'])).code).toBe(0);
     await expect(run(['train', '--model', 'softmax', '--memory', 'all', '--out', join(dir, 'x')])).rejects.toThrow(/--memory must be one of none, nearest/);
+    await expect(run(['train', '--model', 'softmax', '--memory', 'none', '--memory-min-similarity', '0.5', '--out', join(dir, 'x')])).rejects.toThrow(/applies to --memory nearest only/);
+    await expect(run(['train', '--model', 'softmax', '--memory', 'nearest', '--memory-min-similarity', '2', '--out', join(dir, 'x')])).rejects.toThrow(/--memory-min-similarity/);
   });
 
   it('reads a checkpoint without the field as one trained without a memory, and refuses an unknown kind', () => {
