@@ -86,7 +86,9 @@ function scoreRun(options: MtCompareOptions, name: string, seed: number, dirName
   const valid = translationLoss(model, data.valid, config.training.maxTokens);
   const pairs = data.split.test.slice(0, options.decoding.testLimit);
   const progress = options.progress?.(pairs.length, 'sentences');
-  const outputs = translateIds(model, data.encodeSources(pairs.map((p) => p.en)), { ...options.decoding, onProgress: (done) => progress?.update(done) });
+  // The whole split's sources, then the first --test-limit: the memory's matches are cached per split.
+  const sources = data.encodeSources(data.split.test.map((p) => p.en)).slice(0, pairs.length);
+  const outputs = translateIds(model, sources, { ...options.decoding, onProgress: (done) => progress?.update(done) });
   progress?.finish();
   const hypotheses = outputs.map((ids) => tokenizer.decode(ids));
   // The translations stay beside the checkpoint, one per line, as `mt eval` writes them.

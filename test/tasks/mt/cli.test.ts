@@ -47,7 +47,8 @@ describe('mt train / translate / eval', () => {
     // Beside the model's BLEU: the lookup baseline on the same pairs and the novel subset.
     expect(scored.stdout).toMatch(/\nlookup baseline \(German side of the most similar training English\): BLEU \d+\.\d\d on the same 4 test pairs\n/);
     expect(scored.stdout).toMatch(/\nnovel subset: \d of 4 pairs \(nearest training English below 0\.4 similarity\): model BLEU (\d+\.\d\d|–), lookup baseline (\d+\.\d\d|–)$/);
-    expect(readdirSync(join(dir, 'cache'))).toHaveLength(1);
+    // The nearest training pairs, kept once per query set: the training pairs' own (the memory, leave-one-out), valid's and test's.
+    expect(readdirSync(join(dir, 'cache'))).toHaveLength(3);
     const hypotheses = readFileSync(join(straight, 'hyp-test-beam2.de'), 'utf8');
     expect(hypotheses.split('\n')).toHaveLength(5); // four lines and the final newline
     const hypPath = join(dir, 'valid.de');
