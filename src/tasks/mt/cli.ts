@@ -66,7 +66,7 @@ similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute run
   --attention-normalise  --scale-output
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
   --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
-  --label-smoothing E (0.1)  --eval-every N (50)  --bleu-every N (100)  --bleu-sentences N (100)
+  --label-smoothing E (0.1)  --eval-every N (500)  --bleu-every N (1000)  --bleu-sentences N (100)
   --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step, the last 10, in DIR/snapshots
                       for mt average; 0: none)
   --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
@@ -144,8 +144,8 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     clip: numberOption(values.clip, 'clip', 1, [1e-9, 1e9]),
     labelSmoothing: numberOption(values['label-smoothing'], 'label-smoothing', 0.1, [0, 0.99]),
     ...(steps !== undefined ? { steps } : { minutes: minutes ?? 10 }),
-    evalEvery: intOption(values['eval-every'], 'eval-every', 50),
-    bleuEvery: intOption(values['bleu-every'], 'bleu-every', 100, 0),
+    evalEvery: intOption(values['eval-every'], 'eval-every', 500),
+    bleuEvery: intOption(values['bleu-every'], 'bleu-every', 1000, 0),
     bleuSentences: intOption(values['bleu-sentences'], 'bleu-sentences', 100),
     saveEvery: intOption(values['save-every'], 'save-every', 100),
     ...snapshotOption(values['snapshot-every']),
