@@ -33,7 +33,7 @@ export interface GenerationMeasurement {
   /** Resident set after the first decoded token and after the last: flat when decoding keeps constant memory. */
   rssAfterFirstTokenMB: number;
   rssAfterLastTokenMB: number;
-  /** [decoded tokens, RSS MB] every RSS_EVERY tokens along the way. */
+  /** [decoded tokens, RSS MB] after 100 tokens and every RSS_EVERY tokens along the way. */
   rssAlongMB: [number, number][];
   threads: number;
 }
@@ -133,7 +133,7 @@ function measure(directory: string, promptTokens: number, decodeTokens: number, 
   const rssAlongMB: [number, number][] = [[1, rssAfterFirstTokenMB]];
   while (!tokens.next().done) {
     decoded++;
-    if ((decoded + 1) % RSS_EVERY === 0) rssAlongMB.push([decoded + 1, process.memoryUsage().rss / MB]);
+    if (decoded + 1 === 100 || (decoded + 1) % RSS_EVERY === 0) rssAlongMB.push([decoded + 1, process.memoryUsage().rss / MB]);
   }
   const decodeSeconds = (performance.now() - decodeStart) / 1000;
   return {

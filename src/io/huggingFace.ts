@@ -1,6 +1,7 @@
 /**
  * Hugging Face directories of fla's DeltaNet on disk (docs/pretrained.md): `loadHfDeltaNet` reads
- * one through node:fs with the checks and the one-tensor-at-a-time reading of huggingFaceFiles.ts
+ * one through node:fs with the checks and the one-tensor-at-a-time reading of huggingFaceFiles.ts (16-bit matrices kept for inference read
+ * straight into their place in WebAssembly memory)
  * (which a browser page uses on picked files), and `saveHfDeltaNet` writes the same layout back.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
@@ -26,15 +27,27 @@ export function directoryFiles(directory: string): HfFiles {
     has: (file) => existsSync(join(directory, file)),
     size: (file) => statSync(join(directory, file)).size,
     read: (file, offset, length) => {
-      const fd = openSync(join(directory, file), 'r');
-      try {
-        const bytes = new Uint8Array(length);
-        return bytes.subarray(0, readSync(fd, bytes, 0, length, offset));
-      } finally {
-        closeSync(fd);
-      }
+      const bytes = new Uint8Array(length);
+      return bytes.subarray(0, readFileInto(join(directory, file), offset, bytes));
     },
+    readInto: (file, offset, into) => readFileInto(join(directory, file), offset, into),
   };
+}
+
+/** Bytes of the file at `path` from `offset` into `into` until it is full or the file ends; how many were read. */
+function readFileInto(path: string, offset: number, into: Uint8Array): number {
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync(fd, into, done, into.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -41,6 +41,13 @@ export interface HfFiles {
   size(file: string): number;
   /** Bytes [offset, offset + length) of the file; fewer when the file ends before. */
   read(file: string, offset: number, length: number): Uint8Array;
+  /**
+   * Optional: bytes from `offset` of the file straight into `into` (as many as it holds, fewer when the
+   * file ends before); returns how many were read. A 16-bit matrix kept as it is stored then goes from
+   * the file to its place in WebAssembly memory without a copy in between (which would add a tensor's
+   * bytes, up to the embedding's, to the peak of loading).
+   */
+  readInto?(file: string, offset: number, into: Uint8Array): number;
 }
 
 /** Files held in memory, by name (e.g. the files a person picked in a page, read into ArrayBuffers). */
@@ -184,9 +191,15 @@ export function loadHfDeltaNetFiles(source: HfFiles, options: HfLoadOptions = {}
       const matrix = compactWeights.get(t.name);
       const target = matrix?.values ?? parameters.get(t.name)?.data;
       if (target === undefined) continue; // a tied model's lm_head copy
-      const bytes = source.read(file, dataStart + t.begin, t.end - t.begin);
-      if (bytes.length !== t.end - t.begin) fail(`${source.where(file)}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
-      // A 16-bit matrix kept as it is stored is copied as it is.
+      const length = t.end - t.begin;
+      const notWhole = () => fail(`${source.where(file)}: tensor '${t.name}' could not be read whole (the file changed while loading?)`);
+      // A 16-bit matrix kept as it is stored is copied as it is: straight into place where the files can.
+      if (target instanceof Uint16Array && HOST_IS_LITTLE_ENDIAN && source.readInto && matrix!.bytes.length === length) {
+        if (source.readInto(file, dataStart + t.begin, matrix!.bytes) !== length) notWhole();
+        continue;
+      }
+      const bytes = source.read(file, dataStart + t.begin, length);
+      if (bytes.length !== length) notWhole();
       if (target instanceof Uint16Array && HOST_IS_LITTLE_ENDIAN) matrix!.bytes.set(bytes);
       else if (target instanceof Uint16Array) read16(bytes, target);
       else readInto(bytes, t.dtype, target);

@@ -33,15 +33,18 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
     if (weight.rank !== 1 || weight.shape[0] !== D) throw new Error(`${op}: weight must have shape [${D}] for input ${shapeToString(x.shape)}, got ${shapeToString(weight.shape)}`);
     assertSameDType(op, x, weight);
   }
+  // Without a weight the products by w[j] are left out: a product by 1 is exact, so the bits are the same.
   const w = weight?.data;
+  const xs = x.data;
   const out = likeUninitialized(x);
   const rstd = new Float64Array(rows);
   for (let r = 0, base = 0; r < rows; r++, base += D) {
     let squares = 0;
-    for (let j = 0; j < D; j++) squares += x.data[base + j]! * x.data[base + j]!;
+    for (let j = 0; j < D; j++) squares += xs[base + j]! * xs[base + j]!;
     const rs = 1 / Math.sqrt(squares / D + eps);
     rstd[r] = rs;
-    for (let j = 0; j < D; j++) out[base + j] = x.data[base + j]! * rs * (w ? w[j]! : 1);
+    if (w) for (let j = 0; j < D; j++) out[base + j] = xs[base + j]! * rs * w[j]!;
+    else for (let j = 0; j < D; j++) out[base + j] = xs[base + j]! * rs;
   }
   const inputs = weight ? [x, weight] : [x];
   return record(op, inputs, new Tensor(out, x.shape), (g) => {
@@ -50,12 +53,17 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
     for (let r = 0, base = 0; r < rows; r++, base += D) {
       const rs = rstd[r]!;
       let dh = 0;
-      for (let j = 0; j < D; j++) dh += g[base + j]! * (w ? w[j]! : 1) * x.data[base + j]! * rs;
+      if (w) for (let j = 0; j < D; j++) dh += g[base + j]! * w[j]! * xs[base + j]! * rs;
+      else for (let j = 0; j < D; j++) dh += g[base + j]! * xs[base + j]! * rs;
       const meanDh = dh / D;
-      for (let j = 0; j < D; j++) {
-        const h = x.data[base + j]! * rs;
-        dx[base + j] = rs * (g[base + j]! * (w ? w[j]! : 1) - h * meanDh);
-        if (dw) dw[j]! += g[base + j]! * h;
+      if (w && dw) {
+        for (let j = 0; j < D; j++) {
+          const h = xs[base + j]! * rs;
+          dx[base + j] = rs * (g[base + j]! * w[j]! - h * meanDh);
+          dw[j]! += g[base + j]! * h;
+        }
+      } else {
+        for (let j = 0; j < D; j++) dx[base + j] = rs * (g[base + j]! - xs[base + j]! * rs * meanDh);
       }
     }
     return dw ? [dx, dw] : [dx];
@@ -71,21 +79,23 @@ export function l2Normalise(x: Tensor, eps = 1e-6): Tensor {
   const op = 'l2Normalise';
   const { rows, D } = rowsOf(op, x);
   checkEps(op, eps);
+  const xs = x.data;
   const out = likeUninitialized(x);
   const rstd = new Float64Array(rows);
   for (let r = 0, base = 0; r < rows; r++, base += D) {
     let squares = 0;
-    for (let j = 0; j < D; j++) squares += x.data[base + j]! * x.data[base + j]!;
+    for (let j = 0; j < D; j++) squares += xs[base + j]! * xs[base + j]!;
     const rs = 1 / Math.sqrt(squares + eps);
     rstd[r] = rs;
-    for (let j = 0; j < D; j++) out[base + j] = x.data[base + j]! * rs;
+    for (let j = 0; j < D; j++) out[base + j] = xs[base + j]! * rs;
   }
   return record(op, [x], new Tensor(out, x.shape), (g) => {
     const dx = likeUninitialized(x);
     for (let r = 0, base = 0; r < rows; r++, base += D) {
+      const rs = rstd[r]!;
       let gy = 0;
       for (let j = 0; j < D; j++) gy += g[base + j]! * out[base + j]!;
-      for (let j = 0; j < D; j++) dx[base + j] = rstd[r]! * (g[base + j]! - out[base + j]! * gy);
+      for (let j = 0; j < D; j++) dx[base + j] = rs * (g[base + j]! - out[base + j]! * gy);
     }
     return [dx];
   });

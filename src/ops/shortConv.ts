@@ -57,31 +57,40 @@ export function causalConv1d(x: Tensor, weight: Tensor, bias: Tensor | null = nu
   const xp = padded(x, cache, B, T, D, W);
   const w = weight.data;
   const out = likeUninitialized(x);
+  // Loops run over the channels innermost (contiguous in memory); each output still sums bias, then
+  // the W products in order of j, in float64 (the sums), so the bits are those of the plain
+  // per-channel loop: y = bias + Σ_j w[d, j] x̃[t + j, d].
+  const sums = new Float64Array(D);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const o = (b * T + t) * D;
       const first = (b * steps + t) * D; // x̃[b, t] is the oldest step under the kernel
-      for (let d = 0; d < D; d++) {
-        let s = bias ? bias.data[d]! : 0;
-        for (let j = 0; j < W; j++) s += w[d * W + j]! * xp[first + j * D + d]!;
-        out[o + d] = s;
+      if (bias) sums.set(bias.data);
+      else sums.fill(0);
+      for (let j = 0; j < W; j++) {
+        const row = first + j * D;
+        for (let d = 0; d < D; d++) sums[d]! += w[d * W + j]! * xp[row + d]!;
       }
+      for (let d = 0; d < D; d++) out[o + d] = sums[d]!;
     }
   }
   return record(op, inputs, new Tensor(out, x.shape), (g) => {
     const dxp = like(x, B * steps * D);
     const dw = like(weight);
     const db = bias ? like(bias) : null;
+    // Every element of dxp, dw and db gathers its terms in the order of (b, t) as in the plain loop
+    // over (b, t, d, j): within one step each element gets at most one term, whatever the inner order.
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const o = (b * T + t) * D;
         const first = (b * steps + t) * D;
-        for (let d = 0; d < D; d++) {
-          const gd = g[o + d]!;
-          if (db) db[d]! += gd;
-          for (let j = 0; j < W; j++) {
-            dxp[first + j * D + d]! += w[d * W + j]! * gd;
-            dw[d * W + j]! += xp[first + j * D + d]! * gd;
+        if (db) for (let d = 0; d < D; d++) db[d]! += g[o + d]!;
+        for (let j = 0; j < W; j++) {
+          const row = first + j * D;
+          for (let d = 0; d < D; d++) {
+            const gd = g[o + d]!;
+            dxp[row + d]! += w[d * W + j]! * gd;
+            dw[d * W + j]! += xp[row + d]! * gd;
           }
         }
       }

@@ -9,6 +9,7 @@ import * as coreOps from '../../src/ops/index.js';
 import * as norms from '../../src/ops/norms.js';
 import * as shortConv from '../../src/ops/shortConv.js';
 import * as projection from '../../src/ops/projection.js';
+import { siluReference, sigmoidReference } from '../../src/ops/unary.js';
 import { Tensor } from '../../src/index.js';
 import { RUNS, expectGradients, randomTensor, seedArb, shapeArb } from '../helpers.js';
 
@@ -24,6 +25,39 @@ describe('silu', () => {
     const x = new Tensor(new Float64Array([-800, -3, 0, 2, 800]), [5]);
     expect(Array.from(ops.silu(x).data)).toEqual([-800 / (1 + Math.exp(800)), -3 / (1 + Math.exp(3)), 0, 2 / (1 + Math.exp(-2)), 800]);
   });
+});
+
+/**
+ * silu and sigmoid have loops of their own (the fla model's hot path); `unary`'s plain forms beside
+ * them must give the same bits, forward and backward, in float32 (training's dtype) and float64, on
+ * random shapes with values out to where σ saturates.
+ */
+describe('silu and sigmoid against their plain references', () => {
+  const pairs = [
+    ['silu', ops.silu, siluReference],
+    ['sigmoid', ops.sigmoid, sigmoidReference],
+  ] as const;
+  for (const [name, fast, reference] of pairs) {
+    it(`${name}: the same values and gradients, bit for bit`, () => {
+      fc.assert(
+        fc.property(shapeArb(1, 4, 7), seedArb, fc.boolean(), (s, seed, single) => {
+          const make = () => {
+            const t = randomTensor(s, seed, -30, 30);
+            return new Tensor((single ? t.to('float32') : t).data, s, { requiresGrad: true });
+          };
+          const [a, b] = [make(), make()];
+          const g = randomTensor(s, seed + 1);
+          const weights = single ? g.to('float32') : g;
+          const [ya, yb] = [fast(a), reference(b)];
+          expect(Array.from(ya.data)).toEqual(Array.from(yb.data));
+          ops.sum(ops.mul(ya, weights)).backward();
+          ops.sum(ops.mul(yb, weights)).backward();
+          expect(Array.from(a.grad!.data)).toEqual(Array.from(b.grad!.data));
+        }),
+        RUNS,
+      );
+    });
+  }
 });
 
 describe('rmsNorm', () => {

@@ -104,7 +104,10 @@ export class DeltaNetAttention extends Module {
       o = this.oNorm.forward(o);
     }
     const merged = ops.reshape(o, [B, T, config.valueDim]);
-    return { output: this.oProj.forward(merged), state: { W: finalState.detach(), conv } };
+    // finalState is a view of one block with the whole output [B, H, T, d_v]: carried on as it is, it
+    // would keep a long prompt's output alive with the state, so it is copied out when that is larger.
+    const W = output.size > finalState.size ? finalState.clone() : finalState.detach();
+    return { output: this.oProj.forward(merged), state: { W, conv } };
   }
 }
 

@@ -8,7 +8,8 @@
 import { Module } from '../module.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
-import type { CompactDType } from '../../../kernels/index.js';
+import { persistent, withScratch, type CompactDType } from '../../../kernels/index.js';
+import { isGradEnabled } from '../../autograd/graph.js';
 import * as ops from '../../ops/index.js';
 import type { DeltaNetConfig } from './config.js';
 import { DeltaNetAttention, type DeltaNetLayerState } from './deltaNet.js';
@@ -48,6 +49,21 @@ export class DeltaNetModel extends Module {
     for (let i = 0; i < config.numHiddenLayers; i++) this.layers.push(this.child(`layers.${i}`, new DeltaNetBlock(config, init)));
     this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.normEps, init.dtype));
   }
+}
+
+/**
+ * One block without gradients (inference, evaluation): its temporaries come from the scratch pool
+ * (kernels/alloc.ts), over a shared memory blocks of WebAssembly memory that the next block reuses,
+ * and only its output and state are copied out. Left to the garbage collector instead, a prompt's
+ * activations (tens of MB a block) pile up between collections and stay in the process's memory.
+ */
+function layerWithoutGraph(layer: DeltaNetBlock, x: Tensor, state: DeltaNetLayerState | undefined): { output: Tensor; state: DeltaNetLayerState } {
+  const kept = (t: Tensor) => new Tensor(persistent(t.data), t.shape);
+  return withScratch(() => {
+    const r = layer.forward(x, state);
+    const conv = r.state.conv;
+    return { output: kept(r.output), state: { W: kept(r.state.W), conv: conv && { q: kept(conv.q), k: kept(conv.k), v: kept(conv.v) } } };
+  });
 }
 
 export interface DeltaNetForwardOptions {
@@ -98,7 +114,7 @@ export class DeltaNetForCausalLM extends Module {
     let x = this.model.embeddings.forward(ids, [B, T]);
     const states: DeltaNetLayerState[] = [];
     layers.forEach((layer, i) => {
-      const r = layer.forward(x, options.states?.[i]);
+      const r = isGradEnabled() ? layer.forward(x, options.states?.[i]) : layerWithoutGraph(layer, x, options.states?.[i]);
       x = r.output;
       states.push(r.state);
     });
