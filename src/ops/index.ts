@@ -1,6 +1,7 @@
 /** Every differentiable op, by family. */
 export * from './arithmetic.js';
 export * from './unary.js';
+export * from './sigmoidLoops.js';
 export * from './reduce.js';
 export * from './softmax.js';
 export * from './loss.js';
