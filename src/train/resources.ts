@@ -60,9 +60,10 @@ function blockActivations(shape: StackShape, T: number, S: number): { floats: nu
   return { floats, scores };
 }
 
-export function estimateLanguageModel(model: StackShape & { layers: number; context: number }, vocabSize: number, batchSize: number): ResourceEstimate {
+export function estimateLanguageModel(model: StackShape & { layers: number; context: number; positions?: string }, vocabSize: number, batchSize: number): ResourceEstimate {
   const L = model.context;
-  const parameters = vocabSize * model.dModel + model.layers * blockParameters(model) + 2 * model.dModel;
+  const positionTable = model.positions === 'learned' ? L * model.dModel : 0;
+  const parameters = vocabSize * model.dModel + positionTable + model.layers * blockParameters(model) + 2 * model.dModel;
   const block = blockActivations(model, L, L);
   const logits = batchSize * L * vocabSize;
   const activations = batchSize * model.layers * block.floats + 3 * logits;

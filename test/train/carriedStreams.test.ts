@@ -135,27 +135,38 @@ describe('carried fast weights through the data-parallel step', () => {
     });
   }
 
-  it('each row keeps its own stream\'s state however the batch is cut, with 1 and 2 threads', async () => {
-    const spec = { replica, config: config('delta', {}) };
-    const runs = new Map<string, CarriedLayer[]>();
-    for (const [threads, microBatches] of [[1, 1], [1, 2], [2, 2], [1, 3], [2, 3], [2, 5]] as const) {
-      runs.set(`${threads}/${microBatches}`, (await carried(spec, threads, microBatches)).states);
-    }
-    // The same cut: the same bits whatever the thread count.
-    for (const parts of [2, 3]) expect(runs.get(`2/${parts}`)!.map((l) => Array.from(l.W))).toEqual(runs.get(`1/${parts}`)!.map((l) => Array.from(l.W)));
-    // Every cut: each row's state is that of its stream run alone.
-    const data = streams(1);
-    const model = new LanguageModel(spec.config);
-    const width = runs.get('1/1')![0]!.W.length / B;
-    for (let b = 0; b < B; b++) {
-      let state: CarriedLayer[] | undefined;
-      for (let s = 0; s < K; s++) {
-        const row = (a: Int32Array) => a.subarray(b * L, (b + 1) * L);
-        state = noGrad(() => carriedFromStates(model.forward(row(data.segment(s).ids), 1, L, state ? { states: statesFromCarried(state) } : {}).states));
+  // The delta rule, and the sum rule with its normaliser z (carried beside W).
+  for (const kind of [KINDS[2]!, KINDS[1]!]) {
+    it(`${label(kind)}: each row keeps its own stream's state however the batch is cut, with 1 and 2 threads`, async () => {
+      const spec = { replica, config: config(...kind) };
+      const runs = new Map<string, CarriedLayer[]>();
+      for (const [threads, microBatches] of [[1, 1], [1, 2], [2, 2], [1, 3], [2, 3], [2, 5]] as const) {
+        runs.set(`${threads}/${microBatches}`, (await carried(spec, threads, microBatches)).states);
       }
-      for (const [cut, states] of runs) {
-        states.forEach((layer, i) => expect(maxDiff(layer.W.subarray(b * width, (b + 1) * width), state![i]!.W), `cut ${cut}, row ${b}, layer ${i}`).toBeLessThan(1e-5));
+      // The same cut: the same bits whatever the thread count.
+      for (const parts of [2, 3]) {
+        expect(runs.get(`2/${parts}`)!.map((l) => Array.from(l.W))).toEqual(runs.get(`1/${parts}`)!.map((l) => Array.from(l.W)));
+        expect(runs.get(`2/${parts}`)!.map((l) => l.z && Array.from(l.z))).toEqual(runs.get(`1/${parts}`)!.map((l) => l.z && Array.from(l.z)));
       }
-    }
-  });
+      // Every cut: each row's state is that of its stream run alone.
+      const data = streams(1);
+      const model = new LanguageModel(spec.config);
+      const width = runs.get('1/1')![0]!.W.length / B;
+      const zWidth = kind[1].attentionNormalise ? runs.get('1/1')![0]!.z!.length / B : 0;
+      for (let b = 0; b < B; b++) {
+        let state: CarriedLayer[] | undefined;
+        for (let s = 0; s < K; s++) {
+          const row = (a: Int32Array) => a.subarray(b * L, (b + 1) * L);
+          state = noGrad(() => carriedFromStates(model.forward(row(data.segment(s).ids), 1, L, state ? { states: statesFromCarried(state) } : {}).states));
+        }
+        for (const [cut, states] of runs) {
+          states.forEach((layer, i) => {
+            expect(maxDiff(layer.W.subarray(b * width, (b + 1) * width), state![i]!.W), `cut ${cut}, row ${b}, layer ${i}`).toBeLessThan(1e-5);
+            if (zWidth > 0) expect(maxDiff(layer.z!.subarray(b * zWidth, (b + 1) * zWidth), state![i]!.z!), `cut ${cut}, row ${b}, layer ${i}, z`).toBeLessThan(1e-5);
+            else expect(layer.z).toBeNull();
+          });
+        }
+      }
+    });
+  }
 });

@@ -258,6 +258,8 @@ describe('the size estimate', () => {
     for (const attention of [...MODEL_NAMES, 'dpfp-2', 'performer-3']) {
       const config = { vocabSize: 270, attention, dModel: 8, layers: 2, heads: 2, context: 4, positions: true, seed: 1, ffHidden: 12 };
       expect(estimateLanguageModel(resolveLanguageModelConfig(config), 270, 1).parameters, attention).toBe(new LanguageModel(config).parameterCount());
+      const learned = { ...config, learnedPositions: true };
+      expect(estimateLanguageModel(resolveLanguageModelConfig(learned), 270, 1).parameters, `${attention}, learned positions`).toBe(new LanguageModel(learned).parameterCount());
       const mt = { vocabSize: 270, attention, crossAttention: attention === 'softmax' ? 'delta' : 'softmax', dModel: 8, encoderLayers: 1, decoderLayers: 2, heads: 2, seed: 1 };
       expect(estimateTranslationModel(resolveTranslationModelConfig(mt), 270, 10, 10).parameters, `mt ${attention}`).toBe(new TranslationModel(mt).parameterCount());
     }

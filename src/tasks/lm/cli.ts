@@ -54,7 +54,8 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
   --overwrite         start afresh even if --out already holds a checkpoint
   --steps N | --minutes M   budget (default --minutes 3); cosine decay to lr/10 at the end of the budget
   --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
-  --vocab N (1024)  --no-pos (no positional encoding)  --attention-normalise  --scale-output
+  --vocab N (1024)  --positions sinusoidal|learned|none (sinusoidal; learned: a trained table of --context
+                      rows)  --no-pos (= --positions none)  --attention-normalise  --scale-output
   --batch B (8)  --lr X (0.003)  --warmup N (100, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
@@ -91,7 +92,7 @@ const TRAIN_OPTIONS = {
       corpus: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
       steps: { type: 'string' }, minutes: { type: 'string' }, layers: { type: 'string' }, dim: { type: 'string' },
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
-      vocab: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
+      vocab: { type: 'string' }, positions: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
       'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
@@ -188,6 +189,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
   const dim = intOption(values.dim, 'dim', 64);
   const heads = intOption(values.heads, 'heads', 4);
   headSizeOption(dim, heads);
+  const positions = positionsOption(values.positions, values['no-pos']);
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
@@ -212,12 +214,20 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         context: intOption(values.context, 'context', 64),
         ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
         dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
-        positions: !(values['no-pos'] ?? false),
+        positions: positions !== 'none',
+        ...(positions === 'learned' ? { learnedPositions: true } : {}),
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),
       };
   return { training, model, attention };
+}
+
+/** --positions, with --no-pos as its older spelling of none. */
+function positionsOption(value: string | undefined, noPos: boolean | undefined): 'sinusoidal' | 'learned' | 'none' {
+  const positions = choiceOption(value, 'positions', ['sinusoidal', 'learned', 'none'] as const, noPos ? 'none' : 'sinusoidal');
+  if (noPos && positions !== 'none') throw new UsageError(`--no-pos means --positions none; it contradicts --positions ${positions}`);
+  return positions;
 }
 
 async function lmCompare(argv: string[]): Promise<number> {

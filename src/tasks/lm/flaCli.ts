@@ -52,6 +52,7 @@ const NOT_FOR_FLA: Record<string, string> = {
   model: "names this project's own models (fla's DeltaNet is --arch fla)",
   dropout: 'has no counterpart: fla\'s DeltaNet has no dropout',
   'no-pos': "has no counterpart: fla's DeltaNet has no positional encoding to switch off",
+  positions: "has no counterpart: fla's DeltaNet has no positional encoding",
   'attention-normalise': "has no counterpart: fla's DeltaNet normalises keys and queries by --qk-norm",
   'scale-output': "has no counterpart: fla's DeltaNet always scales queries by d_k^-1/2",
   carry: 'is not offered for fla models yet',

@@ -1,6 +1,6 @@
 /**
- * Decoder-only language model: token embedding (tied with the output layer), optional sinusoidal
- * positions, N pre-LN blocks whose self-attention is any of the seven model names, a final
+ * Decoder-only language model: token embedding (tied with the output layer), optional absolute
+ * positions (sinusoidal, or a learned table of one row per position of the segment), N pre-LN blocks whose self-attention is any of the seven model names, a final
  * LayerNorm, logits = h Eᵀ.
  *
  * With `scaledEmbedding` (what `lm train` builds) the embeddings start at std 1/√D and are multiplied
@@ -19,7 +19,7 @@ import { Embedding, LayerNorm } from '../../nn/layers.js';
 import { parseAttentionSpec, type AttentionSpec } from '../../nn/attention/spec.js';
 import { resolveStack, type ResolvedStack } from '../../nn/stackShape.js';
 import type { AttentionState } from '../../nn/attention/types.js';
-import { Tensor, type DType } from '../../tensor/tensor.js';
+import { Tensor, randn, type DType } from '../../tensor/tensor.js';
 import { Rng } from '../../tensor/rng.js';
 import * as ops from '../../ops/index.js';
 import { TransformerBlock, stackBlockOptions } from '../../nn/transformerBlock.js';
@@ -38,8 +38,13 @@ export interface LanguageModelConfig {
   dropout?: number;
   /** Training segment length L. */
   context: number;
-  /** Sinusoidal absolute positions (the paper's Table 3 also trains without: false). */
+  /** Absolute positions added to the embeddings (the paper's Table 3 also trains without: false). */
   positions: boolean;
+  /**
+   * With positions: a learned table [context, dModel], drawn N(0, 1) (the size of a scaled token
+   * embedding on the way in), instead of the sinusoidal encodings. Absent or false: sinusoidal.
+   */
+  learnedPositions?: boolean;
   /**
    * Embeddings at std 1/√dModel, multiplied by √dModel on the way in (see the top of this file).
    * Absent or false: std 0.02, unscaled, as every checkpoint written before the option; `lm train`
@@ -60,7 +65,7 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
   readonly vocabSize: number;
   readonly layers: number;
   readonly context: number;
-  readonly positions: boolean;
+  readonly positions: 'sinusoidal' | 'learned' | 'none';
   readonly scaledEmbedding: boolean;
   readonly seed: number;
 }
@@ -68,7 +73,9 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
 /** Checks a config (it may come from a file or a library user) and resolves it; the one place its defaults live. */
 export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
   const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
-  const { vocabSize, layers, context, positions, seed } = config;
+  const { vocabSize, layers, context, seed } = config;
+  if (config.learnedPositions === true && config.positions !== true) throw new Error('language model config: learnedPositions needs positions: true (a learned table is one kind of positions)');
+  const positions = !config.positions ? 'none' : config.learnedPositions === true ? 'learned' : 'sinusoidal';
   return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
 }
 
@@ -87,6 +94,8 @@ export class LanguageModel extends Module {
   readonly embedding: Embedding;
   readonly blocks: TransformerBlock[];
   readonly finalNorm: LayerNorm;
+  /** Learned positions [context, dModel], or null (sinusoidal or none). */
+  readonly positionTable: Tensor | null;
   /** Draws dropout masks and FAVOR+ features; saved with checkpoints. */
   readonly rng: Rng;
 
@@ -108,6 +117,8 @@ export class LanguageModel extends Module {
       );
     }
     this.finalNorm = this.child('finalNorm', new LayerNorm(r.dModel, { dtype }));
+    // Drawn last, so that every other weight is the one a sinusoidal model of the same seed starts from.
+    this.positionTable = r.positions === 'learned' ? this.param('positionTable', randn([r.context, r.dModel], this.rng, { dtype, std: 1 })) : null;
   }
 
   get name(): string {
@@ -122,7 +133,7 @@ export class LanguageModel extends Module {
   /**
    * ids: B·T token ids, row-major [B, T]. `states` continue from a previous call;
    * `positionOffset` is the position of the first token (positions restart at 0 in every segment
-   * unless it is given).
+   * unless it is given; a learned table has rows for positions 0 … context − 1 only).
    */
   forward(ids: ArrayLike<number>, B: number, T: number, options: { states?: AttentionState[]; positionOffset?: number } = {}): LanguageModelOutput {
     if (ids.length !== B * T) throw new Error(`LanguageModel: ${ids.length} ids do not fill [${B}, ${T}]`);
@@ -130,8 +141,13 @@ export class LanguageModel extends Module {
       throw new Error(`LanguageModel: ${options.states.length} states for ${this.blocks.length} layers`);
     }
     let x = this.embedding.forward(ids, [B, T]); // [B, T, D]
-    if (this.config.positions) {
-      x = ops.add(x, sinusoidalPositions(T, this.config.dModel, options.positionOffset ?? 0, x.dtype));
+    const offset = options.positionOffset ?? 0;
+    if (this.positionTable) {
+      const L = this.resolved.context;
+      if (offset + T > L) throw new Error(`LanguageModel: learned positions cover 0 … ${L - 1}; positions ${offset} … ${offset + T - 1} asked for (segments longer than --context)`);
+      x = ops.add(x, ops.slice(this.positionTable, 0, offset, offset + T));
+    } else if (this.resolved.positions === 'sinusoidal') {
+      x = ops.add(x, sinusoidalPositions(T, this.config.dModel, offset, x.dtype));
     }
     const states: AttentionState[] = [];
     this.blocks.forEach((block, i) => {

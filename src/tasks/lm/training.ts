@@ -258,7 +258,7 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
 const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
-  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, scaledEmbedding: optional(bool) }),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, learnedPositions: optional(bool), scaledEmbedding: optional(bool) }),
   training: object({ ...sharedTrainingFields, corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 

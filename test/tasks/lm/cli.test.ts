@@ -102,6 +102,29 @@ describe('lm train --carry', () => {
     await expect(run(runLm, ['eval', '--checkpoint', out, '--mode', 'carry', '--warmup-segments', '100000000'])).rejects.toThrow(/^lm eval: --warmup-segments 100000000 needs \d+ training tokens; the training split has \d+$/);
   });
 
+  it('--positions learned: a table of --context rows in the checkpoint, read back by eval and by --resume', async () => {
+    const out = join(dir, 'learned');
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--positions', 'learned', '--eval-tokens', '40', ...TINY]);
+    expect(r.code).toBe(0);
+    const saved = loadCheckpoint(out);
+    expect(saved.config).toMatchObject({ model: { positions: true, learnedPositions: true } });
+    expect(saved.weights.get('positionTable')!.shape).toEqual([8, 8]);
+    const e = await run(runLm, ['eval', '--checkpoint', out, '--max-tokens', '40', '--json']);
+    expect(JSON.parse(e.stdout)).toMatchObject({ mode: 'segments', tokens: 40 });
+    const resumed = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '3', '--resume', '--eval-tokens', '40', ...TINY]);
+    expect(resumed.code).toBe(0);
+    expect(loadCheckpoint(out).config).toMatchObject({ model: { learnedPositions: true } });
+    // --no-pos is --positions none, and the default stays sinusoidal: no table, no learnedPositions.
+    for (const [flags, positions] of [[['--no-pos'], false], [['--positions', 'none'], false], [[], true]] as const) {
+      const plain = join(dir, `positions-${flags.join('')}`);
+      expect((await run(runLm, ['train', '--corpus', corpus, '--out', plain, '--steps', '1', '--eval-tokens', '40', ...flags, ...TINY])).code).toBe(0);
+      const c = loadCheckpoint(plain);
+      expect(c.config).toMatchObject({ model: { positions } });
+      expect((c.config as { model: object }).model).not.toHaveProperty('learnedPositions');
+      expect(c.weights.has('positionTable')).toBe(false);
+    }
+  });
+
   it('refuses softmax attention before any work, in one line, and lm compare refuses --carry', async () => {
     const softmax = run(runLm, ['train', '--corpus', join(dir, 'missing.txt'), '--model', 'softmax', '--carry', '--out', join(dir, 'never'), ...TINY]);
     await expect(softmax).rejects.toThrow(UsageError);
@@ -218,6 +241,8 @@ describe('refused before any work, in one clear line', () => {
     [['lm', 'train', '--model', 'dpfp-0'], /^model 'dpfp-0': the number suffix \(ν\) must be at least 1$/],
     [['lm', 'train', '--model', 'cuda'], /^unknown model 'cuda' \(valid: softmax, linear/],
     [['lm', 'train', '--vocab', '1e9'], /^--vocab must be at most 65536, got '1e9'$/],
+    [['lm', 'train', '--positions', 'rotary'], /^--positions must be one of sinusoidal, learned, none, got 'rotary'$/],
+    [['lm', 'train', '--positions', 'learned', '--no-pos'], /^--no-pos means --positions none; it contradicts --positions learned$/],
     [['mt', 'train', '--model', 'delta', '--dim', '4096', '--enc-layers', '64'], /^mt train: training would need about/],
     [['lm', 'eval', '--checkpoint', '/nonexistent'], /^lm eval: cannot load checkpoint: loadCheckpoint: checkpoint directory \/nonexistent does not exist$/],
   ];

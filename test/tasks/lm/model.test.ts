@@ -11,9 +11,10 @@ const ids = (n: number, seed: number) => {
 };
 
 describe('language model', () => {
-  it('passes checkGradients end to end for a sum-rule and a delta-rule model (float64, every parameter)', () => {
-    for (const name of ['linear', 'dpfp-delta']) {
-      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, seed: 1, ffHidden: 4 }, 'float64');
+  it('passes checkGradients end to end for a sum-rule and a delta-rule model, and with learned positions (float64, every parameter)', () => {
+    for (const [name, learnedPositions] of [['linear', false], ['dpfp-delta', false], ['delta', true]] as const) {
+      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, learnedPositions, seed: 1, ffHidden: 4 }, 'float64');
+      expect(model.positionTable !== null).toBe(learnedPositions);
       model.eval();
       const x = ids(6, 1).map((v) => v % 7);
       const targets = Array.from(ids(6, 2), (v) => v % 7);
@@ -72,6 +73,45 @@ describe('language model', () => {
     plain.loadStateDict(scaled.stateDict());
     expect(Array.from(plain.forward(x, 2, 6).logits.data)).not.toEqual(Array.from(scaled.forward(x, 2, 6).logits.data));
   });
+  it('learned positions: a table of context rows drawn N(0, 1) after every other weight, added row by row, refused past the context', () => {
+    const config = { vocabSize: 50, attention: 'delta', dModel: 16, layers: 2, heads: 2, context: 40, positions: true, seed: 6, scaledEmbedding: true };
+    const learned = new LanguageModel({ ...config, learnedPositions: true });
+    const sinusoidal = new LanguageModel(config);
+    const table = learned.positionTable!;
+    expect(table.shape).toEqual([40, 16]);
+    const values = Array.from(table.data);
+    const mean = values.reduce((s, x) => s + x, 0) / values.length;
+    expect(Math.abs(mean)).toBeLessThan(0.1);
+    expect(Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length)).toBeCloseTo(1, 1);
+    // Every other weight is the sinusoidal model's of the same seed: only the positions differ.
+    const other = new Map(sinusoidal.namedParameters());
+    for (const [name, p] of learned.namedParameters()) {
+      if (name === 'positionTable') continue;
+      expect(Array.from(p.data), name).toEqual(Array.from(other.get(name)!.data));
+    }
+    expect(sinusoidal.positionTable).toBeNull();
+    // Row t of the table is what position t adds: with the table zeroed but row 3, only position 3's logits move.
+    const x = ids(8, 4).map((v) => v % 50);
+    learned.eval();
+    table.data.fill(0);
+    const zero = learned.forward(x, 1, 8).logits.data.slice();
+    table.data.fill(0.5, 3 * 16, 4 * 16);
+    const moved = learned.forward(x, 1, 8).logits.data;
+    for (let t = 0; t < 8; t++) {
+      const row = (a: ArrayLike<number>) => Array.from(a).slice(t * 50, (t + 1) * 50);
+      if (t < 3) expect(row(moved), `position ${t}`).toEqual(row(zero));
+      if (t === 3) expect(row(moved)).not.toEqual(row(zero));
+    }
+    // An offset continues the table: from offset 2 the second token reads row 3, from 0 the fourth.
+    const from2 = learned.forward(x.subarray(0, 4), 1, 4, { positionOffset: 2 }).logits.data;
+    const from0 = learned.forward(x.subarray(0, 4), 1, 4).logits.data;
+    const first = (a: ArrayLike<number>, t: number) => Array.from(a).slice(t * 50, (t + 1) * 50);
+    expect(first(from2, 0)).toEqual(first(from0, 0));
+    expect(first(from2, 1)).not.toEqual(first(from0, 1));
+    expect(first(from2, 1)).not.toEqual(first(zero, 1));
+    expect(() => learned.forward(x, 1, 8, { positionOffset: 33 })).toThrow(/learned positions cover 0 … 39; positions 33 … 40 asked for/);
+    expect(() => new LanguageModel({ ...config, positions: false, learnedPositions: true })).toThrow(/learnedPositions needs positions: true/);
+  });
   it('carry-mode perplexity differs from independent segments for fast weights and is refused for softmax', () => {
     const model = tiny('delta');
     const stream = ids(200, 9);
@@ -84,8 +124,8 @@ describe('language model', () => {
     expect(sliding.tokens).toBe(29); // every token after the first is predicted once
   });
   it('greedy generation one token at a time matches the argmax of a full forward pass', () => {
-    for (const name of ['delta', 'softmax']) {
-      const model = tiny(name, { context: 32 });
+    for (const [name, extra] of [['delta', {}], ['softmax', {}], ['delta', { positions: true, learnedPositions: true }]] as const) {
+      const model = tiny(name, { context: 32, ...extra });
       const prompt = Array.from(ids(4, 2));
       const out = generate(model, prompt, { tokens: 6, temperature: 0, rng: new Rng(1) });
       expect(out).toHaveLength(6);
