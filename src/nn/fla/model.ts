@@ -9,7 +9,7 @@ import { Module } from '../module.js';
 import { Tensor, zeros, type DType } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import { Rng } from '../../tensor/rng.js';
-import { persistent, withScratch, type CompactDType } from '../../../kernels/index.js';
+import { giveBackScratch, persistent, withScratch, type CompactDType } from '../../../kernels/index.js';
 import { isGradEnabled } from '../../autograd/graph.js';
 import * as ops from '../../ops/index.js';
 import type { DeltaNetConfig } from './config.js';
@@ -32,9 +32,19 @@ export class DeltaNetBlock extends Module {
 
   /** x [B, T, hidden] → [B, T, hidden], and this layer's state after x. */
   forward(x: Tensor, state?: DeltaNetLayerState): { output: Tensor; state: DeltaNetLayerState } {
+    const attended = this.attend(x, state);
+    return { output: this.feedForward(attended.output), state: attended.state };
+  }
+
+  /** The first half: x + attn(attn_norm(x)) [B, T, hidden], and the state after x. */
+  attend(x: Tensor, state?: DeltaNetLayerState): { output: Tensor; state: DeltaNetLayerState } {
     const attended = this.attn.forward(this.attnNorm.forward(x), state);
-    const h = ops.add(x, attended.output);
-    return { output: ops.add(h, this.mlp.forward(this.mlpNorm.forward(h))), state: attended.state };
+    return { output: ops.add(x, attended.output), state: attended.state };
+  }
+
+  /** The second half: h + mlp(mlp_norm(h)) [B, T, hidden]. */
+  feedForward(h: Tensor): Tensor {
+    return ops.add(h, this.mlp.forward(this.mlpNorm.forward(h)));
   }
 }
 
@@ -58,7 +68,10 @@ export class DeltaNetModel extends Module {
  * and only its output and state are copied out: into `into`'s arrays where the caller has them, else
  * into fresh ones. Left to the garbage collector instead, a prompt's activations (tens of MB a block)
  * and every decoded token's fast weights (half a MB a layer at the 340M shape) pile up between
- * collections and stay in the process's memory.
+ * collections and stay in the process's memory. The attention and the MLP run in scopes of their
+ * own, each giving the other's blocks back first, so that the MLP's temporaries take the memory of
+ * the attention's and the other way round: a prompt's high-water mark in WebAssembly memory (which
+ * never shrinks) is then the larger half's, not the two together.
  */
 function layerWithoutGraph(
   layer: DeltaNetBlock,
@@ -66,14 +79,18 @@ function layerWithoutGraph(
   state: DeltaNetLayerState | undefined,
   into: { output: Tensor; state: DeltaNetLayerState | undefined },
 ): { output: Tensor; state: DeltaNetLayerState } {
-  return withScratch(() => {
-    const r = layer.forward(x, state);
+  giveBackScratch();
+  const attended = withScratch(() => {
+    const r = layer.attend(x, state);
     const conv = r.state.conv, convInto = into.state?.conv;
     return {
       output: keep(r.output, into.output),
       state: { W: keep(r.state.W, into.state?.W), conv: conv && { q: keep(conv.q, convInto?.q), k: keep(conv.k, convInto?.k), v: keep(conv.v, convInto?.v) } },
     };
   });
+  // The block's output goes over its half-way value: copied only once the MLP has read it.
+  giveBackScratch();
+  return { output: withScratch(() => keep(layer.feedForward(attended.output), into.output)), state: attended.state };
 }
 
 /** `t`'s values in `into` (of the same size) when given, else in an array that outlives the scratch scope. */
