@@ -165,7 +165,7 @@ class ScratchPool {
   }
 
   /** Gives every free block back (to the garbage collector, or to its heap). */
-  private dropFree(): void {
+  dropFree(): void {
     for (const list of this.free.values()) for (const { block, heap } of list) heap?.release(block as Float32Array);
     this.free.clear();
   }
@@ -192,6 +192,16 @@ export function withScratch<T>(fn: () => T): T {
     scratch = null;
     pool.release();
   }
+}
+
+/**
+ * Gives the blocks that the last scratch scope left for the next one back (to the float32 heap, or
+ * to the garbage collector): before a scope whose arrays differ in size from the last one's, so
+ * that it takes that memory again instead of more. (A scope that finds no block of a size takes a
+ * new one while the last scope's blocks of other sizes sit unused, as long as the heap has room.)
+ */
+export function giveBackScratch(): void {
+  pool.dropFree();
 }
 
 /** True inside a scratch scope. */

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkGradients, describeGradCheck, sum } from '../../src/index.js';
+import { checkGradients, describeGradCheck, inference, Rng, sum } from '../../src/index.js';
 import { DeltaNetForCausalLM, deltaNetParameterShapes, flaIntermediateSize, parseDeltaNetConfig, type DeltaNetLayerState } from '../../src/nn/fla/index.js';
 
 const tiny = (extra: Record<string, unknown> = {}) =>
@@ -108,6 +108,56 @@ describe('the fla DeltaNet model', () => {
       }),
       { numRuns: 30 },
     );
+  });
+
+  it('overwriteStates writes the next states over the ones passed in, with the same bits as fresh ones', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.values(VARIANTS)), fc.constantFrom('float32' as const, 'float64' as const), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 2, maxLength: 9 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 1000 }), (extra, dtype, ids, cut, seed) => {
+        const model = new DeltaNetForCausalLM(tiny({ num_hidden_layers: 2, ...extra }), { seed, dtype });
+        for (const p of model.parameters()) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 20;
+        const split = Math.min(cut, ids.length - 1);
+        const run = (overwriteStates: boolean) =>
+          inference(model, () => {
+            let { logits, states } = model.forward(ids.slice(0, split), 1, split, { overwriteStates });
+            const kept = states;
+            const got = [Array.from(logits.data)];
+            for (let t = split; t < ids.length; t++) {
+              ({ logits, states } = model.forward([ids[t]!], 1, 1, { states, overwriteStates }));
+              got.push(Array.from(logits.data));
+            }
+            const arrays = (s: DeltaNetLayerState[]) => s.flatMap((l) => [l.W.data, ...(l.conv ? [l.conv.q.data, l.conv.k.data, l.conv.v.data] : [])]);
+            const same = arrays(states).every((a, i) => a === arrays(kept)[i]);
+            return { got, states: arrays(states).map((a) => Array.from(a)), same };
+          });
+        const fresh = run(false), overwritten = run(true);
+        expect(overwritten.got).toEqual(fresh.got);
+        expect(overwritten.states).toEqual(fresh.states);
+        expect(overwritten.same).toBe(true);
+        expect(fresh.same).toBe(false);
+      }),
+      { numRuns: 30 },
+    );
+    const model = new DeltaNetForCausalLM(tiny(), { seed: 1 });
+    expect(() => model.forward([1, 2], 1, 2, { overwriteStates: true })).toThrow('DeltaNetForCausalLM: overwriteStates is for inference only (no gradients)');
+  });
+
+  it('without gradients (scratch scopes per half block, states overwritten) gives bit for bit the logits and states of the graph path', () => {
+    // Wide enough that activations (T · hidden ≥ 1024 floats) come from the scratch pool, in WebAssembly memory where it is shared.
+    const config = tiny({ hidden_size: 64, num_heads: 4, intermediate_size: 96, num_hidden_layers: 3, vocab_size: 50, conv_size: 4 });
+    const model = new DeltaNetForCausalLM(config, { seed: 5 });
+    const rng = new Rng(6);
+    const ids = Array.from({ length: 40 }, () => Math.floor(rng.uniform() * 50));
+    const arrays = (s: DeltaNetLayerState[]) => s.flatMap((l) => [l.W.data, l.conv!.q.data, l.conv!.k.data, l.conv!.v.data].map((a) => Array.from(a)));
+    const graph = model.forward(ids.slice(0, 32), 1, 32);
+    const graphNext = model.forward(ids.slice(32), 1, 8, { states: graph.states });
+    inference(model, () => {
+      const first = model.forward(ids.slice(0, 32), 1, 32, { overwriteStates: true });
+      expect(Array.from(first.logits.data)).toEqual(Array.from(graph.logits.data));
+      expect(arrays(first.states)).toEqual(arrays(graph.states));
+      const next = model.forward(ids.slice(32), 1, 8, { states: first.states, overwriteStates: true });
+      expect(Array.from(next.logits.data)).toEqual(Array.from(graphNext.logits.data));
+      expect(arrays(next.states)).toEqual(arrays(graphNext.states));
+    });
   });
 
   it('a batch of texts gives each text the logits and state it gets alone', () => {

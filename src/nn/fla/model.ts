@@ -6,9 +6,10 @@
  * The states (one per layer) are the whole memory of the text read so far, whatever its length.
  */
 import { Module } from '../module.js';
-import { Tensor, type DType } from '../../tensor/tensor.js';
+import { Tensor, zeros, type DType } from '../../tensor/tensor.js';
+import { shapeToString } from '../../tensor/shape.js';
 import { Rng } from '../../tensor/rng.js';
-import { persistent, withScratch, type CompactDType } from '../../../kernels/index.js';
+import { giveBackScratch, persistent, withScratch, type CompactDType } from '../../../kernels/index.js';
 import { isGradEnabled } from '../../autograd/graph.js';
 import * as ops from '../../ops/index.js';
 import type { DeltaNetConfig } from './config.js';
@@ -31,9 +32,19 @@ export class DeltaNetBlock extends Module {
 
   /** x [B, T, hidden] → [B, T, hidden], and this layer's state after x. */
   forward(x: Tensor, state?: DeltaNetLayerState): { output: Tensor; state: DeltaNetLayerState } {
+    const attended = this.attend(x, state);
+    return { output: this.feedForward(attended.output), state: attended.state };
+  }
+
+  /** The first half: x + attn(attn_norm(x)) [B, T, hidden], and the state after x. */
+  attend(x: Tensor, state?: DeltaNetLayerState): { output: Tensor; state: DeltaNetLayerState } {
     const attended = this.attn.forward(this.attnNorm.forward(x), state);
-    const h = ops.add(x, attended.output);
-    return { output: ops.add(h, this.mlp.forward(this.mlpNorm.forward(h))), state: attended.state };
+    return { output: ops.add(x, attended.output), state: attended.state };
+  }
+
+  /** The second half: h + mlp(mlp_norm(h)) [B, T, hidden]. */
+  feedForward(h: Tensor): Tensor {
+    return ops.add(h, this.mlp.forward(this.mlpNorm.forward(h)));
   }
 }
 
@@ -54,16 +65,40 @@ export class DeltaNetModel extends Module {
 /**
  * One block without gradients (inference, evaluation): its temporaries come from the scratch pool
  * (kernels/alloc.ts), over a shared memory blocks of WebAssembly memory that the next block reuses,
- * and only its output and state are copied out. Left to the garbage collector instead, a prompt's
- * activations (tens of MB a block) pile up between collections and stay in the process's memory.
+ * and only its output and state are copied out: into `into`'s arrays where the caller has them, else
+ * into fresh ones. Left to the garbage collector instead, a prompt's activations (tens of MB a block)
+ * and every decoded token's fast weights (half a MB a layer at the 340M shape) pile up between
+ * collections and stay in the process's memory. The attention and the MLP run in scopes of their
+ * own, each giving the other's blocks back first, so that the MLP's temporaries take the memory of
+ * the attention's and the other way round: a prompt's high-water mark in WebAssembly memory (which
+ * never shrinks) is then the larger half's, not the two together.
  */
-function layerWithoutGraph(layer: DeltaNetBlock, x: Tensor, state: DeltaNetLayerState | undefined): { output: Tensor; state: DeltaNetLayerState } {
-  const kept = (t: Tensor) => new Tensor(persistent(t.data), t.shape);
-  return withScratch(() => {
-    const r = layer.forward(x, state);
-    const conv = r.state.conv;
-    return { output: kept(r.output), state: { W: kept(r.state.W), conv: conv && { q: kept(conv.q), k: kept(conv.k), v: kept(conv.v) } } };
+function layerWithoutGraph(
+  layer: DeltaNetBlock,
+  x: Tensor,
+  state: DeltaNetLayerState | undefined,
+  into: { output: Tensor; state: DeltaNetLayerState | undefined },
+): { output: Tensor; state: DeltaNetLayerState } {
+  giveBackScratch();
+  const attended = withScratch(() => {
+    const r = layer.attend(x, state);
+    const conv = r.state.conv, convInto = into.state?.conv;
+    return {
+      output: keep(r.output, into.output),
+      state: { W: keep(r.state.W, into.state?.W), conv: conv && { q: keep(conv.q, convInto?.q), k: keep(conv.k, convInto?.k), v: keep(conv.v, convInto?.v) } },
+    };
   });
+  // The block's output goes over its half-way value: copied only once the MLP has read it.
+  giveBackScratch();
+  return { output: withScratch(() => keep(layer.feedForward(attended.output), into.output)), state: attended.state };
+}
+
+/** `t`'s values in `into` (of the same size) when given, else in an array that outlives the scratch scope. */
+function keep(t: Tensor, into: Tensor | undefined): Tensor {
+  if (into === undefined) return new Tensor(persistent(t.data), t.shape);
+  if (into.size !== t.size) throw new Error(`DeltaNetForCausalLM: a state of shape ${shapeToString(into.shape)} cannot take one of shape ${shapeToString(t.shape)}`);
+  into.data.set(t.data);
+  return into;
 }
 
 export interface DeltaNetForwardOptions {
@@ -71,6 +106,12 @@ export interface DeltaNetForwardOptions {
   states?: DeltaNetLayerState[];
   /** Logits for the last position only ([B, 1, vocab]): what generation needs, without the rest's cost. */
   lastOnly?: boolean;
+  /**
+   * Write the new states over `states`' arrays (and return them) instead of into fresh ones: for a
+   * caller that keeps only the latest states (generation, evaluation), so that a decoded token
+   * leaves no garbage behind. Without gradients only.
+   */
+  overwriteStates?: boolean;
 }
 
 export interface DeltaNetOutput {
@@ -111,10 +152,16 @@ export class DeltaNetForCausalLM extends Module {
     if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || ids.length !== B * T) throw new Error(`DeltaNetForCausalLM: ${ids.length} ids do not fill [${B}, ${T}]`);
     const layers = this.model.layers;
     if (options.states && options.states.length !== layers.length) throw new Error(`DeltaNetForCausalLM: ${options.states.length} states for ${layers.length} layers`);
+    if (options.overwriteStates && isGradEnabled()) throw new Error('DeltaNetForCausalLM: overwriteStates is for inference only (no gradients)');
     let x = this.model.embeddings.forward(ids, [B, T]);
     const states: DeltaNetLayerState[] = [];
+    // Without gradients, layer i writes its output into one of these and layer i + 1 reads it and writes the other.
+    const outputs = isGradEnabled() ? [] : [zeros(x.shape, { dtype: x.dtype }), zeros(x.shape, { dtype: x.dtype })];
     layers.forEach((layer, i) => {
-      const r = isGradEnabled() ? layer.forward(x, options.states?.[i]) : layerWithoutGraph(layer, x, options.states?.[i]);
+      const state = options.states?.[i];
+      const r = isGradEnabled()
+        ? layer.forward(x, state)
+        : layerWithoutGraph(layer, x, state, { output: outputs[i % 2]!, state: options.overwriteStates ? state : undefined });
       x = r.output;
       states.push(r.state);
     });

@@ -49,7 +49,8 @@ export function* generatePretrained(model: DeltaNetForCausalLM, prompt: readonly
   let logits: Float32Array | Float64Array = new Float32Array(0);
   const step = (ids: readonly number[]) =>
     inference(model, () => {
-      const r = model.forward(ids, 1, ids.length, { lastOnly: true, ...(states ? { states } : {}) });
+      // Only the latest states are kept: each step writes the next over them (no garbage per token).
+      const r = model.forward(ids, 1, ids.length, { lastOnly: true, overwriteStates: true, ...(states ? { states } : {}) });
       states = r.states;
       logits = r.logits.data;
     });
@@ -120,7 +121,7 @@ export function evaluatePretrained(model: DeltaNetForCausalLM, ids: readonly num
     // Segment [start, end) predicts ids[start + 1 … end]; the last id is only ever a target.
     for (let start = 0; start < ids.length - 1; start += segment) {
       const end = Math.min(start + segment, ids.length - 1);
-      const r = model.forward(ids.slice(start, end), 1, end - start, states ? { states } : {});
+      const r = model.forward(ids.slice(start, end), 1, end - start, { overwriteStates: true, ...(states ? { states } : {}) });
       states = r.states;
       total += ops.crossEntropy(r.logits, ids.slice(start + 1, end + 1), { reduction: 'sum' }).data[0]!;
     }

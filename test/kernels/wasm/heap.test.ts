@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allocate, allocateLongLived, allocateUninitialized, setFloat32Heap, withScratch, type Float32Heap } from '../../../kernels/alloc.js';
+import { allocate, allocateLongLived, allocateUninitialized, giveBackScratch, setFloat32Heap, withScratch, type Float32Heap } from '../../../kernels/alloc.js';
 import { wasmBackend } from '../../../kernels/backends/wasm.js';
 import { resetWasmRuntime, wasmRuntime } from '../../../kernels/wasm/runtime.js';
 import { WasmHeap } from '../../../kernels/wasm/heap.js';
@@ -172,6 +172,34 @@ describe('scratch arrays in WebAssembly memory', () => {
       withScratch(() => [200_000, 200_000, 150_000].forEach((n) => allocate('float32', n)));
       // The second scope fits where the first one's blocks were: without giving them back it would need both.
       expect(heap.extent).toBeLessThanOrEqual(first);
+    } finally {
+      setFloat32Heap(null);
+    }
+  });
+
+  it('scopes of two kinds taking turns (attention, MLP) share their memory when each gives the other\'s blocks back first', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
+    const heap = new WasmHeap(memory, 1024, 32768 * 65536);
+    setFloat32Heap(heap);
+    try {
+      withScratch(() => {}); // the pool lets go of earlier tests' blocks
+      // Room in the memory already (as after loading weights, or an earlier call): growing is not what stops a scope.
+      heap.release(heap.allocate(4_000_000)!);
+      // Size classes (floats): 262,144 exactly; 720,896 → 786,432. No size is shared.
+      const first = [262_144, 262_144, 262_144, 262_144], second = [720_896, 720_896];
+      const extents = (giveBack: boolean) => {
+        for (let i = 0; i < 6; i++) {
+          if (giveBack) giveBackScratch();
+          withScratch(() => (i % 2 === 0 ? first : second).forEach((n) => allocate('float32', n)));
+        }
+        const extent = heap.extent;
+        withScratch(() => {}); // empties the pool for the next run
+        return extent;
+      };
+      const larger = 2 * 786_432 * 4 + 1024;
+      expect(extents(true)).toBeLessThanOrEqual(larger);
+      // Without: the second kind takes new blocks while the first kind's sit in the pool, unused.
+      expect(extents(false)).toBeGreaterThan(larger + 4 * 262_144 * 4 - 1);
     } finally {
       setFloat32Heap(null);
     }
