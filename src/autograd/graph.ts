@@ -10,7 +10,7 @@
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
 import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
-import { debugChecksSetting, getBackend, inScratch } from '../../kernels/index.js';
+import { debugChecksSetting, getBackend, inScratch, releasable, releaseEarly, scratchMark, sharesMemory } from '../../kernels/index.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -25,6 +25,17 @@ export function isGradEnabled(): boolean {
 export function noGrad<T>(fn: () => T): T {
   const previous = gradEnabled;
   gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Runs `fn` recording a graph even inside noGrad (a backward that builds a graph of its own: ./recompute.ts). */
+export function withGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
   try {
     return fn();
   } finally {
@@ -156,11 +167,58 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     seed = gradient.data.slice();
   }
 
+  walk(root, seed, accumulateIntoGrad);
+}
+
+/** What `backward` does with a leaf's gradient: .grad takes it (a copy inside a scratch scope), or adds it in. */
+function accumulateIntoGrad(t: Tensor, g: FloatArray, owned: boolean): boolean {
+  // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
+  if (t.grad === null) t.grad = new Tensor(owned && !inScratch() ? g : g.slice(), t.shape);
+  else {
+    const acc = t.grad.data;
+    for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
+  }
+  return false;
+}
+
+/**
+ * The gradient that reaches `input` when `seed` (root's gradient, not copied: the walk never writes
+ * into it) flows back from `root`, instead of going into input.grad; any other leaf gets its share
+ * as in backward(). Releases the graph. For an op whose backward runs a graph of its own (./recompute.ts).
+ * `privateSince`: the graph was made after this scratch mark and nothing outside holds its tensors,
+ * so each one's data goes back to the pool once the walk is past it.
+ */
+export function gradientOf(root: Tensor, seed: FloatArray, input: Tensor, privateSince: number | null = null): FloatArray | null {
+  if (!root.requiresGrad) return null;
+  let found: FloatArray | null = null;
+  walk(
+    root,
+    seed,
+    (t, g, owned) => {
+      if (t !== input) return accumulateIntoGrad(t, g, owned);
+      found = g;
+      return true;
+    },
+    false,
+    privateSince,
+  );
+  return found;
+}
+
+/**
+ * The reverse walk from `root` with gradient `seed`: each node's backward, gradients summed where
+ * paths meet, `leaf(t, g, owned)` for every leaf reached (true: it keeps g); then the graph released.
+ * `seedOwned`: the walk may hand the seed itself to a leaf's .grad (backward's private copy).
+ * `privateSince`: see gradientOf.
+ */
+function walk(root: Tensor, seed: FloatArray, leaf: (t: Tensor, g: FloatArray, owned: boolean) => boolean, seedOwned = true, privateSince: number | null = null): void {
   const order = topologicalOrder(root);
+  // Gradients made from here on are this walk's own: once used up they go back to the scratch pool.
+  const mark = scratchMark();
   const grads = new Map<Tensor, FloatArray>([[root, seed]]);
   // Op backwards may return their incoming gradient itself (add returns it to both inputs), so a
   // gradient array is only written in place once we own a private copy of it.
-  const owned = new WeakSet<FloatArray>([seed]);
+  const owned = new WeakSet<FloatArray>(seedOwned ? [seed] : []);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
@@ -168,18 +226,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     if (g === undefined) continue;
     const node = t.node;
     if (node === null) {
-      // A leaf: accumulate into .grad.
-      // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
-      if (t.grad === null) t.grad = new Tensor(owned.has(g) && !inScratch() ? g : g.slice(), t.shape);
-      else {
-        const acc = t.grad.data;
-        for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
-      }
+      if (!leaf(t, g, owned.has(g))) releaseIfUsedUp([g], grads, mark);
       continue;
     }
     if (node.released) throw new Error(`backward(): reached a node of op '${node.op}' whose graph was already released`);
     const inputGrads = node.backward(g);
     if (debugChecks) checkBackward(node.op, g, inputGrads);
+    const usedUp = [g];
     node.inputs.forEach((input, k) => {
       const gi = inputGrads[k];
       if (!input.requiresGrad || gi === null || gi === undefined) return;
@@ -195,7 +248,12 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       const sum = getBackend().binary('add', existing, existing.length, gi, gi.length, existing.length);
       owned.add(sum);
       grads.set(input, sum);
+      usedUp.push(existing, gi);
     });
+    releaseIfUsedUp(usedUp, grads, mark);
+    // Every consumer of t ran its backward before t's: its data is garbage now, unless an input
+    // views it (reshape) and that input's own backward may still read it.
+    if (privateSince !== null && !node.inputs.some((input) => sharesMemory(input.data, t.data))) releaseIfUsedUp([t.data], grads, privateSince);
   }
   // Release: drop closures and inputs so saved activations can be collected.
   for (const t of order) {
@@ -204,6 +262,27 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       t.node.inputs = [];
       t.node.backward = releasedBackward;
     }
+  }
+}
+
+/**
+ * Gives gradient arrays that the walk has used up back to the scratch pool (kernels/alloc.ts,
+ * `releaseEarly`), so that a long sequence's backward holds its frontier of gradients rather than
+ * every gradient it made. Only arrays made during this walk (`mark`) qualify, and only when no
+ * gradient still waiting in `pending` shares their memory (an op may hand its incoming gradient, or
+ * a view of it, to its inputs). Outside a scratch scope nothing happens: the collector frees them.
+ */
+function releaseIfUsedUp(candidates: FloatArray[], pending: Map<Tensor, FloatArray>, mark: number): void {
+  for (const a of candidates) {
+    if (!releasable(a, mark)) continue;
+    let shared = false;
+    for (const b of pending.values()) {
+      if (sharesMemory(a, b)) {
+        shared = true;
+        break;
+      }
+    }
+    if (!shared) releaseEarly(a, mark);
   }
 }
 
