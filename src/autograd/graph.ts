@@ -23,19 +23,17 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` without recording a graph (evaluation, generation, optimiser updates). */
 export function noGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
+  return withGradMode(false, fn);
 }
 
 /** Runs `fn` recording a graph even inside noGrad (a backward that builds a graph of its own: ./recompute.ts). */
 export function withGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+function withGradMode<T>(on: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = on;
   try {
     return fn();
   } finally {

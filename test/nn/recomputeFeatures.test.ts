@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAttention } from '../../src/nn/attention/factory.js';
 import { FastWeightAttention, RECOMPUTE_MIN_ELEMENTS } from '../../src/nn/attention/fastWeightAttention.js';
-import { EluFeatureMap, DpfpFeatureMap, FavorFeatureMap } from '../../src/nn/attention/featureMaps.js';
+import { EluFeatureMap, DpfpFeatureMap, FavorFeatureMap, type FeatureMap } from '../../src/nn/attention/featureMaps.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import * as ops from '../../src/ops/index.js';
@@ -61,7 +61,7 @@ describe('recomputing the feature maps in backward', () => {
 
   it('is the default from RECOMPUTE_MIN_ELEMENTS key-value elements on, and never for a random map (FAVOR+)', () => {
     const rng = new Rng(1);
-    const at = (T: number, featureMap = new EluFeatureMap(4)) => {
+    const at = (T: number, featureMap: FeatureMap = new EluFeatureMap(4)) => {
       const layer = new FastWeightAttention({ dModel: 8, heads: 2, dHead: 4, featureMap, update: 'delta', causal: true, rng });
       return (layer as unknown as { recomputesFeatures(kv: Tensor): boolean }).recomputesFeatures(new Tensor(new Float32Array(T * 16), [1, T, 16]));
     };
