@@ -165,18 +165,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     seed = gradient.data.slice();
   }
 
-  walk(root, seed, accumulateIntoGrad);
-}
-
-/** What `backward` does with a leaf's gradient: .grad takes it (a copy inside a scratch scope), or adds it in. */
-function accumulateIntoGrad(t: Tensor, g: FloatArray, owned: boolean): boolean {
-  // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
-  if (t.grad === null) t.grad = new Tensor(owned && !inScratch() ? g : g.slice(), t.shape);
-  else {
-    const acc = t.grad.data;
-    for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
-  }
-  return false;
+  walk(root, seed, null, null);
 }
 
 /**
@@ -187,36 +176,23 @@ function accumulateIntoGrad(t: Tensor, g: FloatArray, owned: boolean): boolean {
  * so each one's data goes back to the pool once the walk is past it.
  */
 export function gradientOf(root: Tensor, seed: FloatArray, input: Tensor, privateSince: number | null = null): FloatArray | null {
-  if (!root.requiresGrad) return null;
-  let found: FloatArray | null = null;
-  walk(
-    root,
-    seed,
-    (t, g, owned) => {
-      if (t !== input) return accumulateIntoGrad(t, g, owned);
-      found = g;
-      return true;
-    },
-    false,
-    privateSince,
-  );
-  return found;
+  return root.requiresGrad ? walk(root, seed, input, privateSince) : null;
 }
 
 /**
  * The reverse walk from `root` with gradient `seed`: each node's backward, gradients summed where
- * paths meet, `leaf(t, g, owned)` for every leaf reached (true: it keeps g); then the graph released.
- * `seedOwned`: the walk may hand the seed itself to a leaf's .grad (backward's private copy).
- * `privateSince`: see gradientOf.
+ * paths meet, leaves' gradients into .grad, except `capture`'s, which it returns (and then the seed is
+ * not its own to hand to a leaf); then the graph released. `privateSince`: see gradientOf.
  */
-function walk(root: Tensor, seed: FloatArray, leaf: (t: Tensor, g: FloatArray, owned: boolean) => boolean, seedOwned = true, privateSince: number | null = null): void {
+function walk(root: Tensor, seed: FloatArray, capture: Tensor | null, privateSince: number | null): FloatArray | null {
   const order = topologicalOrder(root);
   // Gradients made from here on are this walk's own: once used up they go back to the scratch pool.
   const mark = scratchMark();
   const grads = new Map<Tensor, FloatArray>([[root, seed]]);
   // Op backwards may return their incoming gradient itself (add returns it to both inputs), so a
   // gradient array is only written in place once we own a private copy of it.
-  const owned = new WeakSet<FloatArray>(seedOwned ? [seed] : []);
+  const owned = new WeakSet<FloatArray>(capture === null ? [seed] : []);
+  let captured: FloatArray | null = null;
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
@@ -224,7 +200,18 @@ function walk(root: Tensor, seed: FloatArray, leaf: (t: Tensor, g: FloatArray, o
     if (g === undefined) continue;
     const node = t.node;
     if (node === null) {
-      if (!leaf(t, g, owned.has(g))) releaseIfUsedUp([g], grads, mark);
+      if (t === capture) {
+        captured = g;
+        continue;
+      }
+      // A leaf: accumulate into .grad.
+      // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
+      if (t.grad === null) t.grad = new Tensor(owned.has(g) && !inScratch() ? g : g.slice(), t.shape);
+      else {
+        const acc = t.grad.data;
+        for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
+      }
+      releaseIfUsedUp([g], grads, mark);
       continue;
     }
     if (node.released) throw new Error(`backward(): reached a node of op '${node.op}' whose graph was already released`);
@@ -261,6 +248,7 @@ function walk(root: Tensor, seed: FloatArray, leaf: (t: Tensor, g: FloatArray, o
       t.node.backward = releasedBackward;
     }
   }
+  return captured;
 }
 
 /**
