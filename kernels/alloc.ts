@@ -191,14 +191,6 @@ class ScratchPool {
     return true;
   }
 
-  /** Releases (as releaseEarly) every view handed out at or after `since`, except those sharing memory with `keep`. */
-  releaseSince(since: number, keep: FloatArray | null): void {
-    for (const view of [...this.used.keys()]) {
-      if (keep !== null && sharesMemory(view, keep)) continue;
-      this.releaseEarly(view, since);
-    }
-  }
-
   /**
    * Ends a scope: this scope's blocks become the next one's free list. Blocks left unused in
    * this scope are dropped (to the garbage collector, or back to their heap), so the pool never
@@ -279,15 +271,6 @@ export function persistent<A extends FloatArray>(data: A): A {
  */
 export function releaseEarly(data: FloatArray, since = 0): boolean {
   return scratch !== null && scratch.releaseEarly(data, since);
-}
-
-/**
- * Gives back (as `releaseEarly`) every scratch array handed out since `mark` except any that shares
- * memory with `keep`: for code that knows everything it made in between is garbage (a recomputed
- * function's intermediates, src/autograd/recompute.ts).
- */
-export function releaseMadeSince(mark: number, keep: FloatArray | null): void {
-  scratch?.releaseSince(mark, keep);
 }
 
 /**

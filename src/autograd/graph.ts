@@ -23,17 +23,8 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` without recording a graph (evaluation, generation, optimiser updates). */
 export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
-}
-
-/** Runs `fn` recording a graph even inside noGrad (a backward that builds a graph of its own: ./recompute.ts). */
-export function withGrad<T>(fn: () => T): T {
-  return withGradMode(true, fn);
-}
-
-function withGradMode<T>(on: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = on;
+  gradEnabled = false;
   try {
     return fn();
   } finally {
@@ -165,34 +156,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     seed = gradient.data.slice();
   }
 
-  walk(root, seed, null, null);
-}
-
-/**
- * The gradient that reaches `input` when `seed` (root's gradient, not copied: the walk never writes
- * into it) flows back from `root`, instead of going into input.grad; any other leaf gets its share
- * as in backward(). Releases the graph. For an op whose backward runs a graph of its own (./recompute.ts).
- * `privateSince`: the graph was made after this scratch mark and nothing outside holds its tensors,
- * so each one's data goes back to the pool once the walk is past it.
- */
-export function gradientOf(root: Tensor, seed: FloatArray, input: Tensor, privateSince: number | null = null): FloatArray | null {
-  return root.requiresGrad ? walk(root, seed, input, privateSince) : null;
-}
-
-/**
- * The reverse walk from `root` with gradient `seed`: each node's backward, gradients summed where
- * paths meet, leaves' gradients into .grad, except `capture`'s, which it returns (and then the seed is
- * not its own to hand to a leaf); then the graph released. `privateSince`: see gradientOf.
- */
-function walk(root: Tensor, seed: FloatArray, capture: Tensor | null, privateSince: number | null): FloatArray | null {
   const order = topologicalOrder(root);
   // Gradients made from here on are this walk's own: once used up they go back to the scratch pool.
   const mark = scratchMark();
   const grads = new Map<Tensor, FloatArray>([[root, seed]]);
   // Op backwards may return their incoming gradient itself (add returns it to both inputs), so a
   // gradient array is only written in place once we own a private copy of it.
-  const owned = new WeakSet<FloatArray>(capture === null ? [seed] : []);
-  let captured: FloatArray | null = null;
+  const owned = new WeakSet<FloatArray>([seed]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
@@ -200,10 +170,6 @@ function walk(root: Tensor, seed: FloatArray, capture: Tensor | null, privateSin
     if (g === undefined) continue;
     const node = t.node;
     if (node === null) {
-      if (t === capture) {
-        captured = g;
-        continue;
-      }
       // A leaf: accumulate into .grad.
       // .grad outlives the step: inside a scratch scope it is always a copy (kernels/alloc.ts).
       if (t.grad === null) t.grad = new Tensor(owned.has(g) && !inScratch() ? g : g.slice(), t.shape);
@@ -236,9 +202,6 @@ function walk(root: Tensor, seed: FloatArray, capture: Tensor | null, privateSin
       usedUp.push(existing, gi);
     });
     releaseIfUsedUp(usedUp, grads, mark);
-    // Every consumer of t ran its backward before t's: its data is garbage now, unless an input
-    // views it (reshape) and that input's own backward may still read it.
-    if (privateSince !== null && !node.inputs.some((input) => sharesMemory(input.data, t.data))) releaseIfUsedUp([t.data], grads, privateSince);
   }
   // Release: drop closures and inputs so saved activations can be collected.
   for (const t of order) {
@@ -248,7 +211,6 @@ function walk(root: Tensor, seed: FloatArray, capture: Tensor | null, privateSin
       t.node.backward = releasedBackward;
     }
   }
-  return captured;
 }
 
 /**

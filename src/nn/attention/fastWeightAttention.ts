@@ -16,7 +16,6 @@ import { Tensor } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
-import { recompute } from '../../autograd/recompute.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
@@ -38,12 +37,6 @@ export interface FastWeightAttentionOptions extends InitOptions {
   attentionNormalise?: boolean;
   /** Multiply y by 1/√dHead as the official LM code does. Default false. */
   scaleOutput?: boolean;
-  /**
-   * Recompute the feature maps (and the head split) in backward rather than keep their
-   * intermediates: less memory, one more pass, the same bits. Default: for long inputs only
-   * (RECOMPUTE_MIN_ELEMENTS); a feature map that is not `pure` never is.
-   */
-  recomputeFeatures?: boolean;
 }
 
 export class FastWeightAttention extends Module implements AttentionLayer {
@@ -72,16 +65,6 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     this.out = this.child('out', new Linear(heads * this.dValue, dModel, { ...options, bias: false }));
   }
 
-  /**
-   * Whether this forward recomputes φ and the head split in backward (same bits either way): with
-   * `recomputeFeatures` when given, else for projections of RECOMPUTE_MIN_ELEMENTS or more, and
-   * only for a feature map that says it is a pure function of its input.
-   */
-  private recomputesFeatures(kvProjected: Tensor): boolean {
-    if (this.options.featureMap.pure !== true) return false;
-    return this.options.recomputeFeatures ?? kvProjected.size >= RECOMPUTE_MIN_ELEMENTS;
-  }
-
   /** x [B, T, D] → { output [B, T, D], state (causal) } */
   forward(x: Tensor, input: AttentionInput = {}): AttentionOutput {
     const source = input.memory ?? x;
@@ -98,21 +81,10 @@ export class FastWeightAttention extends Module implements AttentionLayer {
       // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
       return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
     };
-    const queries = (t: Tensor) => phi(splitHeads(t, heads)); // [B, T, H·dHead] → [B, H, T, dDot]
-    const keys = (kv: Tensor) => phi(splitHeads(ops.slice(kv, -1, 0, heads * dHead), heads)); // [B, S, H·(dHead + dv)] → [B, H, S, dDot]
-    const values = (kv: Tensor) => splitHeads(ops.slice(kv, -1, heads * dHead, heads * (dHead + dValue)), heads); // → [B, H, S, dv]
-    const qProjected = this.query.forward(x), kvProjected = this.keyValue.forward(source);
-    let q: Tensor, k: Tensor, vh: Tensor;
-    if (this.recomputesFeatures(kvProjected)) {
-      // Long sequences: keep the projections and φ's results, recompute the passes in between in backward.
-      q = recompute(queries, qProjected);
-      k = recompute(keys, kvProjected);
-      vh = recompute(values, kvProjected);
-    } else {
-      q = queries(qProjected);
-      k = keys(kvProjected);
-      vh = values(kvProjected);
-    }
+    const q = phi(splitHeads(this.query.forward(x), heads)); // [B, H, T, dDot]
+    const [kRaw, v] = ops.split(this.keyValue.forward(source), [heads * dHead, heads * dValue], -1);
+    let k = phi(splitHeads(kRaw!, heads)); // [B, H, S, dDot]
+    const vh = splitHeads(v!, heads); // [B, H, S, dv]
     if (input.keyMask) k = ops.mul(k, maskForHeads(input.keyMask, source)); // padding writes nothing
     const beta = this.beta ? ops.permute(ops.sigmoid(this.beta.forward(source)), [0, 2, 1]) : null; // [B, H, S]
 
@@ -148,13 +120,6 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     return { output: this.out.forward(mergeHeads(y)), ...(state ? { state } : {}) };
   }
 }
-
-/**
- * Elements of the key-value projection from which the layer recomputes its feature maps in backward
- * instead of keeping their intermediates (src/autograd/recompute.ts): at d_model 512 a sequence of
- * 4k tokens. Far above the training shapes of lm and mt, which keep every intermediate (no second pass).
- */
-export const RECOMPUTE_MIN_ELEMENTS = 1 << 22;
 
 /** keyMask [B, S] → [B, 1, S, 1] in the dtype of the source, checking its shape. */
 export function maskForHeads(keyMask: Tensor, source: Tensor): Tensor {

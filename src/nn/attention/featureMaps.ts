@@ -23,17 +23,11 @@ export interface FeatureMap {
    * it normalises; maps without it are used as they are.
    */
   applyUpToRowScale?(x: Tensor, training: boolean): Tensor;
-  /**
-   * True when `apply` is a pure function of its input (no random draw, nothing kept): a layer may
-   * then run it again in backward instead of keeping its intermediates (src/autograd/recompute.ts).
-   */
-  readonly pure?: boolean;
 }
 
 /** ELU(x) + 1: positive, d_dot = d_key (the Linear Transformer's map). */
 export class EluFeatureMap implements FeatureMap {
   readonly name = 'elu';
-  readonly pure = true;
   readonly dDot: number;
   constructor(dKey: number) {
     this.dDot = dKey;
@@ -50,7 +44,6 @@ export class EluFeatureMap implements FeatureMap {
  */
 export class DpfpFeatureMap implements FeatureMap {
   readonly name = 'dpfp';
-  readonly pure = true;
 
   readonly dDot: number;
   constructor(readonly dKey: number, readonly nu: number) {
