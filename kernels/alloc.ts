@@ -116,11 +116,21 @@ interface Block {
   heap: Float32Heap | null;
 }
 
+/** Bytes of a pool block of size class `key` (negative: float64). */
+const blockBytes = (key: number) => (key < 0 ? -8 * key : 4 * key);
+
 class ScratchPool {
   /** Blocks free for this scope, by size class (element count; negated for float64). */
   private free = new Map<number, Block[]>();
-  /** Blocks handed out in this scope, with the view handed out. */
-  private used: { key: number; block: Block; view: FloatArray }[] = [];
+  /** Blocks handed out in this scope, by the view handed out (insertion order: the order taken). */
+  private used = new Map<FloatArray, { key: number; block: Block; serial: number }>();
+  /** Ordinary arrays this scope gave back early (`releaseEarly`): the next scope's free list keeps them. */
+  private early = new Set<Block>();
+  /** Views handed out since the pool was made: `serial` tells which came after a mark. */
+  private serial = 0;
+  /** Bytes of the blocks this scope holds now, and the most it held at once (scratchPeakBytes). */
+  held = 0;
+  peak = 0;
   poison = false;
 
   take(dtype: DType, n: number, zeroed = true): FloatArray {
@@ -142,8 +152,43 @@ class ScratchPool {
     if (zeroed) {
       if (!fresh) view.fill(0);
     } else if (this.poison) view.fill(NaN);
-    this.used.push({ key, block, view });
+    this.used.set(view, { key, block, serial: this.serial++ });
+    this.held += blockBytes(key);
+    if (this.held > this.peak) this.peak = this.held;
     return view;
+  }
+
+  /** The serial number the next view handed out will get. */
+  mark(): number {
+    return this.serial;
+  }
+
+  /** True when `view` is a view this scope handed out (at or after `since`) and still holds. */
+  holds(view: FloatArray, since = 0): boolean {
+    const entry = this.used.get(view);
+    return entry !== undefined && entry.serial >= since;
+  }
+
+  /** Puts the block of `view` (one this scope handed out) on the free list now; false if it is not one. */
+  releaseEarly(view: FloatArray, since = 0): boolean {
+    const entry = this.used.get(view);
+    if (entry === undefined || entry.serial < since) return false;
+    this.used.delete(view);
+    this.held -= blockBytes(entry.key);
+    if (this.poison) view.fill(NaN);
+    // A heap block goes straight back to its heap, which joins it with free neighbours: blocks
+    // of one size given back can then serve a larger request (a [T, 2D] after two [T, D]). In
+    // poison mode the pool keeps it: the next scope then takes this scope's last blocks first, as
+    // without early release, so an array read after its scope still meets NaN, not a new value.
+    if (entry.block.heap !== null && !this.poison) {
+      entry.block.heap.release(entry.block.block as Float32Array);
+      return true;
+    }
+    let list = this.free.get(entry.key);
+    if (list === undefined) this.free.set(entry.key, (list = []));
+    list.push(entry.block);
+    this.early.add(entry.block);
+    return true;
   }
 
   /**
@@ -153,15 +198,26 @@ class ScratchPool {
    */
   release(): void {
     const free = new Map<number, Block[]>();
-    for (const { key, block, view } of this.used) {
-      if (this.poison) view.fill(NaN);
+    const keep = (key: number, block: Block) => {
       let list = free.get(key);
       if (list === undefined) free.set(key, (list = []));
       list.push(block);
+    };
+    for (const [view, { key, block }] of this.used) {
+      if (this.poison) view.fill(NaN);
+      keep(key, block);
+    }
+    // Blocks given back early were used by this scope too: the next one will want them again.
+    for (const [key, list] of this.free) {
+      const kept = list.filter((block) => this.early.has(block));
+      for (const block of kept) keep(key, block);
+      this.free.set(key, list.filter((block) => !this.early.has(block)));
     }
     this.dropFree();
+    this.early.clear();
     this.free = free;
-    this.used = [];
+    this.used = new Map();
+    this.held = 0;
   }
 
   /** Gives every free block back (to the garbage collector, or to its heap). */
@@ -212,6 +268,46 @@ export function inScratch(): boolean {
 /** `data` itself outside a scratch scope; inside one, a copy that outlives the scope. */
 export function persistent<A extends FloatArray>(data: A): A {
   return (scratch === null ? data : data.slice()) as A;
+}
+
+/**
+ * Gives `data` back to the scratch pool before its scope ends, for an array nothing will read again
+ * (a gradient the backward walk has used up, a kernel's partial result copied into place), so that
+ * a later allocation of the same scope reuses its block: a step's memory is then what it holds at
+ * once, not everything it asked for (docs/kernels.md, "Long sequences and WebAssembly memory").
+ * Only an array exactly as `allocate` handed it out in this scope (at or after `since`, a
+ * `scratchMark()`) goes back; anything else (a subarray, an array from outside a scope) is left
+ * alone. Returns whether it went back. In poison mode it is filled with NaN at once.
+ */
+export function releaseEarly(data: FloatArray, since = 0): boolean {
+  return scratch !== null && scratch.releaseEarly(data, since);
+}
+
+/**
+ * Runs `fn` in a scratch scope of its own and returns the most bytes its pooled arrays held at once
+ * (blocks handed out, less those given back early; size classes, so up to 25 % above what was asked):
+ * how tests check a step's peak memory without reading RSS. Not inside a scope, nor with scopes off.
+ */
+export function scratchPeakBytes(fn: () => void): number {
+  if (scratch !== null || !scratchEnabled) throw new Error('scratchPeakBytes: needs scratch scopes on and no scope already open');
+  pool.peak = 0;
+  withScratch(fn);
+  return pool.peak;
+}
+
+/** True when `releaseEarly(data, since)` would give `data` back (it is a scratch array of this scope, handed out at or after `since`). */
+export function releasable(data: FloatArray, since = 0): boolean {
+  return scratch !== null && scratch.holds(data, since);
+}
+
+/** True when two arrays overlap in memory (one is a view of the other, or both of one block). */
+export function sharesMemory(a: FloatArray, b: FloatArray): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** A mark for `releaseEarly`: arrays handed out from now on are at or after it. */
+export function scratchMark(): number {
+  return pool.mark();
 }
 
 /** Turn scratch scopes on (the default) or off (every array fresh, as outside a scope). */

@@ -3,10 +3,11 @@
  * HEAD_GROUP_BYTES: every array of a scan's arguments and results is [N, …] (heads are independent),
  * so a group's arrays are subarrays and its results are copied into place. This keeps a WebAssembly
  * kernel call's temporaries bounded on long sequences: at T = 64k, d = 64 one head's q is 16 MiB,
- * and a call over all heads of a layer would need more than the 2 GiB the memory can hold.
+ * and a call over all heads of a layer would need more than the 2 GiB the memory can hold. Each
+ * group's results go back to the scratch pool once copied, so the groups share one group's room.
  */
 import type { FloatArray } from './types.js';
-import { allocLike } from './alloc.js';
+import { allocLike, releaseEarly } from './alloc.js';
 
 /** Bytes of arguments and results above which a scan call is split by heads. */
 export const HEAD_GROUP_BYTES = 256 * 2 ** 20;
@@ -58,6 +59,8 @@ export function inHeadGroups<A extends { N: number }, R extends object>(scan: (a
         for (const [key, value] of Object.entries(part)) result[key] = isArray(value) ? allocLike(value, (value.length / (n1 - n0)) * N) : value;
       }
       for (const [key, value] of Object.entries(part)) if (isArray(value)) (result[key] as FloatArray).set(value, (value.length / (n1 - n0)) * n0);
+      // Copied into place: the next group's call can take their blocks (inside a scratch scope).
+      for (const value of Object.values(part)) if (isArray(value)) releaseEarly(value);
     }
     return result as unknown as R;
   };

@@ -10,7 +10,7 @@
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
 import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
-import { debugChecksSetting, getBackend, inScratch } from '../../kernels/index.js';
+import { debugChecksSetting, getBackend, inScratch, releasable, releaseEarly, scratchMark, sharesMemory } from '../../kernels/index.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -157,6 +157,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
 
   const order = topologicalOrder(root);
+  // Gradients made from here on are this walk's own: once used up they go back to the scratch pool.
+  const mark = scratchMark();
   const grads = new Map<Tensor, FloatArray>([[root, seed]]);
   // Op backwards may return their incoming gradient itself (add returns it to both inputs), so a
   // gradient array is only written in place once we own a private copy of it.
@@ -175,11 +177,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         const acc = t.grad.data;
         for (let j = 0; j < acc.length; j++) acc[j]! += g[j]!;
       }
+      releaseIfUsedUp([g], grads, mark);
       continue;
     }
     if (node.released) throw new Error(`backward(): reached a node of op '${node.op}' whose graph was already released`);
     const inputGrads = node.backward(g);
     if (debugChecks) checkBackward(node.op, g, inputGrads);
+    const usedUp = [g];
     node.inputs.forEach((input, k) => {
       const gi = inputGrads[k];
       if (!input.requiresGrad || gi === null || gi === undefined) return;
@@ -195,7 +199,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       const sum = getBackend().binary('add', existing, existing.length, gi, gi.length, existing.length);
       owned.add(sum);
       grads.set(input, sum);
+      usedUp.push(existing, gi);
     });
+    releaseIfUsedUp(usedUp, grads, mark);
   }
   // Release: drop closures and inputs so saved activations can be collected.
   for (const t of order) {
@@ -204,6 +210,27 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       t.node.inputs = [];
       t.node.backward = releasedBackward;
     }
+  }
+}
+
+/**
+ * Gives gradient arrays that the walk has used up back to the scratch pool (kernels/alloc.ts,
+ * `releaseEarly`), so that a long sequence's backward holds its frontier of gradients rather than
+ * every gradient it made. Only arrays made during this walk (`mark`) qualify, and only when no
+ * gradient still waiting in `pending` shares their memory (an op may hand its incoming gradient, or
+ * a view of it, to its inputs). Outside a scratch scope nothing happens: the collector frees them.
+ */
+function releaseIfUsedUp(candidates: FloatArray[], pending: Map<Tensor, FloatArray>, mark: number): void {
+  for (const a of candidates) {
+    if (!releasable(a, mark)) continue;
+    let shared = false;
+    for (const b of pending.values()) {
+      if (sharesMemory(a, b)) {
+        shared = true;
+        break;
+      }
+    }
+    if (!shared) releaseEarly(a, mark);
   }
 }
 

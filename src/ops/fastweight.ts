@@ -14,7 +14,7 @@
 import { record } from '../autograd/graph.js';
 import { Tensor, allocate, type FloatArray } from '../tensor/tensor.js';
 import { shapeToString } from '../tensor/shape.js';
-import { getBackend } from '../../kernels/index.js';
+import { getBackend, releaseEarly, sharesMemory } from '../../kernels/index.js';
 import { assertSameDType, assertTensor } from './util.js';
 
 export interface FastWeightSumOptions {
@@ -79,7 +79,9 @@ function checkQKV(op: string, q: Tensor, k: Tensor, v: Tensor, all: string): Dim
 /**
  * Records the packed node and returns views of it as the op's outputs.
  * `parts` are the forward results in packed order; `backward` maps the packed gradient, already split
- * into those parts, to the inputs' gradients.
+ * into those parts, to the inputs' gradients. Once copied in, the parts' own arrays go back to the
+ * scratch pool (kernels/alloc.ts, `releaseEarly`): the caller reads the views from then on, so a
+ * long sequence's output is held once, not twice.
  */
 function recordPacked(op: string, inputs: Tensor[], parts: { data: FloatArray; shape: number[] }[], backward: (partGrads: FloatArray[]) => (FloatArray | null)[]): Tensor[] {
   const total = parts.reduce((s, p) => s + p.data.length, 0);
@@ -91,6 +93,8 @@ function recordPacked(op: string, inputs: Tensor[], parts: { data: FloatArray; s
     packedData.set(p.data, offset);
     offset += p.data.length;
   }
+  // A kernel may hand back an input as a result (a state passed through): that one stays.
+  for (const p of parts) if (!inputs.some((t) => sharesMemory(t.data, p.data))) releaseEarly(p.data);
   const split = (g: FloatArray) => parts.map((p, i) => g.subarray(offsets[i]!, offsets[i]! + p.data.length));
   const packed = record(op, inputs, new Tensor(packedData, [total]), (g) => backward(split(g)));
   return parts.map((p, i) => {
@@ -143,12 +147,14 @@ export function fastWeightSum(q: Tensor, k: Tensor, v: Tensor, options: FastWeig
   const [output, finalState, finalZ] = recordPacked(op, inputs, parts, ([dy, dFinalState, dFinalZ]) => {
     // Called at most once (the engine releases the graph after backward), so the backend that
     // ran the forward is asked again: a backend switch in between would be the caller's doing.
-    const grads = getBackend().sumScanBackward({ ...args, forward, dy: dy!, dFinalState: dFinalState!, dFinalZ: dFinalZ ?? null });
+    const grads = getBackend().sumScanBackward({ ...args, forward: packedForward, dy: dy!, dFinalState: dFinalState!, dFinalZ: dFinalZ ?? null });
     const out: (FloatArray | null)[] = [grads.dq, grads.dk, grads.dv];
     if (initialState !== undefined) out.push(grads.dInitialState);
     if (initialZ !== undefined) out.push(grads.dInitialZ);
     return out;
   });
+  // The backward reads the packed copies (recordPacked gave the scan's own arrays back).
+  const packedForward = { ...forward, y: output!.data, finalState: finalState!.data, finalZ: finalZ?.data ?? null };
   return finalZ ? { output: output!, finalState: finalState!, finalZ } : { output: output!, finalState: finalState! };
 }
 
@@ -181,10 +187,12 @@ export function fastWeightDelta(q: Tensor, k: Tensor, v: Tensor, beta: Tensor, o
     { data: forward.finalState, shape: [B, H, dv, dk] },
   ];
   const [output, finalState] = recordPacked(op, inputs, parts, ([dy, dFinalState]) => {
-    const grads = getBackend().deltaScanBackward({ ...args, forward, dy: dy!, dFinalState: dFinalState! });
+    const grads = getBackend().deltaScanBackward({ ...args, forward: packedForward, dy: dy!, dFinalState: dFinalState! });
     const out: (FloatArray | null)[] = [grads.dq, grads.dk, grads.dv, grads.dbeta];
     if (initialState !== undefined) out.push(grads.dInitialState);
     return out;
   });
+  // The backward reads the packed copies (recordPacked gave the scan's own arrays back).
+  const packedForward = { ...forward, y: output!.data, finalState: finalState!.data };
   return { output: output!, finalState: finalState! };
 }
