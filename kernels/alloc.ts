@@ -163,12 +163,6 @@ class ScratchPool {
     return this.serial;
   }
 
-  /** True when `view` is a view this scope handed out (at or after `since`) and still holds. */
-  holds(view: FloatArray, since = 0): boolean {
-    const entry = this.used.get(view);
-    return entry !== undefined && entry.serial >= since;
-  }
-
   /** Puts the block of `view` (one this scope handed out) on the free list now; false if it is not one. */
   releaseEarly(view: FloatArray, since = 0): boolean {
     const entry = this.used.get(view);
@@ -293,11 +287,6 @@ export function scratchPeakBytes(fn: () => void): number {
   pool.peak = 0;
   withScratch(fn);
   return pool.peak;
-}
-
-/** True when `releaseEarly(data, since)` would give `data` back (it is a scratch array of this scope, handed out at or after `since`). */
-export function releasable(data: FloatArray, since = 0): boolean {
-  return scratch !== null && scratch.holds(data, since);
 }
 
 /** True when two arrays overlap in memory (one is a view of the other, or both of one block). */

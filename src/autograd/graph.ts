@@ -10,7 +10,7 @@
  * Gradients inside the walk are plain typed arrays of the same dtype as the tensor they belong to.
  */
 import { Tensor, allocate, attachBackward, type BackwardFn, type FloatArray, type GraphNode } from '../tensor/tensor.js';
-import { debugChecksSetting, getBackend, inScratch, releasable, releaseEarly, scratchMark, sharesMemory } from '../../kernels/index.js';
+import { debugChecksSetting, getBackend, inScratch, releaseEarly, scratchMark, sharesMemory } from '../../kernels/index.js';
 import { sameShape, shapeToString } from '../tensor/shape.js';
 
 export type { BackwardFn, GraphNode };
@@ -221,17 +221,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
  * a view of it, to its inputs). Outside a scratch scope nothing happens: the collector frees them.
  */
 function releaseIfUsedUp(candidates: FloatArray[], pending: Map<Tensor, FloatArray>, mark: number): void {
-  for (const a of candidates) {
-    if (!releasable(a, mark)) continue;
-    let shared = false;
-    for (const b of pending.values()) {
-      if (sharesMemory(a, b)) {
-        shared = true;
-        break;
-      }
-    }
-    if (!shared) releaseEarly(a, mark);
-  }
+  if (!inScratch()) return;
+  for (const a of candidates) if (!sharedWithPending(a, pending)) releaseEarly(a, mark);
+}
+
+function sharedWithPending(a: FloatArray, pending: Map<Tensor, FloatArray>): boolean {
+  for (const b of pending.values()) if (sharesMemory(a, b)) return true;
+  return false;
 }
 
 function releasedBackward(): never {

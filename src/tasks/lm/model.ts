@@ -74,7 +74,7 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
 export function resolveLanguageModelConfig(config: LanguageModelConfig): ResolvedLanguageModelConfig {
   const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
   const { vocabSize, layers, context, seed } = config;
-  if (config.learnedPositions === true && config.positions !== true) throw new Error('language model config: learnedPositions needs positions: true (a learned table is one kind of positions)');
+  if (config.learnedPositions === true && config.positions !== true) throw new Error('language model config: learnedPositions needs positions');
   const positions = !config.positions ? 'none' : config.learnedPositions === true ? 'learned' : 'sinusoidal';
   return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
 }
@@ -143,8 +143,7 @@ export class LanguageModel extends Module {
     let x = this.embedding.forward(ids, [B, T]); // [B, T, D]
     const offset = options.positionOffset ?? 0;
     if (this.positionTable) {
-      const L = this.resolved.context;
-      if (offset + T > L) throw new Error(`LanguageModel: learned positions cover 0 … ${L - 1}; positions ${offset} … ${offset + T - 1} asked for (segments longer than --context)`);
+      // Past the table's last row, slice's own error names the range asked for and the table's shape.
       x = ops.add(x, ops.slice(this.positionTable, 0, offset, offset + T));
     } else if (this.resolved.positions === 'sinusoidal') {
       x = ops.add(x, sinusoidalPositions(T, this.config.dModel, offset, x.dtype));

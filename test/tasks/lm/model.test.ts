@@ -109,8 +109,8 @@ describe('language model', () => {
     expect(first(from2, 0)).toEqual(first(from0, 0));
     expect(first(from2, 1)).not.toEqual(first(from0, 1));
     expect(first(from2, 1)).not.toEqual(first(zero, 1));
-    expect(() => learned.forward(x, 1, 8, { positionOffset: 33 })).toThrow(/learned positions cover 0 … 39; positions 33 … 40 asked for/);
-    expect(() => new LanguageModel({ ...config, positions: false, learnedPositions: true })).toThrow(/learnedPositions needs positions: true/);
+    expect(() => learned.forward(x, 1, 8, { positionOffset: 33 })).toThrow(/slice: range \[33, 41\) is out of bounds/);
+    expect(() => new LanguageModel({ ...config, positions: false, learnedPositions: true })).toThrow(/learnedPositions needs positions/);
   });
   it('carry-mode perplexity differs from independent segments for fast weights and is refused for softmax', () => {
     const model = tiny('delta');
