@@ -30,7 +30,10 @@ export function sumRuleConformance(c: ConformanceCase): void {
           const dFinalZ = withFinalGradient && normalise ? randomArray(rng, N * dk, dtype) : null;
           const g0 = ref.sumScanBackward({ ...args, forward: f0, dy, dFinalState, dFinalZ });
           const g1 = backend.sumScanBackward({ ...args, forward: f1, dy, dFinalState, dFinalZ });
-          expectClose(g1.dq, g0.dq, tol, 'dq');
+          // With one key dimension the normalised read y = W q / (z q) does not depend on q: dq is
+          // the difference of two equal terms, sums over dv products, and float32 leaves their
+          // rounding (growing like √dv) where the exact value is about zero.
+          expectClose(g1.dq, g0.dq, normalise && dk === 1 ? tol * Math.sqrt(dv) : tol, 'dq');
           expectClose(g1.dk, g0.dk, tol, 'dk');
           expectClose(g1.dv, g0.dv, tol, 'dv');
           expectClose(g1.dInitialState, g0.dInitialState, tol, 'dInitialState');
