@@ -28,6 +28,14 @@ export const DEFAULT_CORPUS = 'libreoffice';
 export const DEFAULT_MEMORY: MemoryKind = 'nearest';
 export const DEFAULT_MEMORY_MIN_SIMILARITY = 0.4;
 
+/**
+ * Named recipes of `mt train --preset NAME`: flag values that the user's own flags override.
+ * hour: the 60-minute LibreOffice run of docs/experiments.md, whose depth was chosen on the valid split.
+ */
+export const MT_PRESETS: Readonly<Record<string, Readonly<Partial<Record<'minutes' | 'enc-layers' | 'dec-layers', string>>>>> = {
+  hour: { minutes: '60', 'enc-layers': '3', 'dec-layers': '3' },
+};
+
 /** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
 
@@ -61,6 +69,8 @@ similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute run
   --out DIR           checkpoint directory (default runs/mt-<model>)
   --resume            continue from the checkpoint in --out exactly where it stopped
   --overwrite         start afresh even if --out already holds a checkpoint
+  --preset hour       the recipe of the 60-minute run in docs/experiments.md: --minutes 60 --enc-layers 3
+                      --dec-layers 3 (flags given beside it win; --steps N replaces its minutes)
   --steps N | --minutes M   budget (default --minutes 10); cosine decay to lr/10 at the end of the budget
   --enc-layers N (2)  --dec-layers N (2)  --dim D (128)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
@@ -102,7 +112,7 @@ const MT_TRAIN_OPTIONS = {
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
   'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, memory: { type: 'string' }, 'memory-min-similarity': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   // mt compare only (mt train refuses them with a pointer):
   models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
 } as const;
@@ -170,6 +180,15 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
   return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
 }
 
+/** The flags of `--preset NAME` beneath the ones given; --steps N takes the place of the preset's minutes. */
+export function withPreset(values: MtTrainValues): MtTrainValues {
+  if (values.preset === undefined) return values;
+  const preset = MT_PRESETS[values.preset];
+  if (preset === undefined) throw new UsageError(`mt train: unknown --preset '${values.preset}' (valid: ${Object.keys(MT_PRESETS).join(', ')})`);
+  const { minutes, ...rest } = preset;
+  return { ...rest, ...(values.steps === undefined && minutes !== undefined ? { minutes } : {}), ...values };
+}
+
 function memoryOptions(values: MtTrainValues): Pick<MtTrainingConfig, 'memory' | 'memoryMinSimilarity'> {
   const memory = choiceOption(values.memory, 'memory', MEMORY_KINDS, DEFAULT_MEMORY);
   const minSimilarity = numberOption(values['memory-min-similarity'], 'memory-min-similarity', DEFAULT_MEMORY_MIN_SIMILARITY, [0, 1]);
@@ -183,7 +202,7 @@ function snapshotOption(value: string | undefined): { snapshotEvery?: number } {
 }
 
 async function mtTrain(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt train');
+  const values = withPreset(parseCommand(argv, MT_TRAIN_OPTIONS, 'fastweights mt train').values);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -240,6 +259,7 @@ async function mtCompare(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('mt compare: use --models a,b,c (finished runs are skipped on a rerun; no --model or --resume)');
+  if (values.preset !== undefined) throw new UsageError("mt compare: --preset is for 'mt train' (a comparison trains every model at equal --steps)");
   if (values.minutes !== undefined) throw new UsageError('mt compare: give the budget as --steps N: every model gets the same steps, so a busy machine cannot favour one');
   const models = modelList(values.models, TABLE1_MODELS, 'mt compare');
   // Each name is checked (mtTrainSettings refuses an unknown one) and each model must fit in memory.

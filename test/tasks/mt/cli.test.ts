@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SNAPSHOT_EVERY, mtTrainSettings } from '../../../src/tasks/mt/cli.js';
+import { DEFAULT_SNAPSHOT_EVERY, MT_PRESETS, mtTrainSettings, withPreset } from '../../../src/tasks/mt/cli.js';
 import { run } from './runMt.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
@@ -108,6 +108,20 @@ describe('mt train / translate / eval', () => {
     expect(() => mtTrainSettings({ 'snapshot-every': '-5' }, 'softmax')).toThrow(/--snapshot-every must be an integer ≥ 0/);
   });
 
+  it('--preset hour gives the settings of its flags; flags beside it win and --steps replaces its minutes', () => {
+    const hour = mtTrainSettings(withPreset({ preset: 'hour' }), 'softmax');
+    expect(hour).toEqual(mtTrainSettings({ minutes: '60', 'enc-layers': '3', 'dec-layers': '3' }, 'softmax'));
+    expect(hour.training.minutes).toBe(60);
+    expect([hour.model.encoderLayers, hour.model.decoderLayers]).toEqual([3, 3]);
+    expect(hour.model).not.toEqual(mtTrainSettings({}, 'softmax').model);
+    const shorter = mtTrainSettings(withPreset({ preset: 'hour', steps: '500', 'dec-layers': '2' }), 'softmax');
+    expect(shorter.training).toMatchObject({ steps: 500 });
+    expect('minutes' in shorter.training).toBe(false);
+    expect([shorter.model.encoderLayers, shorter.model.decoderLayers]).toEqual([3, 2]);
+    expect(Object.keys(MT_PRESETS)).toEqual(['hour']);
+    expect(() => withPreset({ preset: 'day' })).toThrow("mt train: unknown --preset 'day' (valid: hour)");
+  });
+
   it('prints help', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
@@ -125,6 +139,7 @@ describe('mt train / translate / eval', () => {
     await expect(run(['train', '--model', 'dpfp', '--steps', '3', '--minutes', '1'])).rejects.toThrow(/either --steps or --minutes/);
     await expect(run(['train', '--model', 'dpfp', '--steps', 'many'])).rejects.toThrow(/--steps must be an integer/);
     await expect(run(['train', '--model', 'dpfp', '--dim', '10', '--heads', '4'])).rejects.toThrow(/divisible/);
+    await expect(run(['compare', '--preset', 'hour'])).rejects.toThrow(/--preset is for 'mt train'/);
     await expect(run(['translate', 'Hello.'])).rejects.toThrow(/--checkpoint DIR is required/);
     await expect(run(['eval', '--checkpoint', join(dir, 'straight'), '--split', 'train'])).rejects.toThrow(/--split must be one of valid, test/);
     await expect(run(['eval', '--checkpoint', join(dir, 'straight'), '--beam', '0'])).rejects.toThrow(/--beam must be an integer ≥ 1/);
