@@ -62,7 +62,7 @@ joint BPE vocabulary is learned on both sides of the training pairs.
                the file's name and SHA-256, and mt eval / --resume ask for it again with --corpus FILE
 
 train (defaults: LibreOffice help, 2+2 layers, d_model 128, 4 heads, a translation memory from 0.4
-similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute run these defaults come from):
+similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute runs behind them and --preset hour):
   --model NAME        self-attention of encoder and decoder: softmax, linear, performer[-m], dpfp[-nu],
                       delta, performer-delta[-m], dpfp-delta[-nu] (required)
   --cross NAME        cross-attention: softmax (default) or linear (any model name works)
