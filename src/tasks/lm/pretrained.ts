@@ -24,7 +24,7 @@ export interface PretrainedGenerateOptions {
   rng: Rng;
   /** Stop after generating any of these (e.g. the config's eos_token_id). */
   stopTokens?: readonly number[];
-  /** Prompt tokens per forward pass (default 256): bounds the prefill's memory. */
+  /** Prompt tokens per forward pass (default 128): bounds the prefill's memory (docs/pretrained.md). */
   chunk?: number;
 }
 
@@ -38,7 +38,7 @@ export function* generatePretrained(model: DeltaNetForCausalLM, prompt: readonly
   const temperature = options.temperature ?? 1;
   const topK = options.topK ?? 0;
   const topP = options.topP ?? 1;
-  const chunk = options.chunk ?? 256;
+  const chunk = options.chunk ?? 128;
   if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`generate: topK must be a non-negative integer, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
