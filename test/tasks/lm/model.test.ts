@@ -10,6 +10,13 @@ const ids = (n: number, seed: number) => {
   return Int32Array.from({ length: n }, () => rng.int(11));
 };
 
+/** Mean and standard deviation of a weight table's values. */
+const spread = (data: ArrayLike<number>) => {
+  const values = Array.from(data);
+  const mean = values.reduce((s, x) => s + x, 0) / values.length;
+  return { mean, std: Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length) };
+};
+
 describe('language model', () => {
   it('passes checkGradients end to end for a sum-rule and a delta-rule model, with learned positions and with unit embeddings (float64, every parameter)', () => {
     for (const [name, learnedPositions, unitEmbedding] of [['linear', false, false], ['dpfp-delta', false, false], ['delta', true, false], ['linear', true, true]] as const) {
@@ -78,10 +85,9 @@ describe('language model', () => {
     const unit = new LanguageModel({ ...config, unitEmbedding: true });
     const scaled = new LanguageModel({ ...config, scaledEmbedding: true });
     const weight = unit.embedding.weight;
-    const values = Array.from(weight.data);
-    const mean = values.reduce((s, x) => s + x, 0) / values.length;
-    expect(Math.abs(mean)).toBeLessThan(0.05);
-    expect(Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length)).toBeCloseTo(1, 1);
+    const drawn = spread(weight.data);
+    expect(Math.abs(drawn.mean)).toBeLessThan(0.05);
+    expect(drawn.std).toBeCloseTo(1, 1);
     // The same draws as the scaled model's table (std 1/√16), so every other weight is the same too.
     const scaledWeights = new Map(scaled.namedParameters());
     for (const [name, p] of unit.namedParameters()) {
@@ -108,10 +114,9 @@ describe('language model', () => {
     const sinusoidal = new LanguageModel(config);
     const table = learned.positionTable!;
     expect(table.shape).toEqual([40, 16]);
-    const values = Array.from(table.data);
-    const mean = values.reduce((s, x) => s + x, 0) / values.length;
-    expect(Math.abs(mean)).toBeLessThan(0.1);
-    expect(Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length)).toBeCloseTo(1, 1);
+    const drawn = spread(table.data);
+    expect(Math.abs(drawn.mean)).toBeLessThan(0.1);
+    expect(drawn.std).toBeCloseTo(1, 1);
     // Every other weight is the sinusoidal model's of the same seed: only the positions differ.
     const other = new Map(sinusoidal.namedParameters());
     for (const [name, p] of learned.namedParameters()) {
