@@ -80,14 +80,11 @@ export class TransformerBlock extends Module {
 
   forward(x: Tensor, input: BlockInput = {}): { output: Tensor; state?: AttentionState } {
     const drop = (t: Tensor) => ops.dropout(t, this.dropout, this.rng, this.training);
-    const a = this.attention.forward(this.norm1.forward(x), {
-      ...(input.state ? { state: input.state } : {}),
-      ...(input.selfKeyMask ? { keyMask: input.selfKeyMask } : {}),
-    });
+    const a = this.attention.forward(this.norm1.forward(x), { state: input.state, keyMask: input.selfKeyMask });
     let h = ops.add(x, drop(a.output));
     if (this.cross && this.normCross) {
       if (!input.memory) throw new Error('TransformerBlock: a block with cross-attention needs memory');
-      const c = this.cross.forward(this.normCross.forward(h), { memory: input.memory, ...(input.memoryKeyMask ? { keyMask: input.memoryKeyMask } : {}) });
+      const c = this.cross.forward(this.normCross.forward(h), { memory: input.memory, keyMask: input.memoryKeyMask });
       h = ops.add(h, drop(c.output));
     }
     h = ops.add(h, drop(this.feedForward.forward(this.norm2.forward(h))));

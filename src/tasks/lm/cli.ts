@@ -56,6 +56,8 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
   --layers N (2)  --dim D (64)  --heads H (4)  --context L (64)  --ff N (4·dim)  --dropout P (0.1)
   --vocab N (1024)  --positions sinusoidal|learned|none (sinusoidal; learned: a trained table of --context
                       rows)  --no-pos (= --positions none)  --attention-normalise  --scale-output
+  --embedding scaled|unscaled (scaled: drawn at std 1/√dim, times √dim on the way in; unscaled: drawn
+                      N(0, 1), added as they are); either way the output layer is tied to it
   --batch B (8)  --lr X (0.003)  --warmup N (100, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
@@ -92,7 +94,7 @@ const TRAIN_OPTIONS = {
       corpus: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
       steps: { type: 'string' }, minutes: { type: 'string' }, layers: { type: 'string' }, dim: { type: 'string' },
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
-      vocab: { type: 'string' }, positions: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
+      vocab: { type: 'string' }, positions: { type: 'string' }, embedding: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
       'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
@@ -190,6 +192,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
   const heads = intOption(values.heads, 'heads', 4);
   headSizeOption(dim, heads);
   const positions = positionsOption(values.positions, values['no-pos']);
+  const embedding = choiceOption(values.embedding, 'embedding', ['scaled', 'unscaled'] as const, 'scaled');
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
@@ -216,6 +219,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
         positions: positions !== 'none',
         ...(positions === 'learned' ? { learnedPositions: true } : {}),
+        ...(embedding === 'unscaled' ? { scaledEmbedding: false, unitEmbedding: true } : {}),
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),

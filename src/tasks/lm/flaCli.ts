@@ -53,6 +53,7 @@ const NOT_FOR_FLA: Record<string, string> = {
   dropout: 'has no counterpart: fla\'s DeltaNet has no dropout',
   'no-pos': "has no counterpart: fla's DeltaNet has no positional encoding to switch off",
   positions: "has no counterpart: fla's DeltaNet has no positional encoding",
+  embedding: "has no counterpart: fla's DeltaNet draws its embeddings at initializer_range (0.02)",
   'attention-normalise': "has no counterpart: fla's DeltaNet normalises keys and queries by --qk-norm",
   'scale-output': "has no counterpart: fla's DeltaNet always scales queries by d_k^-1/2",
   carry: 'is not offered for fla models yet',

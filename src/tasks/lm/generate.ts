@@ -44,7 +44,7 @@ export function generate(model: LanguageModel, prompt: readonly number[], option
     let logits: FloatArray = new Float32Array(0);
     for (let start = 0; start < context.length; start += L) {
       const piece = context.slice(start, start + L);
-      const r = model.forward(piece, 1, piece.length, { ...(states ? { states } : {}), positionOffset: 0 });
+      const r = model.forward(piece, 1, piece.length, { states });
       states = trimCaches(r.states, L);
       position = piece.length % L;
       const V = model.config.vocabSize;

@@ -10,6 +10,8 @@
  * outweigh them 35 to 1, so every layer first sees mostly where a token is, not which token it is:
  * training on segments sits on the unigram plateau for hundreds of steps, and carry-over training
  * learns to lean on fast weights that only its own history builds (docs/experiments.md, Table 4).
+ * With `unitEmbedding` instead (`lm train --embedding unscaled`) they start N(0, 1) and enter as
+ * they are, PyTorch's nn.Embedding default; the output stays tied to them either way.
  *
  * The per-layer attention states (fast weights, or key/value caches for softmax) are returned so
  * that evaluation can carry memory across segments and generation can run one token at a time.
@@ -51,6 +53,11 @@ export interface LanguageModelConfig {
    * sets it for new runs.
    */
   scaledEmbedding?: boolean;
+  /**
+   * Without scaledEmbedding: embeddings drawn N(0, 1) and added as they are (PyTorch's nn.Embedding
+   * default; `lm train --embedding unscaled`). The output stays tied to them.
+   */
+  unitEmbedding?: boolean;
   /** Seed of the weights' initialisation (and of the model's dropout/FAVOR+ stream). */
   seed: number;
   /** Seed of the fixed FAVOR+ features used in eval mode. */
@@ -75,6 +82,7 @@ export function resolveLanguageModelConfig(config: LanguageModelConfig): Resolve
   const stack = resolveStack(config, 'language model config', ['vocabSize', 'dModel', 'layers', 'heads', 'context']);
   const { vocabSize, layers, context, seed } = config;
   if (config.learnedPositions === true && config.positions !== true) throw new Error('language model config: learnedPositions needs positions');
+  if (config.unitEmbedding === true && config.scaledEmbedding === true) throw new Error('language model config: unitEmbedding contradicts scaledEmbedding');
   const positions = !config.positions ? 'none' : config.learnedPositions === true ? 'learned' : 'sinusoidal';
   return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
 }
@@ -106,7 +114,7 @@ export class LanguageModel extends Module {
     super();
     const r = (this.resolved = resolveLanguageModelConfig(config));
     this.rng = new Rng(r.seed);
-    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, scaled: r.scaledEmbedding }));
+    this.embedding = this.child('embedding', new Embedding(r.vocabSize, r.dModel, { rng: this.rng, dtype, scaled: r.scaledEmbedding, ...(config.unitEmbedding && { std: 1 }) }));
     this.blocks = [];
     for (let i = 0; i < r.layers; i++) {
       this.blocks.push(
@@ -150,8 +158,7 @@ export class LanguageModel extends Module {
     }
     const states: AttentionState[] = [];
     this.blocks.forEach((block, i) => {
-      const state = options.states?.[i];
-      const r = block.forward(x, state ? { state } : {});
+      const r = block.forward(x, { state: options.states?.[i] });
       x = r.output;
       if (r.state) states.push(r.state);
     });

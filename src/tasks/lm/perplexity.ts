@@ -85,13 +85,13 @@ export function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opt
     } else {
       let states: AttentionState[] | undefined;
       for (const batch of options.warmup ? sequentialSegments(options.warmup, B, L) : []) {
-        states = model.forward(batch.inputs, batch.B, batch.L, states ? { states } : {}).states;
+        states = model.forward(batch.inputs, batch.B, batch.L, { states }).states;
       }
       const total = Math.floor((stream.length - 1) / B / L) * B * L;
       for (const batch of sequentialSegments(stream, B, L)) {
         if (options.mode === 'carry') {
           // The carried states outlive the batch: no scratch memory here.
-          const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, states ? { states } : {});
+          const { logits, states: next } = model.forward(batch.inputs, batch.B, batch.L, { states });
           states = next;
           add(logits, batch.targets);
         } else {

@@ -163,12 +163,12 @@ export async function trainLanguageModel(options: TrainLanguageModelOptions): Pr
   const { config, resumed, data, model, train } = startTraining<LmCheckpointConfig, LmCheckpointState, LmData, LmMicroBatch, LanguageModel>(options, {
     checkpoint: LM_CHECKPOINT,
     replica,
-    // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding); a
-    // resumed one keeps what its checkpoint says (absent: the older layout).
+    // A new run embeds tokens at the size of the positions (LanguageModelConfig.scaledEmbedding) unless
+    // it asks for unitEmbedding; a resumed one keeps what its checkpoint says (absent: the older layout).
     // A resumed run must find the corpus file it was trained on (its SHA-256); a new one records it
     // once the file has passed loadCorpus's checks (size, UTF-8).
     configure: (c, resuming) => {
-      if (!resuming) c.model.scaledEmbedding ??= true;
+      if (!resuming) c.model.scaledEmbedding ??= !c.model.unitEmbedding;
       else checkCorpusUnchanged(c.training);
     },
     prepareData: (c, tokenizer) => {
@@ -258,7 +258,7 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
 const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
-  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, learnedPositions: optional(bool), scaledEmbedding: optional(bool) }),
+  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, learnedPositions: optional(bool), scaledEmbedding: optional(bool), unitEmbedding: optional(bool) }),
   training: object({ ...sharedTrainingFields, corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 

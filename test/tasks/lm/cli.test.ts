@@ -125,6 +125,30 @@ describe('lm train --carry', () => {
     }
   });
 
+  it('--embedding unscaled: unit embeddings recorded in the checkpoint, read back by eval, --resume and generate; a bad value refused', async () => {
+    const out = join(dir, 'unscaled');
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--embedding', 'unscaled', '--carry', '--eval-tokens', '40', ...TINY]);
+    expect(r.code).toBe(0);
+    const saved = loadCheckpoint(out);
+    expect(saved.config).toMatchObject({ model: { scaledEmbedding: false, unitEmbedding: true } });
+    const table = Array.from(saved.weights.get('embedding.weight')!.data);
+    expect(Math.sqrt(table.reduce((s, x) => s + x * x, 0) / table.length)).toBeCloseTo(1, 1); // N(0, 1), two small steps on
+    for (const mode of ['segments', 'carry']) {
+      const e = await run(runLm, ['eval', '--checkpoint', out, '--mode', mode, '--max-tokens', '40', '--json']);
+      expect(JSON.parse(e.stdout)).toMatchObject({ mode, tokens: 40 });
+    }
+    const resumed = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '3', '--resume', '--eval-tokens', '40', ...TINY]);
+    expect(resumed.code).toBe(0);
+    expect(loadCheckpoint(out).config).toMatchObject({ model: { scaledEmbedding: false, unitEmbedding: true } });
+    expect((await run(runLm, ['generate', '--checkpoint', out, '--prompt', 'Die', '--tokens', '3'])).code).toBe(0);
+    // The default (and --embedding scaled) stays the scaled table, with no unitEmbedding.
+    const scaled = join(dir, 'scaled');
+    expect((await run(runLm, ['train', '--corpus', corpus, '--out', scaled, '--steps', '1', '--embedding', 'scaled', '--eval-tokens', '40', ...TINY])).code).toBe(0);
+    expect((loadCheckpoint(scaled).config as { model: object }).model).toMatchObject({ scaledEmbedding: true });
+    expect((loadCheckpoint(scaled).config as { model: object }).model).not.toHaveProperty('unitEmbedding');
+    await expect(run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'never'), '--embedding', 'unit', ...TINY])).rejects.toThrow("--embedding must be one of scaled, unscaled, got 'unit'");
+  });
+
   it('refuses softmax attention before any work, in one line, and lm compare refuses --carry', async () => {
     const softmax = run(runLm, ['train', '--corpus', join(dir, 'missing.txt'), '--model', 'softmax', '--carry', '--out', join(dir, 'never'), ...TINY]);
     await expect(softmax).rejects.toThrow(UsageError);

@@ -53,6 +53,7 @@ describe('lm train --arch fla, lm export, --init', () => {
     const out = join(dir, 'refused');
     await expect(lm('train', '--arch', 'fla', '--dropout', '0.1', '--out', out)).rejects.toThrow("lm train --arch fla: --dropout has no counterpart: fla's DeltaNet has no dropout");
     await expect(lm('train', '--arch', 'fla', '--carry', '--out', out)).rejects.toThrow('lm train --arch fla: --carry is not offered for fla models yet');
+    await expect(lm('train', '--arch', 'fla', '--embedding', 'unscaled', '--out', out)).rejects.toThrow("lm train --arch fla: --embedding has no counterpart: fla's DeltaNet draws its embeddings at initializer_range (0.02)");
     await expect(lm('train', '--arch', 'fla', '--model', 'linear', '--out', out)).rejects.toThrow(/--model names this project's own models/);
     await expect(lm('train', '--arch', 'fla', '--qk-norm', 'l3', '--out', out)).rejects.toThrow("--qk-norm must be one of l2, sum, got 'l3'");
     await expect(lm('train', '--arch', 'transformer', '--out', out)).rejects.toThrow("--arch must be one of fastweights, fla, got 'transformer'");

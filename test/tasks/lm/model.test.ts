@@ -10,10 +10,17 @@ const ids = (n: number, seed: number) => {
   return Int32Array.from({ length: n }, () => rng.int(11));
 };
 
+/** Mean and standard deviation of a weight table's values. */
+const spread = (data: ArrayLike<number>) => {
+  const values = Array.from(data);
+  const mean = values.reduce((s, x) => s + x, 0) / values.length;
+  return { mean, std: Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length) };
+};
+
 describe('language model', () => {
-  it('passes checkGradients end to end for a sum-rule and a delta-rule model, and with learned positions (float64, every parameter)', () => {
-    for (const [name, learnedPositions] of [['linear', false], ['dpfp-delta', false], ['delta', true]] as const) {
-      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, learnedPositions, seed: 1, ffHidden: 4 }, 'float64');
+  it('passes checkGradients end to end for a sum-rule and a delta-rule model, with learned positions and with unit embeddings (float64, every parameter)', () => {
+    for (const [name, learnedPositions, unitEmbedding] of [['linear', false, false], ['dpfp-delta', false, false], ['delta', true, false], ['linear', true, true]] as const) {
+      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, learnedPositions, unitEmbedding, seed: 1, ffHidden: 4 }, 'float64');
       expect(model.positionTable !== null).toBe(learnedPositions);
       model.eval();
       const x = ids(6, 1).map((v) => v % 7);
@@ -73,16 +80,43 @@ describe('language model', () => {
     plain.loadStateDict(scaled.stateDict());
     expect(Array.from(plain.forward(x, 2, 6).logits.data)).not.toEqual(Array.from(scaled.forward(x, 2, 6).logits.data));
   });
+  it('unitEmbedding: token embeddings drawn N(0, 1) and added as they are, the output tied to them; refused beside scaledEmbedding', () => {
+    const config = { vocabSize: 300, attention: 'linear', dModel: 16, layers: 1, heads: 2, context: 6, positions: true, learnedPositions: true, seed: 5 };
+    const unit = new LanguageModel({ ...config, unitEmbedding: true });
+    const scaled = new LanguageModel({ ...config, scaledEmbedding: true });
+    const weight = unit.embedding.weight;
+    const drawn = spread(weight.data);
+    expect(Math.abs(drawn.mean)).toBeLessThan(0.05);
+    expect(drawn.std).toBeCloseTo(1, 1);
+    // The same draws as the scaled model's table (std 1/√16), so every other weight is the same too.
+    const scaledWeights = new Map(scaled.namedParameters());
+    for (const [name, p] of unit.namedParameters()) {
+      const expected = Array.from(scaledWeights.get(name)!.data, (x) => (name === 'embedding.weight' ? x * 4 : x));
+      Array.from(p.data).forEach((x, i) => expect(x, `${name}[${i}]`).toBeCloseTo(expected[i]!, 5));
+    }
+    // Added as they are: a token's input is its row of the table, not √D times it.
+    const x = ids(6, 8);
+    const rows = unit.embedding.forward(x, [1, 6]).data;
+    for (let t = 0; t < 6; t++) expect(Array.from(rows.subarray(t * 16, (t + 1) * 16))).toEqual(Array.from(weight.data.subarray(x[t]! * 16, (x[t]! + 1) * 16)));
+    // No output layer of its own: the logits read the embedding table (tied), so changing it moves them.
+    expect(unit.namedParameters().map(([name]) => name).filter((name) => !name.startsWith('blocks.'))).toEqual(['positionTable', 'embedding.weight', 'finalNorm.weight', 'finalNorm.bias']);
+    unit.eval();
+    const before = unit.forward(x, 1, 6).logits.data.slice();
+    weight.data[299 * 16] += 1; // token 299 is not in x: only its logit column can move
+    const after = unit.forward(x, 1, 6).logits.data;
+    for (let i = 0; i < before.length; i++) if (i % 300 !== 299) expect(after[i]).toBe(before[i]);
+    expect(after[299]).not.toBe(before[299]);
+    expect(() => new LanguageModel({ ...config, unitEmbedding: true, scaledEmbedding: true })).toThrow(/^language model config: unitEmbedding contradicts scaledEmbedding$/);
+  });
   it('learned positions: a table of context rows drawn N(0, 1) after every other weight, added row by row, refused past the context', () => {
     const config = { vocabSize: 50, attention: 'delta', dModel: 16, layers: 2, heads: 2, context: 40, positions: true, seed: 6, scaledEmbedding: true };
     const learned = new LanguageModel({ ...config, learnedPositions: true });
     const sinusoidal = new LanguageModel(config);
     const table = learned.positionTable!;
     expect(table.shape).toEqual([40, 16]);
-    const values = Array.from(table.data);
-    const mean = values.reduce((s, x) => s + x, 0) / values.length;
-    expect(Math.abs(mean)).toBeLessThan(0.1);
-    expect(Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length)).toBeCloseTo(1, 1);
+    const drawn = spread(table.data);
+    expect(Math.abs(drawn.mean)).toBeLessThan(0.1);
+    expect(drawn.std).toBeCloseTo(1, 1);
     // Every other weight is the sinusoidal model's of the same seed: only the positions differ.
     const other = new Map(sinusoidal.namedParameters());
     for (const [name, p] of learned.namedParameters()) {

@@ -49,6 +49,14 @@ describe('language-model training', () => {
     expect(resumed.config.model.scaledEmbedding).toBe(false);
     expect(loadLanguageModel(older).config.model.scaledEmbedding).toBe(false);
   });
+  it('a new run asking for unitEmbedding is not also given scaledEmbedding, and its checkpoint loads back the same model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-unit-'));
+    const r = await trainLanguageModel({ out: dir, model: { ...model, unitEmbedding: true }, training: { ...training(100), steps: 2 }, data });
+    const loaded = loadLanguageModel(dir);
+    expect(loaded.config.model).toMatchObject({ scaledEmbedding: false, unitEmbedding: true });
+    expect(loaded.model.embedding.scale).toBe(1);
+    for (const [name, t] of r.model.stateDict()) expect(Array.from(loaded.model.stateDict().get(name)!.data), name).toEqual(Array.from(t.data));
+  });
   it('resuming from a directory that holds no checkpoint says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fw-empty-'));
     await expect(trainLanguageModel({ out: dir, model, training: training(100), resume: true, data })).rejects.toThrow(/no checkpoint\.json/);
