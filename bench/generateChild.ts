@@ -75,7 +75,7 @@ function writeRandom(directory: string, config: DeltaNetConfig): void {
 }
 
 /**
- * GB/s of a streaming read of 128 MiB of WebAssembly memory split over the threads (best of five): the
+ * GB/s of a streaming read of 128 MiB of WebAssembly memory split over the threads (best of five, after four untimed): the
  * matrix-vector kernel on one row of x and a weight of 128 MiB, which reads the weight once, front to back.
  */
 export function streamBandwidth(): number {
@@ -87,12 +87,14 @@ export function streamBandwidth(): number {
   try {
     block.fill(1);
     let best = Infinity;
-    for (let i = 0; i < 5; i++) {
+    // The first four reads are not timed: the pool's threads start during the first, and the
+    // kernel runs slower until the engine has compiled it fully (measured: 5, 20, 17, then 36-45 GB/s).
+    for (let i = -4; i < 5; i++) {
       rt.reset();
       const x = rt.alloc(k), out = rt.alloc(n);
       const start = performance.now();
       rt.run('matvecF32', (lo, hi) => [x, block.byteOffset, out, 1, n, k, lo, hi], n, 0, true);
-      best = Math.min(best, performance.now() - start);
+      if (i >= 0) best = Math.min(best, performance.now() - start);
     }
     return (n * k * 4) / (best / 1000) / 1e9;
   } finally {

@@ -89,12 +89,12 @@ export function compactMatmul(x: Float32Array, m: number, w: CompactMatrix, out:
 function matvecResident(rt: WasmRuntime, x: Float32Array, m: number, w: CompactMatrix, out: Float32Array): void {
   const { rows: n, cols: k } = w;
   rt.reset();
-  const xp = rt.put(x.subarray(0, m * k));
+  const rows = x.subarray(0, m * k);
+  // matvecBF16 reads each row's groups of eight below k & ~15 as their even-numbered elements, then their odd-numbered ones.
+  const xp = rt.put(w.dtype === 'bfloat16' ? rows.map((v, i, _, p = i % k) => (p < (k & ~15) ? rows[i - (p % 8) + (p % 4) * 2 + ((p >> 2) & 1)]! : v)) : rows);
   const target = out.subarray(0, m * n);
   const outp = rt.heap.holds(target) ? target.byteOffset : rt.alloc(m * n);
-  // matvecBF16 rearranges x in its scratch, m · k floats per thread.
-  const scratch = w.dtype === 'bfloat16' ? m * k : 0;
-  rt.run(MATVEC_KERNEL[w.dtype], (lo, hi) => [xp, w.values.byteOffset, outp, m, n, k, lo, hi], n, scratch, m * n * k >= MIN_SPLIT_WORK / 4);
+  rt.run(MATVEC_KERNEL[w.dtype], (lo, hi) => [xp, w.values.byteOffset, outp, m, n, k, lo, hi], n, 0, m * n * k >= MIN_SPLIT_WORK / 4);
   rt.copyOut(outp, m * n, target);
 }
 

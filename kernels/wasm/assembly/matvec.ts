@@ -48,35 +48,33 @@ function bf16(bits: u32): f32 {
 /**
  * matvecF32 with w [n, k] in bfloat16. Eight weights come in one load; a bfloat16 is the upper half of
  * a float32, so shifting each 32-bit lane left by 16 gives the even-numbered weights as float32 and
- * masking off its low half gives the odd-numbered ones: two instructions for eight weights. x is
- * rearranged to match once per call, in `scratch` (m · k floats): in each group of eight, its four
- * even-numbered elements, then its four odd-numbered ones.
+ * masking off its low half gives the odd-numbered ones: two instructions for eight weights. The caller
+ * (kernels/matmul/resident.ts) hands x rearranged to match: below k & ~15, each group of eight as its
+ * four even-numbered elements, then its four odd-numbered ones; beyond, as it is. Sixteen weights a
+ * turn into four accumulators, as matvecF32.
  */
-export function matvecBF16(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32, lo: i32, hi: i32, scratch: usize): void {
-  const k8 = k & ~7;
-  for (let r = 0; r < m; r++) {
-    const xr = at(x, r * k), xs = at(scratch, r * k);
-    for (let p = 0; p < k8; p += 8) {
-      for (let i = 0; i < 4; i++) {
-        store<f32>(at(xs, p + i), load<f32>(at(xr, p + 2 * i)));
-        store<f32>(at(xs, p + 4 + i), load<f32>(at(xr, p + 2 * i + 1)));
-      }
-    }
-  }
+export function matvecBF16(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32, lo: i32, hi: i32, _scratch: usize): void {
   const upper = i32x4.splat(0xffff0000);
+  const k16 = k & ~15;
   for (let j = lo; j < hi; j++) {
     const wj = at16(w, <usize>j * <usize>k);
     for (let r = 0; r < m; r++) {
-      const xs = at(scratch, r * k), xr = at(x, r * k);
-      let even = f32x4.splat(0);
-      let odd = f32x4.splat(0);
-      for (let p = 0; p < k8; p += 8) {
-        const v = v128.load(at16(wj, p));
-        even = f32x4.add(even, f32x4.mul(v128.load(at(xs, p)), i32x4.shl(v, 16)));
-        odd = f32x4.add(odd, f32x4.mul(v128.load(at(xs, p + 4)), v128.and(v, upper)));
+      const xr = at(x, r * k);
+      let even0 = f32x4.splat(0);
+      let odd0 = f32x4.splat(0);
+      let even1 = f32x4.splat(0);
+      let odd1 = f32x4.splat(0);
+      let p = 0;
+      for (; p < k16; p += 16) {
+        const v0 = v128.load(at16(wj, p));
+        const v1 = v128.load(at16(wj, p + 8));
+        even0 = f32x4.add(even0, f32x4.mul(v128.load(at(xr, p)), i32x4.shl(v0, 16)));
+        odd0 = f32x4.add(odd0, f32x4.mul(v128.load(at(xr, p + 4)), v128.and(v0, upper)));
+        even1 = f32x4.add(even1, f32x4.mul(v128.load(at(xr, p + 8)), i32x4.shl(v1, 16)));
+        odd1 = f32x4.add(odd1, f32x4.mul(v128.load(at(xr, p + 12)), v128.and(v1, upper)));
       }
-      let s = hsum(f32x4.add(even, odd));
-      for (let p = k8; p < k; p++) s += load<f32>(at(xr, p)) * bf16(load<u16>(at16(wj, p)));
+      let s = hsum(f32x4.add(f32x4.add(even0, even1), f32x4.add(odd0, odd1)));
+      for (; p < k; p++) s += load<f32>(at(xr, p)) * bf16(load<u16>(at16(wj, p)));
       store<f32>(at(out, r * n + j), s);
     }
   }
