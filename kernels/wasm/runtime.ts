@@ -13,7 +13,7 @@
  * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 20 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadLatin1 } from './generated/modules.js';
+import { byteSwaps, fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadText } from './generated/modules.js';
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
 import { insidePoolThread } from '../threads/poolThread.js';
@@ -87,6 +87,17 @@ function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The single build: its text's characters are bytes, the pairs in byteSwaps traded back (kernels/wasm/build.mjs). */
+function singleBuild(): Uint8Array<ArrayBuffer> {
+  const byteOf = new Uint8Array(256).map((_, code) => code);
+  for (let i = 0; i < byteSwaps.length; i += 2) {
+    const a = byteSwaps.charCodeAt(i), b = byteSwaps.charCodeAt(i + 1);
+    byteOf[a] = b;
+    byteOf[b] = a;
+  }
+  return latin1Bytes(singleThreadText).map((code) => byteOf[code]!);
+}
+
 /** The shared-memory build of `single`: its memory import replaced (kernels/wasm/build.mjs). */
 function withSharedMemory(single: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const patch = latin1Bytes(atob(sharedMemoryPatch.base64));
@@ -116,7 +127,7 @@ export function relaxedSimdWanted(): boolean {
  * build's and between machines with and without FMA; not between thread counts.
  */
 function kernelBytes(shared: boolean, relaxed: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
-  const single = latin1Bytes(singleThreadLatin1);
+  const single = singleBuild();
   const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes) : bytes);
   if (relaxed) {
     const fused = build(withFusedMultiplyAdd(single));
