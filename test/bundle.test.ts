@@ -6,6 +6,8 @@ describe('browser bundles', () => {
   it(`the core entry bundles to at most ${CORE_GZIP_BUDGET / 1000} kB gzip, wasm kernels included, with no gpu.js`, async () => {
     const core = await measureBundle('src/index.ts');
     expect(core.inputs.some((input) => input.path === 'kernels/wasm/generated/modules.ts')).toBe(true);
+    // The resident weights' kernels are a module of their own, which only pretrained models use.
+    expect(core.inputs.some((input) => input.path === 'kernels/wasm/generated/resident.ts')).toBe(false);
     expect(checkCoreBundle(core)).toEqual([]);
   });
 
@@ -18,6 +20,7 @@ describe('browser bundles', () => {
   it('the fastweights/pretrained entry (fla DeltaNet from bytes) bundles for a browser, with no gpu.js', async () => {
     const pretrained = await measureBundle('src/pretrained.ts');
     expect(pretrained.inputs.some((input) => input.path === 'src/io/huggingFaceFiles.ts')).toBe(true);
+    expect(pretrained.inputs.some((input) => input.path === 'kernels/wasm/generated/resident.ts')).toBe(true);
     expect(pretrained.inputs.filter((input) => input.path.includes('gpu.js/'))).toEqual([]);
   });
 
