@@ -71,6 +71,8 @@ export interface BundleSize {
   gzipBytes: number;
   /** Source files in the bundle, largest first, with their minified bytes. */
   inputs: { path: string; bytes: number }[];
+  /** The source file whose code opens the bundle. */
+  first: string;
 }
 
 /** A minified single-file browser bundle of `entry` and its size after gzip (level 9). */
@@ -90,10 +92,11 @@ export async function measureBundle(entry: string): Promise<BundleSize> {
   const [output] = result.outputFiles;
   const [meta] = Object.values(result.metafile.outputs);
   if (output === undefined || meta === undefined) throw new Error(`esbuild produced no output for ${entry}`);
-  const inputs = Object.entries(meta.inputs)
-    .map(([path, info]) => ({ path, bytes: info.bytesInOutput }))
-    .sort((a, b) => b.bytes - a.bytes);
-  return { entry, minifiedBytes: output.contents.length, gzipBytes: gzipSync(output.contents, { level: 9 }).length, inputs };
+  // The metafile lists an output's inputs in the order their code stands in it.
+  const inOrder = Object.entries(meta.inputs).map(([path, info]) => ({ path, bytes: info.bytesInOutput }));
+  const first = inOrder.find((input) => input.bytes > 0)?.path ?? '';
+  const inputs = [...inOrder].sort((a, b) => b.bytes - a.bytes);
+  return { entry, minifiedBytes: output.contents.length, gzipBytes: gzipSync(output.contents, { level: 9 }).length, inputs, first };
 }
 
 /** The core bundle's budget (issue 11), gzip bytes, the wasm kernels included. */

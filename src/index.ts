@@ -1,5 +1,8 @@
 /** fastweights: the public API, floor by floor (docs/architecture.md). Browser-safe: no Node module is reached from here. */
 
+// First, so that a bundle opens with the WebAssembly module's bytes (kernels/index.ts says why).
+import '../kernels/index.js';
+
 // The engine: tensors, the graph and backward, the ops (docs/engine.md).
 export * from './tensor/tensor.js';
 export * from './tensor/shape.js';

@@ -6,11 +6,14 @@
  * registers, the weight's rows split over the threads. Products with many rows (a prompt's prefill)
  * widen the weight a block of rows at a time into float32 and run the general matmul on each block,
  * so the float32 copy never exceeds one block. No gradients: training keeps float32 Tensors.
+ * The kernels are a WebAssembly module of their own, added to the runtime on first use, so that a
+ * bundle that never reaches them (the core entry's) does not carry them.
  */
 import type { MatmulArgs } from '../types.js';
 import { allocateLongLived } from '../alloc.js';
 import { MIN_SPLIT_WORK } from '../wasm/call.js';
 import { wasmRuntime, type KernelName, type WasmRuntime } from '../wasm/runtime.js';
+import { residentModule } from '../wasm/generated/resident.js';
 
 /** Rows of x up to which the matrix-vector kernel is used (above, matmul.ts's packed kernel wins). */
 export const MATVEC_MAX_ROWS = 4;
@@ -88,6 +91,7 @@ export function compactMatmul(x: Float32Array, m: number, w: CompactMatrix, out:
 /** The matrix-vector kernel of w's dtype on resident weights, the n outputs split over the threads. */
 function matvecResident(rt: WasmRuntime, x: Float32Array, m: number, w: CompactMatrix, out: Float32Array): void {
   const { rows: n, cols: k } = w;
+  rt.addModule(residentModule);
   rt.reset();
   const rows = x.subarray(0, m * k);
   // matvecBF16 reads each row's groups of eight below k & ~15 as their even-numbered elements, then their odd-numbered ones.
@@ -104,6 +108,7 @@ export function widenRows(w: CompactMatrix, j0: number, j1: number, into: Float3
   if (w.values instanceof Float32Array) return into.set(w.values.subarray(from, from + count));
   const rt = wasmRuntime();
   if (count >= 4096 && w.residentIn(rt) && rt.heap.holds(into)) {
+    rt.addModule(residentModule);
     rt.reset();
     const src = w.values.byteOffset + 2 * from;
     rt.run('widen16', (lo, hi) => [src, into.byteOffset, w.dtype === 'bfloat16' ? 1 : 0, lo, hi], count, 0, count >= MIN_SPLIT_WORK, 8);

@@ -2,7 +2,7 @@
  * The one pool of worker threads: every thread the library starts belongs to it, and the process (or
  * page) has one, `threadPool()`. It starts empty and grows when work asks for more threads. Its
  * threads take two kinds of work (./workerProgram.ts):
- * * kernel jobs, synchronous: the wasm runtime (kernels/wasm/runtime.ts) attaches its module and
+ * * kernel jobs, synchronous: the wasm runtime (kernels/wasm/runtime.ts) attaches its modules and
  *   shared memory, then splits a kernel call between this thread and the idle pool threads;
  * * requests, asynchronous: tasks (./tasks.ts), modules run on a thread by URL, one request at a
  *   time, with progress messages (data-parallel training steps, whole retrieval runs).
@@ -68,7 +68,7 @@ function canBlock(): boolean {
 export class ThreadPool implements KernelThreadPool {
   private slots: Slot[] = [];
   private closed = false;
-  /** The attached module's functions by name (a job's kernel is an index into them). */
+  /** The attached modules' functions by name (a job's kernel is an index into them). */
   private kernelNames: string[] = [];
   /** The slots running the current kernel jobs (start → finish). */
   private active: Slot[] = [];
@@ -103,16 +103,17 @@ export class ThreadPool implements KernelThreadPool {
   // ---- Kernel jobs --------------------------------------------------------------------------
 
   /**
-   * The first `threads` pool threads (started if need be) serve this module's kernels over `memory`
-   * from now on, and the others none; `module` null: no thread serves kernels.
+   * The first `threads` pool threads (started if need be) serve these modules' kernels over `memory`
+   * from now on, and the others none; no module: no thread serves kernels.
    */
-  attachKernels(module: WebAssembly.Module | null, memory: WebAssembly.Memory | null, threads: number): void {
-    if (module !== null) this.grow(threads);
-    this.kernelNames = module === null ? [] : WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  attachKernels(modules: readonly WebAssembly.Module[], memory: WebAssembly.Memory | null, threads: number): void {
+    const some = modules.length > 0;
+    if (some) this.grow(threads);
+    this.kernelNames = modules.flatMap((module) => WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name));
     this.slots.forEach((slot, i) => {
-      const serve = module !== null && i < threads && slot.failure === null;
+      const serve = some && i < threads && slot.failure === null;
       if (!serve && !slot.serving) return;
-      this.send(slot, serve ? { kind: 'kernels', module, memory, names: this.kernelNames, control: slot.control, args: slot.args } : { kind: 'kernels', module: null });
+      this.send(slot, serve ? { kind: 'kernels', modules, memory, names: this.kernelNames, control: slot.control, args: slot.args } : { kind: 'kernels', modules: [] });
       slot.serving = serve;
     });
   }
@@ -127,7 +128,7 @@ export class ThreadPool implements KernelThreadPool {
     const slots = this.slots.filter(ready).slice(0, jobs.length);
     if (slots.length < jobs.length) throw new Error(`worker threads: ${jobs.length} kernel jobs for ${slots.length} ready threads`);
     jobs.forEach((job) => {
-      if (!this.kernelNames.includes(job.name)) throw new Error(`worker threads: no kernel '${job.name}' in the attached module`);
+      if (!this.kernelNames.includes(job.name)) throw new Error(`worker threads: no kernel '${job.name}' in the attached modules`);
       if (job.args.length > MAX_ARGS) throw new Error(`worker threads: ${job.name} has ${job.args.length} arguments, at most ${MAX_ARGS} fit`);
     });
     this.active = slots;

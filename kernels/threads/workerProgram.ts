@@ -3,7 +3,7 @@
  * or as a Web Worker's module, so it uses no import statement and runs the same in both.
  *
  * A thread serves two kinds of work, one at a time:
- * * kernel jobs: once given a WebAssembly module and the shared memory it runs over, it waits on its
+ * * kernel jobs: once given WebAssembly modules and the shared memory they run over, it waits on its
  *   control block (below) and runs each kernel call posted there, synchronously;
  * * tasks: a message names a module (by URL) and a request; the thread imports the module once per
  *   task, calls its `open(data)`, then answers each request with the function `open` returned.
@@ -74,10 +74,10 @@ function poolThread(load: (url: string) => Promise<any>, c: { POSTED: number; FI
   const tasks = new Map<string, (request: unknown, progress: (message: unknown) => void) => unknown>();
   const handle = async (m: any) => {
     if (m.kind === 'kernels') {
-      if (m.module === null) kernels = null;
+      if (m.modules.length === 0) kernels = null;
       else {
-        const instance = new WebAssembly.Instance(m.module, { env: { memory: m.memory } });
-        kernels = { control: m.control, args: m.args, calls: m.names.map((name: string) => instance.exports[name]) };
+        const exports = Object.assign({}, ...m.modules.map((module: WebAssembly.Module) => new WebAssembly.Instance(module, { env: { memory: m.memory } }).exports));
+        kernels = { control: m.control, args: m.args, calls: m.names.map((name: string) => exports[name]) };
       }
     } else if (m.kind === 'drop') {
       tasks.delete(m.key);

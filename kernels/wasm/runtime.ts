@@ -10,10 +10,10 @@
  * the memory is shared, its views survive growth, and the scratch pool (kernels/alloc.ts) keeps its
  * float32 arrays in it: inside a training step most inputs and outputs are then never copied.
  *
- * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 20 kB) and
+ * Loaded lazily on first use: `wasmRuntime()` compiles the module synchronously (about 17 kB) and
  * returns null where WebAssembly SIMD is missing, so the backend can fall back to js.
  */
-import { fusedMultiplyAddSites, sharedMaxPages as MAX_PAGES, sharedMemoryPatch, singleThreadLatin1 } from './generated/modules.js';
+import { fusedMultiplyAddSites, kernelsModule, sharedMaxPages as MAX_PAGES, type ModuleText } from './generated/modules.js';
 import { allocateUninitialized, setFloat32Heap } from '../alloc.js';
 import { WasmHeap } from './heap.js';
 import { insidePoolThread } from '../threads/poolThread.js';
@@ -51,6 +51,7 @@ export interface KernelExports {
   sumNormaliseRowsF32: Kernel;
   sumNormaliseRowsBackwardF32: Kernel;
   adamStepF32: Kernel;
+  /** The resident weights' kernels: a module of their own (kernels/matmul/resident.ts adds it, see addModule). */
   matvecF32: Kernel;
   matvecBF16: Kernel;
   matvecF16: Kernel;
@@ -65,8 +66,8 @@ export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBack
 
 /** What the runtime uses of the thread pool (kernels/threads/pool.ts). */
 export interface KernelThreadPool {
-  /** The first `threads` pool threads serve this module's kernels over `memory` (null: none does). */
-  attachKernels(module: WebAssembly.Module | null, memory: WebAssembly.Memory | null, threads: number): void;
+  /** The first `threads` pool threads serve these modules' kernels over `memory` (no module: none does). */
+  attachKernels(modules: readonly WebAssembly.Module[], memory: WebAssembly.Memory | null, threads: number): void;
   /** Pool threads that can take a kernel job now. */
   kernelThreads(): number;
   /** Posts one job to each of the first jobs.length of them; finish() waits for them all. */
@@ -87,13 +88,24 @@ function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The shared-memory build of `single`: its memory import replaced (kernels/wasm/build.mjs). */
-function withSharedMemory(single: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  const patch = latin1Bytes(atob(sharedMemoryPatch.base64));
-  const out = new Uint8Array(single.length - (sharedMemoryPatch.to - sharedMemoryPatch.from) + patch.length);
-  out.set(single.subarray(0, sharedMemoryPatch.from));
-  out.set(patch, sharedMemoryPatch.from);
-  out.set(single.subarray(sharedMemoryPatch.to), sharedMemoryPatch.from + patch.length);
+/** A module's single build: its text's characters are bytes, the pairs in its swaps traded back (kernels/wasm/build.mjs). */
+function singleBuild({ text, swaps }: ModuleText): Uint8Array<ArrayBuffer> {
+  const byteOf = new Uint8Array(256).map((_, code) => code);
+  for (let i = 0; i < swaps.length; i += 2) {
+    const a = swaps.charCodeAt(i), b = swaps.charCodeAt(i + 1);
+    byteOf[a] = b;
+    byteOf[b] = a;
+  }
+  return latin1Bytes(text).map((code) => byteOf[code]!);
+}
+
+/** The shared-memory build of a module's `single` build: its memory import replaced (kernels/wasm/build.mjs). */
+function withSharedMemory(single: Uint8Array<ArrayBuffer>, { from, to, base64 }: ModuleText['shared']): Uint8Array<ArrayBuffer> {
+  const patch = latin1Bytes(atob(base64));
+  const out = new Uint8Array(single.length - (to - from) + patch.length);
+  out.set(single.subarray(0, from));
+  out.set(patch, from);
+  out.set(single.subarray(to), from + patch.length);
   return out;
 }
 
@@ -116,8 +128,8 @@ export function relaxedSimdWanted(): boolean {
  * build's and between machines with and without FMA; not between thread counts.
  */
 function kernelBytes(shared: boolean, relaxed: boolean): { bytes: Uint8Array<ArrayBuffer>; fused: boolean } {
-  const single = latin1Bytes(singleThreadLatin1);
-  const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes) : bytes);
+  const single = singleBuild(kernelsModule);
+  const build = (bytes: Uint8Array<ArrayBuffer>) => (shared ? withSharedMemory(bytes, kernelsModule.shared) : bytes);
   if (relaxed) {
     const fused = build(withFusedMultiplyAdd(single));
     if (WebAssembly.validate(fused)) return { bytes: fused, fused: true };
@@ -146,19 +158,44 @@ export class WasmRuntime {
   /** This call's outputs by address: the array take() returns, and whether it must be copied out. */
   private outputs = new Map<number, { array: Float32Array; copy: boolean }>();
 
+  /** The modules whose kernels run over the memory (the pool's threads get them all), and their texts. */
+  private readonly modules: WebAssembly.Module[];
+  private readonly added = new Set<ModuleText>([kernelsModule]);
+
   constructor(
     readonly memory: WebAssembly.Memory,
-    readonly kernels: KernelExports,
+    module: WebAssembly.Module,
+    /** The kernels of every module added so far, by name. */
+    public kernels: KernelExports,
     /** The pool whose threads serve this module's kernels besides this one (null: single-threaded). */
     readonly pool: KernelThreadPool | null,
+    /** How many of the pool's threads serve them. */
+    private readonly poolThreads: number,
     /** True for a shared memory: its views survive growth, so scratch arrays may live in it. */
     readonly shared: boolean,
     /** True when the matmul runs fused multiply-adds (relaxed SIMD; see kernelBytes). */
     readonly fused: boolean,
   ) {
+    this.modules = [module];
+    pool?.attachKernels(this.modules, memory, poolThreads);
     this.view = new Float32Array(memory.buffer);
     const base = Math.ceil(Math.max(kernels.heapBase(), 16) / 16) * 16;
     this.heap = new WasmHeap(memory, base, MAX_PAGES * PAGE_BYTES);
+  }
+
+  /**
+   * Adds a module of more kernels over the same memory (once; the pool's threads get it too): the
+   * resident weights' kernels, which kernels/matmul/resident.ts adds on first use, so that a bundle
+   * without it (the core entry) leaves their module out.
+   */
+  addModule(text: ModuleText): void {
+    if (this.added.has(text)) return;
+    const module = new WebAssembly.Module(this.shared ? withSharedMemory(singleBuild(text), text.shared) : singleBuild(text));
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.kernels = { ...this.kernels, ...(instance.exports as unknown as Partial<KernelExports>) };
+    this.added.add(text);
+    this.modules.push(module);
+    this.pool?.attachKernels(this.modules, this.memory, this.poolThreads);
   }
 
   /**
@@ -331,7 +368,7 @@ export function setWasmThreads(n: number): void {
 
 /** Drops the current runtime (the pool's threads stop serving its kernels); the next call builds a fresh one. */
 export function resetWasmRuntime(): void {
-  runtime?.pool?.attachKernels(null, null, 0);
+  runtime?.pool?.attachKernels([], null, 0);
   runtime = undefined;
   setFloat32Heap(null);
 }
@@ -344,12 +381,11 @@ function create(threads: number, relaxed: boolean): WasmRuntime {
   const module = new WebAssembly.Module(bytes);
   if (memory !== null) {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    pool?.attachKernels(module, memory, threads - 1);
-    return new WasmRuntime(memory, instance.exports as unknown as KernelExports, pool, true, fused);
+    return new WasmRuntime(memory, module, instance.exports as unknown as KernelExports, pool, threads - 1, true, fused);
   }
   const single = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
   const instance = new WebAssembly.Instance(module, { env: { memory: single } });
-  return new WasmRuntime(single, instance.exports as unknown as KernelExports, null, false, fused);
+  return new WasmRuntime(single, module, instance.exports as unknown as KernelExports, null, 0, false, fused);
 }
 
 /** A shared memory where this JavaScript has them (Node; cross-origin-isolated pages), else null. */

@@ -1,4 +1,4 @@
-/** The WebAssembly module's exports. Pointers are byte addresses in the one linear memory; 0 means "none". */
+/** The kernels' WebAssembly module's exports (the resident weights' are in ./resident.ts). Pointers are byte addresses in the one linear memory; 0 means "none". */
 export { matmulF32, matmulBatchedF32, matmulScratchFloats } from './matmul';
 export { sumScanForwardF32, sumScanBackwardF32, sumScanScratchFloats } from './sumRule';
 export { deltaScanForwardF32, deltaScanBackwardF32, deltaScanScratchFloats } from './deltaRule';
@@ -10,4 +10,3 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { adamStepF32 } from './optim';
-export { matvecF32, matvecBF16, matvecF16, widen16 } from './matvec';

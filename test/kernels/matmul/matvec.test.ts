@@ -115,6 +115,23 @@ describe('weights kept compact in WebAssembly memory', () => {
     }
   });
 
+  it('adds the resident kernels\' module to a fresh runtime on first use, once, for its pool threads too', () => {
+    setWasmThreads(2); // a fresh runtime
+    const rt = wasmRuntime()!;
+    expect(rt.kernels.matvecBF16).toBeUndefined();
+    const rng = new Rng(5);
+    const [n, k] = [1500, 1023];
+    const w = randomMatrix(rng, n, k, 'bfloat16');
+    const x = randomArray(rng, k, 'float32') as Float32Array;
+    const posted = rt.pool!.jobsPosted;
+    const first = product(x, 1, w);
+    expect(typeof rt.kernels.matvecBF16).toBe('function');
+    expect(rt.pool!.jobsPosted).toBe(posted + 1);
+    const kernels = rt.kernels;
+    expect(Buffer.from(product(x, 1, w).buffer).equals(Buffer.from(first.buffer))).toBe(true);
+    expect(rt.kernels).toBe(kernels);
+  });
+
   it('gives the same bits on one thread and on two, and two threads share the rows', () => {
     for (const dtype of DTYPES) {
       const rng = new Rng(3);
