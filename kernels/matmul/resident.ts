@@ -26,13 +26,31 @@ export class CompactMatrix {
   /** The block holding `values` (a float32 view of the same bytes): while it lives, its heap block stays taken. */
   private readonly block: Float32Array;
 
-  constructor(readonly rows: number, readonly cols: number, readonly dtype: CompactDType) {
+  /**
+   * A matrix of its own memory, or (`over`) rows [firstRow, firstRow + rows) of another matrix of the
+   * same width and format, over the same memory: linear maps of one input stacked into one matrix
+   * (src/nn/fla/layers.ts) stay separate weights while one product computes them all.
+   */
+  constructor(readonly rows: number, readonly cols: number, readonly dtype: CompactDType, over?: CompactMatrix, firstRow = 0) {
     if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0)) throw new Error(`CompactMatrix: shape [${rows}, ${cols}] is not two non-negative integers`);
     const n = rows * cols;
+    if (over !== undefined) {
+      if (over.cols !== cols || over.dtype !== dtype || !(Number.isInteger(firstRow) && firstRow >= 0 && firstRow + rows <= over.rows)) {
+        throw new Error(`CompactMatrix: rows [${firstRow}, ${firstRow + rows}) of ${dtype} width ${cols} are not rows of a ${over.dtype} matrix [${over.rows}, ${over.cols}]`);
+      }
+      this.block = over.block;
+      this.values = over.values.subarray(firstRow * cols, firstRow * cols + n);
+      return;
+    }
     const rt = wasmRuntime();
     // Long-lived blocks go to WebAssembly memory only when it is shared (its views survive growth).
     this.block = rt !== null && rt.shared ? allocateLongLived(dtype === 'float32' ? n : Math.ceil(n / 2)) : new Float32Array(dtype === 'float32' ? n : Math.ceil(n / 2));
     this.values = dtype === 'float32' ? this.block.subarray(0, n) : new Uint16Array(this.block.buffer, this.block.byteOffset, n);
+  }
+
+  /** Rows [r0, r1) as a matrix over the same memory. */
+  rowsView(r0: number, r1: number): CompactMatrix {
+    return new CompactMatrix(r1 - r0, this.cols, this.dtype, this, r0);
   }
 
   /** The values' bytes, for a loader to fill. */
