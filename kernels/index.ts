@@ -75,4 +75,5 @@ export { fillDraws, fillKeepMask } from './arrays/reference.js';
 export { SETTINGS, cacheDirSetting, checkSettings, debugChecksSetting, debugSetting, xdgCacheHome } from './settings.js';
 
 /** Weights kept in their file's format in WebAssembly memory, read in place by decoding (docs/pretrained.md). */
-export { CompactMatrix, compactMatmul, compactRows, widenRows, type CompactDType } from './matmul/resident.js';
+export { CompactMatrix, MATVEC_MAX_ROWS, arrangeForMatvec, compactMatmul, compactRows, matvecInPlace, widenRows, type CompactDType } from './matmul/resident.js';
+export type { WasmRuntime } from './wasm/runtime.js';

@@ -29,13 +29,31 @@ export class CompactMatrix {
   /** The block holding `values` (a float32 view of the same bytes): while it lives, its heap block stays taken. */
   private readonly block: Float32Array;
 
-  constructor(readonly rows: number, readonly cols: number, readonly dtype: CompactDType) {
+  /**
+   * A matrix of its own memory, or (`over`) rows [firstRow, firstRow + rows) of another matrix of the
+   * same width and format, over the same memory: linear maps of one input stacked into one matrix
+   * (src/nn/fla/layers.ts) stay separate weights while one product computes them all.
+   */
+  constructor(readonly rows: number, readonly cols: number, readonly dtype: CompactDType, over?: CompactMatrix, firstRow = 0) {
     if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0)) throw new Error(`CompactMatrix: shape [${rows}, ${cols}] is not two non-negative integers`);
     const n = rows * cols;
+    if (over !== undefined) {
+      if (over.cols !== cols || over.dtype !== dtype || !(Number.isInteger(firstRow) && firstRow >= 0 && firstRow + rows <= over.rows)) {
+        throw new Error(`CompactMatrix: rows [${firstRow}, ${firstRow + rows}) of ${dtype} width ${cols} are not rows of a ${over.dtype} matrix [${over.rows}, ${over.cols}]`);
+      }
+      this.block = over.block;
+      this.values = over.values.subarray(firstRow * cols, firstRow * cols + n);
+      return;
+    }
     const rt = wasmRuntime();
     // Long-lived blocks go to WebAssembly memory only when it is shared (its views survive growth).
     this.block = rt !== null && rt.shared ? allocateLongLived(dtype === 'float32' ? n : Math.ceil(n / 2)) : new Float32Array(dtype === 'float32' ? n : Math.ceil(n / 2));
     this.values = dtype === 'float32' ? this.block.subarray(0, n) : new Uint16Array(this.block.buffer, this.block.byteOffset, n);
+  }
+
+  /** Rows [r0, r1) as a matrix over the same memory. */
+  rowsView(r0: number, r1: number): CompactMatrix {
+    return new CompactMatrix(r1 - r0, this.cols, this.dtype, this, r0);
   }
 
   /** The values' bytes, for a loader to fill. */
@@ -94,12 +112,48 @@ function matvecResident(rt: WasmRuntime, x: Float32Array, m: number, w: CompactM
   rt.addModule(residentModule);
   rt.reset();
   const rows = x.subarray(0, m * k);
-  // matvecBF16 reads each row's groups of eight below k & ~15 as their even-numbered elements, then their odd-numbered ones.
-  const xp = rt.put(w.dtype === 'bfloat16' ? rows.map((v, i, _, p = i % k) => (p < (k & ~15) ? rows[i - (p % 8) + (p % 4) * 2 + ((p >> 2) & 1)]! : v)) : rows);
+  const arranged = w.dtype === 'bfloat16' ? new Float32Array(m * k) : rows;
+  if (arranged !== rows) for (let r = 0; r < m; r++) arrangeForMatvec(rows.subarray(r * k, (r + 1) * k), w.dtype, arranged.subarray(r * k, (r + 1) * k));
   const target = out.subarray(0, m * n);
   const outp = rt.heap.holds(target) ? target.byteOffset : rt.alloc(m * n);
-  rt.run(MATVEC_KERNEL[w.dtype], (lo, hi) => [xp, w.values.byteOffset, outp, m, n, k, lo, hi], n, 0, m * n * k >= MIN_SPLIT_WORK / 4);
+  runMatvec(rt, w, rt.put(arranged), outp, m);
   rt.copyOut(outp, m * n, target);
+}
+
+/** The kernel over x at `xp` (m rows, arranged) into out at `outp`, split over the threads when the product is large enough. */
+function runMatvec(rt: WasmRuntime, w: CompactMatrix, xp: number, outp: number, m: number): void {
+  const { rows: n, cols: k } = w;
+  rt.run(MATVEC_KERNEL[w.dtype], (lo, hi) => [xp, w.values.byteOffset, outp, m, n, k, lo, hi], n, 0, m * n * k >= MIN_SPLIT_WORK / 4);
+}
+
+/**
+ * One row x [k] into `into` [k] in the order the matrix-vector kernel of `dtype` reads it: as it is,
+ * except for matvecBF16, which reads each group of eight below k & ~15 as its even-numbered
+ * elements, then its odd-numbered ones.
+ */
+export function arrangeForMatvec(x: Float32Array, dtype: CompactDType, into: Float32Array): void {
+  const k = x.length;
+  if (dtype !== 'bfloat16') return into.set(x);
+  const k16 = k & ~15;
+  for (let g = 0; g < k16; g += 8) {
+    for (let i = 0; i < 4; i++) {
+      into[g + i] = x[g + 2 * i]!;
+      into[g + 4 + i] = x[g + 2 * i + 1]!;
+    }
+  }
+  for (let p = k16; p < k; p++) into[p] = x[p]!;
+}
+
+/**
+ * out [w.rows] = w · x for one row x [w.cols] arranged by arrangeForMatvec, w resident in `rt` and x
+ * and out living in its memory: read and written in place, nothing copied (a decoding step's products).
+ */
+export function matvecInPlace(rt: WasmRuntime, w: CompactMatrix, x: Float32Array, out: Float32Array): void {
+  if (!w.residentIn(rt) || !rt.heap.holds(x) || !rt.heap.holds(out) || x.length !== w.cols || out.length !== w.rows) {
+    throw new Error(`matvecInPlace: weight [${w.rows}, ${w.cols}], x [${x.length}] and out [${out.length}] must agree and all lie in the runtime's memory`);
+  }
+  rt.reset();
+  runMatvec(rt, w, x.byteOffset, out.byteOffset, 1);
 }
 
 /** Rows [j0, j1) of w as float32, into `into` ((j1 − j0) · cols floats): in the wasm kernel where w is resident. */

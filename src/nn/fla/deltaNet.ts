@@ -20,7 +20,8 @@ import { l2Normalise } from '../../ops/norms.js';
 import { fastWeightDelta } from '../../ops/fastweight.js';
 import { splitHeads } from '../attention/heads.js';
 import type { DeltaNetConfig } from './config.js';
-import { RMSNorm, ShortConvolution, TorchLinear, type FlaInit } from './layers.js';
+import { RMSNorm, ShortConvolution, TorchLinear, forwardStacked, keepsCompact, stackedLinears, type FlaInit } from './layers.js';
+import type { CompactMatrix } from '../../../kernels/index.js';
 
 /** What one DeltaNet layer carries from one call to the next. */
 export interface DeltaNetLayerState {
@@ -44,20 +45,32 @@ export class DeltaNetAttention extends Module {
   readonly gProj: TorchLinear | null;
   readonly oNorm: RMSNorm;
   readonly oProj: TorchLinear;
+  /** q, k, v, b (with use_beta) and g (with use_gate) projections, in that order. */
+  readonly inputProjections: readonly TorchLinear[];
+  /** Their weights as one compact matrix [Σ outputs, hidden] when kept compact (stackedLinears), else null. */
+  readonly stackedInputProjections: CompactMatrix | null;
 
   constructor(readonly config: DeltaNetConfig, init: FlaInit) {
     super();
     const { hiddenSize, keyDim, valueDim, numHeads } = config;
     // Registration order follows fla's module, so the state dict lists names as PyTorch does.
-    this.qProj = this.child('q_proj', new TorchLinear(hiddenSize, keyDim, init));
-    this.kProj = this.child('k_proj', new TorchLinear(hiddenSize, keyDim, init));
-    this.vProj = this.child('v_proj', new TorchLinear(hiddenSize, valueDim, init));
-    this.bProj = config.useBeta ? this.child('b_proj', new TorchLinear(hiddenSize, numHeads, init)) : null;
+    // Every map of the block's input, [q; k; v; b; g], stacked into one matrix when kept compact;
+    // otherwise g is drawn after the convolutions, in fla's order.
+    const compact = keepsCompact(init);
+    const outs = [keyDim, keyDim, valueDim, ...(config.useBeta ? [numHeads] : []), ...(config.useGate && compact ? [valueDim] : [])];
+    const { linears, stacked } = stackedLinears(hiddenSize, outs, init);
+    this.stackedInputProjections = stacked;
+    const [q, k, v] = linears as [TorchLinear, TorchLinear, TorchLinear];
+    this.qProj = this.child('q_proj', q);
+    this.kProj = this.child('k_proj', k);
+    this.vProj = this.child('v_proj', v);
+    this.bProj = config.useBeta ? this.child('b_proj', linears[3]!) : null;
     const qkSilu = config.qkActivation === 'silu';
     this.qConv = config.useShortConv ? this.child('q_conv1d', new ShortConvolution(keyDim, config.convSize, qkSilu, init)) : null;
     this.kConv = config.useShortConv ? this.child('k_conv1d', new ShortConvolution(keyDim, config.convSize, qkSilu, init)) : null;
     this.vConv = config.useShortConv ? this.child('v_conv1d', new ShortConvolution(valueDim, config.convSize, true, init)) : null;
-    this.gProj = config.useGate ? this.child('g_proj', new TorchLinear(hiddenSize, valueDim, init)) : null;
+    this.gProj = config.useGate ? this.child('g_proj', compact ? linears[linears.length - 1]! : new TorchLinear(hiddenSize, valueDim, init)) : null;
+    this.inputProjections = this.gProj && !compact ? [...linears, this.gProj] : linears;
     this.oNorm = this.child('o_norm', new RMSNorm(config.headVDim, config.normEps, init.dtype));
     this.oProj = this.child('o_proj', new TorchLinear(valueDim, hiddenSize, init));
   }
@@ -67,9 +80,8 @@ export class DeltaNetAttention extends Module {
     const { config } = this;
     if (x.rank !== 3 || x.shape[2] !== config.hiddenSize) throw new Error(`DeltaNetAttention: x must be [B, T, ${config.hiddenSize}], got ${shapeToString(x.shape)}`);
     const [B, T] = x.shape as [number, number];
-    let q = this.qProj.forward(x);
-    let k = this.kProj.forward(x);
-    let v = this.vProj.forward(x);
+    const projected = forwardStacked(x, this.inputProjections, this.stackedInputProjections);
+    let [q, k, v] = projected as [Tensor, Tensor, Tensor];
     let conv: DeltaNetLayerState['conv'] = null;
     if (this.qConv && this.kConv && this.vConv) {
       const cq = this.qConv.forward(q, state?.conv?.q ?? null);
@@ -91,14 +103,14 @@ export class DeltaNetAttention extends Module {
     qh = ops.mul(qh, 1 / Math.sqrt(config.headKDim));
 
     let beta: Tensor = this.bProj
-      ? ops.permute(ops.sigmoid(this.bProj.forward(x)), [0, 2, 1]) // [B, H, T]
+      ? ops.permute(ops.sigmoid(projected[3]!), [0, 2, 1]) // [B, H, T]
       : ones([B, config.numHeads, T], { dtype: x.dtype });
     if (config.allowNegEigval) beta = ops.mul(beta, 2);
 
     const { output, finalState } = fastWeightDelta(qh, kh, vh, beta, state ? { initialState: state.W } : {});
     let o = ops.permute(output, [0, 2, 1, 3]); // [B, T, H, d_v]
     if (this.gProj) {
-      const g = ops.reshape(this.gProj.forward(x), [B, T, config.numHeads, config.headVDim]);
+      const g = ops.reshape(projected[projected.length - 1]!, [B, T, config.numHeads, config.headVDim]);
       o = this.oNorm.forwardGated(o, g);
     } else {
       o = this.oNorm.forward(o);

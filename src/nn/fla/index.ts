@@ -4,3 +4,4 @@ export * from './layers.js';
 export * from './deltaNet.js';
 export * from './model.js';
 export * from './parameters.js';
+export * from './decoder.js';

@@ -12,7 +12,7 @@ import { rmsNorm } from '../../ops/norms.js';
 import { linearOutIn } from '../../ops/projection.js';
 import { causalConv1d, causalConv1dCache } from '../../ops/shortConv.js';
 import { linearCompact, embeddingCompact } from '../../ops/compact.js';
-import { CompactMatrix, type CompactDType } from '../../../kernels/index.js';
+import { CompactMatrix, MATVEC_MAX_ROWS, type CompactDType } from '../../../kernels/index.js';
 
 export interface FlaInit {
   rng: Rng;
@@ -35,9 +35,14 @@ function initialWeight(shape: number[], init: FlaInit): Tensor {
   return init.empty ? zeros(shape, { dtype }) : randn(shape, init.rng, { dtype, std: init.std });
 }
 
+/** True when the init keeps matrices compact (FlaInit.compact): then nothing is drawn from its generator. */
+export function keepsCompact(init: FlaInit): init is FlaInit & { compact: CompactDType } {
+  return init.empty === true && init.compact !== undefined && (init.dtype ?? 'float32') === 'float32';
+}
+
 /** A matrix [rows, cols]: compact when the init asks for it (FlaInit.compact), else initialWeight's. */
 function initialMatrix(rows: number, cols: number, init: FlaInit): Tensor | CompactMatrix {
-  if (init.empty && init.compact && (init.dtype ?? 'float32') === 'float32') return new CompactMatrix(rows, cols, init.compact);
+  if (keepsCompact(init)) return new CompactMatrix(rows, cols, init.compact);
   return initialWeight([rows, cols], init);
 }
 
@@ -46,15 +51,50 @@ export class TorchLinear extends Module {
   /** [out, in]: a parameter, or kept compact for inference (FlaInit.compact). */
   readonly weight: Tensor | CompactMatrix;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, init: FlaInit) {
+  /** `rowsOf`: the weight is these rows of a stacked compact matrix (stackedLinears) instead of a matrix of its own. */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, init: FlaInit, rowsOf?: { stacked: CompactMatrix; firstRow: number }) {
     super();
-    const w = initialMatrix(outFeatures, inFeatures, init);
+    const w = rowsOf ? rowsOf.stacked.rowsView(rowsOf.firstRow, rowsOf.firstRow + outFeatures) : initialMatrix(outFeatures, inFeatures, init);
     this.weight = w instanceof Tensor ? this.param('weight', w) : this.compactWeight('weight', w);
   }
 
   forward(x: Tensor): Tensor {
     return this.weight instanceof Tensor ? linearOutIn(x, this.weight) : linearCompact(x, this.weight);
   }
+}
+
+/**
+ * Linear maps of the same input x [..., in] with outputs of `outs` features each. Kept compact
+ * (FlaInit.compact), their weights are row ranges of one matrix [Σ outs, in] (`stacked`): each is still
+ * a weight of its own for the state dict, the loader and export, while a one-token step computes them
+ * all in one matrix-vector product (`forwardStacked`), which reads the same bytes in one pass of the
+ * threads instead of one hand-off each (docs/pretrained.md, "Speed and memory"). Otherwise separate
+ * matrices, as one TorchLinear each; `stacked` is null.
+ */
+export function stackedLinears(inFeatures: number, outs: readonly number[], init: FlaInit): { linears: TorchLinear[]; stacked: CompactMatrix | null } {
+  // Drawn one after another, in order, as separate maps would be.
+  if (!keepsCompact(init)) return { linears: outs.map((out) => new TorchLinear(inFeatures, out, init)), stacked: null };
+  const whole = new CompactMatrix(outs.reduce((a, b) => a + b, 0), inFeatures, init.compact);
+  let firstRow = 0;
+  const linears = outs.map((out) => {
+    const linear = new TorchLinear(inFeatures, out, init, { stacked: whole, firstRow });
+    firstRow += out;
+    return linear;
+  });
+  return { linears, stacked: whole };
+}
+
+/**
+ * The outputs of stacked linear maps for x [..., in]: with a stacked matrix and few rows of x (one-token
+ * steps, where the matrix-vector kernel runs), one product split along the last axis; else each map's
+ * own. The same bits either way (the kernel computes each output from its weight row and x alone).
+ */
+export function forwardStacked(x: Tensor, linears: readonly TorchLinear[], stacked: CompactMatrix | null): Tensor[] {
+  const rows = x.shape[x.rank - 1] === 0 ? 0 : x.size / x.shape[x.rank - 1]!;
+  if (stacked === null || rows > MATVEC_MAX_ROWS) return linears.map((linear) => linear.forward(x));
+  const y = linearCompact(x, stacked);
+  let from = 0;
+  return linears.map((linear) => ops.slice(y, y.rank - 1, from, (from += linear.outFeatures)));
 }
 
 /**
@@ -126,16 +166,21 @@ export class ShortConvolution extends Module {
 export class GatedMLP extends Module {
   readonly gate: TorchLinear;
   readonly up: TorchLinear;
+  /** [gate; up] as one compact matrix [2 · intermediate, hidden] when kept compact (stackedLinears), else null. */
+  readonly gateUp: CompactMatrix | null;
   readonly down: TorchLinear;
 
   constructor(readonly hiddenSize: number, readonly intermediateSize: number, init: FlaInit) {
     super();
-    this.gate = this.child('gate_proj', new TorchLinear(hiddenSize, intermediateSize, init));
-    this.up = this.child('up_proj', new TorchLinear(hiddenSize, intermediateSize, init));
+    const { linears: [gate, up], stacked } = stackedLinears(hiddenSize, [intermediateSize, intermediateSize], init);
+    this.gate = this.child('gate_proj', gate!);
+    this.up = this.child('up_proj', up!);
+    this.gateUp = stacked;
     this.down = this.child('down_proj', new TorchLinear(intermediateSize, hiddenSize, init));
   }
 
   forward(x: Tensor): Tensor {
-    return this.down.forward(ops.mul(ops.silu(this.gate.forward(x)), this.up.forward(x)));
+    const [gate, up] = forwardStacked(x, [this.gate, this.up], this.gateUp);
+    return this.down.forward(ops.mul(ops.silu(gate!), up!));
   }
 }

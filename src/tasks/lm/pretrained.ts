@@ -7,7 +7,7 @@
  */
 import { inference } from '../../nn/module.js';
 import * as ops from '../../ops/index.js';
-import type { DeltaNetForCausalLM, DeltaNetLayerState } from '../../nn/fla/index.js';
+import { DeltaNetDecoder, decoderUnsupportedReason, type DeltaNetForCausalLM, type DeltaNetLayerState } from '../../nn/fla/index.js';
 import type { HfTokenizer, StreamDecoder } from '../../data/hfTokenizer/index.js';
 import type { Rng } from '../../tensor/rng.js';
 import { assertFiniteLogits, sample } from './generate.js';
@@ -26,6 +26,11 @@ export interface PretrainedGenerateOptions {
   stopTokens?: readonly number[];
   /** Prompt tokens per forward pass (default 128): bounds the prefill's memory (docs/pretrained.md). */
   chunk?: number;
+  /**
+   * Decode with DeltaNetDecoder when the model's matrices are kept compact (default true); false: the
+   * model's forward pass for every token (the reference it is tested against).
+   */
+  decoder?: boolean;
 }
 
 /** Yields the generated ids one at a time, as soon as each is drawn. */
@@ -55,11 +60,19 @@ export function* generatePretrained(model: DeltaNetForCausalLM, prompt: readonly
       logits = r.logits.data;
     });
   for (let start = 0; start < prompt.length; start += chunk) step(prompt.slice(start, start + chunk));
+  // One token at a time: the lean decoder where the model's matrices are kept compact (the same
+  // bits as the forward pass, without its per-token Tensors), else the forward pass.
+  const useDecoder = options.decoder !== false && options.tokens > 1 && decoderUnsupportedReason(model) === null;
+  const decoder = useDecoder ? new DeltaNetDecoder(model, states!) : null;
+  if (decoder !== null) states = undefined; // the decoder holds its own copy; the prompt's can go
   for (let i = 0; i < options.tokens; i++) {
     const next = sampleTopP(logits, temperature, topK, topP, options.rng);
     yield next;
     if (stop.has(next)) return;
-    if (i + 1 < options.tokens) step([next]);
+    if (i + 1 < options.tokens) {
+      if (decoder !== null) logits = decoder.step(next);
+      else step([next]);
+    }
   }
 }
 
