@@ -13,6 +13,7 @@ import { DeltaNetForCausalLM, parseDeltaNetConfig, type DeltaNetConfig } from '.
 import { generatePretrained } from '../src/tasks/lm/pretrained.js';
 import { Rng } from '../src/tensor/rng.js';
 import { wasmRuntime } from '../kernels/wasm/runtime.js';
+import { residentModule } from '../kernels/wasm/generated/resident.js';
 import '../kernels/threads/index.js'; // the wasm kernels on FASTWEIGHTS_THREADS threads
 
 export interface GenerationMeasurement {
@@ -86,6 +87,7 @@ export function streamBandwidth(): number {
   if (block === null) return NaN;
   try {
     block.fill(1);
+    rt.addModule(residentModule); // matvecF32 is in the resident weights' module (kernels/matmul/resident.ts adds it on first use)
     let best = Infinity;
     // The first four reads are not timed: the pool's threads start during the first, and the
     // kernel runs slower until the engine has compiled it fully (measured: 5, 20, 17, then 36-45 GB/s).
