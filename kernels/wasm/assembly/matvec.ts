@@ -12,20 +12,26 @@ import { at, hsum } from './common';
 
 /** out[r, j] = Σ_p x[r, p] · w[j, p] for r < m, j in [lo, hi): x [m, k], w [n, k], out [m, n]. */
 export function matvecF32(x: usize, w: usize, out: usize, m: i32, n: i32, k: i32, lo: i32, hi: i32, _scratch: usize): void {
-  const k8 = k & ~7;
+  const k16 = k & ~15;
   for (let j = lo; j < hi; j++) {
     const wj = at(w, j * k);
     for (let r = 0; r < m; r++) {
       const xr = at(x, r * k);
-      // Two accumulators: consecutive adds do not wait on each other.
+      // Four accumulators: an add waits only for the one before it on its own accumulator, so four
+      // are in flight at once (with two, the adds' latency, not memory, set the pace).
       let acc0 = f32x4.splat(0);
       let acc1 = f32x4.splat(0);
-      for (let p = 0; p < k8; p += 8) {
+      let acc2 = f32x4.splat(0);
+      let acc3 = f32x4.splat(0);
+      let p = 0;
+      for (; p < k16; p += 16) {
         acc0 = f32x4.add(acc0, f32x4.mul(v128.load(at(xr, p)), v128.load(at(wj, p))));
         acc1 = f32x4.add(acc1, f32x4.mul(v128.load(at(xr, p + 4)), v128.load(at(wj, p + 4))));
+        acc2 = f32x4.add(acc2, f32x4.mul(v128.load(at(xr, p + 8)), v128.load(at(wj, p + 8))));
+        acc3 = f32x4.add(acc3, f32x4.mul(v128.load(at(xr, p + 12)), v128.load(at(wj, p + 12))));
       }
-      let s = hsum(f32x4.add(acc0, acc1));
-      for (let p = k8; p < k; p++) s += load<f32>(at(xr, p)) * load<f32>(at(wj, p));
+      let s = hsum(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
+      for (; p < k; p++) s += load<f32>(at(xr, p)) * load<f32>(at(wj, p));
       store<f32>(at(out, r * n + j), s);
     }
   }
