@@ -38,8 +38,8 @@ export function recordLongTasks(): void {
 export interface LoadMetrics {
   /** Bytes over the network: the document and every resource fetched so far. */
   transferredBytes: number;
-  /** Each fetched path with its transferred bytes (headers included), and its body's bytes as sent (compressed) and as read. */
-  resources: { path: string; bytes: number; encodedBytes: number; decodedBytes: number }[];
+  /** Each fetched path with its transferred bytes (headers included), its body's bytes as sent (compressed) and as read, and when its fetch began (milliseconds from navigation). */
+  resources: { path: string; bytes: number; encodedBytes: number; decodedBytes: number; startMs: number }[];
   /** Milliseconds from navigation to the first paint and the first contentful paint, as presented on screen (NaN when not yet painted). */
   firstPaintMs: number;
   firstContentfulPaintMs: number;
@@ -58,6 +58,7 @@ export function readLoadMetrics(): LoadMetrics {
     bytes: entry.transferSize ?? 0,
     encodedBytes: entry.encodedBodySize ?? 0,
     decodedBytes: entry.decodedBodySize ?? 0,
+    startMs: entry.startTime,
   }));
   const paint = (name: string) => g.performance.getEntriesByName(name)[0]?.startTime ?? NaN;
   const fcp = g.performance.getEntriesByName('first-contentful-paint')[0];

@@ -18,3 +18,9 @@ export async function demoFiles(): Promise<PageFiles> {
   files.set('/style.css', readFileSync(resolve(ROOT, 'demo/style.css')));
   return files;
 }
+
+/** The scripts among `files` that compile a WebAssembly module: the library's chunk, with the kernels inlined, and gpu.js's. */
+export function scriptsCompilingWasm(files: PageFiles): string[] {
+  const text = (body: Uint8Array | string) => (typeof body === 'string' ? body : new TextDecoder().decode(body));
+  return [...files].filter(([path, body]) => path.endsWith('.js') && text(body).includes('new WebAssembly.Module(')).map(([path]) => path);
+}

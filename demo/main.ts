@@ -1,71 +1,10 @@
 /**
- * The demo page (demo/index.html): wires the backend picker, the retrieval panel and the
- * language-model panel to the page's elements, and publishes the page's status for its test.
+ * The demo page's entry (demo/index.html): small and free of the library, so the browser paints the
+ * page's static shell first. Then it fetches the rest (demo/app.ts and the library: a chunk of its
+ * own) and starts it, each heavy part in a task of its own (docs/browser.md, "A page that paints first").
  */
-import { getBackend, type BackendName } from '../src/index.js';
-import { selectBackend } from './backendPicker.js';
-import { RetrievalPanel } from './retrievalPanel.js';
-import { setUpLmPanel } from './lmPanel.js';
-import { publishStatus, type DemoStatus } from './status.js';
+import { afterFirstPaint } from './scheduling.js';
 
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`demo: the page has no element #${id}`);
-  return found as T;
-}
-
-const status: DemoStatus = {
-  backend: getBackend().name,
-  backendDetail: '',
-  steps: { delta: 0, sum: 0 },
-  losses: { delta: [], sum: [] },
-  stepMs: { delta: NaN, sum: NaN },
-  heatmapDraws: 0,
-  shownStep: 0,
-  error: '',
-};
-publishStatus(status);
-
-const retrieval = new RetrievalPanel(
-  {
-    train: element('train'),
-    reset: element('reset'),
-    feed: element('feed'),
-    chart: element('loss-chart'),
-    stepInfo: element('step-info'),
-    sequence: element('sequence'),
-    heatmaps: { delta: element('heatmap-delta'), sum: element('heatmap-sum') },
-    captions: { delta: element('caption-delta'), sum: element('caption-sum') },
-  },
-  status,
-);
-
-const picker = element<HTMLSelectElement>('backend');
-const backendDetail = element('backend-detail');
-async function pick(name: BackendName): Promise<void> {
-  retrieval.setPaused(true);
-  backendDetail.textContent = name === 'gpu' ? 'loading gpu.js…' : '';
-  try {
-    status.backendDetail = await selectBackend(name);
-    status.backend = name;
-  } catch (e) {
-    status.backendDetail = `${name} failed: ${(e as Error).message}; staying on ${status.backend}`;
-    picker.value = status.backend;
-  } finally {
-    backendDetail.textContent = status.backendDetail;
-    retrieval.setPaused(false);
-  }
-}
-picker.value = status.backend;
-picker.addEventListener('change', () => void pick(picker.value as BackendName));
-void pick(status.backend as BackendName);
-
-setUpLmPanel({
-  files: element('checkpoint-files'),
-  status: element('lm-status'),
-  prompt: element('prompt'),
-  tokens: element('tokens'),
-  temperature: element('temperature'),
-  generate: element('generate'),
-  output: element('generated'),
-});
+await afterFirstPaint();
+const { startDemo } = await import('./app.js');
+await startDemo();

@@ -7,6 +7,7 @@ import { drawLossChart } from './lossChart.js';
 import { commonRange, drawHeatmap } from './heatmap.js';
 import { RetrievalTrainer, TASK, displaySequence, type Rule } from './retrievalTrainer.js';
 import type { DemoStatus } from './status.js';
+import { inTasks } from './scheduling.js';
 import type { RetrievalBatch } from '../src/index.js';
 
 export interface RetrievalPanelElements {
@@ -58,9 +59,11 @@ export class RetrievalPanel {
     this.trainers = { delta: new RetrievalTrainer('delta'), sum: new RetrievalTrainer('sum') };
     this.status.steps = { delta: 0, sum: 0 };
     this.status.losses = { delta: [], sum: [] };
-    this.redraw();
-    // In a task of its own (the first trace compiles the wasm kernels), so the page paints before it.
-    setTimeout(() => this.showWholeSequence(), 0);
+    // The chart, then the sequence on display with each rule's W_t, each in a task of its own: the
+    // first draws compile much of the library and set up the canvases, and the page stays
+    // responsive meanwhile (docs/browser.md).
+    const sequence = displaySequence(this.sequenceSeed);
+    inTasks([() => this.redraw(), ...this.sequenceSteps(sequence, sequence.L), () => (this.shownAtStep = this.trainers.delta.steps)]);
   }
 
   /** The sequence on display, after its last pair. */
@@ -126,18 +129,24 @@ export class RetrievalPanel {
 
   /** Draws both heatmaps at step t of `sequence`, with the pairs fed so far and each rule's answer. */
   private showSequence(sequence: RetrievalBatch, t: number): void {
+    for (const step of this.sequenceSteps(sequence, t)) step();
+  }
+
+  /** Drawing step t of `sequence`, in parts: the pairs, then each rule's heatmap and caption. */
+  private sequenceSteps(sequence: RetrievalBatch, t: number): (() => void)[] {
     const query = sequence.query[0]!;
     const answer = sequence.answer[0]!;
-    this.el.sequence.replaceChildren(
-      ...Array.from({ length: sequence.L }, (_, i) => {
-        const chip = document.createElement('span');
-        chip.className = `pair${i < t ? ' fed' : ''}${i === t - 1 ? ' current' : ''}${sequence.keys[i] === query ? ' queried' : ''}`;
-        chip.textContent = `k${sequence.keys[i]}→v${sequence.values[i]}`;
-        return chip;
-      }),
-      Object.assign(document.createElement('span'), { className: 'query', textContent: `query k${query} → answer v${answer}` }),
-    );
-    for (const rule of RULE_NAMES) {
+    const showPairs = () =>
+      this.el.sequence.replaceChildren(
+        ...Array.from({ length: sequence.L }, (_, i) => {
+          const chip = document.createElement('span');
+          chip.className = `pair${i < t ? ' fed' : ''}${i === t - 1 ? ' current' : ''}${sequence.keys[i] === query ? ' queried' : ''}`;
+          chip.textContent = `k${sequence.keys[i]}→v${sequence.values[i]}`;
+          return chip;
+        }),
+        Object.assign(document.createElement('span'), { className: 'query', textContent: `query k${query} → answer v${answer}` }),
+      );
+    const showRule = (rule: Rule) => {
       const trace = this.trainers[rule].trace(sequence);
       const W = trace.states[t - 1]!;
       drawHeatmap(this.el.heatmaps[rule], W, { rows: TASK.S, cols: this.trainers[rule].model.dDot, range: commonRange(trace.states), highlightRow: answer });
@@ -146,8 +155,11 @@ export class RetrievalPanel {
       for (let i = 1; i < readout.length; i++) if (readout[i]! > readout[best]!) best = i;
       const norm = Math.sqrt(W.reduce((sum, w) => sum + w * w, 0));
       this.el.captions[rule].textContent = `t = ${t}: ‖W_t‖ = ${norm.toFixed(2)} · query k${query} reads v${best}${t === sequence.L ? (best === answer ? ' ✓' : ` ✗ (answer v${answer})`) : ''}`;
-    }
-    this.status.heatmapDraws++;
-    this.status.shownStep = t;
+    };
+    const counted = () => {
+      this.status.heatmapDraws++;
+      this.status.shownStep = t;
+    };
+    return [showPairs, ...RULE_NAMES.map((rule) => () => showRule(rule)), counted];
   }
 }
