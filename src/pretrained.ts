@@ -10,6 +10,9 @@
  *   const { model, tokenizer } = loadHfLanguageModelFiles(files, { resident: true });
  *   for (const id of generatePretrained(model, tokenizer.encode('Hello'), { tokens: 20, temperature: 0, rng: new Rng(1) })) …
  */
+// First, so that a bundle opens with the WebAssembly module's bytes (kernels/index.ts says why).
+import '../kernels/index.js';
+
 export {
   hfFilesFromBytes,
   hfFilesFromPicked,
