@@ -75,5 +75,7 @@ export { fillDraws, fillKeepMask } from './arrays/reference.js';
 export { SETTINGS, cacheDirSetting, checkSettings, debugChecksSetting, debugSetting, xdgCacheHome } from './settings.js';
 
 /** Weights kept in their file's format in WebAssembly memory, read in place by decoding (docs/pretrained.md). */
+// The sizes at which the wasm kernels leave js and split over the threads, for code that calls them directly (src/nn/fla/decoder.ts).
+export { MIN_SPLIT_WORK, MIN_WASM_ELEMENTS } from './wasm/call.js';
 export { CompactMatrix, MATVEC_MAX_ROWS, arrangeForMatvec, compactMatmul, compactRows, matvecInPlace, widenRows, type CompactDType } from './matmul/resident.js';
 export type { WasmRuntime } from './wasm/runtime.js';

@@ -19,17 +19,13 @@
  * convolution caches [conv_size − 1, dim].
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { allocateLongLived, arrangeForMatvec, compactRows, CompactMatrix, matvecInPlace, wasmRuntime, type WasmRuntime } from '../../../kernels/index.js';
+import { allocateLongLived, arrangeForMatvec, compactRows, CompactMatrix, matvecInPlace, MIN_SPLIT_WORK, MIN_WASM_ELEMENTS, wasmRuntime, type WasmRuntime } from '../../../kernels/index.js';
 import type { DeltaNetConfig } from './config.js';
 import type { DeltaNetLayerState } from './deltaNet.js';
 import type { DeltaNetForCausalLM } from './model.js';
 
 /** fla's `l2norm` eps (as deltaNet.ts). */
 const L2_NORM_EPS = 1e-6;
-/** Below this many elements the Tensor path's eluPlusOne runs its plain loop, above the wasm kernel (kernels/wasm/call.ts). */
-const ELU_KERNEL_MIN_ELEMENTS = 512;
-/** Scan cells (H · d_v · d_k) from which the delta step is split over the threads, as the Tensor path's scan (kernels/wasm/call.ts). */
-const SCAN_SPLIT_CELLS = 1 << 20;
 
 /** One layer's weights (views of the model's) and state (owned here). */
 interface DecoderLayer {
@@ -274,7 +270,7 @@ export class DeltaNetDecoder {
 
   /** elu(x) + 1 in place, by the code the Tensor path's eluPlusOne runs for an array this long (the wasm kernel or the plain loop). */
   private eluPlusOne(x: Float32Array): void {
-    if (x.length >= ELU_KERNEL_MIN_ELEMENTS) {
+    if (x.length >= MIN_WASM_ELEMENTS) { // where the Tensor path's eluPlusOne leaves its plain loop for the wasm kernel
       this.rt.reset();
       this.rt.run('eluPlusOneF32', (lo, hi) => [x.byteOffset, x.byteOffset, lo, hi], x.length, 0, false);
       return;
@@ -289,7 +285,7 @@ export class DeltaNetDecoder {
     const [q, k, v, beta] = [base, base + 4 * keyDim, base + 8 * keyDim, base + 4 * (2 * keyDim + valueDim)];
     const args = [q, k, v, beta, this.o.byteOffset, W.byteOffset, this.writes.byteOffset, this.retrieved.byteOffset, W.byteOffset, 1, dk, dv];
     rt.reset();
-    rt.run('deltaScanForwardF32', (lo, hi) => [...args, lo, hi], H, rt.kernels.deltaScanScratchFloats(dk, dv), H * dk * dv >= SCAN_SPLIT_CELLS);
+    rt.run('deltaScanForwardF32', (lo, hi) => [...args, lo, hi], H, rt.kernels.deltaScanScratchFloats(dk, dv), H * dk * dv >= MIN_SPLIT_WORK); // split as the Tensor path's scan
   }
 
   /** The state now, as DeltaNetForCausalLM.forward returns it (copies): for comparing with the Tensor path. */
