@@ -89,6 +89,11 @@ export class RetrievalTrainer {
     return value;
   }
 
+  /** Where the last step's parts took their time on this thread (src/train/dataParallel.ts). */
+  get lastStepTimes(): { hereMs: number; waitMs: number } {
+    return this.stepper().lastStepTimes;
+  }
+
   /** Frees the replica on the pool's worker (the worker stays in the pool). */
   close(): void {
     this.parallel?.close();

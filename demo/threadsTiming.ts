@@ -19,10 +19,12 @@ try {
   const { report, console: lines } = await openThreadsPage(browser, await threadsPageFiles(), true);
   if (report.error !== '') throw new Error(`the page failed: ${report.error}\n${lines.join('\n')}`);
   if (report.timing === null) throw new Error(`the page could not train on two threads: ${report.unavailable || 'its steps ran on one'}`);
-  const { oneThreadMs, twoThreadsMs, ratio, steps } = report.timing;
+  const { oneThreadMs, twoThreadsMs, ratio, steps, parts } = report.timing;
+  const where = (total: number, { hereMs, waitMs }: { hereMs: number; waitMs: number }) =>
+    `(the page's thread: its micro-batches ${hereMs.toFixed(2)} ms, waiting for the worker's ${waitMs.toFixed(2)} ms, the rest ${(total - hereMs - waitMs).toFixed(2)} ms)`;
   console.log(`the demo's training step in headless Chromium (both models, batch 32 as two micro-batches of 16; median of ${steps} steps each, alternating rounds):`);
-  console.log(`  1 thread:  ${oneThreadMs.toFixed(2)} ms`);
-  console.log(`  2 threads: ${twoThreadsMs.toFixed(2)} ms (the page's thread and the pool's Web Worker)`);
+  console.log(`  1 thread:  ${oneThreadMs.toFixed(2)} ms ${where(oneThreadMs, parts.oneThread)}`);
+  console.log(`  2 threads: ${twoThreadsMs.toFixed(2)} ms, the page's thread and the pool's Web Worker ${where(twoThreadsMs, parts.twoThreads)}`);
   console.log(`  ratio: ${ratio.toFixed(2)}x`);
 } finally {
   await browser.close();

@@ -80,6 +80,11 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
   private readonly partGrads: Float32Array[] = [];
 
   private readonly replica: Replica<Batch, Model, Config>;
+  /**
+   * Where the last step's time went on this thread, in milliseconds: handing parts out and running
+   * its own (forward and backward), then waiting for the pool threads' (docs/browser.md shows it).
+   */
+  lastStepTimes = { hereMs: 0, waitMs: 0 };
 
   constructor(private readonly model: Model, spec: ReplicaSpec<Batch, Model, Config>, options: DataParallelOptions) {
     this.replica = spec.replica;
@@ -142,7 +147,12 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
       // Lane l takes parts [first(l), first(l + 1)): this thread the first run, pool thread l − 1 the l-th.
       const first = (l: number) => Math.floor((l * parts.length) / lanes);
       const runHere = () => parts.slice(0, first(1)).map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
-      if (lanes === 1) return runHere();
+      const started = performance.now();
+      if (lanes === 1) {
+        const results = runHere();
+        this.lastStepTimes = { hereMs: performance.now() - started, waitMs: 0 };
+        return results;
+      }
       this.publishParameters();
       const replicas = this.replicas!;
       const remote = Array.from({ length: lanes - 1 }, async (_, w) => {
@@ -158,7 +168,9 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
         await Promise.allSettled(remote);
         throw e;
       }
+      const ranHere = performance.now();
       const others = (await Promise.all(remote)).flat();
+      this.lastStepTimes = { hereMs: ranHere - started, waitMs: performance.now() - ranHere };
       // Added in part order after this thread's own, as the one-thread path adds them (and sumLosses adds the losses in part order).
       for (let p = first(1); p < parts.length; p++) this.addGradients(this.partGrads[p - 1]!);
       return [...here, ...others];

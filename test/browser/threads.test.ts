@@ -57,6 +57,7 @@ describe.runIf(chromium !== null)('threads in headless Chromium', () => {
     // Timings on a loaded machine are not a measurement: printed, not asserted (npm run demo:threads on a quiet one).
     console.log(
       `threads page (under load): the demo's training step (both models, median of ${timing.steps}) ${timing.oneThreadMs.toFixed(2)} ms on 1 thread, ${timing.twoThreadsMs.toFixed(2)} ms on 2 (${timing.ratio.toFixed(2)}x); ` +
+        `on 2, the page's thread ran its micro-batches for ${timing.parts.twoThreads.hereMs.toFixed(2)} ms and waited ${timing.parts.twoThreads.waitMs.toFixed(2)} ms for the worker's; ` +
         `delta layer fwd+bwd [8, 256, 64] ${one.layerMs.toFixed(1)} ms on 1, ${two.layerMs.toFixed(1)} ms on 2 (${(one.layerMs / two.layerMs).toFixed(2)}x)`,
     );
   });

@@ -33,6 +33,13 @@ export interface DemoStepTimes {
   /** Median milliseconds of one demo step (a step of each model, as the page's training loop takes them). */
   oneThreadMs: number;
   twoThreadsMs: number;
+  /**
+   * Where a step's time went on the page's thread, medians over the steps, in milliseconds: its
+   * micro-batches (forward and backward; on two threads with handing the worker's out), and waiting
+   * for the worker's (src/train/dataParallel.ts); the rest is drawing the batch, cutting it, adding
+   * the worker's gradients and Adam.
+   */
+  parts: { oneThread: { hereMs: number; waitMs: number }; twoThreads: { hereMs: number; waitMs: number } };
   /** Demo steps timed on each. */
   steps: number;
 }
@@ -44,8 +51,16 @@ export interface DemoStepTimes {
 export async function demoStepTimes(rounds = 8, perRound = 10, warmUp = 10): Promise<DemoStepTimes> {
   const trainers = [1, 2].map((threads) => RULE_NAMES.map((rule) => new RetrievalTrainer(rule, { threads })));
   const times: number[][] = [[], []];
+  const here: number[][] = [[], []];
+  const wait: number[][] = [[], []];
   const demoStep = async (models: RetrievalTrainer[]) => {
-    for (const trainer of models) await trainer.step();
+    let [hereMs, waitMs] = [0, 0];
+    for (const trainer of models) {
+      await trainer.step();
+      hereMs += trainer.lastStepTimes.hereMs;
+      waitMs += trainer.lastStepTimes.waitMs;
+    }
+    return { hereMs, waitMs };
   };
   try {
     for (const models of trainers) for (let i = 0; i < warmUp; i++) await demoStep(models);
@@ -53,8 +68,10 @@ export async function demoStepTimes(rounds = 8, perRound = 10, warmUp = 10): Pro
       for (const [t, models] of trainers.entries()) {
         for (let i = 0; i < perRound; i++) {
           const started = performance.now();
-          await demoStep(models);
+          const parts = await demoStep(models);
           times[t]!.push(performance.now() - started);
+          here[t]!.push(parts.hereMs);
+          wait[t]!.push(parts.waitMs);
         }
       }
     }
@@ -62,7 +79,8 @@ export async function demoStepTimes(rounds = 8, perRound = 10, warmUp = 10): Pro
     trainers.flat().forEach((trainer) => trainer.close());
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return { oneThreadMs: median(times[0]!), twoThreadsMs: median(times[1]!), steps: rounds * perRound };
+  const split = (t: number) => ({ hereMs: median(here[t]!), waitMs: median(wait[t]!) });
+  return { oneThreadMs: median(times[0]!), twoThreadsMs: median(times[1]!), steps: rounds * perRound, parts: { oneThread: split(0), twoThreads: split(1) } };
 }
 
 /** One delta-layer scan forward and backward [N = 8, T = 256, d = 64]: its outputs, as plain numbers. */
