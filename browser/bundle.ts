@@ -29,22 +29,32 @@ export interface PageBundle {
   staticChunks: string[];
 }
 
+export interface PageBundleOptions {
+  minify?: boolean;
+  /**
+   * More entries, by the name each is served under ('/NAME.js' beside /main.js): modules that a
+   * page's worker loads by URL (demo/replicaWorker.ts, for data-parallel steps). They share chunks
+   * with /main.js, and the page fetches none of them until a worker asks.
+   */
+  workers?: Record<string, string>;
+}
+
 /**
  * Bundles `entry` (a TypeScript file, relative to the repository root) as /main.js with its chunks.
  * Not minified by default, with inline source maps: readable code makes a failing test page easier
  * to debug. Minified (as the demo ships), the source maps are separate files ('/main.js.map', …)
  * that the browser fetches only when its developer tools are open, so they cost a visitor nothing.
  */
-export async function bundlePage(entry: string, options: { minify?: boolean } = {}): Promise<PageFiles> {
+export async function bundlePage(entry: string, options: PageBundleOptions = {}): Promise<PageFiles> {
   return (await bundlePageWithChunks(entry, options)).files;
 }
 
 /** bundlePage, also naming the chunks that /main.js needs before it runs. */
-export async function bundlePageWithChunks(entry: string, options: { minify?: boolean } = {}): Promise<PageBundle> {
+export async function bundlePageWithChunks(entry: string, options: PageBundleOptions = {}): Promise<PageBundle> {
   // Nothing is written (write: false); esbuild still wants an output folder to name the chunks.
   const outdir = resolve(ROOT, 'dist-browser-page');
   const result = await esbuild.build({
-    entryPoints: { main: resolve(ROOT, entry) },
+    entryPoints: { main: resolve(ROOT, entry), ...Object.fromEntries(Object.entries(options.workers ?? {}).map(([name, file]) => [name, resolve(ROOT, file)])) },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -59,7 +69,7 @@ export async function bundlePageWithChunks(entry: string, options: { minify?: bo
   });
   const files: PageFiles = new Map();
   for (const file of result.outputFiles) files.set(`/${relative(outdir, file.path)}`, file.contents);
-  const main = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint !== undefined)?.[1];
+  const main = Object.entries(result.metafile.outputs).find(([path]) => relative(outdir, resolve(path)) === 'main.js')?.[1];
   // The metafile's paths are relative to the working directory; the chunk's name is what the page asks for.
   const staticChunks = (main?.imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => `/${i.path.split('/').pop()!}`);
   return { files, staticChunks };

@@ -9,11 +9,20 @@ import { RetrievalPanel } from './retrievalPanel.js';
 import { setUpLmPanel } from './lmPanel.js';
 import { publishStatus, type DemoStatus } from './status.js';
 import { nextTask } from './scheduling.js';
+import { threadsUnavailableReason } from '../src/threads.js';
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
   if (found === null) throw new Error(`demo: the page has no element #${id}`);
   return found as T;
+}
+
+/**
+ * Threads a training step may use: the cores, at most 2, where the page can start the pool's worker
+ * (it is cross-origin isolated); else 1, and the kernels say why on the console, in one line.
+ */
+function trainingThreads(): number {
+  return threadsUnavailableReason() === '' ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
 }
 
 /**
@@ -29,6 +38,7 @@ export async function startDemo(): Promise<void> {
     steps: { delta: 0, sum: 0 },
     losses: { delta: [], sum: [] },
     stepMs: { delta: NaN, sum: NaN },
+    threads: 1,
     heatmapDraws: 0,
     shownStep: 0,
     error: '',
@@ -47,6 +57,7 @@ export async function startDemo(): Promise<void> {
       captions: { delta: element('caption-delta'), sum: element('caption-sum') },
     },
     status,
+    trainingThreads(),
   );
 
   const picker = element<HTMLSelectElement>('backend');

@@ -1,16 +1,23 @@
 /**
  * The demo page's files, ready to serve: the minified esbuild bundle of demo/main.ts (the gpu
- * backend and the pretrained-model loader are chunks fetched only when asked for), index.html
+ * backend and the pretrained-model loader are chunks fetched only when asked for; the pool worker's
+ * module an entry of its own, fetched by the worker when training starts on two threads), index.html
  * (told to fetch main.js's other chunks beside it rather than after it) and style.css.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT, bundlePageWithChunks, type PageFiles } from '../browser/bundle.js';
 
+/**
+ * The page's worker modules, by the name each is served under: the pool's worker loads
+ * /replicaWorker.js for data-parallel training steps (demo/retrievalTrainer.ts's REPLICA_WORKER).
+ */
+export const DEMO_WORKERS = { replicaWorker: 'demo/replicaWorker.ts' };
+
 const MAIN_SCRIPT = '<script type="module" src="/main.js"></script>';
 
 export async function demoFiles(): Promise<PageFiles> {
-  const { files, staticChunks } = await bundlePageWithChunks('demo/main.ts', { minify: true });
+  const { files, staticChunks } = await bundlePageWithChunks('demo/main.ts', { minify: true, workers: DEMO_WORKERS });
   const html = readFileSync(resolve(ROOT, 'demo/index.html'), 'utf8');
   if (!html.includes(MAIN_SCRIPT)) throw new Error(`demo/index.html must load the bundle with ${MAIN_SCRIPT}`);
   const preloads = staticChunks.map((chunk) => `<link rel="modulepreload" href="${chunk}">\n  `).join('');

@@ -41,8 +41,11 @@ export class RetrievalPanel {
   /** Training step at which the heatmaps were last redrawn. */
   private shownAtStep = 0;
   private feedTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The training slice in flight (a step may be waiting for the pool's worker): the next slice, and closing the trainers a reset replaces, wait for it. */
+  private slice: Promise<void> = Promise.resolve();
 
-  constructor(private readonly el: RetrievalPanelElements, private readonly status: DemoStatus) {
+  /** `threads`: threads a training step may run on, this one included (demo/retrievalTrainer.ts). */
+  constructor(private readonly el: RetrievalPanelElements, private readonly status: DemoStatus, private readonly threads: number) {
     this.reset();
     el.train.addEventListener('click', () => (this.running ? this.stop() : this.start()));
     el.reset.addEventListener('click', () => this.reset());
@@ -56,7 +59,9 @@ export class RetrievalPanel {
 
   private reset(): void {
     this.stop();
-    this.trainers = { delta: new RetrievalTrainer('delta'), sum: new RetrievalTrainer('sum') };
+    const replaced = this.trainers as Record<Rule, RetrievalTrainer> | undefined;
+    if (replaced !== undefined) void this.slice.then(() => RULE_NAMES.forEach((rule) => replaced[rule].close()));
+    this.trainers = { delta: new RetrievalTrainer('delta', { threads: this.threads }), sum: new RetrievalTrainer('sum', { threads: this.threads }) };
     this.status.steps = { delta: 0, sum: 0 };
     this.status.losses = { delta: [], sum: [] };
     // The chart, then the sequence on display with each rule's W_t, each in a task of its own: the
@@ -84,24 +89,31 @@ export class RetrievalPanel {
     this.el.train.textContent = 'Train';
   }
 
+  /** Trains a slice, then repaints; again after the page has had a turn, until stopped. */
   private tick(loop: number): void {
     if (!this.running || loop !== this.loop) return;
-    if (!this.paused) {
-      try {
-        const started = performance.now();
-        do for (const rule of RULE_NAMES) this.trainers[rule].step();
-        while (performance.now() - started < SLICE_MS);
-      } catch (e) {
-        this.status.error = `training failed: ${(e as Error).message}`;
-        this.el.stepInfo.textContent = this.status.error;
-        this.stop();
-        return;
-      }
-      this.redraw();
-      // Every few dozen steps, show what the models now write for the sequence on display.
-      if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
+    this.slice = this.slice.then(() => this.trainSlice(loop));
+    void this.slice.then(() => setTimeout(() => this.tick(loop), 0));
+  }
+
+  private async trainSlice(loop: number): Promise<void> {
+    const live = () => this.running && loop === this.loop && !this.paused;
+    if (!live()) return;
+    const trainers = this.trainers;
+    try {
+      const started = performance.now();
+      do for (const rule of RULE_NAMES) await trainers[rule].step();
+      while (performance.now() - started < SLICE_MS && live());
+    } catch (e) {
+      this.status.error = `training failed: ${(e as Error).message}`;
+      this.el.stepInfo.textContent = this.status.error;
+      this.stop();
+      return;
     }
-    setTimeout(() => this.tick(loop), 0);
+    if (trainers !== this.trainers) return; // reset meanwhile: nothing of these to show
+    this.redraw();
+    // Every few dozen steps, show what the models now write for the sequence on display.
+    if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
   }
 
   private redraw(): void {
@@ -112,7 +124,9 @@ export class RetrievalPanel {
     }
     drawLossChart(this.el.chart, RULE_NAMES.map((rule) => ({ label: RULE_LABELS[rule], color: COLORS[rule], losses: this.trainers[rule].losses })));
     const ms = (rule: Rule) => (Number.isNaN(this.status.stepMs[rule]) ? '–' : `${this.status.stepMs[rule].toFixed(1)} ms`);
-    this.el.stepInfo.textContent = `step ${this.trainers.delta.steps} · step time (forward, backward, Adam; batch ${TASK.batchSize}): delta ${ms('delta')}, sum ${ms('sum')} on ${this.status.backend}`;
+    const threads = this.trainers.delta.threads;
+    this.status.threads = threads;
+    this.el.stepInfo.textContent = `step ${this.trainers.delta.steps} · step time (forward, backward, Adam; batch ${TASK.batchSize}): delta ${ms('delta')}, sum ${ms('sum')} on ${this.status.backend}${threads > 1 ? `, ${threads} threads` : ''}`;
   }
 
   /** Animates the sequence token by token: W_1, W_2, … for both rules. */

@@ -4,53 +4,103 @@
  * key), Adam on ½‖v* − v̂‖², fresh batches from a seeded stream. One step at a time, so the page can
  * interleave steps of both rules with drawing. No DOM here.
  *
+ * A step is data-parallel (src/train/dataParallel.ts): its batch is cut into two micro-batches of
+ * rows, and on two threads the page's thread runs one while the pool's Web Worker runs the other on
+ * a replica of the model (./replicaWorker.ts); on one thread this thread runs both in turn. The
+ * gradients are added in micro-batch order either way, so one thread and two give the same bits.
+ * The worker runs the wasm kernels: with another backend picked, both parts run here.
+ *
  * The sizes are those of the project's quick retrieval preset (src/tasks/retrieval/plan.ts):
  * S = 10 keys, d_key = 16, d_emb = round(2.2 S), batches of 32, learning rate 1e-2. There the delta
  * rule reaches a loss of 2e-4 in about 400 steps and the sum rule stays near 0.25
  * (docs/experiments.md).
  */
-import { Adam, RetrievalModel, Rng, halfSquaredError, oneHotTargets, retrievalBatch, type FastWeightTrace, type RetrievalBatch } from '../src/index.js';
+import { Adam, RetrievalModel, Rng, getBackend, retrievalBatch, type FastWeightTrace, type RetrievalBatch } from '../src/index.js';
+import { DataParallel, retrievalReplica, retrievalRows, type RetrievalReplicaConfig, type RetrievalRows } from '../src/threads.js';
 
 export const TASK = { setting: 2 as const, S: 10, dKey: 16, dEmb: 22, batchSize: 32, lr: 1e-2 };
+
+/** Micro-batches per step, whatever the threads: fixed, so that the threads do not change the results. */
+export const MICRO_BATCHES = 2;
+
+/**
+ * The name of the bundle entry (./replicaWorker.ts) the pool's worker loads, served beside the
+ * page's other scripts: demo/files.ts and the threads test page build it under this name.
+ */
+export const REPLICA_WORKER = 'replicaWorker';
 
 /** The two update rules on show, by the model names of the paper's table (README). */
 export const RULES = { delta: 'delta', sum: 'linear' } as const;
 export type Rule = keyof typeof RULES;
 
+export interface TrainerOptions {
+  seed?: number;
+  /** Threads a step may run on, this one included (default 1); more need a cross-origin-isolated page. */
+  threads?: number;
+}
+
+type Steps = DataParallel<RetrievalRows, RetrievalModel, RetrievalReplicaConfig>;
+
 export class RetrievalTrainer {
   readonly model: RetrievalModel;
   private readonly optimizer: Adam;
   private readonly data: Rng;
+  /** The step's parts on this thread, in turn; and side by side with the pool's worker (null: one thread). */
+  private readonly here: Steps;
+  private readonly parallel: Steps | null;
   /** Training loss of every step so far. */
   readonly losses: number[] = [];
   /** Milliseconds of the most recent steps (forward, backward and update). */
   readonly stepTimes: number[] = [];
 
-  constructor(readonly rule: Rule, seed = 1) {
-    const root = new Rng(seed);
-    this.model = new RetrievalModel({ model: RULES[rule], S: TASK.S, dKey: TASK.dKey, dEmb: TASK.dEmb, rng: root.fork() });
+  constructor(readonly rule: Rule, options: TrainerOptions = {}) {
+    const root = new Rng(options.seed ?? 1);
+    const config: RetrievalReplicaConfig = { model: RULES[rule], S: TASK.S, dKey: TASK.dKey, dEmb: TASK.dEmb };
+    this.model = new RetrievalModel({ ...config, rng: root.fork() });
     this.data = root.fork();
     this.optimizer = new Adam(this.model.namedParameters(), { lr: TASK.lr });
+    const spec = { replica: retrievalReplica, config };
+    this.here = new DataParallel(this.model, spec, { threads: 1, microBatches: MICRO_BATCHES });
+    const parallel = (options.threads ?? 1) > 1 ? new DataParallel(this.model, spec, { threads: options.threads!, microBatches: MICRO_BATCHES, module: new URL(`./${REPLICA_WORKER}.js`, import.meta.url).href }) : null;
+    // Where no worker can start (a page that is not cross-origin isolated) it runs on one thread anyway.
+    this.parallel = parallel !== null && parallel.threads > 1 ? parallel : null;
   }
 
   get steps(): number {
     return this.losses.length;
   }
 
-  /** One training step on a fresh batch; returns its loss. */
-  step(): number {
-    const batch = retrievalBatch(TASK.setting, TASK.S, TASK.batchSize, this.data);
+  /** Threads the next step runs on, this one included. */
+  get threads(): number {
+    return this.stepper().threads;
+  }
+
+  /** One training step on a fresh batch; resolves with its loss. */
+  async step(): Promise<number> {
+    const batch = retrievalRows(retrievalBatch(TASK.setting, TASK.S, TASK.batchSize, this.data));
     const started = performance.now();
     this.model.train();
-    const loss = halfSquaredError(this.model.forward(batch), oneHotTargets(batch));
     this.optimizer.zeroGrad();
-    loss.backward();
+    const value = await this.stepper().gradients(batch);
     this.optimizer.step();
-    const value = loss.item();
     this.stepTimes.push(performance.now() - started);
     if (this.stepTimes.length > 20) this.stepTimes.shift();
     this.losses.push(value);
     return value;
+  }
+
+  /** Where the last step's parts took their time on this thread (src/train/dataParallel.ts). */
+  get lastStepTimes(): { hereMs: number; waitMs: number } {
+    return this.stepper().lastStepTimes;
+  }
+
+  /** Frees the replica on the pool's worker (the worker stays in the pool). */
+  close(): void {
+    this.parallel?.close();
+  }
+
+  private stepper(): Steps {
+    return this.parallel !== null && getBackend().name === 'wasm' ? this.parallel : this.here;
   }
 
   /** Median time of the recent steps, in milliseconds (NaN before the first). */

@@ -11,6 +11,8 @@ export interface DemoStatus {
   losses: { delta: number[]; sum: number[] };
   /** Median recent step time per rule, milliseconds. */
   stepMs: { delta: number; sum: number };
+  /** Threads a training step runs on, the page's included (2 in a cross-origin-isolated page on 2 cores or more, with the wasm backend). */
+  threads: number;
   /** Times the W_t heatmaps were drawn. */
   heatmapDraws: number;
   /** The step of the fed sequence the heatmaps show (1..L), 0 before any. */

@@ -74,6 +74,8 @@ export class ThreadPool implements KernelThreadPool {
   private active: Slot[] = [];
   /** Kernel jobs handed to pool threads so far (tests check that work was really split). */
   jobsPosted = 0;
+  /** Requests handed to pool threads so far (tests check that tasks, such as a step's micro-batches, ran there). */
+  requestsSent = 0;
 
   /** Threads started (a failed one included). */
   get size(): number {
@@ -170,6 +172,7 @@ export class ThreadPool implements KernelThreadPool {
       return Promise.reject(e as Error);
     }
     slot.thread.keepAlive(true);
+    this.requestsSent++;
     return new Promise<Reply>((resolve, reject) => {
       slot.pending = { resolve: resolve as (reply: unknown) => void, reject, onProgress };
     });

@@ -24,7 +24,7 @@
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { withScratch } from '../../kernels/index.js';
-import { PoolTask, threadPool } from '../../kernels/threads/index.js';
+import { PoolTask, threadPool, threadsUnavailableReason } from '../../kernels/threads/index.js';
 import { concatCarriedRows, type CarriedLayer } from './microBatch.js';
 import type { Replica, ReplicaModel, ReplicaSpec, RowBatch } from './replica.js';
 
@@ -57,6 +57,13 @@ export interface DataParallelOptions {
   threads: number;
   /** Parts per batch (default 2); fixed, so that results do not depend on `threads`. */
   microBatches?: number;
+  /**
+   * The URL of the module a pool thread runs the parts with, which exports both the task's `open`
+   * (./dataParallelTask.ts) and the task's `replica`. Default: ./dataParallelWorker.js beside this
+   * file and the replica's own `module`, as Node runs the compiled dist/. A page whose bundler has
+   * merged the library's files gives one entry of its bundle that exports both (docs/browser.md).
+   */
+  module?: string;
 }
 
 export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Config> {
@@ -73,15 +80,22 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
   private readonly partGrads: Float32Array[] = [];
 
   private readonly replica: Replica<Batch, Model, Config>;
+  /**
+   * Where the last step's time went on this thread, in milliseconds: handing parts out and running
+   * its own (forward and backward), then waiting for the pool threads' (docs/browser.md shows it).
+   */
+  lastStepTimes = { hereMs: 0, waitMs: 0 };
 
   constructor(private readonly model: Model, spec: ReplicaSpec<Batch, Model, Config>, options: DataParallelOptions) {
     this.replica = spec.replica;
     this.microBatches = options.microBatches ?? 2;
     if (!Number.isInteger(this.microBatches) || this.microBatches < 1) throw new Error(`DataParallel: microBatches must be a positive integer, got ${options.microBatches}`);
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`DataParallel: threads must be a positive integer, got ${options.threads}`);
-    // The replica runs on a pool thread from the compiled dist/ only; run from the TypeScript sources
-    // (vitest) this thread takes every part, which gives the same bits, only slower.
-    this.threads = import.meta.url.endsWith('.ts') ? 1 : Math.min(options.threads, this.microBatches);
+    // The replica runs on a pool thread from the compiled dist/ or a bundle only; run from the
+    // TypeScript sources (vitest), or where no thread can start (a page that is not cross-origin
+    // isolated), this thread takes every part, which gives the same bits, only slower.
+    const here = import.meta.url.endsWith('.ts') || threadsUnavailableReason() !== '';
+    this.threads = here ? 1 : Math.min(options.threads, this.microBatches);
     this.params = model.namedParameters().map(([, p]) => p);
     if (this.params.some((p) => p.dtype !== 'float32')) throw new Error('DataParallel: float32 models only');
     this.offsets = [];
@@ -90,12 +104,14 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
       this.offsets.push(total);
       total += p.size;
     }
-    this.shared = new Float32Array(new SharedArrayBuffer(total * 4));
-    if (this.threads > 1) for (let p = 1; p < this.microBatches; p++) this.partGrads.push(new Float32Array(new SharedArrayBuffer(total * 4)));
+    // Shared with the pool threads; on one thread plain memory (a page without isolation has no SharedArrayBuffer).
+    const floats = () => new Float32Array(this.threads > 1 ? new SharedArrayBuffer(total * 4) : new ArrayBuffer(total * 4));
+    this.shared = floats();
+    if (this.threads > 1) for (let p = 1; p < this.microBatches; p++) this.partGrads.push(floats());
     const names = model.namedParameters().map(([name, p]): [string, number] => [name, p.size]);
-    const start: WorkerStart = { module: spec.replica.module, config: spec.config, params: this.shared, grads: this.partGrads, names };
+    const start: WorkerStart = { module: options.module ?? spec.replica.module, config: spec.config, params: this.shared, grads: this.partGrads, names };
     if (this.threads > 1) threadPool().grow(this.threads - 1);
-    this.replicas = this.threads > 1 ? new PoolTask(new URL('./dataParallelWorker.js', import.meta.url).href, () => start) : null;
+    this.replicas = this.threads > 1 ? new PoolTask(options.module ?? new URL('./dataParallelWorker.js', import.meta.url).href, () => start) : null;
   }
 
   /**
@@ -131,7 +147,12 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
       // Lane l takes parts [first(l), first(l + 1)): this thread the first run, pool thread l − 1 the l-th.
       const first = (l: number) => Math.floor((l * parts.length) / lanes);
       const runHere = () => parts.slice(0, first(1)).map((part, p) => this.runHere(part, seeds[p]!, batchTokens));
-      if (lanes === 1) return runHere();
+      const started = performance.now();
+      if (lanes === 1) {
+        const results = runHere();
+        this.lastStepTimes = { hereMs: performance.now() - started, waitMs: 0 };
+        return results;
+      }
       this.publishParameters();
       const replicas = this.replicas!;
       const remote = Array.from({ length: lanes - 1 }, async (_, w) => {
@@ -147,7 +168,9 @@ export class DataParallel<Batch extends RowBatch, Model extends ReplicaModel, Co
         await Promise.allSettled(remote);
         throw e;
       }
+      const ranHere = performance.now();
       const others = (await Promise.all(remote)).flat();
+      this.lastStepTimes = { hereMs: ranHere - started, waitMs: performance.now() - ranHere };
       // Added in part order after this thread's own, as the one-thread path adds them (and sumLosses adds the losses in part order).
       for (let p = first(1); p < parts.length; p++) this.addGradients(this.partGrads[p - 1]!);
       return [...here, ...others];

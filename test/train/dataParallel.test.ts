@@ -1,8 +1,9 @@
 /**
  * Data-parallel steps: the same bits with one thread and with two (the worker runs from dist/, which
  * `npm test` builds first), gradients equal to those of the whole batch, and the loss the batch's
- * mean. Covers a language model and a translation model with padding (counted tokens differ per
- * micro-batch), and carry-over training, where each part's rows bring their fast weights and take
+ * mean. Covers a language model, a translation model with padding (counted tokens differ per
+ * micro-batch), the retrieval model the demo page trains (its worker module given by URL, as a page
+ * gives it), and carry-over training, where each part's rows bring their fast weights and take
  * their final ones back.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,21 +13,28 @@ import type { ReplicaSpec } from '../../dist/src/train/replica.js';
 import { replica as lmReplica, type LmMicroBatch } from '../../dist/src/tasks/lm/replica.js';
 import { replica as mtReplica, type MtMicroBatch } from '../../dist/src/tasks/mt/replica.js';
 import { replica as flaReplica } from '../../dist/src/tasks/lm/flaReplica.js';
+import { replica as retrievalReplica, retrievalRows, type RetrievalRows } from '../../dist/src/tasks/retrieval/replica.js';
+import { retrievalBatch, oneHotTargets } from '../../dist/src/tasks/retrieval/batches.js';
+import type { RetrievalModel } from '../../dist/src/tasks/retrieval/model.js';
 import type { DeltaNetForCausalLM } from '../../dist/src/nn/fla/index.js';
 import type { LanguageModel } from '../../dist/src/tasks/lm/model.js';
 import type { TranslationModel } from '../../dist/src/tasks/mt/model.js';
-import { crossEntropy } from '../../dist/src/ops/loss.js';
+import { crossEntropy, halfSquaredError } from '../../dist/src/ops/loss.js';
 import { Rng } from '../../dist/src/tensor/rng.js';
+import { threadPool } from '../../dist/kernels/threads/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ReplicaSpec<any, any, any>;
-type MicroBatch = LmMicroBatch | MtMicroBatch;
+type MicroBatch = LmMicroBatch | MtMicroBatch | RetrievalRows;
 
 const lmSpec: AnySpec = { replica: lmReplica, config: { vocabSize: 300, attention: 'delta', dModel: 16, layers: 1, heads: 2, context: 8, positions: true, seed: 3, dropout: 0.2 } };
 const mtSpec: AnySpec = { replica: mtReplica, config: { vocabSize: 300, attention: 'linear', dModel: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, seed: 4, dropout: 0.2 } };
 const flaSpec: AnySpec = { replica: flaReplica, config: { vocabSize: 300, context: 8, seed: 5, fla: { model_type: 'delta_net', hidden_size: 16, num_hidden_layers: 1, num_heads: 2, intermediate_size: 24, use_gate: true } } };
+// The demo page's retrieval models (demo/retrievalTrainer.ts), and one that draws random features in training.
+const retrievalSpec: AnySpec = { replica: retrievalReplica, config: { model: 'delta', S: 10, dKey: 16, dEmb: 22 } };
+const favorSpec: AnySpec = { replica: retrievalReplica, config: { model: 'performer-8', S: 6, dKey: 5, dEmb: 7 } };
 
-function build(spec: AnySpec): LanguageModel | TranslationModel | DeltaNetForCausalLM {
+function build(spec: AnySpec): LanguageModel | TranslationModel | DeltaNetForCausalLM | RetrievalModel {
   const model = spec.replica.build(spec.config);
   model.train();
   return model;
@@ -36,6 +44,9 @@ function lmBatch(rng: Rng, B: number): MicroBatch {
   const L = 8;
   return { B, L, ids: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)), targets: Int32Array.from({ length: B * L }, () => 4 + rng.int(296)) };
 }
+
+/** Setting 2 of the retrieval task over the spec's S keys. */
+const retrievalBatchOf = (S: number) => (rng: Rng, B: number): RetrievalRows => retrievalRows(retrievalBatch(2, S, B, rng));
 
 function mtBatch(rng: Rng, B: number): MtMicroBatch {
   const S = 7, T = 6;
@@ -51,9 +62,9 @@ function mtBatch(rng: Rng, B: number): MtMicroBatch {
 }
 
 /** Three steps of plain SGD through DataParallel; returns the losses and every parameter's bits. */
-async function train(spec: AnySpec, threads: number, batches: MicroBatch[]): Promise<{ losses: number[]; params: Float32Array[] }> {
+async function train(spec: AnySpec, threads: number, batches: MicroBatch[], module?: string): Promise<{ losses: number[]; params: Float32Array[] }> {
   const model = build(spec);
-  const dp = new DataParallel(model, spec, { threads });
+  const dp = new DataParallel(model, spec, { threads, ...(module ? { module } : {}) });
   const losses: number[] = [];
   try {
     for (const batch of batches) {
@@ -68,7 +79,7 @@ async function train(spec: AnySpec, threads: number, batches: MicroBatch[]): Pro
 }
 
 describe('data-parallel training steps', () => {
-  for (const [name, spec, makeBatch] of [['language model', lmSpec, lmBatch], ['translation model', mtSpec, mtBatch], ["fla's DeltaNet (lm train --arch fla)", flaSpec, lmBatch]] as const) {
+  for (const [name, spec, makeBatch] of [['language model', lmSpec, lmBatch], ['translation model', mtSpec, mtBatch], ["fla's DeltaNet (lm train --arch fla)", flaSpec, lmBatch], ["retrieval model (the demo page's)", retrievalSpec, retrievalBatchOf(10)], ['retrieval model with FAVOR+ features', favorSpec, retrievalBatchOf(6)]] as const) {
     it(`${name}: one thread and two threads give the same bits`, async () => {
       const rng = new Rng(11);
       const batches = [makeBatch(rng, 5), makeBatch(rng, 4), makeBatch(rng, 1)];
@@ -99,6 +110,40 @@ describe('data-parallel training steps', () => {
       p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
       expect(worst, pname).toBeLessThan(1e-5);
     });
+  });
+
+  it("the retrieval replica: the loss is the whole batch's mean ½‖v* − v̂‖², and the gradient the whole batch's", async () => {
+    const batch = retrievalBatchOf(10)(new Rng(6), 7);
+    const model = build(retrievalSpec) as RetrievalModel;
+    const dp = new DataParallel(model, retrievalSpec, { threads: 2 });
+    const loss = await dp.gradients(batch);
+    dp.close();
+    expect(retrievalReplica.splitRows(batch, 2).map((b) => [b.B, b.batch, b.keys.length, b.query.length])).toEqual([[4, 4, 80, 4], [3, 3, 60, 3]]);
+    const whole = build(retrievalSpec) as RetrievalModel;
+    const reference = halfSquaredError(whole.forward(batch), oneHotTargets(batch));
+    expect(loss).toBeCloseTo(reference.item(), 6);
+    reference.backward();
+    const got = model.namedParameters();
+    whole.namedParameters().forEach(([pname, p], i) => {
+      const g = got[i]![1].grad!.data;
+      let worst = 0;
+      p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
+      expect(worst, pname).toBeLessThan(1e-6);
+    });
+  });
+
+  it('runs the parts from one module that exports both the task and the replica (the `module` option, as a page\'s bundle gives it), with the same bits', async () => {
+    const dist = new URL('../../dist/src/', import.meta.url).href;
+    // A page's worker module re-exports the two (demo/replicaWorker.ts); a data: URL does the same here.
+    const module = `data:text/javascript,${encodeURIComponent(`export { open } from '${dist}train/dataParallelTask.js'; export { replica } from '${dist}tasks/retrieval/replica.js';`)}`;
+    const rng = new Rng(13);
+    const batches = [retrievalBatchOf(10)(rng, 6), retrievalBatchOf(10)(rng, 5)];
+    const one = await train(retrievalSpec, 1, batches);
+    const requests = threadPool().requestsSent;
+    const two = await train(retrievalSpec, 2, batches, module);
+    expect(threadPool().requestsSent - requests).toBe(batches.length);
+    expect(two.losses).toEqual(one.losses);
+    one.params.forEach((p, i) => expect(Buffer.from(two.params[i]!.buffer).equals(Buffer.from(p.buffer)), `parameter ${i}`).toBe(true));
   });
 
   it('carry-over training: one thread and two give the same bits, losses and carried fast weights, and the rows\' states are those of the batch run whole', async () => {

@@ -71,6 +71,8 @@ export class RetrievalModel extends Module {
   readonly value: Linear;
   readonly query: Linear;
   readonly beta: Linear | null;
+  /** The generator given at construction: after the initial weights, FAVOR+ draws its training features from it (data-parallel steps reseed it per micro-batch, src/train/dataParallel.ts). */
+  readonly rng: Rng;
   private readonly featureMap: FeatureMap | null;
   private readonly update: UpdateRule;
 
@@ -85,6 +87,7 @@ export class RetrievalModel extends Module {
     this.S = S;
     this.dKey = dKey;
     this.dEmb = dEmb;
+    this.rng = rng;
     this.update = this.spec.update;
     this.featureMap = this.update === 'softmax' ? null : makeFeatureMap(this.spec, dKey, rng, options.featureSeed ?? DEFAULT_FEATURE_SEED, options.dtype);
     this.dDot = this.featureMap?.dDot ?? dKey;

@@ -1,22 +1,86 @@
 /**
  * What the threads page (pages/threads.ts) runs, the same in a page and in Node: a few training
- * steps of the demo's two retrieval models (demo/retrievalTrainer.ts), and one forward and backward
- * of a delta-rule layer at the standard shape (8 heads, T = 256, d = 64: work the wasm kernels split
- * over threads; the demo's models are below the size where a split pays, 2²⁰ scan cells).
+ * steps of the demo's two retrieval models (demo/retrievalTrainer.ts: data-parallel steps, two
+ * micro-batches, on one thread or on two), the time of the demo's training step on one thread and
+ * on two, and one forward and backward of a delta-rule layer at the standard shape (8 heads,
+ * T = 256, d = 64: work the wasm kernels split over threads; the demo's models are below the size
+ * where a kernel split pays, 2²⁰ scan cells).
  */
-import { RetrievalTrainer } from '../../../demo/retrievalTrainer.js';
+import { RetrievalTrainer, RULES, type Rule } from '../../../demo/retrievalTrainer.js';
 import { getBackend } from '../../../src/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 
 export const DEMO_STEPS = 6;
+const RULE_NAMES = Object.keys(RULES) as Rule[];
 
-/** The losses of DEMO_STEPS steps of each of the demo's models. */
-export function demoLosses(): { delta: number[]; sum: number[] } {
-  const run = (rule: 'delta' | 'sum') => {
-    const trainer = new RetrievalTrainer(rule);
-    return Array.from({ length: DEMO_STEPS }, () => trainer.step());
+/** The losses of DEMO_STEPS steps of each of the demo's models, each step on `threads` threads (the parts' threads it used beside). */
+export async function demoLosses(threads = 1): Promise<{ losses: Record<Rule, number[]>; threadsUsed: number }> {
+  const losses = { delta: [] as number[], sum: [] as number[] };
+  let threadsUsed = 0;
+  for (const rule of RULE_NAMES) {
+    const trainer = new RetrievalTrainer(rule, { threads });
+    try {
+      threadsUsed = Math.max(threadsUsed, trainer.threads);
+      for (let i = 0; i < DEMO_STEPS; i++) losses[rule].push(await trainer.step());
+    } finally {
+      trainer.close();
+    }
+  }
+  return { losses, threadsUsed };
+}
+
+export interface DemoStepTimes {
+  /** Median milliseconds of one demo step (a step of each model, as the page's training loop takes them). */
+  oneThreadMs: number;
+  twoThreadsMs: number;
+  /**
+   * Where a step's time went on the page's thread, medians over the steps, in milliseconds: its
+   * micro-batches (forward and backward; on two threads with handing the worker's out), and waiting
+   * for the worker's (src/train/dataParallel.ts); the rest is drawing the batch, cutting it, adding
+   * the worker's gradients and Adam.
+   */
+  parts: { oneThread: { hereMs: number; waitMs: number }; twoThreads: { hereMs: number; waitMs: number } };
+  /** Demo steps timed on each. */
+  steps: number;
+}
+
+/**
+ * The demo's training step timed on one thread and on two in the same minutes: after `warmUp`
+ * steps each, `rounds` rounds of `perRound` steps on one thread then on two; the medians.
+ */
+export async function demoStepTimes(rounds = 8, perRound = 10, warmUp = 10): Promise<DemoStepTimes> {
+  const trainers = [1, 2].map((threads) => RULE_NAMES.map((rule) => new RetrievalTrainer(rule, { threads })));
+  const times: number[][] = [[], []];
+  const here: number[][] = [[], []];
+  const wait: number[][] = [[], []];
+  const demoStep = async (models: RetrievalTrainer[]) => {
+    let [hereMs, waitMs] = [0, 0];
+    for (const trainer of models) {
+      await trainer.step();
+      hereMs += trainer.lastStepTimes.hereMs;
+      waitMs += trainer.lastStepTimes.waitMs;
+    }
+    return { hereMs, waitMs };
   };
-  return { delta: run('delta'), sum: run('sum') };
+  try {
+    for (const models of trainers) for (let i = 0; i < warmUp; i++) await demoStep(models);
+    for (let round = 0; round < rounds; round++) {
+      for (const [t, models] of trainers.entries()) {
+        for (let i = 0; i < perRound; i++) {
+          const started = performance.now();
+          const parts = await demoStep(models);
+          times[t]!.push(performance.now() - started);
+          here[t]!.push(parts.hereMs);
+          wait[t]!.push(parts.waitMs);
+        }
+      }
+    }
+  } finally {
+    trainers.flat().forEach((trainer) => trainer.close());
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const split = (t: number) => ({ hereMs: median(here[t]!), waitMs: median(wait[t]!) });
+  return { oneThreadMs: median(times[0]!), twoThreadsMs: median(times[1]!), steps: rounds * perRound, parts: { oneThread: split(0), twoThreads: split(1) } };
 }
 
 /** One delta-layer scan forward and backward [N = 8, T = 256, d = 64]: its outputs, as plain numbers. */
