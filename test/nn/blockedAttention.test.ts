@@ -27,6 +27,8 @@ interface Case {
   block: number;
   carried: boolean;
   masked: boolean;
+  /** Whether x needs a gradient (the parameters need theirs either way). */
+  xGrad?: boolean;
   seed: number;
 }
 
@@ -39,6 +41,7 @@ const cases = fc.record({
   block: fc.integer({ min: 1, max: 9 }),
   carried: fc.boolean(),
   masked: fc.boolean(),
+  xGrad: fc.boolean(),
   seed: seedArb,
 });
 
@@ -52,7 +55,7 @@ const layerOf = (c: Case, dtype: DType, blockSize?: number) => {
 function run(c: Case, dtype: DType, blockSize?: number, scoped = false): Float64Array[] {
   const layer = layerOf(c, dtype, blockSize);
   const dModel = layer.options.dModel;
-  const x = new Tensor(randomTensor([c.B, c.T, dModel], c.seed + 1).to(dtype).data, [c.B, c.T, dModel], { requiresGrad: true });
+  const x = new Tensor(randomTensor([c.B, c.T, dModel], c.seed + 1).to(dtype).data, [c.B, c.T, dModel], { requiresGrad: c.xGrad ?? true });
   const R = randomTensor([c.B, c.T, dModel], c.seed + 2).to(dtype);
   const dDot = layer.options.featureMap.dDot;
   let state: AttentionState | undefined;
@@ -71,7 +74,7 @@ function run(c: Case, dtype: DType, blockSize?: number, scoped = false): Float64
     return [r.output.data, s.W.data, ...(s.z ? [s.z.data] : [])].map((d) => persistent(d));
   };
   const values = scoped ? withScratch(go) : go();
-  const grads = [x, ...(state?.kind === 'fast-weights' ? [state.W, ...(state.z ? [state.z] : [])] : []), ...layer.parameters()].map((t) => t.grad!.data);
+  const grads = [...(x.requiresGrad ? [x] : []), ...(state?.kind === 'fast-weights' ? [state.W, ...(state.z ? [state.z] : [])] : []), ...layer.parameters()].map((t) => t.grad!.data);
   return [...values, ...grads].map((d) => Float64Array.from(d));
 }
 
@@ -87,7 +90,7 @@ function expectSame(blocked: Float64Array[], whole: Float64Array[], tolerance: n
   });
 }
 
-const label = (c: Case) => `${KINDS[c.kind]![0]}${KINDS[c.kind]![1].attentionNormalise ? ' (normalised)' : ''}, B ${c.B}, T ${c.T}, ${c.heads} heads of ${c.dHead}, blocks of ${c.block}${c.carried ? ', carried state' : ''}${c.masked ? ', masked' : ''}`;
+const label = (c: Case) => `${KINDS[c.kind]![0]}${KINDS[c.kind]![1].attentionNormalise ? ' (normalised)' : ''}, B ${c.B}, T ${c.T}, ${c.heads} heads of ${c.dHead}, blocks of ${c.block}${c.carried ? ', carried state' : ''}${c.masked ? ', masked' : ''}${c.xGrad === false ? ', x without gradient' : ''}`;
 
 describe('a causal fast weight layer in recomputed blocks', () => {
   it('equals the whole-sequence layer in float64: output, final state, gradients of x, the state and every parameter (to 1e-10)', () => {
@@ -146,13 +149,15 @@ describe('threads and memory', () => {
     return scratchPeakBytes(() => ops.sum(ops.mul(layer.forward(x).output, R)).backward()) / (4 * T * dModel);
   };
 
-  it('holds a few [T, d_model] arrays at its peak, not the whole form\'s ~27, and no more at 4T than at T', () => {
+  it('holds about five [T, d_model] arrays at its peak, not the whole form\'s ~27, and no more at 4T than at T', () => {
     for (const model of ['delta', 'linear']) {
       const whole = peakArrays(model, 1024);
       const [atT, at4T] = [peakArrays(model, 1024, 64), peakArrays(model, 4096, 64)];
+      // Measured: whole 27.6 (delta) and 24.4 (sum); in blocks of 64, 5.7 and 5.5 at T = 1024, 4.4 and 4.4 at 4096:
+      // the output, the loss's product, their gradients and x's, plus one block (a sixteenth, then a sixty-fourth, of T).
       expect(whole, `${model}: the whole form`).toBeGreaterThan(20);
-      expect(atT, `${model}: in blocks at T = 1024`).toBeLessThanOrEqual(12);
-      expect(at4T, `${model}: in blocks at T = 4096`).toBeLessThanOrEqual(atT + 0.25);
+      expect(atT, `${model}: in blocks at T = 1024`).toBeLessThanOrEqual(7);
+      expect(at4T, `${model}: in blocks at T = 4096`).toBeLessThanOrEqual(atT);
     }
   });
 });

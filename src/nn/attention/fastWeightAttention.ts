@@ -40,10 +40,10 @@ export interface FastWeightAttentionOptions extends InitOptions {
   scaleOutput?: boolean;
   /**
    * Causal layers: a sequence longer than this runs in blocks of this many steps, the fast weights
-   * carried from block to block, and each block's φ and scan run again in backward instead of kept
-   * (src/ops/checkpoint.ts): memory of the projections and the output plus one block, not the ~27
-   * [T, d_model] arrays of the whole sequence (docs/kernels.md, "Long sequences"). Same values to
-   * float rounding. Not with a feature map that draws random features (FAVOR+). Default: no blocks.
+   * carried from block to block, and each block run again in backward instead of its activations
+   * kept (src/ops/checkpoint.ts): the layer then holds its output and one block at a time, not the
+   * ~27 [T, d_model] arrays of the whole sequence, for one more forward pass of the layer
+   * (docs/kernels.md, "Long sequences"). Same values to float rounding. Not with a feature map that draws random features (FAVOR+). Default: no blocks.
    */
   blockSize?: number;
 }
@@ -88,24 +88,20 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     }
     if (this.causal && input.memory) throw new Error('FastWeightAttention: a causal layer cannot take memory (use a non-causal layer for cross-attention)');
     this.options.featureMap.beginForward?.(this.training); // one FAVOR+ draw shared by q and k
-    const qx = this.query.forward(x); // [B, T, H·dk]
-    const kv = this.keyValue.forward(source); // [B, S, H·(dk + dv)]
-    const gate = this.beta ? ops.sigmoid(this.beta.forward(source)) : null; // β [B, S, H]
-    const mask = input.keyMask ? maskRows(input.keyMask, source) : null; // [B, S]
-    const inputs = [qx, kv, ...(gate ? [gate] : []), ...(mask ? [mask] : [])];
+    const masks = input.keyMask ? [maskRows(input.keyMask, source)] : []; // [B, S]
 
     if (this.causal) {
       const prev = input.state;
       if (prev && prev.kind !== 'fast-weights') throw new Error('FastWeightAttention: expected a fast-weights state');
       const states = prev ? [prev.W, ...(prev.z ? [prev.z] : [])] : [];
       const block = this.options.blockSize;
-      const step = (xs: Tensor[], ss: Tensor[]) => this.causalStep(xs, ss, gate !== null);
-      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks(step, inputs, states, block) : step(inputs, states);
+      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss) => this.causalStep(xs, ss), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
       const [W, z] = r.states as [Tensor, Tensor?];
       const state: AttentionState = { kind: 'fast-weights', W: W.detach(), ...(z ? { z: z.detach() } : {}) };
-      return { output: this.out.forward(r.output), state };
+      return { output: r.output, state };
     }
-    const [q, k, vh] = this.headsOf(inputs, gate !== null);
+    const gate = this.beta ? ops.sigmoid(this.beta.forward(source)) : null; // β [B, S, H]
+    const [q, k, vh] = this.headsOf(this.query.forward(x), this.keyValue.forward(source), masks[0]);
     let y: Tensor;
     if (gate === null) {
       // φ'(Q) (φ'(K)ᵀ V): every query reads the sum of all writes.
@@ -124,24 +120,22 @@ export class FastWeightAttention extends Module implements AttentionLayer {
   }
 
   /**
-   * The causal layer from its projections on, before the output projection: φ, the heads, the
-   * scan from `states` ([W] or [W, z], or none: zeros). inputs: [q, kv, β?, mask?], [B, T, ...].
-   * Returns the merged heads [B, T, H·dv] and the states after the last step, [W, z?] (on the graph).
+   * The causal layer over x [B, T, D] (and its keyMask [B, T]): the projections, φ, the heads, the
+   * scan from `states` ([W] or [W, z], or none: zeros), the output projection. Returns the output
+   * [B, T, D] and the states after the last step, [W, z?] (on the graph).
    */
-  private causalStep(inputs: Tensor[], states: Tensor[], delta: boolean): { output: Tensor; states: Tensor[] } {
-    const [q, k, vh] = this.headsOf(inputs, delta);
+  private causalStep([x, mask]: Tensor[], states: Tensor[]): { output: Tensor; states: Tensor[] } {
+    const [q, k, vh] = this.headsOf(this.query.forward(x!), this.keyValue.forward(x!), mask);
     const [W, z] = states;
-    const r = delta
-      ? fastWeightDelta(q, k, vh, ops.permute(inputs[2]!, [0, 2, 1]), W ? { initialState: W } : {})
+    const r = this.beta
+      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(this.beta.forward(x!)), [0, 2, 1]), W ? { initialState: W } : {})
       : fastWeightSum(q, k, vh, { normalise: this.options.attentionNormalise ?? false, ...(W ? { initialState: W } : {}), ...(z ? { initialZ: z } : {}) });
-    return { output: this.merged(r.output), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])] };
+    return { output: this.out.forward(this.merged(r.output)), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])] };
   }
 
-  /** inputs [q, kv, β?, mask?] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */
-  private headsOf(inputs: Tensor[], delta: boolean): [Tensor, Tensor, Tensor] {
+  /** The projections q [B, T, H·dk], kv [B, S, H·(dk + dv)] and mask [B, S] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */
+  private headsOf(qx: Tensor, kv: Tensor, mask: Tensor | undefined): [Tensor, Tensor, Tensor] {
     const { heads, dHead, dValue } = this;
-    const [qx, kv] = inputs as [Tensor, Tensor];
-    const mask = inputs[delta ? 3 : 2];
     const [kRaw, v] = ops.split(kv, [heads * dHead, heads * dValue], -1);
     let k = this.phi(splitHeads(kRaw!, heads));
     if (mask) k = ops.mul(k, ops.reshape(mask, [mask.shape[0]!, 1, mask.shape[1]!, 1]));
