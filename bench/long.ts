@@ -2,7 +2,9 @@
  * `npm run bench -- --long`: time per token and peak RSS of one delta layer and one sum layer
  * (d_model 512, 8 heads of 64; bench/longChild.ts) forward + backward at T = 1k … 64k tokens, each
  * (layer, T) in a fresh process so that its peak RSS is its own. Per-token time should be flat in T:
- * every part of the layer is O(T) in time and memory.
+ * every part of the layer is O(T) in time, and the layer runs in blocks of LONG_BLOCK steps recomputed
+ * in backward (FastWeightAttentionOptions.blockSize), so that its memory is the projections, the
+ * output and one block.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +12,14 @@ import { fileURLToPath } from 'node:url';
 /** The layer measured: d_model 512, 8 heads of 64. */
 export const LONG_LAYER = { dModel: 512, heads: 8, dHead: 64 } as const;
 
+/** Steps per recomputed block (bench/longChild.ts takes another as its fourth argument, 0 for none). */
+export const LONG_BLOCK = 2048;
+
 export interface LongMeasurement {
   model: string;
   T: number;
+  /** Steps per recomputed block; 0: the whole sequence at once. */
+  block: number;
   /** Least wall ms of one forward + backward, over T. */
   msPerToken: number;
   /** Why the case did not run (its first line), else absent. */
@@ -42,7 +49,7 @@ export function measureLong(calls: number, log: (line: string) => void, lengths 
       } catch (e) {
         const stderr = String((e as { stderr?: string }).stderr ?? e);
         const error = stderr.split('\n').find((line) => line.startsWith('Error:')) ?? stderr.split('\n')[0]!;
-        results.push({ model, T, msPerToken: NaN, cpuMsPerToken: NaN, callsMs: [], peakRssMB: NaN, error });
+        results.push({ model, T, block: LONG_BLOCK, msPerToken: NaN, cpuMsPerToken: NaN, callsMs: [], peakRssMB: NaN, error });
       }
     }
   }
@@ -65,5 +72,5 @@ export function formatLong(results: LongMeasurement[]): string {
   const { dModel, heads, dHead } = LONG_LAYER;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line),
     ...failures.map((f) => `\n${f}`),
-    `\nOne causal layer (d_model ${dModel}, ${heads} heads of ${dHead}), forward + backward of one sequence in a scratch scope: least wall ms of the timed calls over T; CPU ms (both threads) per call over T; peak RSS of the process.`].join('\n');
+    `\nOne causal layer (d_model ${dModel}, ${heads} heads of ${dHead}), forward + backward of one sequence in a scratch scope, in blocks of ${LONG_BLOCK} steps recomputed in backward: least wall ms of the timed calls over T; CPU ms (both threads) per call over T; peak RSS of the process.`].join('\n');
 }

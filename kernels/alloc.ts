@@ -185,6 +185,11 @@ class ScratchPool {
     return true;
   }
 
+  /** Puts back every block handed out at or after `since` and still out, but the views of `keep`. */
+  releaseSince(since: number, keep: readonly FloatArray[]): void {
+    for (const view of this.used.keys()) if (!keep.includes(view)) this.releaseEarly(view, since);
+  }
+
   /**
    * Ends a scope: this scope's blocks become the next one's free list. Blocks left unused in
    * this scope are dropped (to the garbage collector, or back to their heap), so the pool never
@@ -275,6 +280,16 @@ export function persistent<A extends FloatArray>(data: A): A {
  */
 export function releaseEarly(data: FloatArray, since = 0): boolean {
   return scratch !== null && scratch.releaseEarly(data, since);
+}
+
+/**
+ * Gives back every array that `allocate` handed out in this scope at or after `since` (a
+ * `scratchMark()`), but those in `keep`: for a stretch of work whose arrays are all garbage once it
+ * ends (one block of a sequence run in blocks, src/ops/checkpoint.ts), so that the next stretch
+ * reuses them. What outlives the stretch must have been allocated before the mark, be kept, or be copied out.
+ */
+export function releaseScratchSince(since: number, keep: readonly FloatArray[] = []): void {
+  scratch?.releaseSince(since, keep);
 }
 
 /**

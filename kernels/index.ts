@@ -67,7 +67,7 @@ export function setBackend(name: BackendName): void {
 // nothing else from kernels/ (test/architecture.test.ts checks it; the gpu backend's entry,
 // kernels/backends/gpu.ts, and the thread pool's, kernels/threads/index.ts, are the other doors).
 export type { BinaryOp, FloatArray, KernelBackend, MatmulArgs } from './types.js';
-export { allocate, allocateLongLived, allocateUninitialized, allocLike, dtypeOf, giveBackScratch, inScratch, persistent, releaseEarly, scratchMark, scratchPeakBytes, sharesMemory, setScratchEnabled, setScratchPoison, withScratch, type DType } from './alloc.js';
+export { allocate, allocateLongLived, allocateUninitialized, allocLike, dtypeOf, giveBackScratch, inScratch, persistent, releaseEarly, releaseScratchSince, scratchMark, scratchPeakBytes, sharesMemory, setScratchEnabled, setScratchPoison, withScratch, type DType } from './alloc.js';
 export { wasmAvailable } from './backends/wasm.js';
 export { relaxedSimdWanted, setWasmThreads, threadsWanted, wasmRuntime } from './wasm/runtime.js';
 export { BLOCKED_SCORE } from './attention/reference.js';

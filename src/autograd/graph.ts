@@ -23,8 +23,13 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` without recording a graph (evaluation, generation, optimiser updates). */
 export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs `fn` with recording on or off, then puts the mode back (a recomputed block records even when backward runs under noGrad). */
+export function withGradMode<T>(on: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = on;
   try {
     return fn();
   } finally {

@@ -22,6 +22,8 @@ export interface AttentionBuildOptions {
   sumNormalise?: boolean;
   attentionNormalise?: boolean;
   scaleOutput?: boolean;
+  /** Causal fast weight layers: run sequences longer than this in blocks recomputed in backward (FastWeightAttentionOptions.blockSize). */
+  blockSize?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export function createAttention(spec: AttentionSpec | string, options: Attention
     ...(options.sumNormalise !== undefined ? { sumNormalise: options.sumNormalise } : {}),
     ...(options.attentionNormalise !== undefined ? { attentionNormalise: options.attentionNormalise } : {}),
     ...(options.scaleOutput !== undefined ? { scaleOutput: options.scaleOutput } : {}),
+    ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),
   });
 }
 

@@ -16,6 +16,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
+import { checkpointBlocks } from '../../ops/checkpoint.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
@@ -37,6 +38,14 @@ export interface FastWeightAttentionOptions extends InitOptions {
   attentionNormalise?: boolean;
   /** Multiply y by 1/√dHead as the official LM code does. Default false. */
   scaleOutput?: boolean;
+  /**
+   * Causal layers: a sequence longer than this runs in blocks of this many steps, the fast weights
+   * carried from block to block, and each block run again in backward instead of its activations
+   * kept (src/ops/checkpoint.ts): the layer then holds its output and one block at a time, not the
+   * ~27 [T, d_model] arrays of the whole sequence, for one more forward pass of the layer
+   * (docs/kernels.md, "Long sequences"). Same values to float rounding. Not with a feature map that draws random features (FAVOR+). Default: no blocks.
+   */
+  blockSize?: number;
 }
 
 export class FastWeightAttention extends Module implements AttentionLayer {
@@ -51,9 +60,15 @@ export class FastWeightAttention extends Module implements AttentionLayer {
 
   constructor(readonly options: FastWeightAttentionOptions) {
     super();
-    const { dModel, heads, dHead } = options;
+    const { dModel, heads, dHead, blockSize } = options;
     if (!(heads >= 1 && dHead >= 1 && dModel >= 1)) throw new Error(`FastWeightAttention: dModel, heads and dHead must be ≥ 1 (got ${dModel}, ${heads}, ${dHead})`);
     if (options.update === 'delta' && options.attentionNormalise) throw new Error('FastWeightAttention: attention normalisation applies to the sum rule only');
+    if (blockSize !== undefined) {
+      if (!(Number.isInteger(blockSize) && blockSize >= 1)) throw new Error(`FastWeightAttention: blockSize must be an integer ≥ 1, got ${blockSize}`);
+      if (!options.causal) throw new Error('FastWeightAttention: blockSize applies to causal layers only');
+      // A block run again in backward must see the features its forward saw.
+      if (options.featureMap.beginForward) throw new Error(`FastWeightAttention: blockSize needs a fixed feature map; '${options.featureMap.name}' draws new features at every forward`);
+    }
     this.causal = options.causal;
     this.heads = heads;
     this.dHead = dHead;
@@ -72,61 +87,87 @@ export class FastWeightAttention extends Module implements AttentionLayer {
       throw new Error(`FastWeightAttention: x must be [B, T, D] and memory [B, S, D]; got ${shapeToString(x.shape)}${input.memory ? ` and ${shapeToString(input.memory.shape)}` : ''}`);
     }
     if (this.causal && input.memory) throw new Error('FastWeightAttention: a causal layer cannot take memory (use a non-causal layer for cross-attention)');
-    const { heads, dHead, dValue } = this;
     this.options.featureMap.beginForward?.(this.training); // one FAVOR+ draw shared by q and k
-    const phi = (t: Tensor): Tensor => {
-      const map = this.options.featureMap;
-      if (this.options.sumNormalise === false) return map.apply(t, this.training);
-      // Normalisation cancels a positive factor per row, which lets the map keep large inputs in
-      // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
-      return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
-    };
-    const q = phi(splitHeads(this.query.forward(x), heads)); // [B, H, T, dDot]
-    const [kRaw, v] = ops.split(this.keyValue.forward(source), [heads * dHead, heads * dValue], -1);
-    let k = phi(splitHeads(kRaw!, heads)); // [B, H, S, dDot]
-    const vh = splitHeads(v!, heads); // [B, H, S, dv]
-    if (input.keyMask) k = ops.mul(k, maskForHeads(input.keyMask, source)); // padding writes nothing
-    const beta = this.beta ? ops.permute(ops.sigmoid(this.beta.forward(source)), [0, 2, 1]) : null; // [B, H, S]
+    const masks = input.keyMask ? [maskRows(input.keyMask, source)] : []; // [B, S]
 
-    let y: Tensor;
-    let state: AttentionState | undefined;
     if (this.causal) {
       const prev = input.state;
       if (prev && prev.kind !== 'fast-weights') throw new Error('FastWeightAttention: expected a fast-weights state');
-      const result =
-        beta === null
-          ? fastWeightSum(q, k, vh, {
-              normalise: this.options.attentionNormalise ?? false,
-              ...(prev ? { initialState: prev.W } : {}),
-              ...(prev?.z ? { initialZ: prev.z } : {}),
-            })
-          : fastWeightDelta(q, k, vh, beta, prev ? { initialState: prev.W } : {});
-      y = result.output;
-      state = { kind: 'fast-weights', W: result.finalState.detach(), ...(result.finalZ ? { z: result.finalZ.detach() } : {}) };
-    } else if (beta === null) {
+      const states = prev ? [prev.W, ...(prev.z ? [prev.z] : [])] : [];
+      const block = this.options.blockSize;
+      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss) => this.causalStep(xs, ss), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
+      const [W, z] = r.states as [Tensor, Tensor?];
+      const state: AttentionState = { kind: 'fast-weights', W: W.detach(), ...(z ? { z: z.detach() } : {}) };
+      return { output: r.output, state };
+    }
+    const gate = this.beta ? ops.sigmoid(this.beta.forward(source)) : null; // β [B, S, H]
+    const [q, k, vh] = this.headsOf(this.query.forward(x), this.keyValue.forward(source), masks[0]);
+    let y: Tensor;
+    if (gate === null) {
       // φ'(Q) (φ'(K)ᵀ V): every query reads the sum of all writes.
-      const kv = ops.matmul(ops.transpose(k), vh); // [B, H, dDot, dv]
-      y = ops.matmul(q, kv);
+      const kvSum = ops.matmul(ops.transpose(k), vh); // [B, H, dDot, dv]
+      y = ops.matmul(q, kvSum);
       if (this.options.attentionNormalise) {
         const z = ops.sum(k, 2, true); // [B, H, 1, dDot]
         y = ops.div(y, ops.add(ops.sum(ops.mul(q, z), -1, true), 1e-6));
       }
     } else {
       // Write the whole sequence with the delta rule, then read every query from the final W.
-      const { finalState } = fastWeightDelta(k, k, vh, beta); // W_T [B, H, dv, dDot]
+      const { finalState } = fastWeightDelta(k, k, vh, ops.permute(gate, [0, 2, 1])); // W_T [B, H, dv, dDot]
       y = ops.matmul(q, ops.transpose(finalState));
     }
-    if (this.options.scaleOutput) y = ops.mul(y, 1 / Math.sqrt(dHead));
-    return { output: this.out.forward(mergeHeads(y)), ...(state ? { state } : {}) };
+    return { output: this.out.forward(this.merged(y)) };
   }
+
+  /**
+   * The causal layer over x [B, T, D] (and its keyMask [B, T]): the projections, φ, the heads, the
+   * scan from `states` ([W] or [W, z], or none: zeros), the output projection. Returns the output
+   * [B, T, D] and the states after the last step, [W, z?] (on the graph).
+   */
+  private causalStep([x, mask]: Tensor[], states: Tensor[]): { output: Tensor; states: Tensor[] } {
+    const [q, k, vh] = this.headsOf(this.query.forward(x!), this.keyValue.forward(x!), mask);
+    const [W, z] = states;
+    const r = this.beta
+      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(this.beta.forward(x!)), [0, 2, 1]), W ? { initialState: W } : {})
+      : fastWeightSum(q, k, vh, { normalise: this.options.attentionNormalise ?? false, ...(W ? { initialState: W } : {}), ...(z ? { initialZ: z } : {}) });
+    return { output: this.out.forward(this.merged(r.output)), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])] };
+  }
+
+  /** The projections q [B, T, H·dk], kv [B, S, H·(dk + dv)] and mask [B, S] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */
+  private headsOf(qx: Tensor, kv: Tensor, mask: Tensor | undefined): [Tensor, Tensor, Tensor] {
+    const { heads, dHead, dValue } = this;
+    const [kRaw, v] = ops.split(kv, [heads * dHead, heads * dValue], -1);
+    let k = this.phi(splitHeads(kRaw!, heads));
+    if (mask) k = ops.mul(k, ops.reshape(mask, [mask.shape[0]!, 1, mask.shape[1]!, 1]));
+    return [this.phi(splitHeads(qx, heads)), k, splitHeads(v!, heads)];
+  }
+
+  /** φ' of the heads [B, H, T, dHead] → [B, H, T, dDot]. */
+  private phi(t: Tensor): Tensor {
+    const map = this.options.featureMap;
+    if (this.options.sumNormalise === false) return map.apply(t, this.training);
+    // Normalisation cancels a positive factor per row, which lets the map keep large inputs in
+    // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
+    return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
+  }
+
+  /** y [B, H, T, dv] (scaled by 1/√dHead when asked) → [B, T, H·dv]. */
+  private merged(y: Tensor): Tensor {
+    return mergeHeads(this.options.scaleOutput ? ops.mul(y, 1 / Math.sqrt(this.dHead)) : y);
+  }
+}
+
+/** keyMask [B, S], checked against the source and in its dtype. */
+function maskRows(keyMask: Tensor, source: Tensor): Tensor {
+  const [B, S] = source.shape as [number, number];
+  if (keyMask.rank !== 2 || keyMask.shape[0] !== B || keyMask.shape[1] !== S) {
+    throw new Error(`attention: keyMask must have shape [${B}, ${S}], got ${shapeToString(keyMask.shape)}`);
+  }
+  return keyMask.dtype === source.dtype ? keyMask : keyMask.to(source.dtype);
 }
 
 /** keyMask [B, S] → [B, 1, S, 1] in the dtype of the source, checking its shape. */
 export function maskForHeads(keyMask: Tensor, source: Tensor): Tensor {
   const [B, S] = source.shape as [number, number];
-  if (keyMask.rank !== 2 || keyMask.shape[0] !== B || keyMask.shape[1] !== S) {
-    throw new Error(`attention: keyMask must have shape [${B}, ${S}], got ${shapeToString(keyMask.shape)}`);
-  }
-  const m = keyMask.dtype === source.dtype ? keyMask : keyMask.to(source.dtype);
-  return ops.reshape(m, [B, 1, S, 1]);
+  return ops.reshape(maskRows(keyMask, source), [B, 1, S, 1]);
 }
