@@ -1,20 +1,21 @@
 /**
  * `npm run bench -- --forms`: the sum-rule scan's forms in the wasm backend, forward + backward,
  * side by side at several shapes, in alternating rounds (each round times every form once, the order
- * rotating), so that a loaded machine disturbs them alike: the two kernels the backend chooses between
- * per shape (kernels/sumRule/wasm.ts), the fused recurrent one and the chunkwise one over the matmul
- * kernel, the latter with one chunk of T steps (the causal masked form) and with chunks of SUM_CHUNK
- * (docs/kernels.md, "The sum rule's forms, and which one runs").
+ * rotating), so that a loaded machine disturbs them alike: the recurrent kernel the backend runs,
+ * and the chunkwise (chunks of SUM_CHUNK) and masked (one chunk of T) forms written over the wasm
+ * matmul (docs/kernels.md, "The scan forms").
  */
 import { setBackend } from '../kernels/index.js';
+import { matmulWasm } from '../kernels/matmul/wasm.js';
 import type { SumScanForwardArgs } from '../kernels/types.js';
-import { sumScanBackwardChunkedWasm, sumScanBackwardRecurrentWasm, sumScanForwardChunkedWasm, sumScanForwardRecurrentWasm } from '../kernels/sumRule/wasm.js';
+import { sumScanBackwardWasm, sumScanForwardWasm } from '../kernels/sumRule/wasm.js';
+import { sumScanBackwardChunked, sumScanForwardChunked } from '../kernels/sumRule/chunkwise.js';
 import { randomData } from './workloads.js';
 
-type SumRuleForm = 'recurrent' | 'masked' | 'chunkwise';
+type SumRuleForm = 'recurrent' | 'chunkwise' | 'masked';
 
 /** Steps per chunk of the chunkwise form. */
-const SUM_CHUNK = 64;
+const SUM_CHUNK = 32;
 
 export interface FormTiming {
   shape: { N: number; T: number; d: number };
@@ -31,9 +32,9 @@ export const FORM_SHAPES: [number, number, number][] = [
 type Pass = (args: SumScanForwardArgs) => void;
 
 const passes: Record<SumRuleForm, Pass> = {
-  recurrent: (a) => void sumScanBackwardRecurrentWasm({ ...a, forward: sumScanForwardRecurrentWasm(a), dy: a.v, dFinalState: null, dFinalZ: null }),
-  masked: (a) => void sumScanBackwardChunkedWasm({ ...a, forward: sumScanForwardChunkedWasm(a, a.T), dy: a.v, dFinalState: null, dFinalZ: null }, a.T),
-  chunkwise: (a) => void sumScanBackwardChunkedWasm({ ...a, forward: sumScanForwardChunkedWasm(a, SUM_CHUNK), dy: a.v, dFinalState: null, dFinalZ: null }, SUM_CHUNK),
+  recurrent: (a) => void sumScanBackwardWasm({ ...a, forward: sumScanForwardWasm(a), dy: a.v, dFinalState: null, dFinalZ: null }),
+  chunkwise: (a) => void sumScanBackwardChunked({ ...a, forward: sumScanForwardChunked(a, matmulWasm, SUM_CHUNK), dy: a.v, dFinalState: null, dFinalZ: null }, matmulWasm, SUM_CHUNK),
+  masked: (a) => void sumScanBackwardChunked({ ...a, forward: sumScanForwardChunked(a, matmulWasm, a.T), dy: a.v, dFinalState: null, dFinalZ: null }, matmulWasm, a.T),
 };
 
 function median(values: number[]): number {

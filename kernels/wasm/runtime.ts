@@ -27,9 +27,6 @@ export interface KernelExports {
   sumScanForwardF32: Kernel;
   sumScanBackwardF32: Kernel;
   sumScanScratchFloats(dk: number, dv: number): number;
-  sumChunkedForwardF32: Kernel;
-  sumChunkedBackwardF32: Kernel;
-  sumChunkedScratchFloats(C: number, dk: number, dv: number): number;
   deltaScanForwardF32: Kernel;
   deltaScanBackwardF32: Kernel;
   deltaScanScratchFloats(dk: number, dv: number): number;
@@ -60,7 +57,7 @@ export interface KernelExports {
   matvecF16: Kernel;
   widen16: Kernel;
 }
-export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'sumChunkedForwardF32' | 'sumChunkedBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
+export type KernelName = 'matmulBatchedF32' | 'sumScanForwardF32' | 'sumScanBackwardF32' | 'deltaScanForwardF32' | 'deltaScanBackwardF32'
   | 'geluF32' | 'geluWithSlopeF32' | 'eluPlusOneF32' | 'softmaxRowsF32' | 'layerNormRowsF32' | 'layerNormRowsBackwardF32'
   | 'binaryF32' | 'sumRowsF32' | 'gatherRunsF32' | 'scatterRunsF32'
   | 'maskedSoftmaxF32' | 'maskedSoftmaxBackwardF32' | 'crossEntropyRowsF32' | 'crossEntropyRowsBackwardF32'
