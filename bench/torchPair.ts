@@ -40,6 +40,8 @@ export interface SideTiming {
 
 export interface TorchPair {
   torchVersion: string;
+  /** The BLAS library PyTorch loaded (Debian's python3-torch takes whichever libblas.so.3 is installed). */
+  blas: string;
   threads: number;
   rounds: number;
   callsPerRound: number;
@@ -162,6 +164,7 @@ export async function measureTorchPair(options: TorchPairOptions, log: (line: st
     child.stdin.end('\n');
     return {
       torchVersion: String(ready.torch),
+      blas: String(ready.blas),
       threads: Number(ready.threads),
       rounds: options.rounds,
       callsPerRound: options.callsPerRound,
@@ -178,6 +181,9 @@ export async function measureTorchPair(options: TorchPairOptions, log: (line: st
   }
 }
 
+/** Debian's reference (netlib) BLAS lives in /usr/lib/<arch>/blas/; OpenBLAS in openblas-*. */
+const referenceBlas = (path: string) => /\/blas\/libblas\.so/.test(path);
+
 export function formatTorchPair(result: TorchPair | { skipped: string }): string {
   if ('skipped' in result) return `Sum layer beside PyTorch: skipped, ${result.skipped}.`;
   const { ours, oursInScope, torch } = result;
@@ -190,6 +196,7 @@ export function formatTorchPair(result: TorchPair | { skipped: string }): string
     row('fastweights wasm, in a scratch scope', oursInScope),
     row('PyTorch-CPU, tril(φQ φKᵀ) V', torch),
     'Medians per call (CPU: every thread of the process); best = least wall ms. Below 1 in the last two columns, ours is faster.',
+    `PyTorch's BLAS: ${result.blas}${referenceBlas(result.blas) ? " — Debian's unoptimised reference BLAS: PyTorch's products run far below its usual speed (apt-get install libopenblas0-pthread gives it OpenBLAS)" : ''}.`,
     `Same function: the gradients of q, k, v agree to ${result.gradientDifference.toExponential(1)} of the largest; PyTorch's masked form agrees with its plain float64 loop to ${result.torchLoopError.toExponential(1)}.`,
   ].join('\n');
 }

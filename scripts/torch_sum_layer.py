@@ -108,6 +108,15 @@ def stepper():
     return step
 
 
+def blas_library():
+    """The BLAS library this process loaded (after a product): Debian's python3-torch uses whichever
+    libblas.so.3 is installed, the unoptimised reference one unless e.g. libopenblas0 is."""
+    (torch.ones(8, 8) @ torch.ones(8, 8)).sum()
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line})
+    return paths[0] if paths else "none found"
+
+
 def median(xs):
     s = sorted(xs)
     m = len(s) // 2
@@ -127,7 +136,7 @@ def main(argv):
             t = timed_calls(calls, step)
             wall += t["wallMs"]
             cpu += t["cpuMs"]
-        print(json.dumps({"torch": torch.__version__, "threads": threads, "calls": len(wall),
+        print(json.dumps({"torch": torch.__version__, "threads": threads, "blas": blas_library(), "calls": len(wall),
                           "medianMs": median(wall), "bestMs": min(wall), "cpuMs": median(cpu)}))
     elif len(argv) == 3 and argv[0] == "serve":
         torch.set_num_threads(int(argv[1]))
@@ -138,7 +147,7 @@ def main(argv):
                 f.write(struct.pack(f"<{len(values)}f", *values))
         step = stepper()
         timed_calls(3, step)  # warm-up
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), **result}), flush=True)
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), **result}), flush=True)
         while True:
             line = sys.stdin.readline()
             if not line.strip():
