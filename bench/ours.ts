@@ -36,7 +36,11 @@ function phi(x: Tensor): Tensor {
   return sumNormalise(new EluFeatureMap(x.shape[x.rank - 1]!).apply(x));
 }
 
-function layerRunner(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = phi): Runner {
+/**
+ * The layer workload: its leaves (q, k, v, β: [B, H, T, d], β [B, H, T]) and one forward + backward over
+ * them, which leaves the gradients in the leaves' `grad` (bench/torchPair.ts compares them with PyTorch's).
+ */
+export function layerWorkload(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = phi): { leaves: Record<'q' | 'k' | 'v' | 'beta', Tensor>; run: Runner } {
   const { B, H, T, d } = LAYER;
   const leaf = (data: Float32Array, shape: number[]) => new Tensor(data, shape, { requiresGrad: true });
   const q = leaf(randomData(B * H * T * d, 11), [B, H, T, d]);
@@ -44,13 +48,16 @@ function layerRunner(rule: 'sum' | 'delta', featureMap: (x: Tensor) => Tensor = 
   const v = leaf(randomData(B * H * T * d, 13), [B, H, T, d]);
   const beta = leaf(randomData(B * H * T, 14, 0, 1), [B, H, T]);
   const R = new Tensor(randomData(B * H * T * d, 15), [B, H, T, d]);
-  return () => {
+  const run = () => {
     for (const t of [q, k, v, beta]) t.grad = null;
     const [fq, fk] = [featureMap(q), featureMap(k)];
     const y = rule === 'sum' ? fastWeightSum(fq, fk, v).output : fastWeightDelta(fq, fk, v, beta).output;
     sum(mul(y, R)).backward();
   };
+  return { leaves: { q, k, v, beta }, run };
 }
+
+const layerRunner = (rule: 'sum' | 'delta'): Runner => layerWorkload(rule).run;
 
 function scanKernelRunners(): { sum: Runner; delta: Runner; sumChunkwise: Runner; deltaChunkwise: Runner; outerSum: Runner } {
   const { T, d } = LAYER;

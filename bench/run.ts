@@ -16,7 +16,8 @@
  *   --generate-baseline  also each model with its weights copied into WebAssembly memory at every matmul
  *   --long               time per token and peak RSS of one delta and one sum layer (d_model 512) at T = 1k … 64k (bench/long.ts)
  *   --forms              the sum-rule scan's forms side by side at several shapes, alternating (bench/scanForms.ts)
- *                        (with --long or --forms, as with --generate, the kernel workloads run only if --only names some)
+ *   --torch              the sum layer beside PyTorch-CPU's masked form (scripts/torch_sum_layer.py on Debian's python3-torch), alternating (bench/torchPair.ts)
+ *                        (with --long, --forms or --torch, as with --generate, the kernel workloads run only if --only names some)
  *   --json               machine-readable results on stdout (progress goes to stderr)
  */
 import os from 'node:os';
@@ -26,6 +27,7 @@ import { ours } from './ours.js';
 import { measureLanguageModelTraining, measureTranslationTraining, type TrainingSpeed } from './lmTraining.js';
 import { wasmFusedMultiplyAdd } from '../kernels/backends/wasm.js';
 import { compareSumForms, formatForms } from './scanForms.js';
+import { formatTorchPair, measureTorchPair } from './torchPair.js';
 import { formatLong, measureLong } from './long.js';
 import { formatGeneration, GENERATION_SHAPES, measureGeneration, type GenerationOptions, type GenerationShape, type GenerationSpeed } from './generate.js';
 
@@ -48,7 +50,7 @@ interface Result {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { json: false, quick: false, lm: false, mt: false, forms: false, long: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'], generate: null as GenerationOptions | null };
+  const options = { json: false, quick: false, lm: false, mt: false, forms: false, torch: false, long: false, only: [] as string[], impl: ['wasm', 'js', 'gpu', 'tfjs', 'jax'], generate: null as GenerationOptions | null };
   const generation = (): GenerationOptions => (options.generate ??= { shapes: ['340M', '1.3B'], promptTokens: 512, decodeTokens: 64, threads: 2, baseline: false });
   const count = (arg: string) => {
     const value = Number(arg.slice(arg.indexOf('=') + 1));
@@ -61,6 +63,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--lm') options.lm = true;
     else if (arg === '--mt') options.mt = true;
     else if (arg === '--forms') options.forms = true;
+    else if (arg === '--torch') options.torch = true;
     else if (arg === '--long') options.long = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--impl=')) options.impl = arg.slice(7).split(',').filter(Boolean);
@@ -75,7 +78,7 @@ function parseArgs(argv: string[]) {
     else if (arg.startsWith('--threads=')) generation().threads = count(arg);
     else if (arg === '--generate-baseline') generation().baseline = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm] [--mt] [--forms] [--long] [--generate | --generate-quick] [--generate-shapes=340M,1.3B] [--prompt-tokens=N] [--decode-tokens=N] [--threads=N] [--generate-baseline]');
+      console.log('usage: npm run bench -- [--quick] [--json] [--only=substr,...] [--impl=wasm,js,gpu,tfjs,jax] [--lm] [--mt] [--forms] [--torch] [--long] [--generate | --generate-quick] [--generate-shapes=340M,1.3B] [--prompt-tokens=N] [--decode-tokens=N] [--threads=N] [--generate-baseline]');
       process.exit(0);
     } else throw new Error(`bench: unknown option '${arg}' (try --help)`);
   }
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
   // Peers print banners with console.log; keep stdout clean for --json.
   if (options.json) console.log = console.error;
   const sampling: MeasureOptions = options.quick ? { maxTime: 0.5, minSamples: 3, cpuCalls: 3 } : { maxTime: 3, minSamples: 5, cpuCalls: 9 };
-  const alone = (options.generate !== null || options.forms || options.long) && options.only.length === 0;
+  const alone = (options.generate !== null || options.forms || options.torch || options.long) && options.only.length === 0;
   const selected = alone ? [] : workloads.filter((w) => options.only.length === 0 || options.only.some((s) => w.id.includes(s)));
   const impls = selected.length > 0 ? await implementations(options.impl) : [];
   const results: Result[] = [];
@@ -148,11 +151,12 @@ async function main(): Promise<void> {
     training.push(...(await measureTranslationTraining(options.quick ? 5 : 20)));
   }
   const forms = options.forms ? compareSumForms(options.quick ? 5 : 15, log) : [];
+  const torchPair = options.torch ? await measureTorchPair(options.quick ? { rounds: 6, callsPerRound: 5 } : { rounds: 20, callsPerRound: 10 }, log).catch((e: unknown) => ({ skipped: `the pair failed: ${(e as Error).message}` })) : null;
   const long = options.long ? measureLong(options.quick ? 1 : 3, log) : [];
   const generated: GenerationSpeed[] = options.generate !== null ? measureGeneration(options.generate, log) : [];
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg(), wasmFusedMultiplyAdd: wasmFusedMultiplyAdd() };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training, forms, long, generated }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, quick: options.quick, workloads: selected, results, training, forms, torchPair, long, generated }, null, 2)}\n`);
   } else {
     const load = os.loadavg()[0]!.toFixed(1);
     const fma = machine.wasmFusedMultiplyAdd ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add';
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
       log(`\n${r.task} training, ${r.model} (${r.description}): ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.stepsPerSecond.toFixed(1)} steps/s (${r.msPerStep.toFixed(0)} ms/step, CPU ${r.cpuMsPerStep.toFixed(0)} ms), peak RSS ${r.peakRssMB.toFixed(0)} MB, peak heap ${r.peakHeapMB.toFixed(0)} MB; matmul ${(r.matmulFlopsPerToken / 1e6).toFixed(2)} MFLOP/token, so ${r.matmulGflopPerSecond.toFixed(1)} GFLOP/s of matmul`);
     }
     if (forms.length > 0) log(`\n${formatForms(forms)}`);
+    if (torchPair !== null) log(`\n${formatTorchPair(torchPair)}`);
     if (long.length > 0) log(`\n${formatLong(long)}`);
     for (const r of generated) log(`\n${formatGeneration(r)}`);
   }
