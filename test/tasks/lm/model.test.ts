@@ -17,27 +17,28 @@ const spread = (data: ArrayLike<number>) => {
   return { mean, std: Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length) };
 };
 
+/** checkGradients of the cross-entropy of two segments of 3 random tokens (a vocabulary of 7), over every parameter of a float64 model. */
+const expectGradients = (model: LanguageModel, what: string) => {
+  model.eval();
+  const x = ids(6, 1).map((v) => v % 7);
+  const targets = Array.from(ids(6, 2), (v) => v % 7);
+  const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
+  expect(r.ok, `${what}: ${describeGradCheck(r)}`).toBe(true);
+};
+
 describe('language model', () => {
   it('passes checkGradients end to end for a sum-rule and a delta-rule model, with learned positions and with unit embeddings (float64, every parameter)', () => {
     for (const [name, learnedPositions, unitEmbedding] of [['linear', false, false], ['dpfp-delta', false, false], ['delta', true, false], ['linear', true, true]] as const) {
       const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, learnedPositions, unitEmbedding, seed: 1, ffHidden: 4 }, 'float64');
       expect(model.positionTable !== null).toBe(learnedPositions);
-      model.eval();
-      const x = ids(6, 1).map((v) => v % 7);
-      const targets = Array.from(ids(6, 2), (v) => v % 7);
-      const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
-      expect(r.ok, `${name}: ${describeGradCheck(r)}`).toBe(true);
+      expectGradients(model, name);
     }
   });
   it("passes checkGradients end to end with the replica's choices: a ReLU feed-forward, uniform biases, φ / Σφ without ε (float64, every parameter)", () => {
     for (const name of ['linear', 'delta', 'dpfp-delta']) {
       const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 2, heads: 2, context: 3, positions: true, learnedPositions: true, unitEmbedding: true, ffActivation: 'relu', biasInit: 'uniform', phiEps: 0, seed: 2, ffHidden: 6 }, 'float64');
       expect(model.blocks.every((b) => b.feedForward.options.activation === 'relu')).toBe(true);
-      model.eval();
-      const x = ids(6, 3).map((v) => v % 7);
-      const targets = Array.from(ids(6, 4), (v) => v % 7);
-      const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
-      expect(r.ok, `${name}: ${describeGradCheck(r)}`).toBe(true);
+      expectGradients(model, name);
     }
   });
   it("biasInit 'uniform' draws every bias in ±1/√fan_in as PyTorch's nn.Linear, the weights in the same range as always; the default starts them at zero", () => {
