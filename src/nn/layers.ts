@@ -8,6 +8,11 @@ import * as ops from '../ops/index.js';
 export interface InitOptions {
   rng: Rng;
   dtype?: DType;
+  /**
+   * How biases start: 'zero' (the default), or 'uniform' in ±1/√inFeatures, the weights' range
+   * (PyTorch's nn.Linear default; `lm train --bias-init uniform`).
+   */
+  biasInit?: 'zero' | 'uniform';
 }
 
 /** y = x W + b. x [..., inFeatures] → [..., outFeatures]; W is stored [inFeatures, outFeatures]. */
@@ -21,7 +26,8 @@ export class Linear extends Module {
     // Uniform(±1/√in): keeps the output variance near the input's at initialisation.
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.param('weight', rand([inFeatures, outFeatures], options.rng, { dtype, low: -bound, high: bound }));
-    this.bias = options.bias === false ? null : this.param('bias', zeros([outFeatures], { dtype }));
+    if (options.bias === false) this.bias = null;
+    else this.bias = this.param('bias', options.biasInit === 'uniform' ? rand([outFeatures], options.rng, { dtype, low: -bound, high: bound }) : zeros([outFeatures], { dtype }));
   }
 
   forward(x: Tensor): Tensor {

@@ -21,6 +21,8 @@ export interface BlockOptions extends Omit<AttentionBuildOptions, 'causal'> {
   causal: boolean;
   ffHidden: number;
   dropout: number;
+  /** The feed-forward's activation (default GELU). */
+  ffActivation?: 'gelu' | 'relu';
   /** Adds a cross-attention sublayer of this kind (encoder–decoder models). */
   crossAttention?: AttentionSpec;
 }
@@ -75,7 +77,7 @@ export class TransformerBlock extends Module {
       this.cross = null;
     }
     this.norm2 = this.child('norm2', new LayerNorm(options.dModel, { dtype }));
-    this.feedForward = this.child('feedForward', new FeedForward(options.dModel, options.ffHidden, { rng: options.rng, dtype, dropout: options.dropout, activation: 'gelu' }));
+    this.feedForward = this.child('feedForward', new FeedForward(options.dModel, options.ffHidden, { rng: options.rng, dtype, dropout: options.dropout, activation: options.ffActivation ?? 'gelu', ...(options.biasInit ? { biasInit: options.biasInit } : {}) }));
   }
 
   forward(x: Tensor, input: BlockInput = {}): { output: Tensor; state?: AttentionState } {

@@ -14,7 +14,7 @@ import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { BpeTokenizer } from '../data/bpe.js';
 import { checkParameterCount, validate, type Rule } from './checkpointSchema.js';
 import { DebugCheckError } from '../autograd/graph.js';
-import type { Optimizer } from './optim.js';
+import type { NamedParameters, Optimizer } from './optim.js';
 import type { Progress } from './progress.js';
 import { budgetSchedule } from './schedule.js';
 import { trainLoop, type TrainHistory, type TrainLoopOptions, type TrainLoopResult } from './loop.js';
@@ -23,6 +23,10 @@ import { DataParallel } from './dataParallel.js';
 import type { Replica, ReplicaModel, RowBatch } from './replica.js';
 import { threadsWanted } from '../../kernels/index.js';
 import { KEPT_SNAPSHOTS, clearSnapshots, pruneSnapshots, snapshotDir } from './snapshots.js';
+
+/** Which parameters AdamW's weight decay shrinks: 'matrices' leaves biases, gains and other vectors alone (optim.ts, defaultNoDecay); 'all' decays every one. */
+export const WEIGHT_DECAY_ON = ['matrices', 'all'] as const;
+export type WeightDecayOn = (typeof WEIGHT_DECAY_ON)[number];
 
 export interface TrainingBudget {
   lr: number;
@@ -251,6 +255,11 @@ export interface TrainingTask<Config extends TrainingCheckpointConfig, Data exte
   vocabSize?: (config: Config, data: Data) => number;
 }
 
+/** AdamW over a model's parameters at a run's rate and decay: on its matrices only, or with `weightDecayOn: 'all'` on every parameter. */
+export function trainingOptimizer(model: { namedParameters(): NamedParameters }, training: { lr: number; weightDecay: number; weightDecayOn?: WeightDecayOn }): AdamW {
+  return new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay, ...(training.weightDecayOn === 'all' ? { noDecay: () => false } : {}) });
+}
+
 /** What trainWithCheckpoints needs beyond what startTraining already knows. */
 export type TaskSteps = Pick<CheckpointedTrainingOptions, 'extraState' | 'computeLoss' | 'computeGradients' | 'evaluate'>;
 
@@ -261,7 +270,7 @@ export type TaskSteps = Pick<CheckpointedTrainingOptions, 'extraState' | 'comput
  * micro-batches on every core (./dataParallel.ts: the same bits for any thread count).
  */
 export function startTraining<
-  Config extends TrainingCheckpointConfig & { training: TrainingBudget & { weightDecay: number } },
+  Config extends TrainingCheckpointConfig & { training: TrainingBudget & { weightDecay: number; weightDecayOn?: WeightDecayOn } },
   State extends { step: number } & SavedTraining['state'],
   Data extends { tokenizer: SavedTokenizer },
   Batch extends RowBatch,
@@ -274,7 +283,7 @@ export function startTraining<
   config.model.vocabSize = task.vocabSize ? task.vocabSize(config, data) : data.tokenizer.vocabSize;
   task.checkpoint.validateModel(config.model);
   const model = task.replica.build(config.model);
-  const optimizer = new AdamW(model.namedParameters(), { lr: training.lr, weightDecay: training.weightDecay });
+  const optimizer = trainingOptimizer(model, training);
   const history = resumed ? restoreTraining(resumed, model, optimizer) : undefined;
   /** Runs the steps with checkpoints (and closes the worker threads at the end). */
   const train = (steps: (parallel: DataParallel<Batch, Model, Config['model']>) => TaskSteps): Promise<TrainLoopResult> => {

@@ -20,10 +20,14 @@ export interface AttentionBuildOptions {
   /** Seed of the fixed FAVOR+ features used in eval mode (saved in configs so a reload sees the same ones). */
   featureSeed?: number;
   sumNormalise?: boolean;
+  /** ε of the sum normalisation φ / (Σφ + ε) (default 10⁻⁶). */
+  phiEps?: number;
   attentionNormalise?: boolean;
   scaleOutput?: boolean;
   /** Causal fast weight layers: run sequences longer than this in blocks recomputed in backward (FastWeightAttentionOptions.blockSize). */
   blockSize?: number;
+  /** How the β projection's bias starts (InitOptions.biasInit). */
+  biasInit?: 'zero' | 'uniform';
 }
 
 /**
@@ -63,6 +67,8 @@ export function createAttention(spec: AttentionSpec | string, options: Attention
     rng,
     ...(dtype ? { dtype } : {}),
     ...(options.sumNormalise !== undefined ? { sumNormalise: options.sumNormalise } : {}),
+    ...(options.phiEps !== undefined ? { phiEps: options.phiEps } : {}),
+    ...(options.biasInit !== undefined ? { biasInit: options.biasInit } : {}),
     ...(options.attentionNormalise !== undefined ? { attentionNormalise: options.attentionNormalise } : {}),
     ...(options.scaleOutput !== undefined ? { scaleOutput: options.scaleOutput } : {}),
     ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),

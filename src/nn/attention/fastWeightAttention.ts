@@ -34,6 +34,8 @@ export interface FastWeightAttentionOptions extends InitOptions {
   causal: boolean;
   /** Divide φ by its sum (the paper's Eq. 29). Default true. */
   sumNormalise?: boolean;
+  /** ε of that division, φ / (Σφ + ε): default 10⁻⁶; 0 divides by the sum alone. */
+  phiEps?: number;
   /** Sum rule only: divide by z_t · φ(q_t) (the Linear Transformer's normaliser). Default false. */
   attentionNormalise?: boolean;
   /** Multiply y by 1/√dHead as the official LM code does. Default false. */
@@ -148,7 +150,7 @@ export class FastWeightAttention extends Module implements AttentionLayer {
     if (this.options.sumNormalise === false) return map.apply(t, this.training);
     // Normalisation cancels a positive factor per row, which lets the map keep large inputs in
     // range (DPFP of 1e30 is 1e60, Infinity in float32; FAVOR+ of a key of norm 20 underflows to 0).
-    return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training));
+    return sumNormalise(map.applyUpToRowScale ? map.applyUpToRowScale(t, this.training) : map.apply(t, this.training), this.options.phiEps);
   }
 
   /** y [B, H, T, dv] (scaled by 1/√dHead when asked) → [B, T, H·dv]. */

@@ -6,6 +6,7 @@ import { generate, generatedText, samplePrompt } from './generate.js';
 import { isFlaModelDirectory, isHuggingFaceDirectory, runPretrainedEval, runPretrainedExport, runPretrainedGenerate } from './pretrainedCli.js';
 import { FLA_HELP, FLA_TRAIN_OPTIONS, lmTrainFla, refuseFlaFlags, runTrainingRunExport, wantsFla } from './flaCli.js';
 import { resolveLanguageModelConfig, type LanguageModel } from './model.js';
+import { modelChoices, withLmPreset } from './modelChoices.js';
 import { availableMemory, checkFits, estimateLanguageModel } from '../../train/resources.js';
 import { defaultFeedForward } from '../../nn/stackShape.js';
 import { Rng } from '../../tensor/rng.js';
@@ -58,6 +59,12 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
                       rows)  --no-pos (= --positions none)  --attention-normalise  --scale-output
   --embedding scaled|unscaled (scaled: drawn at std 1/√dim, times √dim on the way in; unscaled: drawn
                       N(0, 1), added as they are); either way the output layer is tied to it
+  --ff-activation gelu|relu (gelu)  --bias-init zero|uniform (zero; uniform: ±1/√fan_in, as PyTorch's
+                      nn.Linear)  --phi-eps X (1e-6: φ / (Σφ + X))  --weight-decay-on matrices|all
+                      (matrices: not biases, gains or other vectors)
+  --preset replica    the model of the PyTorch replica in docs/experiments.md (Table 4): --positions
+                      learned --embedding unscaled --ff-activation relu --bias-init uniform --phi-eps 0
+                      --weight-decay-on all --dropout 0; flags given beside it override it
   --batch B (8)  --lr X (0.003)  --warmup N (100, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --eval-every N (100)  --eval-tokens N (20000)  --save-every N (200)  --seed S (1)
   --carry             carry-over training (the paper's Table 4): the batch's rows are B parallel streams
@@ -95,6 +102,7 @@ const TRAIN_OPTIONS = {
       steps: { type: 'string' }, minutes: { type: 'string' }, layers: { type: 'string' }, dim: { type: 'string' },
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
       vocab: { type: 'string' }, positions: { type: 'string' }, embedding: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
+      preset: { type: 'string' }, 'ff-activation': { type: 'string' }, 'bias-init': { type: 'string' }, 'phi-eps': { type: 'string' }, 'weight-decay-on': { type: 'string' },
       'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
@@ -116,6 +124,7 @@ async function lmTrain(argv: string[]): Promise<number> {
   if (wantsFla(values, values.out ?? `runs/lm-${modelName}`)) return lmTrainFla(values, lmTrainSettings(values, 'delta').training);
   refuseFlaFlags(values, 'lm train');
   const { training, model: modelConfig, attention } = lmTrainSettings(values, modelName);
+  if (values['phi-eps'] !== undefined && !attention.fastWeights) throw new UsageError(`lm train: --phi-eps is the ε of φ's sum normalisation; '${attention.name}' is softmax attention, which has no φ`);
   const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
@@ -191,8 +200,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
   const dim = intOption(values.dim, 'dim', 64);
   const heads = intOption(values.heads, 'heads', 4);
   headSizeOption(dim, heads);
-  const positions = positionsOption(values.positions, values['no-pos']);
-  const embedding = choiceOption(values.embedding, 'embedding', ['scaled', 'unscaled'] as const, 'scaled');
+  const choices = modelChoices(withLmPreset(values));
   const training: LmTrainingConfig = {
     corpus: values.corpus ?? 'sotu',
     vocabSize: intOption(values.vocab, 'vocab', 1024, 259, MAX_VOCAB),
@@ -200,6 +208,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
     lr: numberOption(values.lr, 'lr', 3e-3, [0, 10]),
     warmupSteps: warmupOption(values.warmup, steps, 100),
     weightDecay: numberOption(values['weight-decay'], 'weight-decay', 0.01, [0, 10]),
+    ...choices.training,
     clip: numberOption(values.clip, 'clip', 1, [0, 1e9]),
     ...(steps !== undefined ? { steps } : defaultSteps !== undefined && minutes === undefined ? { steps: defaultSteps } : { minutes: minutes ?? 3 }),
     evalEvery: intOption(values['eval-every'], 'eval-every', 100),
@@ -216,22 +225,12 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         heads,
         context: intOption(values.context, 'context', 64),
         ffHidden: intOption(values.ff, 'ff', defaultFeedForward(dim)),
-        dropout: numberOption(values.dropout, 'dropout', 0.1, [0, 0.99]),
-        positions: positions !== 'none',
-        ...(positions === 'learned' ? { learnedPositions: true } : {}),
-        ...(embedding === 'unscaled' ? { scaledEmbedding: false, unitEmbedding: true } : {}),
+        ...choices.model,
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),
       };
   return { training, model, attention };
-}
-
-/** --positions, with --no-pos as its older spelling of none. */
-function positionsOption(value: string | undefined, noPos: boolean | undefined): 'sinusoidal' | 'learned' | 'none' {
-  const positions = choiceOption(value, 'positions', ['sinusoidal', 'learned', 'none'] as const, noPos ? 'none' : 'sinusoidal');
-  if (noPos && positions !== 'none') throw new UsageError(`--no-pos means --positions none; it contradicts --positions ${positions}`);
-  return positions;
 }
 
 async function lmCompare(argv: string[]): Promise<number> {

@@ -56,6 +56,11 @@ const NOT_FOR_FLA: Record<string, string> = {
   embedding: "has no counterpart: fla's DeltaNet draws its embeddings at initializer_range (0.02)",
   'attention-normalise': "has no counterpart: fla's DeltaNet normalises keys and queries by --qk-norm",
   'scale-output': "has no counterpart: fla's DeltaNet always scales queries by d_k^-1/2",
+  preset: "sets this project's own model's choices (fla's DeltaNet has its own flags, above)",
+  'ff-activation': "has no counterpart: fla's DeltaNet has a gated (SwiGLU) feed-forward",
+  'bias-init': "has no counterpart: fla's DeltaNet initialises its weights by its own rule (initializer_range)",
+  'phi-eps': "has no counterpart: fla's DeltaNet normalises keys and queries by --qk-norm",
+  'weight-decay-on': 'is not offered for fla models',
   carry: 'is not offered for fla models yet',
   streams: 'is not offered for fla models yet',
 };

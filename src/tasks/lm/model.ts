@@ -12,6 +12,9 @@
  * learns to lean on fast weights that only its own history builds (docs/experiments.md, Table 4).
  * With `unitEmbedding` instead (`lm train --embedding unscaled`) they start N(0, 1) and enter as
  * they are, PyTorch's nn.Embedding default; the output stays tied to them either way.
+ * `ffActivation`, `biasInit` and `phiEps` switch the feed-forward to ReLU, the biases to PyTorch's
+ * uniform start and the ε of φ's sum normalisation (`lm train --preset replica` sets them, with the
+ * two input-layer choices above, to a PyTorch replica's: docs/experiments.md, Table 4).
  *
  * The per-layer attention states (fast weights, or key/value caches for softmax) are returned so
  * that evaluation can carry memory across segments and generation can run one token at a time.
@@ -58,6 +61,12 @@ export interface LanguageModelConfig {
    * default; `lm train --embedding unscaled`). The output stays tied to them.
    */
   unitEmbedding?: boolean;
+  /** The feed-forward's activation. Absent: GELU. */
+  ffActivation?: FeedForwardActivation;
+  /** How the biases (feed-forward, β) start: absent or 'zero', or 'uniform' in ±1/√fan_in (PyTorch's nn.Linear). */
+  biasInit?: BiasInit;
+  /** ε of φ's sum normalisation, φ / (Σφ + ε). Absent: 10⁻⁶. */
+  phiEps?: number;
   /** Seed of the weights' initialisation (and of the model's dropout/FAVOR+ stream). */
   seed: number;
   /** Seed of the fixed FAVOR+ features used in eval mode. */
@@ -65,6 +74,11 @@ export interface LanguageModelConfig {
   attentionNormalise?: boolean;
   scaleOutput?: boolean;
 }
+
+export const FEED_FORWARD_ACTIVATIONS = ['gelu', 'relu'] as const;
+export type FeedForwardActivation = (typeof FEED_FORWARD_ACTIVATIONS)[number];
+export const BIAS_INITS = ['zero', 'uniform'] as const;
+export type BiasInit = (typeof BIAS_INITS)[number];
 
 /** A LanguageModelConfig with its attention kind parsed and every default filled in: what the model and the resource estimate read. */
 export interface ResolvedLanguageModelConfig extends ResolvedStack {
@@ -74,6 +88,9 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
   readonly context: number;
   readonly positions: 'sinusoidal' | 'learned' | 'none';
   readonly scaledEmbedding: boolean;
+  readonly ffActivation: FeedForwardActivation;
+  readonly biasInit: BiasInit;
+  readonly phiEps: number;
   readonly seed: number;
 }
 
@@ -83,8 +100,15 @@ export function resolveLanguageModelConfig(config: LanguageModelConfig): Resolve
   const { vocabSize, layers, context, seed } = config;
   if (config.learnedPositions === true && config.positions !== true) throw new Error('language model config: learnedPositions needs positions');
   if (config.unitEmbedding === true && config.scaledEmbedding === true) throw new Error('language model config: unitEmbedding contradicts scaledEmbedding');
+  const ffActivation = config.ffActivation ?? 'gelu';
+  if (!FEED_FORWARD_ACTIVATIONS.includes(ffActivation)) throw new Error(`language model config: ffActivation must be one of ${FEED_FORWARD_ACTIVATIONS.join(', ')}, got ${String(ffActivation)}`);
+  const biasInit = config.biasInit ?? 'zero';
+  if (!BIAS_INITS.includes(biasInit)) throw new Error(`language model config: biasInit must be one of ${BIAS_INITS.join(', ')}, got ${String(biasInit)}`);
+  const phiEps = config.phiEps ?? 1e-6;
+  if (!(phiEps >= 0 && phiEps <= 1)) throw new Error(`language model config: phiEps must be a number in [0, 1], got ${String(phiEps)}`);
   const positions = !config.positions ? 'none' : config.learnedPositions === true ? 'learned' : 'sinusoidal';
-  return { ...stack, attention: parseAttentionSpec(config.attention), vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, seed };
+  const attention = parseAttentionSpec(config.attention);
+  return { ...stack, attention, vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, ffActivation, biasInit, phiEps, seed };
 }
 
 export function validateLanguageModelConfig(config: LanguageModelConfig): void {
@@ -120,7 +144,7 @@ export class LanguageModel extends Module {
       this.blocks.push(
         this.child(
           `blocks.${i}`,
-          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i }),
+          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i, ffActivation: r.ffActivation, biasInit: r.biasInit, phiEps: r.phiEps }),
         ),
       );
     }

@@ -16,15 +16,15 @@ import { InputFileError } from '../../io/fsErrors.js';
 import { splitCorpus, type CorpusSplit } from '../../data/split.js';
 import { BpeTokenizer } from '../../data/bpe.js';
 import { sampleSegments, streamSegment, streamSegmentCount } from './batches.js';
-import { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
+import { BIAS_INITS, FEED_FORWARD_ACTIVATIONS, LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig } from './model.js';
 import { evaluatePerplexity } from './perplexity.js';
-import { arrayOf, bool, int, literal, nullable, num, object, optional, rngState, sharedModelFields, sha256Hex, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
+import { arrayOf, bool, int, literal, nullable, num, object, oneOf, optional, rngState, sharedModelFields, sha256Hex, sharedTrainingFields, str, trainingState, CheckpointSchemaError } from '../../train/checkpointSchema.js';
 import { estimateLanguageModel } from '../../train/resources.js';
 import { Rng, type RngState } from '../../tensor/rng.js';
 import type { CarriedLayer } from '../../train/microBatch.js';
 import { replica, type LmMicroBatch } from './replica.js';
 import type { AttentionSpec } from '../../nn/attention/spec.js';
-import { readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions } from '../../train/checkpointedTraining.js';
+import { WEIGHT_DECAY_ON, readTrainingCheckpoint, startTraining, type CheckpointKind, type TrainRunOptions, type WeightDecayOn } from '../../train/checkpointedTraining.js';
 import type { TrainHistory, TrainLoopResult } from '../../train/loop.js';
 
 export const LM_CHECKPOINT_FORMAT = 'fastweights-language-model';
@@ -42,6 +42,8 @@ export interface LmTrainingConfig {
   lr: number;
   warmupSteps: number;
   weightDecay: number;
+  /** Which parameters weight decay shrinks: absent or 'matrices' (not biases, gains or other vectors), or 'all' (as PyTorch's AdamW over model.parameters()). */
+  weightDecayOn?: WeightDecayOn;
   clip: number;
   /** Budget: total steps or minutes; the rate decays (cosine) to 10% of lr at its end. */
   steps?: number;
@@ -258,8 +260,19 @@ export function loadLanguageModel(dir: string): { model: LanguageModel; tokenize
 const lmConfigSchema = object({
   format: literal(LM_CHECKPOINT_FORMAT),
   version: literal(1),
-  model: object({ ...sharedModelFields, layers: int(1, 1 << 20), context: int(1, 1 << 20), positions: bool, learnedPositions: optional(bool), scaledEmbedding: optional(bool), unitEmbedding: optional(bool) }),
-  training: object({ ...sharedTrainingFields, corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
+  model: object({
+    ...sharedModelFields,
+    layers: int(1, 1 << 20),
+    context: int(1, 1 << 20),
+    positions: bool,
+    learnedPositions: optional(bool),
+    scaledEmbedding: optional(bool),
+    unitEmbedding: optional(bool),
+    ffActivation: optional(oneOf(FEED_FORWARD_ACTIVATIONS)),
+    biasInit: optional(oneOf(BIAS_INITS)),
+    phiEps: optional(num(0, 1)),
+  }),
+  training: object({ ...sharedTrainingFields, weightDecayOn: optional(oneOf(WEIGHT_DECAY_ON)), corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });
 
 const dims = arrayOf(int(1, 1 << 20));

@@ -149,6 +149,41 @@ describe('lm train --carry', () => {
     await expect(run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'never'), '--embedding', 'unit', ...TINY])).rejects.toThrow("--embedding must be one of scaled, unscaled, got 'unit'");
   });
 
+  it("--preset replica: the replica's six choices and no dropout, recorded in the checkpoint, read back by eval, --resume and generate; a flag beside it wins", async () => {
+    const out = join(dir, 'replica');
+    const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--preset', 'replica', '--carry', '--eval-tokens', '40', ...TINY]);
+    expect(r.code).toBe(0);
+    const replica = { model: { dropout: 0, positions: true, learnedPositions: true, scaledEmbedding: false, unitEmbedding: true, ffActivation: 'relu', biasInit: 'uniform', phiEps: 0 }, training: { weightDecayOn: 'all', carry: true } };
+    expect(loadCheckpoint(out).config).toMatchObject(replica);
+    for (const mode of ['segments', 'carry']) {
+      const e = await run(runLm, ['eval', '--checkpoint', out, '--mode', mode, '--max-tokens', '40', '--json']);
+      expect(JSON.parse(e.stdout)).toMatchObject({ mode, tokens: 40 });
+    }
+    expect((await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '3', '--resume', '--eval-tokens', '40', ...TINY])).code).toBe(0);
+    expect(loadCheckpoint(out).config).toMatchObject(replica);
+    expect((await run(runLm, ['generate', '--checkpoint', out, '--prompt', 'Die', '--tokens', '3'])).code).toBe(0);
+    // Each choice alone, and the preset with two of them switched back.
+    const single = async (name: string, flags: string[]) => {
+      const path = join(dir, `choice-${name}`);
+      expect((await run(runLm, ['train', '--corpus', corpus, '--out', path, '--steps', '1', '--eval-tokens', '40', ...flags, ...TINY])).code).toBe(0);
+      return loadCheckpoint(path).config as { model: Record<string, unknown>; training: Record<string, unknown> };
+    };
+    expect((await single('relu', ['--ff-activation', 'relu'])).model).toMatchObject({ ffActivation: 'relu', scaledEmbedding: true });
+    expect((await single('uniform', ['--bias-init', 'uniform'])).model).toMatchObject({ biasInit: 'uniform' });
+    expect((await single('eps', ['--phi-eps', '0'])).model).toMatchObject({ phiEps: 0 });
+    expect((await single('decay', ['--weight-decay-on', 'all'])).training).toMatchObject({ weightDecayOn: 'all' });
+    const mixed = await single('mixed', ['--preset', 'replica', '--ff-activation', 'gelu', '--dropout', '0.2']);
+    expect(mixed.model).toMatchObject({ dropout: 0.2, biasInit: 'uniform', phiEps: 0, learnedPositions: true });
+    expect(mixed.model).not.toHaveProperty('ffActivation');
+    // --no-pos beside the preset is the user's --positions: no table.
+    expect((await single('nopos', ['--preset', 'replica', '--no-pos'])).model).toMatchObject({ positions: false, unitEmbedding: true });
+    // Without the flags the checkpoint is the one lm train always wrote.
+    const plain = await single('plain', []);
+    for (const field of ['ffActivation', 'biasInit', 'phiEps', 'learnedPositions', 'unitEmbedding']) expect(plain.model, field).not.toHaveProperty(field);
+    expect(plain.training).not.toHaveProperty('weightDecayOn');
+    expect(plain.model).toMatchObject({ dropout: 0.1, scaledEmbedding: true });
+  });
+
   it('refuses softmax attention before any work, in one line, and lm compare refuses --carry', async () => {
     const softmax = run(runLm, ['train', '--corpus', join(dir, 'missing.txt'), '--model', 'softmax', '--carry', '--out', join(dir, 'never'), ...TINY]);
     await expect(softmax).rejects.toThrow(UsageError);
@@ -267,6 +302,16 @@ describe('refused before any work, in one clear line', () => {
     [['lm', 'train', '--vocab', '1e9'], /^--vocab must be at most 65536, got '1e9'$/],
     [['lm', 'train', '--positions', 'rotary'], /^--positions must be one of sinusoidal, learned, none, got 'rotary'$/],
     [['lm', 'train', '--positions', 'learned', '--no-pos'], /^--no-pos means --positions none; it contradicts --positions learned$/],
+    [['lm', 'train', '--preset', 'torch'], /^unknown --preset 'torch' \(valid: replica\)$/],
+    [['lm', 'train', '--ff-activation', 'tanh'], /^--ff-activation must be one of gelu, relu, got 'tanh'$/],
+    [['lm', 'train', '--bias-init', 'normal'], /^--bias-init must be one of zero, uniform, got 'normal'$/],
+    [['lm', 'train', '--phi-eps', '2'], /^--phi-eps must be a number in \[0, 1\], got '2'$/],
+    [['lm', 'train', '--weight-decay-on', 'none'], /^--weight-decay-on must be one of matrices, all, got 'none'$/],
+    [['lm', 'train', '--model', 'softmax', '--phi-eps', '0'], /^lm train: --phi-eps is the ε of φ's sum normalisation; 'softmax' is softmax attention, which has no φ$/],
+    [['lm', 'train', '--preset', 'replica', '--no-pos', '--positions', 'learned'], /^--no-pos means --positions none; it contradicts --positions learned$/],
+    [['lm', 'train', '--arch', 'fla', '--preset', 'replica'], /^lm train --arch fla: --preset sets this project's own model's choices/],
+    [['lm', 'train', '--arch', 'fla', '--ff-activation', 'relu'], /^lm train --arch fla: --ff-activation has no counterpart: fla's DeltaNet has a gated \(SwiGLU\) feed-forward$/],
+    [['lm', 'train', '--arch', 'fla', '--weight-decay-on', 'all'], /^lm train --arch fla: --weight-decay-on is not offered for fla models$/],
     [['mt', 'train', '--model', 'delta', '--dim', '4096', '--enc-layers', '64'], /^mt train: training would need about/],
     [['lm', 'eval', '--checkpoint', '/nonexistent'], /^lm eval: cannot load checkpoint: loadCheckpoint: checkpoint directory \/nonexistent does not exist$/],
   ];

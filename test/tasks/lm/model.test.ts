@@ -17,17 +17,68 @@ const spread = (data: ArrayLike<number>) => {
   return { mean, std: Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length) };
 };
 
+/** checkGradients of the cross-entropy of two segments of 3 random tokens (a vocabulary of 7), over every parameter of a float64 model. */
+const expectGradients = (model: LanguageModel, what: string) => {
+  model.eval();
+  const x = ids(6, 1).map((v) => v % 7);
+  const targets = Array.from(ids(6, 2), (v) => v % 7);
+  const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
+  expect(r.ok, `${what}: ${describeGradCheck(r)}`).toBe(true);
+};
+
 describe('language model', () => {
   it('passes checkGradients end to end for a sum-rule and a delta-rule model, with learned positions and with unit embeddings (float64, every parameter)', () => {
     for (const [name, learnedPositions, unitEmbedding] of [['linear', false, false], ['dpfp-delta', false, false], ['delta', true, false], ['linear', true, true]] as const) {
       const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 1, heads: 2, context: 3, positions: true, learnedPositions, unitEmbedding, seed: 1, ffHidden: 4 }, 'float64');
       expect(model.positionTable !== null).toBe(learnedPositions);
-      model.eval();
-      const x = ids(6, 1).map((v) => v % 7);
-      const targets = Array.from(ids(6, 2), (v) => v % 7);
-      const r = checkGradients(() => ops.crossEntropy(model.forward(x, 2, 3).logits, targets), [], { parameters: model.parameters() });
-      expect(r.ok, `${name}: ${describeGradCheck(r)}`).toBe(true);
+      expectGradients(model, name);
     }
+  });
+  it("passes checkGradients end to end with the replica's choices: a ReLU feed-forward, uniform biases, φ / Σφ without ε (float64, every parameter)", () => {
+    for (const name of ['linear', 'delta', 'dpfp-delta']) {
+      const model = new LanguageModel({ vocabSize: 7, attention: name, dModel: 4, layers: 2, heads: 2, context: 3, positions: true, learnedPositions: true, unitEmbedding: true, ffActivation: 'relu', biasInit: 'uniform', phiEps: 0, seed: 2, ffHidden: 6 }, 'float64');
+      expect(model.blocks.every((b) => b.feedForward.options.activation === 'relu')).toBe(true);
+      expectGradients(model, name);
+    }
+  });
+  it("biasInit 'uniform' draws every bias in ±1/√fan_in as PyTorch's nn.Linear, the weights in the same range as always; the default starts them at zero", () => {
+    const config = { vocabSize: 50, attention: 'delta', dModel: 64, layers: 4, heads: 4, context: 8, positions: true, seed: 7, ffHidden: 256 };
+    const torch = new LanguageModel({ ...config, biasInit: 'uniform' });
+    const params = new Map(torch.namedParameters());
+    const gather = (suffix: string) => torch.namedParameters().filter(([name]) => name.endsWith(suffix)).flatMap(([, p]) => Array.from(p.data));
+    // U(−b, b) has mean 0 and standard deviation b/√3; every value inside the bound.
+    for (const [suffix, fanIn] of [['feedForward.up.bias', 64], ['feedForward.down.bias', 256], ['attention.beta.bias', 64], ['feedForward.up.weight', 64], ['feedForward.down.weight', 256], ['attention.query.weight', 64]] as const) {
+      const values = gather(suffix);
+      const bound = 1 / Math.sqrt(fanIn);
+      const drawn = spread(values);
+      expect(values.reduce((m, v) => Math.max(m, Math.abs(v)), 0), suffix).toBeLessThanOrEqual(bound);
+      expect(values.filter((v) => v !== 0).length, suffix).toBe(values.length);
+      expect(Math.abs(drawn.mean), suffix).toBeLessThan((3 * bound) / Math.sqrt(3 * values.length));
+      // The spread, where there are enough values to measure it (β has one bias per head).
+      if (values.length < 256) continue;
+      expect(drawn.std / (bound / Math.sqrt(3)), suffix).toBeGreaterThan(values.length >= 1000 ? 0.95 : 0.85);
+      expect(drawn.std / (bound / Math.sqrt(3)), suffix).toBeLessThan(values.length >= 1000 ? 1.05 : 1.15);
+    }
+    // LayerNorm starts at gain 1, shift 0 either way (as PyTorch's).
+    expect(Array.from(params.get('finalNorm.weight')!.data).every((v) => v === 1) && Array.from(params.get('finalNorm.bias')!.data).every((v) => v === 0)).toBe(true);
+    const plain = new LanguageModel(config);
+    for (const [name, p] of plain.namedParameters()) if (name.endsWith('.bias')) expect(Array.from(p.data).every((v) => v === 0), name).toBe(true);
+  });
+  it('ffActivation and phiEps change the forward as they say, and bad values are refused naming the field', () => {
+    const config = { vocabSize: 30, attention: 'delta', dModel: 8, layers: 1, heads: 2, context: 6, positions: true, seed: 3 };
+    const x = ids(12, 6).map((v) => v % 30);
+    const logits = (extra: object) => Array.from(new LanguageModel({ ...config, ...extra }, 'float64').forward(x, 2, 6).logits.data);
+    const gelu = logits({});
+    expect(logits({ ffActivation: 'gelu', phiEps: 1e-6, biasInit: 'zero' })).toEqual(gelu); // the defaults, spelt out
+    expect(logits({ ffActivation: 'relu' })).not.toEqual(gelu);
+    // ε = 0 divides by the sum alone: close to the default's 10⁻⁶, not equal; a large ε is another model.
+    const noEps = logits({ phiEps: 0 });
+    expect(noEps).not.toEqual(gelu);
+    noEps.forEach((v, i) => expect(v).toBeCloseTo(gelu[i]!, 3));
+    expect(Math.max(...logits({ phiEps: 1 }).map((v, i) => Math.abs(v - gelu[i]!)))).toBeGreaterThan(1e-3);
+    expect(() => new LanguageModel({ ...config, ffActivation: 'tanh' as never })).toThrow(/^language model config: ffActivation must be one of gelu, relu, got tanh$/);
+    expect(() => new LanguageModel({ ...config, biasInit: 'normal' as never })).toThrow(/^language model config: biasInit must be one of zero, uniform, got normal$/);
+    expect(() => new LanguageModel({ ...config, phiEps: -1 })).toThrow(/^language model config: phiEps must be a number in \[0, 1\], got -1$/);
   });
   it('carrying state across segments equals one pass over the whole stream (fast weights and softmax cache)', () => {
     for (const name of ['delta', 'linear', 'softmax']) {

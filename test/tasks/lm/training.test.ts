@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticCorpusFile } from './syntheticCorpus.js';
 import { loadLanguageModel, prepareLmData, trainLanguageModel, type LmTrainingConfig } from '../../../src/tasks/lm/training.js';
+import { LanguageModel } from '../../../src/tasks/lm/model.js';
+import { trainingOptimizer } from '../../../src/train/checkpointedTraining.js';
 
 const path = syntheticCorpusFile({ seed: 4, documents: 40, sentencesPerDocument: 60 });
 const data = prepareLmData(path, 300);
@@ -56,6 +58,38 @@ describe('language-model training', () => {
     expect(loaded.config.model).toMatchObject({ scaledEmbedding: false, unitEmbedding: true });
     expect(loaded.model.embedding.scale).toBe(1);
     for (const [name, t] of r.model.stateDict()) expect(Array.from(loaded.model.stateDict().get(name)!.data), name).toEqual(Array.from(t.data));
+  });
+  it("the replica's choices (ReLU, uniform biases, φ without ε, decay on every parameter) are kept by the checkpoint: 3 steps + resume to 6 give the weights of 6 straight", async () => {
+    const replicaModel = { ...model, dropout: 0, ffActivation: 'relu', biasInit: 'uniform', phiEps: 0, learnedPositions: true, unitEmbedding: true } as const;
+    const replicaTraining = { ...training(100), weightDecay: 0.5, weightDecayOn: 'all' } as const;
+    const straightDir = mkdtempSync(join(tmpdir(), 'fw-replica-straight-'));
+    await trainLanguageModel({ out: straightDir, model: replicaModel, training: replicaTraining, data });
+    const splitDir = mkdtempSync(join(tmpdir(), 'fw-replica-split-'));
+    let stops = 0;
+    await trainLanguageModel({ out: splitDir, model: replicaModel, training: replicaTraining, data, shouldStop: () => ++stops > 3 });
+    // Resumed with the plain settings: what the run is comes from its checkpoint.
+    await trainLanguageModel({ out: splitDir, model, training: training(100), resume: true, data });
+    const loaded = loadLanguageModel(splitDir);
+    expect(loaded.config.model).toMatchObject({ ffActivation: 'relu', biasInit: 'uniform', phiEps: 0 });
+    expect(loaded.config.training.weightDecayOn).toBe('all');
+    const a = loadLanguageModel(straightDir).model.stateDict();
+    for (const [name, t] of a) expect(Array.from(loaded.model.stateDict().get(name)!.data), name).toEqual(Array.from(t.data));
+    // Decay on every parameter is not decay on matrices: the same run with the default moves the gains elsewhere.
+    const matricesDir = mkdtempSync(join(tmpdir(), 'fw-replica-matrices-'));
+    await trainLanguageModel({ out: matricesDir, model: replicaModel, training: { ...replicaTraining, weightDecayOn: 'matrices' }, data });
+    const gains = (dir: string) => Array.from(loadLanguageModel(dir).model.stateDict().get('finalNorm.weight')!.data);
+    expect(gains(matricesDir)).not.toEqual(gains(straightDir));
+  });
+  it("weightDecayOn: 'all' decays biases and gains too; the default, matrices only (embeddings and the learned positions included)", () => {
+    const lm = new LanguageModel({ ...model, vocabSize: 300, learnedPositions: true });
+    const all = trainingOptimizer(lm, { lr: 1e-3, weightDecay: 0.01, weightDecayOn: 'all' });
+    const matrices = trainingOptimizer(lm, { lr: 1e-3, weightDecay: 0.01 });
+    for (const [name, p] of lm.namedParameters()) {
+      expect(all.decays(name), name).toBe(true);
+      expect(matrices.decays(name), name).toBe(p.rank >= 2);
+    }
+    expect(matrices.decays('embedding.weight') && matrices.decays('positionTable')).toBe(true);
+    expect(matrices.decays('blocks.0.feedForward.up.bias') || matrices.decays('finalNorm.weight')).toBe(false);
   });
   it('resuming from a directory that holds no checkpoint says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fw-empty-'));
