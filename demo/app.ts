@@ -9,7 +9,6 @@ import { RetrievalPanel } from './retrievalPanel.js';
 import { setUpLmPanel } from './lmPanel.js';
 import { publishStatus, type DemoStatus } from './status.js';
 import { nextTask } from './scheduling.js';
-import { threadsUnavailableReason } from '../src/threads.js';
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -18,12 +17,12 @@ function element<T extends HTMLElement>(id: string): T {
 }
 
 /**
- * Threads a training step may use: the cores, at most 2, where the page can start the pool's worker
- * (it is cross-origin isolated); else 1, and the kernels say why on the console, in one line.
+ * Threads a training step uses: one. A step of the demo's two models (about 2 ms) is too small for
+ * data-parallel steps to pay: the worker's round trip costs more than the half step it saves (0.55
+ * times the speed with two threads, docs/browser.md, "Training on two threads in a page"). Larger
+ * models pass `threads: 2` to RetrievalTrainer (or DataParallel) on a cross-origin isolated page.
  */
-function trainingThreads(): number {
-  return threadsUnavailableReason() === '' ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
-}
+const TRAINING_THREADS = 1;
 
 /**
  * Starts the page, each heavy step in a task of its own so that none holds the main thread long:
@@ -57,7 +56,7 @@ export async function startDemo(): Promise<void> {
       captions: { delta: element('caption-delta'), sum: element('caption-sum') },
     },
     status,
-    trainingThreads(),
+    TRAINING_THREADS,
   );
 
   const picker = element<HTMLSelectElement>('backend');
