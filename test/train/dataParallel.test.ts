@@ -22,6 +22,7 @@ import type { TranslationModel } from '../../dist/src/tasks/mt/model.js';
 import { crossEntropy, halfSquaredError } from '../../dist/src/ops/loss.js';
 import { Rng } from '../../dist/src/tensor/rng.js';
 import { threadPool } from '../../dist/kernels/threads/index.js';
+import type { Module } from '../../dist/src/nn/module.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ReplicaSpec<any, any, any>;
@@ -103,13 +104,7 @@ describe('data-parallel training steps', () => {
     const reference = crossEntropy((whole as TranslationModel).forward(batch.source, batch.B, batch.S, batch.decoderInput, batch.T), batch.targets, { ignoreIndex: 0, labelSmoothing: 0.1 });
     expect(loss).toBeCloseTo(reference.item(), 5);
     reference.backward();
-    const got = model.namedParameters();
-    whole.namedParameters().forEach(([pname, p], i) => {
-      const g = got[i]![1].grad!.data;
-      let worst = 0;
-      p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
-      expect(worst, pname).toBeLessThan(1e-5);
-    });
+    expectSameGradients(model, whole, 1e-5);
   });
 
   it("the retrieval replica: the loss is the whole batch's mean ½‖v* − v̂‖², and the gradient the whole batch's", async () => {
@@ -123,13 +118,7 @@ describe('data-parallel training steps', () => {
     const reference = halfSquaredError(whole.forward(batch), oneHotTargets(batch));
     expect(loss).toBeCloseTo(reference.item(), 6);
     reference.backward();
-    const got = model.namedParameters();
-    whole.namedParameters().forEach(([pname, p], i) => {
-      const g = got[i]![1].grad!.data;
-      let worst = 0;
-      p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
-      expect(worst, pname).toBeLessThan(1e-6);
-    });
+    expectSameGradients(model, whole, 1e-6);
   });
 
   it('runs the parts from one module that exports both the task and the replica (the `module` option, as a page\'s bundle gives it), with the same bits', async () => {
@@ -195,3 +184,14 @@ describe('data-parallel training steps', () => {
     expect(() => new DataParallel(model, lmSpec, { threads: 1, microBatches: 0 })).toThrow('DataParallel: microBatches must be a positive integer, got 0');
   });
 });
+
+/** Every parameter's gradient in `model` within `tolerance` of the same parameter's in `whole`. */
+function expectSameGradients(model: Module, whole: Module, tolerance: number): void {
+  const got = model.namedParameters();
+  whole.namedParameters().forEach(([name, p], i) => {
+    const g = got[i]![1].grad!.data;
+    let worst = 0;
+    p.grad!.data.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - g[j]!))));
+    expect(worst, name).toBeLessThan(tolerance);
+  });
+}
