@@ -28,12 +28,10 @@ export * from './train/optim.js';
 export * from './train/schedule.js';
 export { trainLoop, type TrainLoopOptions, type TrainHistory, type StepRecord, type EvalRecord } from './train/loop.js';
 
-// Shared data, files and reports: the tokenizer, safetensors, charts and CSV.
+// Shared data and files: the tokenizer and safetensors (charts and CSV: fastweights/report).
 export { BpeTokenizer, PAD_ID, BOS_ID, EOS_ID, SPECIAL_TOKENS, type BpeTokenizerJSON, type BpeTrainingOptions } from './data/bpe.js';
 export { splitWords } from './data/pretokenize.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsDType, type SafetensorsTensor, type SafetensorsFile } from './io/safetensors.js';
-export { lineChartSvg, type Series, type LineChartOptions, type Point } from './report/svg.js';
-export { toCsv, recordsToCsv } from './report/csv.js';
 
 // The tasks' browser-safe parts (their training runs are in fastweights/node): language modelling,
 export { LanguageModel, resolveLanguageModelConfig, validateLanguageModelConfig, type LanguageModelConfig, type ResolvedLanguageModelConfig, type LanguageModelOutput } from './tasks/lm/model.js';

@@ -13,7 +13,7 @@ const NODE_BUILTINS = new Set(builtinModules);
 const isNodeModule = (specifier: string): boolean => specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]!);
 
 /** The package's entries, as package.json "exports" maps them. */
-const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', pretrained: 'src/pretrained.ts', threads: 'src/threads.ts' } as const;
+const ENTRIES = { core: 'src/index.ts', node: 'src/node.ts', gpu: 'src/gpu.ts', pretrained: 'src/pretrained.ts', threads: 'src/threads.ts', report: 'src/report.ts' } as const;
 
 describe('architecture', () => {
   it('src/ and kernels/ import each other without a circle', () => {
@@ -95,6 +95,13 @@ describe('architecture', () => {
     expect(files).toContain('kernels/threads/pool.ts');
     expect([...external].filter(isNodeModule)).toEqual([]);
     expect([...reachable(ENTRIES.core).files].filter((f) => f.startsWith('kernels/threads/') && f !== 'kernels/threads/poolThread.ts')).toEqual([]);
+  });
+
+  it('the report entry (fastweights/report) brings the charts and CSV and no Node module; the core does not carry them', () => {
+    const { files, external } = reachable(ENTRIES.report);
+    expect(files).toContain('src/report/svg.ts');
+    expect([...external].filter(isNodeModule)).toEqual([]);
+    expect([...reachable(ENTRIES.core).files].filter((f) => f.startsWith('src/report/'))).toEqual([]);
   });
 
   it('the gpu entry (fastweights/gpu) brings gpu.js and no Node module', () => {
