@@ -4,6 +4,7 @@ import { Tensor, rand, randn, ones, zeros, type DType } from '../tensor/tensor.j
 import type { Rng } from '../tensor/rng.js';
 import { shapeToString } from '../tensor/shape.js';
 import * as ops from '../ops/index.js';
+import { knownLinear } from '../ops/knownLinear.js';
 
 export interface InitOptions {
   rng: Rng;
@@ -30,8 +31,9 @@ export class Linear extends Module {
     else this.bias = this.param('bias', options.biasInit === 'uniform' ? rand([outFeatures], options.rng, { dtype, low: -bound, high: bound }) : zeros([outFeatures], { dtype }));
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** `known`: y computed earlier (a block run again in backward): y on the graph, no product (src/ops/knownLinear.ts). */
+  forward(x: Tensor, known?: Tensor): Tensor {
+    return known ? knownLinear(x, this.weight, this.bias, known) : linear(x, this.weight, this.bias);
   }
 }
 

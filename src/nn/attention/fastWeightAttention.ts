@@ -16,7 +16,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
-import { checkpointBlocks } from '../../ops/checkpoint.js';
+import { checkpointBlocks, type KnownBlock } from '../../ops/checkpoint.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
@@ -97,7 +97,7 @@ export class FastWeightAttention extends Module implements AttentionLayer {
       if (prev && prev.kind !== 'fast-weights') throw new Error('FastWeightAttention: expected a fast-weights state');
       const states = prev ? [prev.W, ...(prev.z ? [prev.z] : [])] : [];
       const block = this.options.blockSize;
-      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss) => this.causalStep(xs, ss), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
+      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss, known) => this.causalStep(xs, ss, known), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
       const [W, z] = r.states as [Tensor, Tensor?];
       const state: AttentionState = { kind: 'fast-weights', W: W.detach(), ...(z ? { z: z.detach() } : {}) };
       return { output: r.output, state };
@@ -124,15 +124,20 @@ export class FastWeightAttention extends Module implements AttentionLayer {
   /**
    * The causal layer over x [B, T, D] (and its keyMask [B, T]): the projections, φ, the heads, the
    * scan from `states` ([W] or [W, z], or none: zeros), the output projection. Returns the output
-   * [B, T, D] and the states after the last step, [W, z?] (on the graph).
+   * [B, T, D], the states after the last step, [W, z?] (on the graph), and the projections to keep
+   * for a block's run in backward: q [B, T, H·dk], kv [B, T, H·(dk + dv)], β's logits [B, T, H].
+   * `known` (that run): the block's output and those projections, put on the graph without their
+   * products (src/ops/knownLinear.ts), so that the run computes again only φ, the heads and the scan.
    */
-  private causalStep([x, mask]: Tensor[], states: Tensor[]): { output: Tensor; states: Tensor[] } {
-    const [q, k, vh] = this.headsOf(this.query.forward(x!), this.keyValue.forward(x!), mask);
+  private causalStep([x, mask]: Tensor[], states: Tensor[], known?: KnownBlock): { output: Tensor; states: Tensor[]; keep: Tensor[] } {
+    const [qKnown, kvKnown, betaKnown] = known?.kept ?? [];
+    const projections = [this.query.forward(x!, qKnown), this.keyValue.forward(x!, kvKnown), ...(this.beta ? [this.beta.forward(x!, betaKnown)] : [])];
+    const [q, k, vh] = this.headsOf(projections[0]!, projections[1]!, mask);
     const [W, z] = states;
     const r = this.beta
-      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(this.beta.forward(x!)), [0, 2, 1]), W ? { initialState: W } : {})
+      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(projections[2]!), [0, 2, 1]), W ? { initialState: W } : {})
       : fastWeightSum(q, k, vh, { normalise: this.options.attentionNormalise ?? false, ...(W ? { initialState: W } : {}), ...(z ? { initialZ: z } : {}) });
-    return { output: this.out.forward(this.merged(r.output)), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])] };
+    return { output: this.out.forward(this.merged(r.output), known?.output), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])], keep: projections };
   }
 
   /** The projections q [B, T, H·dk], kv [B, S, H·(dk + dv)] and mask [B, S] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */
