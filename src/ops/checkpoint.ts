@@ -65,22 +65,21 @@ export function checkpointBlocks(step: BlockStep, inputs: Tensor[], states: Tens
   // The state before each block, off the graph (copies: a block's own arrays go back to the pool).
   const saved: Tensor[][] = [];
   let current = states.map((s) => s.detach());
-  /** The whole sequence's [B, T, ...] of a block's [B, t, ...] result, allocated at the first block. */
-  const wholeOf = (r: Tensor) => new Tensor(allocateUninitialized(r.dtype, (r.size / length(0)) * T), [B, T, ...r.shape.slice(2)]);
-  let kept: Tensor[] = [];
-  const whole = withGradMode(false, () => {
-    let out: Tensor | null = null;
+  // The output, then what the step keeps: [B, T, ...] each, allocated at the first block.
+  let wholes: Tensor[] = [];
+  withGradMode(false, () => {
     for (let i = 0; i < starts.length; i++) {
       saved.push(current);
       const mark = scratchMark();
       const r = step(inputs.map((x) => block(x, i)), current);
-      if (out === null) [out, kept] = [wholeOf(r.output), (r.keep ?? []).map(wholeOf)];
-      for (const [part, into] of [[r.output, out], ...(r.keep ?? []).map((k, j) => [k, kept[j]!])] as [Tensor, Tensor][]) copySteps(part.data, length(i), 0, into.data, T, starts[i]!, length(i), B);
+      const parts = [r.output, ...(r.keep ?? [])];
+      if (i === 0) wholes = parts.map((p) => new Tensor(allocateUninitialized(p.dtype, (p.size / length(0)) * T), [B, T, ...p.shape.slice(2)]));
+      parts.forEach((p, j) => copySteps(p.data, length(i), 0, wholes[j]!.data, T, starts[i]!, length(i), B));
       current = r.states.map((s) => new Tensor(s.data.slice(), s.shape));
-      releaseScratchSince(mark, [out, ...kept].map((t) => t.data));
+      releaseScratchSince(mark, wholes.map((t) => t.data));
     }
-    return out!;
   });
+  const [whole, ...kept] = wholes as [Tensor, ...Tensor[]];
 
   const output = record('checkpointBlocks', [...inputs, ...states, ...leaves], whole, (g) => {
     const grads = inputs.map((x) => (x.requiresGrad ? allocate(x.dtype, x.size) : null));

@@ -164,21 +164,19 @@ describe('threads and memory', () => {
 });
 
 describe('what a block\'s run in backward computes', () => {
-  it('no projection again: every Linear call of the backward\'s runs takes the value the forward kept', () => {
+  it('no projection again but β\'s (H columns): the q, kv and output projections of the backward\'s runs take the products the forward kept', () => {
     const c = { kind: 0, B: 2, T: 10, heads: 2, dHead: 3, block: 4, carried: false, masked: false, seed: 5 };
     const layer = layerOf(c, 'float64', c.block);
     const x = new Tensor(randomTensor([c.B, c.T, layer.options.dModel], 6).data, [c.B, c.T, layer.options.dModel], { requiresGrad: true });
-    const linears = [layer.query, layer.keyValue, layer.beta!, layer.out];
-    const spies = linears.map((l) => vi.spyOn(l, 'forward'));
+    const spies = [layer.query, layer.keyValue, layer.out, layer.beta!].map((l) => vi.spyOn(l, 'forward'));
     const output = layer.forward(x).output;
-    const forwardCalls = spies.map((s) => s.mock.calls.length);
+    // Three blocks (4 + 4 + 2 steps): three calls each in the forward, computing their products.
+    expect(spies.map((s) => s.mock.calls.map((args) => args[1]))).toEqual([0, 1, 2, 3].map(() => [undefined, undefined, undefined]));
     ops.sum(ops.mul(output, randomTensor(output.shape, 7))).backward();
-    // Three blocks (4 + 4 + 2 steps): three calls each in the forward, computing; three in backward, each handed its block's value.
-    expect(forwardCalls).toEqual([3, 3, 3, 3]);
-    for (const spy of spies) {
-      const known = spy.mock.calls.slice(3).map((args) => args[1]?.shape);
-      expect(known.map((shape) => shape?.slice(0, 2))).toEqual([[c.B, 2], [c.B, 4], [c.B, 4]]);
-    }
+    // Three more in backward, last block first: each handed its block's product, but β's, computed again.
+    const known = spies.map((s) => s.mock.calls.slice(3).map((args) => args[1]?.shape.slice(0, 2)));
+    const handed = [[c.B, 2], [c.B, 4], [c.B, 4]];
+    expect(known).toEqual([handed, handed, handed, [undefined, undefined, undefined]]);
   });
 });
 

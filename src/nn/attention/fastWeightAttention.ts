@@ -124,20 +124,20 @@ export class FastWeightAttention extends Module implements AttentionLayer {
   /**
    * The causal layer over x [B, T, D] (and its keyMask [B, T]): the projections, φ, the heads, the
    * scan from `states` ([W] or [W, z], or none: zeros), the output projection. Returns the output
-   * [B, T, D], the states after the last step, [W, z?] (on the graph), and the projections to keep
-   * for a block's run in backward: q [B, T, H·dk], kv [B, T, H·(dk + dv)], β's logits [B, T, H].
-   * `known` (that run): the block's output and those projections, put on the graph without their
-   * products (src/ops/knownLinear.ts), so that the run computes again only φ, the heads and the scan.
+   * [B, T, D], the states after the last step, [W, z?] (on the graph), and the projections q
+   * [B, T, H·dk] and kv [B, T, H·(dk + dv)] to keep for a block's run in backward. `known` (that
+   * run): the block's output and those projections, taken as the products' values (ops.matmul's
+   * `known`; none of these projections has a bias), so that the run computes again only β's
+   * projection (H columns), φ, the heads and the scan.
    */
   private causalStep([x, mask]: Tensor[], states: Tensor[], known?: KnownBlock): { output: Tensor; states: Tensor[]; keep: Tensor[] } {
-    const [qKnown, kvKnown, betaKnown] = known?.kept ?? [];
-    const projections = [this.query.forward(x!, qKnown), this.keyValue.forward(x!, kvKnown), ...(this.beta ? [this.beta.forward(x!, betaKnown)] : [])];
-    const [q, k, vh] = this.headsOf(projections[0]!, projections[1]!, mask);
+    const qx = this.query.forward(x!, known?.kept[0]), kv = this.keyValue.forward(x!, known?.kept[1]);
+    const [q, k, vh] = this.headsOf(qx, kv, mask);
     const [W, z] = states;
     const r = this.beta
-      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(projections[2]!), [0, 2, 1]), W ? { initialState: W } : {})
+      ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(this.beta.forward(x!)), [0, 2, 1]), W ? { initialState: W } : {})
       : fastWeightSum(q, k, vh, { normalise: this.options.attentionNormalise ?? false, ...(W ? { initialState: W } : {}), ...(z ? { initialZ: z } : {}) });
-    return { output: this.out.forward(this.merged(r.output), known?.output), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])], keep: projections };
+    return { output: this.out.forward(this.merged(r.output), known?.output), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])], keep: [qx, kv] };
   }
 
   /** The projections q [B, T, H·dk], kv [B, S, H·(dk + dv)] and mask [B, S] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */
