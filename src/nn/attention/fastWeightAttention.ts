@@ -42,10 +42,17 @@ export interface FastWeightAttentionOptions extends InitOptions {
   scaleOutput?: boolean;
   /**
    * Causal layers: a sequence longer than this runs in blocks of this many steps, the fast weights
-   * carried from block to block, and each block run again in backward instead of its activations
-   * kept (src/ops/checkpoint.ts): the layer then holds its output and one block at a time, not the
-   * ~27 [T, d_model] arrays of the whole sequence, for one more forward pass of the layer
-   * (docs/kernels.md, "Long sequences"). Same values to float rounding. Not with a feature map that draws random features (FAVOR+). Default: no blocks.
+   * carried from block to block, and each block's φ, heads and scan run again in backward instead of
+   * their activations kept (src/ops/checkpoint.ts); the projections q, kv and the output are kept, so
+   * no product is computed twice, and a block's backward does its share of the projections' backward
+   * (gradients of x's rows, weight gradients summed block by block). Memory, in A = one [B, T, d_model]
+   * float32 array (128 MiB at T = 64k, d_model 512, B = 1) with H·dk = H·dv = d_model: kept from
+   * forward to backward q (1 A), kv (2 A) and the output (1 A), plus the fast weights before each
+   * block; in backward x's gradient (1 A) and one block's activations and gradients (about
+   * 27 A · blockSize / T); the caller's x and the output's gradient besides. About 6 A and a block
+   * for the layer, against ~27 A over the whole sequence (docs/kernels.md, "Long sequences"). Same
+   * values to float rounding. Not with a feature map that draws random features (FAVOR+). Default:
+   * no blocks.
    */
   blockSize?: number;
 }
