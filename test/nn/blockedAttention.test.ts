@@ -153,7 +153,7 @@ describe('threads and memory', () => {
     for (const model of ['delta', 'linear']) {
       const whole = peakArrays(model, 1024);
       const [atT, at4T] = [peakArrays(model, 1024, 64), peakArrays(model, 4096, 64)];
-      // Measured: whole 27.6 (delta) and 24.4 (sum); in blocks of 64, 8.5 and 8.2 at T = 1024, 7.4 and 7.3 at 4096:
+      // Measured: whole 27.6 (delta) and 24.4 (sum); in blocks of 64, 8.4 and 8.2 at T = 1024, 7.4 and 7.3 at 4096:
       // the kept projections q and kv (3), the output, the loss's product, their gradients and x's, plus one
       // block (a sixteenth, then a sixty-fourth, of T).
       expect(whole, `${model}: the whole form`).toBeGreaterThan(20);
