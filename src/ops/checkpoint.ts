@@ -10,7 +10,7 @@
  * too dear to compute twice). Each block's own arrays go back to the scratch pool before the next
  * block. Backward, last block to first: the block's forward runs again from its saved state, on the
  * graph, handed its output and what it kept (`known`) so that it can put those on the graph instead
- * of computing them again (src/ops/knownLinear.ts), and is backpropagated with the output's gradient
+ * of computing them again (`ops.matmul`'s `known`), and is backpropagated with the output's gradient
  * and the gradient of its final state that the later block handed back; the gradient of its initial
  * state goes on to the earlier block. A step then holds one block's activations and gradients at a
  * time, not the whole sequence's.
