@@ -30,19 +30,20 @@ export class Linear extends Module {
     else this.bias = this.param('bias', options.biasInit === 'uniform' ? rand([outFeatures], options.rng, { dtype, low: -bound, high: bound }) : zeros([outFeatures], { dtype }));
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** `product`: x W [..., outFeatures] computed earlier, taken as known (ops.matmul's `known`): then only the bias is added. */
+  forward(x: Tensor, product?: Tensor): Tensor {
+    return linear(x, this.weight, this.bias, product);
   }
 }
 
-/** The affine map of Linear as a function: x [..., in] · weight [in, out] + bias [out]. */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+/** The affine map of Linear as a function: x [..., in] · weight [in, out] + bias [out]; `product` as in Linear.forward. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, product?: Tensor): Tensor {
   const [inF, outF] = weight.shape as [number, number];
   if (x.shape[x.rank - 1] !== inF) {
     throw new Error(`Linear(${inF} → ${outF}): input has shape ${shapeToString(x.shape)}, last axis must be ${inF}`);
   }
   // Fold every leading axis into one: a single [rows, in] · [in, out] product.
-  let y = ops.matmul(ops.reshape(x, [-1, inF]), weight);
+  let y = ops.matmul(ops.reshape(x, [-1, inF]), weight, product && ops.reshape(product, [-1, outF]));
   if (bias) y = ops.add(y, bias);
   return ops.reshape(y, [...x.shape.slice(0, -1), outF]);
 }

@@ -5,12 +5,15 @@
  * sequence would.
  *
  * Forward: the blocks run one after another off the graph; what is kept for backward is the inputs
- * (the caller holds them anyway), the output, and the state before each block (fast weights:
- * [B, H, dv, dk] each). Each block's own arrays go back to the scratch pool before the next block.
- * Backward, last block to first: the block's forward runs again from its saved state, on the graph,
- * and is backpropagated with the output's gradient and the gradient of its final state that the
- * later block handed back; the gradient of its initial state goes on to the earlier block. A step
- * then holds one block's activations at a time, not the whole sequence's.
+ * (the caller holds them anyway), the output, the state before each block (fast weights:
+ * [B, H, dv, dk] each), and what the step asks to keep (`keep`: say a layer's input projections,
+ * too dear to compute twice). Each block's own arrays go back to the scratch pool before the next
+ * block. Backward, last block to first: the block's forward runs again from its saved state, on the
+ * graph, handed its output and what it kept (`known`) so that it can put those on the graph instead
+ * of computing them again (`ops.matmul`'s `known`), and is backpropagated with the output's gradient
+ * and the gradient of its final state that the later block handed back; the gradient of its initial
+ * state goes on to the earlier block. A step then holds one block's activations and gradients at a
+ * time, not the whole sequence's.
  *
  * The values equal those of one call over the whole sequence up to float rounding: a block's
  * backward starts from the state the forward reached, where the whole sequence's backward rebuilds
@@ -21,8 +24,18 @@ import { shapeToString } from '../tensor/shape.js';
 import { record, withGradMode } from '../autograd/graph.js';
 import { releaseScratchSince, scratchMark } from '../../kernels/index.js';
 
-/** One block: inputs [B, t, ...] and the states before it → output [B, t, ...] and the states after it. */
-export type BlockStep = (inputs: Tensor[], states: Tensor[]) => { output: Tensor; states: Tensor[] };
+/**
+ * One block: inputs [B, t, ...] and the states before it → output [B, t, ...], the states after it,
+ * and optionally tensors [B, t, ...] to keep for backward. When the backward runs the block again,
+ * `known` holds the block's output and those kept tensors, as the forward made them.
+ */
+export type BlockStep = (inputs: Tensor[], states: Tensor[], known?: KnownBlock) => { output: Tensor; states: Tensor[]; keep?: Tensor[] };
+
+/** A block's output [B, t, ...] and what its step kept ([B, t, ...] each), from the forward. */
+export interface KnownBlock {
+  output: Tensor;
+  kept: Tensor[];
+}
 
 /**
  * Runs `step` over blocks of `blockSize` time steps (the last one may be shorter) of `inputs`, all
@@ -52,23 +65,21 @@ export function checkpointBlocks(step: BlockStep, inputs: Tensor[], states: Tens
   // The state before each block, off the graph (copies: a block's own arrays go back to the pool).
   const saved: Tensor[][] = [];
   let current = states.map((s) => s.detach());
-  const whole = withGradMode(false, () => {
-    let out: FloatArray | null = null;
-    let shape: number[] = [];
+  // The output, then what the step keeps: [B, T, ...] each, allocated at the first block.
+  let wholes: Tensor[] = [];
+  withGradMode(false, () => {
     for (let i = 0; i < starts.length; i++) {
       saved.push(current);
       const mark = scratchMark();
       const r = step(inputs.map((x) => block(x, i)), current);
-      if (out === null) {
-        shape = [B, T, ...r.output.shape.slice(2)];
-        out = allocate(r.output.dtype, (r.output.size / length(0)) * T);
-      }
-      copySteps(r.output.data, length(i), 0, out, T, starts[i]!, length(i), B);
+      const parts = [r.output, ...(r.keep ?? [])];
+      if (i === 0) wholes = parts.map((p) => new Tensor(allocateUninitialized(p.dtype, (p.size / length(0)) * T), [B, T, ...p.shape.slice(2)]));
+      parts.forEach((p, j) => copySteps(p.data, length(i), 0, wholes[j]!.data, T, starts[i]!, length(i), B));
       current = r.states.map((s) => new Tensor(s.data.slice(), s.shape));
-      releaseScratchSince(mark, [out]);
+      releaseScratchSince(mark, wholes.map((t) => t.data));
     }
-    return new Tensor(out!, shape);
   });
+  const [whole, ...kept] = wholes as [Tensor, ...Tensor[]];
 
   const output = record('checkpointBlocks', [...inputs, ...states, ...leaves], whole, (g) => {
     const grads = inputs.map((x) => (x.requiresGrad ? allocate(x.dtype, x.size) : null));
@@ -89,7 +100,7 @@ export function checkpointBlocks(step: BlockStep, inputs: Tensor[], states: Tens
           });
         });
         const initial = saved[i]!.map((s, j) => new Tensor(s.data, s.shape, { requiresGrad: i > 0 || states[j]!.requiresGrad }));
-        const r = step(parts, initial);
+        const r = step(parts, initial, { output: block(whole, i), kept: kept.map((k) => block(k, i)) });
         const endGrads = [block(new Tensor(g, whole.shape), i).data, ...r.states.map((_, j) => dStates[j] ?? null)];
         // One root for the output and the final states: its backward hands each of them its gradient.
         record('checkpointBlocks.block', [r.output, ...r.states], new Tensor(allocate(whole.dtype, 1), [1]), () => endGrads).backward();

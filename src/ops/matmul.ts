@@ -2,15 +2,17 @@
  * Batched matrix product with broadcast batch dimensions: a [..., m, k] · b [..., k, n] → [..., m, n].
  * The arithmetic runs in the selected kernel backend (kernels/index.ts); this file only plans the
  * batch layout and wires the backward:  dA = dC · Bᵀ,  dB = Aᵀ · dC  (summed over broadcast batches).
+ * `known`: the product computed earlier and kept (a block run again in backward, src/ops/checkpoint.ts),
+ * taken as the value without computing it again; the backward is the same.
  */
 import { record } from '../autograd/graph.js';
-import { Tensor, allocate, allocateUninitialized } from '../tensor/tensor.js';
+import { Tensor, allocate, allocateUninitialized, type FloatArray } from '../tensor/tensor.js';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.js';
 import { getBackend } from '../../kernels/index.js';
 import { expandData, reduceToShape } from './broadcast.js';
 import { assertSameDType, assertTensor } from './util.js';
 
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor, known?: Tensor): Tensor {
   assertTensor(a, 'matmul', 'a');
   assertTensor(b, 'matmul', 'b');
   if (a.rank < 2 || b.rank < 2) {
@@ -35,10 +37,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = layoutOf(a, aBatchShape);
   const B = layoutOf(b, bBatchShape);
   const outShape = [...batchShape, m, n];
-  // Every element is written when k > 0 (no accumulate); k = 0 leaves the zeros of a fresh array.
-  const out = k > 0 ? allocateUninitialized(dtype, batch * m * n) : allocate(dtype, batch * m * n);
   const kernels = getBackend();
-  kernels.matmul({ a: A.data, b: B.data, out, batch, m, n, k, transA: false, transB: false, aBatchStride: A.stride, bBatchStride: B.stride });
+  let out: FloatArray;
+  if (known) {
+    if (shapeToString(known.shape) !== shapeToString(outShape) || known.dtype !== dtype) throw new Error(`matmul: the known product must be ${dtype} ${shapeToString(outShape)}, got ${known.dtype} ${shapeToString(known.shape)}`);
+    out = known.data;
+  } else {
+    // Every element is written when k > 0 (no accumulate); k = 0 leaves the zeros of a fresh array.
+    out = k > 0 ? allocateUninitialized(dtype, batch * m * n) : allocate(dtype, batch * m * n);
+    kernels.matmul({ a: A.data, b: B.data, out, batch, m, n, k, transA: false, transB: false, aBatchStride: A.stride, bBatchStride: B.stride });
+  }
 
   return record('matmul', [a, b], new Tensor(out, outShape), (g) => {
     let ga = null;

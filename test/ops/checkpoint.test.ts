@@ -4,6 +4,8 @@
  * step, T = 1), so that the gradient of each block's final state reaches the block before it
  * through the scan's state gradients; the output and gradients equal one call over the whole
  * sequence; inside a scratch scope (released arrays poisoned with NaN, as the tests run) the same.
+ * A step that keeps its values' projection and is handed it and its own output back in backward
+ * (`keep`, `known`: no product computed again) has the right gradients, its weights' included.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -12,6 +14,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { checkGradients, describeGradCheck } from '../../src/autograd/gradcheck.js';
 import { fastWeightDelta, fastWeightSum } from '../../src/ops/fastweight.js';
 import { checkpointBlocks, type BlockStep } from '../../src/ops/checkpoint.js';
+import { linear } from '../../src/nn/layers.js';
 import { permute, sum, mul } from '../../src/ops/index.js';
 import { persistent, withScratch } from '../../kernels/index.js';
 import { smallScanShapes } from '../kernels/helpers.js';
@@ -89,6 +92,40 @@ describe('checkpointBlocks over the fast weight scans', () => {
       );
     });
   }
+
+  /**
+   * The delta scan with its values projected, v = x Wv [B, T, H, dv], and its output too, y Wo: it
+   * keeps v, and a run in backward takes v and the output as known products (Linear's `product`),
+   * counted in `seen`.
+   */
+  const projectedStep = (Wv: Tensor, Wo: Tensor, seen = { known: 0 }): BlockStep => (xs, states, known) => {
+    if (known) seen.known++;
+    const v = linear(xs[2]!, Wv, null, known?.kept[0]);
+    const r = scanStep('delta')([xs[0]!, xs[1]!, v, xs[3]!], states);
+    return { output: linear(r.output, Wo, null, known?.output), states: r.states, keep: [v] };
+  };
+
+  it('a step that keeps its projections: float64 gradients of the inputs, states and weights match finite differences, and every run in backward is handed them', () => {
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), (c, dIn, dOut) => {
+        const { inputs, states } = caseOf('delta', c);
+        const rng = new Rng(c.seed + 7);
+        // The third input is x [B, T, H, dIn], projected to the values.
+        inputs[2] = uniform([c.B, c.T, c.H, dIn], rng, -1, 1);
+        const weights = [uniform([dIn, c.dv], rng, -1, 1), uniform([c.dv, dOut], rng, -1, 1)];
+        const all = [...inputs, ...weights, ...states];
+        const seen = { known: 0 };
+        const fn = (...xs: Tensor[]) => {
+          const [Wv, Wo] = xs.slice(4, 6) as [Tensor, Tensor];
+          return checkpointBlocks(projectedStep(Wv, Wo, seen), xs.slice(0, 4), xs.slice(6), c.block, [Wv, Wo]).output;
+        };
+        const result = checkGradients(fn, all, { tolerance: 1e-6 });
+        expect(result.ok, describeGradCheck(result, all)).toBe(true);
+        expect(seen.known).toBeGreaterThanOrEqual(Math.ceil(c.T / c.block));
+      }),
+      { numRuns: 25 },
+    );
+  });
 
   it('refuses a block size that is not a positive integer, and inputs of other lengths', () => {
     const { inputs } = caseOf('delta', { B: 1, H: 1, T: 3, dk: 2, dv: 2, withInitial: false, seed: 1 });

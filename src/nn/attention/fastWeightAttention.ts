@@ -16,7 +16,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { shapeToString } from '../../tensor/shape.js';
 import * as ops from '../../ops/index.js';
 import { fastWeightDelta, fastWeightSum } from '../../ops/fastweight.js';
-import { checkpointBlocks } from '../../ops/checkpoint.js';
+import { checkpointBlocks, type KnownBlock } from '../../ops/checkpoint.js';
 import { sumNormalise, type FeatureMap } from './featureMaps.js';
 import { mergeHeads, splitHeads } from './heads.js';
 import type { AttentionInput, AttentionLayer, AttentionOutput, AttentionState } from './types.js';
@@ -42,10 +42,17 @@ export interface FastWeightAttentionOptions extends InitOptions {
   scaleOutput?: boolean;
   /**
    * Causal layers: a sequence longer than this runs in blocks of this many steps, the fast weights
-   * carried from block to block, and each block run again in backward instead of its activations
-   * kept (src/ops/checkpoint.ts): the layer then holds its output and one block at a time, not the
-   * ~27 [T, d_model] arrays of the whole sequence, for one more forward pass of the layer
-   * (docs/kernels.md, "Long sequences"). Same values to float rounding. Not with a feature map that draws random features (FAVOR+). Default: no blocks.
+   * carried from block to block, and each block's φ, heads and scan run again in backward instead of
+   * their activations kept (src/ops/checkpoint.ts); the projections q, kv and the output are kept, so
+   * no product is computed twice, and a block's backward does its share of the projections' backward
+   * (gradients of x's rows, weight gradients summed block by block). Memory, in A = one [B, T, d_model]
+   * float32 array (128 MiB at T = 64k, d_model 512, B = 1) with H·dk = H·dv = d_model: kept from
+   * forward to backward q (1 A), kv (2 A) and the output (1 A), plus the fast weights before each
+   * block; in backward x's gradient (1 A) and one block's activations and gradients (about
+   * 27 A · blockSize / T); the caller's x and the output's gradient besides. About 6 A and a block
+   * for the layer, against ~27 A over the whole sequence (docs/kernels.md, "Long sequences"). Same
+   * values to float rounding. Not with a feature map that draws random features (FAVOR+). Default:
+   * no blocks.
    */
   blockSize?: number;
 }
@@ -97,7 +104,7 @@ export class FastWeightAttention extends Module implements AttentionLayer {
       if (prev && prev.kind !== 'fast-weights') throw new Error('FastWeightAttention: expected a fast-weights state');
       const states = prev ? [prev.W, ...(prev.z ? [prev.z] : [])] : [];
       const block = this.options.blockSize;
-      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss) => this.causalStep(xs, ss), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
+      const r = block !== undefined && x.shape[1]! > block ? checkpointBlocks((xs, ss, known) => this.causalStep(xs, ss, known), [x, ...masks], states, block, this.parameters()) : this.causalStep([x, ...masks], states);
       const [W, z] = r.states as [Tensor, Tensor?];
       const state: AttentionState = { kind: 'fast-weights', W: W.detach(), ...(z ? { z: z.detach() } : {}) };
       return { output: r.output, state };
@@ -124,15 +131,20 @@ export class FastWeightAttention extends Module implements AttentionLayer {
   /**
    * The causal layer over x [B, T, D] (and its keyMask [B, T]): the projections, φ, the heads, the
    * scan from `states` ([W] or [W, z], or none: zeros), the output projection. Returns the output
-   * [B, T, D] and the states after the last step, [W, z?] (on the graph).
+   * [B, T, D], the states after the last step, [W, z?] (on the graph), and the projections q
+   * [B, T, H·dk] and kv [B, T, H·(dk + dv)] to keep for a block's run in backward. `known` (that
+   * run): the block's output and those projections, taken as the products' values (ops.matmul's
+   * `known`; none of these projections has a bias), so that the run computes again only β's
+   * projection (H columns), φ, the heads and the scan.
    */
-  private causalStep([x, mask]: Tensor[], states: Tensor[]): { output: Tensor; states: Tensor[] } {
-    const [q, k, vh] = this.headsOf(this.query.forward(x!), this.keyValue.forward(x!), mask);
+  private causalStep([x, mask]: Tensor[], states: Tensor[], known?: KnownBlock): { output: Tensor; states: Tensor[]; keep: Tensor[] } {
+    const qx = this.query.forward(x!, known?.kept[0]), kv = this.keyValue.forward(x!, known?.kept[1]);
+    const [q, k, vh] = this.headsOf(qx, kv, mask);
     const [W, z] = states;
     const r = this.beta
       ? fastWeightDelta(q, k, vh, ops.permute(ops.sigmoid(this.beta.forward(x!)), [0, 2, 1]), W ? { initialState: W } : {})
       : fastWeightSum(q, k, vh, { normalise: this.options.attentionNormalise ?? false, ...(W ? { initialState: W } : {}), ...(z ? { initialZ: z } : {}) });
-    return { output: this.out.forward(this.merged(r.output)), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])] };
+    return { output: this.out.forward(this.merged(r.output), known?.output), states: [r.finalState, ...(r.finalZ ? [r.finalZ] : [])], keep: [qx, kv] };
   }
 
   /** The projections q [B, T, H·dk], kv [B, S, H·(dk + dv)] and mask [B, S] → φ'(q) [B, H, T, dDot], φ'(k) [B, H, S, dDot] (padding writes nothing), v [B, H, S, dv]. */

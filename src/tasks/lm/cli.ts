@@ -59,6 +59,9 @@ train (defaults: a Delta Network of 2 layers, d_model 64, on SOTU for 3 minutes,
                       rows)  --no-pos (= --positions none)  --attention-normalise  --scale-output
   --embedding scaled|unscaled (scaled: drawn at std 1/√dim, times √dim on the way in; unscaled: drawn
                       N(0, 1), added as they are); either way the output layer is tied to it
+  --block-size N      fast weight models but performer: run segments longer than N through the attention
+                      in blocks of N steps, recomputed in backward (less memory for a long --context, the
+                      same values to float rounding; docs/kernels.md, "Long sequences")
   --ff-activation gelu|relu (gelu)  --bias-init zero|uniform (zero; uniform: ±1/√fan_in, as PyTorch's
                       nn.Linear)  --phi-eps X (1e-6: φ / (Σφ + X))  --weight-decay-on matrices|all
                       (matrices: not biases, gains or other vectors)
@@ -103,7 +106,7 @@ const TRAIN_OPTIONS = {
       heads: { type: 'string' }, context: { type: 'string' }, ff: { type: 'string' }, dropout: { type: 'string' },
       vocab: { type: 'string' }, positions: { type: 'string' }, embedding: { type: 'string' }, 'no-pos': { type: 'boolean' }, 'attention-normalise': { type: 'boolean' },
       preset: { type: 'string' }, 'ff-activation': { type: 'string' }, 'bias-init': { type: 'string' }, 'phi-eps': { type: 'string' }, 'weight-decay-on': { type: 'string' },
-      'scale-output': { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
+      'scale-output': { type: 'boolean' }, 'block-size': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
       'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'eval-every': { type: 'string' },
       'eval-tokens': { type: 'string' }, 'save-every': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
       carry: { type: 'boolean' }, streams: { type: 'boolean' },
@@ -125,6 +128,9 @@ async function lmTrain(argv: string[]): Promise<number> {
   refuseFlaFlags(values, 'lm train');
   const { training, model: modelConfig, attention } = lmTrainSettings(values, modelName);
   if (values['phi-eps'] !== undefined && !attention.fastWeights) throw new UsageError(`lm train: --phi-eps is the ε of φ's sum normalisation; '${attention.name}' is softmax attention, which has no φ`);
+  if (values['block-size'] !== undefined && (!attention.fastWeights || attention.stochastic)) {
+    throw new UsageError(`lm train: --block-size runs fast weight attention in blocks recomputed in backward; '${attention.name}' ${attention.fastWeights ? 'draws new random features at every forward, so a block run again would see other ones' : 'is softmax attention'}`);
+  }
   const refusal = values.carry ? carryRefusal(attention) : null;
   if (refusal) throw new UsageError(`lm train: ${refusal}`);
   if (!values.resume) checkLmFits(modelConfig, training, 'lm train');
@@ -229,6 +235,7 @@ export function lmTrainSettings(values: TrainValues, modelName: string, defaultS
         seed: intOption(values.seed, 'seed', 1, 0),
         ...(values['attention-normalise'] ? { attentionNormalise: true } : {}),
         ...(values['scale-output'] ? { scaleOutput: true } : {}),
+        ...(values['block-size'] !== undefined ? { blockSize: intOption(values['block-size'], 'block-size', 0) } : {}),
       };
   return { training, model, attention };
 }
@@ -242,6 +249,7 @@ async function lmCompare(argv: string[]): Promise<number> {
   if (values.model !== undefined || values.resume !== undefined) throw new UsageError('lm compare: use --models a,b,c (finished models are skipped on a rerun; no --model or --resume)');
   if (values.carry || values.streams) throw new UsageError(`lm compare: --${values.carry ? 'carry' : 'streams'} is for lm train (train each model with lm train --carry, then lm eval --mode carry)`);
   if (values.arch !== undefined) throw new UsageError('lm compare: --arch is for lm train (lm compare trains the models of --models)');
+  if (values['block-size'] !== undefined) throw new UsageError('lm compare: --block-size is for lm train');
   refuseFlaFlags(values, 'lm compare');
   const models = modelList(values.models, ['softmax', 'linear', 'delta', 'dpfp', 'dpfp-delta'], 'lm compare');
   for (const name of models) attentionOption(name);

@@ -61,6 +61,7 @@ const NOT_FOR_FLA: Record<string, string> = {
   'bias-init': "has no counterpart: fla's DeltaNet initialises its weights by its own rule (initializer_range)",
   'phi-eps': "has no counterpart: fla's DeltaNet normalises keys and queries by --qk-norm",
   'weight-decay-on': 'is not offered for fla models',
+  'block-size': "has no counterpart: fla's DeltaNet runs its scan chunkwise",
   carry: 'is not offered for fla models yet',
   streams: 'is not offered for fla models yet',
 };

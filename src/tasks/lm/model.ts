@@ -14,7 +14,8 @@
  * they are, PyTorch's nn.Embedding default; the output stays tied to them either way.
  * `ffActivation`, `biasInit` and `phiEps` switch the feed-forward to ReLU, the biases to PyTorch's
  * uniform start and the ε of φ's sum normalisation (`lm train --preset replica` sets them, with the
- * two input-layer choices above, to a PyTorch replica's: docs/experiments.md, Table 4).
+ * two input-layer choices above, to a PyTorch replica's: docs/experiments.md, Table 4). `blockSize`
+ * runs long segments through the attention in blocks recomputed in backward (`lm train --block-size`).
  *
  * The per-layer attention states (fast weights, or key/value caches for softmax) are returned so
  * that evaluation can carry memory across segments and generation can run one token at a time.
@@ -67,6 +68,12 @@ export interface LanguageModelConfig {
   biasInit?: BiasInit;
   /** ε of φ's sum normalisation, φ / (Σφ + ε). Absent: 10⁻⁶. */
   phiEps?: number;
+  /**
+   * Fast weight models with a fixed φ: a sequence longer than this runs through each layer's
+   * attention in blocks of this many steps, recomputed in backward (FastWeightAttentionOptions.blockSize):
+   * less memory for a long context, the same values to float rounding. Absent: no blocks.
+   */
+  blockSize?: number;
   /** Seed of the weights' initialisation (and of the model's dropout/FAVOR+ stream). */
   seed: number;
   /** Seed of the fixed FAVOR+ features used in eval mode. */
@@ -91,6 +98,7 @@ export interface ResolvedLanguageModelConfig extends ResolvedStack {
   readonly ffActivation: FeedForwardActivation;
   readonly biasInit: BiasInit;
   readonly phiEps: number;
+  readonly blockSize?: number;
   readonly seed: number;
 }
 
@@ -108,7 +116,12 @@ export function resolveLanguageModelConfig(config: LanguageModelConfig): Resolve
   if (!(phiEps >= 0 && phiEps <= 1)) throw new Error(`language model config: phiEps must be a number in [0, 1], got ${String(phiEps)}`);
   const positions = !config.positions ? 'none' : config.learnedPositions === true ? 'learned' : 'sinusoidal';
   const attention = parseAttentionSpec(config.attention);
-  return { ...stack, attention, vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, ffActivation, biasInit, phiEps, seed };
+  const { blockSize } = config;
+  if (blockSize !== undefined) {
+    if (!(Number.isSafeInteger(blockSize) && blockSize >= 1)) throw new Error(`language model config: blockSize must be an integer ≥ 1, got ${String(blockSize)}`);
+    if (!attention.fastWeights || attention.stochastic) throw new Error(`language model config: blockSize needs a fast weight model with a fixed φ; '${attention.name}' ${attention.fastWeights ? 'draws new random features at every forward' : 'is softmax attention'}`);
+  }
+  return { ...stack, attention, vocabSize, layers, context, positions, scaledEmbedding: config.scaledEmbedding === true, ffActivation, biasInit, phiEps, ...(blockSize !== undefined ? { blockSize } : {}), seed };
 }
 
 export function validateLanguageModelConfig(config: LanguageModelConfig): void {
@@ -144,7 +157,7 @@ export class LanguageModel extends Module {
       this.blocks.push(
         this.child(
           `blocks.${i}`,
-          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i, ffActivation: r.ffActivation, biasInit: r.biasInit, phiEps: r.phiEps }),
+          new TransformerBlock({ ...stackBlockOptions(r, this.rng, dtype), attention: r.attention, causal: true, featureSeed: r.featureSeed + i, ffActivation: r.ffActivation, biasInit: r.biasInit, phiEps: r.phiEps, ...(r.blockSize !== undefined ? { blockSize: r.blockSize } : {}) }),
         ),
       );
     }

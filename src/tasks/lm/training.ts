@@ -271,6 +271,7 @@ const lmConfigSchema = object({
     ffActivation: optional(oneOf(FEED_FORWARD_ACTIVATIONS)),
     biasInit: optional(oneOf(BIAS_INITS)),
     phiEps: optional(num(0, 1)),
+    blockSize: optional(int(1, 1 << 20)),
   }),
   training: object({ ...sharedTrainingFields, weightDecayOn: optional(oneOf(WEIGHT_DECAY_ON)), corpus: str, corpusSha256: optional(sha256Hex), batchSize: int(1, 1 << 20), evalTokens: int(1), carry: optional(bool), streams: optional(bool) }),
 });

@@ -149,7 +149,7 @@ describe('lm train --carry', () => {
     await expect(run(runLm, ['train', '--corpus', corpus, '--out', join(dir, 'never'), '--embedding', 'unit', ...TINY])).rejects.toThrow("--embedding must be one of scaled, unscaled, got 'unit'");
   });
 
-  it("--preset replica: the replica's six choices and no dropout, recorded in the checkpoint, read back by eval, --resume and generate; a flag beside it wins", async () => {
+  it("--preset replica: the replica's six choices and no dropout, recorded in the checkpoint, read back by eval, --resume and generate; a flag beside it wins; --block-size recorded when given", async () => {
     const out = join(dir, 'replica');
     const r = await run(runLm, ['train', '--corpus', corpus, '--out', out, '--steps', '2', '--preset', 'replica', '--carry', '--eval-tokens', '40', ...TINY]);
     expect(r.code).toBe(0);
@@ -172,6 +172,7 @@ describe('lm train --carry', () => {
     expect((await single('uniform', ['--bias-init', 'uniform'])).model).toMatchObject({ biasInit: 'uniform' });
     expect((await single('eps', ['--phi-eps', '0'])).model).toMatchObject({ phiEps: 0 });
     expect((await single('decay', ['--weight-decay-on', 'all'])).training).toMatchObject({ weightDecayOn: 'all' });
+    expect((await single('blocks', ['--block-size', '3'])).model).toMatchObject({ blockSize: 3 }); // segments of 8: blocks of 3, 3 and 2
     const mixed = await single('mixed', ['--preset', 'replica', '--ff-activation', 'gelu', '--dropout', '0.2']);
     expect(mixed.model).toMatchObject({ dropout: 0.2, biasInit: 'uniform', phiEps: 0, learnedPositions: true });
     expect(mixed.model).not.toHaveProperty('ffActivation');
@@ -179,7 +180,7 @@ describe('lm train --carry', () => {
     expect((await single('nopos', ['--preset', 'replica', '--no-pos'])).model).toMatchObject({ positions: false, unitEmbedding: true });
     // Without the flags the checkpoint is the one lm train always wrote.
     const plain = await single('plain', []);
-    for (const field of ['ffActivation', 'biasInit', 'phiEps', 'learnedPositions', 'unitEmbedding']) expect(plain.model, field).not.toHaveProperty(field);
+    for (const field of ['ffActivation', 'biasInit', 'phiEps', 'learnedPositions', 'unitEmbedding', 'blockSize']) expect(plain.model, field).not.toHaveProperty(field);
     expect(plain.training).not.toHaveProperty('weightDecayOn');
     expect(plain.model).toMatchObject({ dropout: 0.1, scaledEmbedding: true });
   });
@@ -309,6 +310,11 @@ describe('refused before any work, in one clear line', () => {
     [['lm', 'train', '--weight-decay-on', 'none'], /^--weight-decay-on must be one of matrices, all, got 'none'$/],
     [['lm', 'train', '--model', 'softmax', '--phi-eps', '0'], /^lm train: --phi-eps is the ε of φ's sum normalisation; 'softmax' is softmax attention, which has no φ$/],
     [['lm', 'train', '--preset', 'replica', '--no-pos', '--positions', 'learned'], /^--no-pos means --positions none; it contradicts --positions learned$/],
+    [['lm', 'train', '--block-size', '0'], /^--block-size must be an integer ≥ 1, got '0'$/],
+    [['lm', 'train', '--model', 'softmax', '--block-size', '64'], /^lm train: --block-size runs fast weight attention in blocks recomputed in backward; 'softmax' is softmax attention$/],
+    [['lm', 'train', '--model', 'performer', '--block-size', '64'], /^lm train: --block-size runs fast weight attention in blocks recomputed in backward; 'performer' draws new random features at every forward, so a block run again would see other ones$/],
+    [['lm', 'compare', '--block-size', '64'], /^lm compare: --block-size is for lm train$/],
+    [['lm', 'train', '--arch', 'fla', '--block-size', '64'], /^lm train --arch fla: --block-size has no counterpart: fla's DeltaNet runs its scan chunkwise$/],
     [['lm', 'train', '--arch', 'fla', '--preset', 'replica'], /^lm train --arch fla: --preset sets this project's own model's choices/],
     [['lm', 'train', '--arch', 'fla', '--ff-activation', 'relu'], /^lm train --arch fla: --ff-activation has no counterpart: fla's DeltaNet has a gated \(SwiGLU\) feed-forward$/],
     [['lm', 'train', '--arch', 'fla', '--weight-decay-on', 'all'], /^lm train --arch fla: --weight-decay-on is not offered for fla models$/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LanguageModel, Rng, checkGradients, describeGradCheck, evaluatePerplexity, generate } from '../../../src/index.js';
+import { LanguageModel, Rng, checkGradients, describeGradCheck, evaluatePerplexity, generate, type FastWeightAttention } from '../../../src/index.js';
 import * as ops from '../../../src/ops/index.js';
 
 const tiny = (attention: string, extra: Partial<ConstructorParameters<typeof LanguageModel>[0]> = {}) =>
@@ -79,6 +79,28 @@ describe('language model', () => {
     expect(() => new LanguageModel({ ...config, ffActivation: 'tanh' as never })).toThrow(/^language model config: ffActivation must be one of gelu, relu, got tanh$/);
     expect(() => new LanguageModel({ ...config, biasInit: 'normal' as never })).toThrow(/^language model config: biasInit must be one of zero, uniform, got normal$/);
     expect(() => new LanguageModel({ ...config, phiEps: -1 })).toThrow(/^language model config: phiEps must be a number in \[0, 1\], got -1$/);
+  });
+  it('blockSize: the loss and every gradient equal the model without blocks (float64, to 1e-10), the attention layers run in blocks; refused where it cannot apply', () => {
+    const config = { vocabSize: 30, dModel: 8, layers: 2, heads: 2, context: 7, positions: true, seed: 4 };
+    const x = Array.from(ids(14, 8), (v) => v % 30);
+    const targets = Array.from(ids(14, 9), (v) => v % 30);
+    for (const attention of ['delta', 'linear', 'dpfp-delta']) {
+      const run = (extra: object) => {
+        const model = new LanguageModel({ ...config, attention, ...extra }, 'float64');
+        model.eval(); // no dropout: the two models see the same function
+        const loss = ops.crossEntropy(model.forward(x, 2, 7).logits, targets);
+        loss.backward();
+        return { model, values: [loss.data, ...model.parameters().map((p) => p.grad!.data)] };
+      };
+      const whole = run({}), blocked = run({ blockSize: 3 });
+      expect(blocked.model.blocks.every((b) => (b.attention as FastWeightAttention).options.blockSize === 3), attention).toBe(true);
+      expect(whole.model.blocks.every((b) => (b.attention as FastWeightAttention).options.blockSize === undefined), attention).toBe(true);
+      whole.values.forEach((want, i) => want.forEach((w, j) => expect(Math.abs(blocked.values[i]![j]! - w), `${attention}: array ${i} [${j}]`).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(w)))));
+    }
+    expect(() => new LanguageModel({ ...config, attention: 'delta', blockSize: 0 })).toThrow(/^language model config: blockSize must be an integer ≥ 1, got 0$/);
+    expect(() => new LanguageModel({ ...config, attention: 'delta', blockSize: 2.5 })).toThrow(/^language model config: blockSize must be an integer ≥ 1, got 2.5$/);
+    expect(() => new LanguageModel({ ...config, attention: 'softmax', blockSize: 4 })).toThrow(/^language model config: blockSize needs a fast weight model with a fixed φ; 'softmax' is softmax attention$/);
+    expect(() => new LanguageModel({ ...config, attention: 'performer', blockSize: 4 })).toThrow(/^language model config: blockSize needs a fast weight model with a fixed φ; 'performer' draws new random features at every forward$/);
   });
   it('carrying state across segments equals one pass over the whole stream (fast weights and softmax cache)', () => {
     for (const name of ['delta', 'linear', 'softmax']) {
