@@ -10,7 +10,7 @@ import { commonRange, drawHeatmap } from './heatmap.js';
 import { RetrievalTrainer, TASK, displaySequence, type Rule } from './retrievalTrainer.js';
 import type { DemoStatus } from './status.js';
 import { inTasks } from './scheduling.js';
-import { WorkerSlices, workersUnavailableReason } from './workerSlices.js';
+import { PAGE_SLICE_MS, WORKER_SLICE_MS, WorkerSlices, workersUnavailableReason } from './workerSlices.js';
 import type { RetrievalBatch } from '../src/index.js';
 
 export interface RetrievalPanelElements {
@@ -26,8 +26,6 @@ export interface RetrievalPanelElements {
 
 const RULE_LABELS: Record<Rule, string> = { delta: 'delta rule', sum: 'sum rule' };
 const COLORS: Record<Rule, string> = { delta: '#c0392b', sum: '#2471a3' };
-/** Milliseconds of training per slice before the page repaints. */
-const SLICE_MS = 40;
 /** Milliseconds per token while a sequence is fed. */
 const FEED_MS = 220;
 /** While training, the heatmaps are redrawn (for the sequence on display) every this many steps. */
@@ -107,11 +105,11 @@ export class RetrievalPanel {
     const trainers = this.trainers;
     try {
       const workers = this.sliceWorkers();
-      if (workers !== null) await workers.slice(RULE_NAMES.map((rule) => trainers[rule]), SLICE_MS);
+      if (workers !== null) await workers.slice(RULE_NAMES.map((rule) => trainers[rule]), WORKER_SLICE_MS);
       else {
         const started = performance.now();
         do for (const rule of RULE_NAMES) await trainers[rule].step();
-        while (performance.now() - started < SLICE_MS && live());
+        while (performance.now() - started < PAGE_SLICE_MS && live());
       }
     } catch (e) {
       this.status.error = `training failed: ${(e as Error).message}`;

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { CHROMIUM_INSTALL_HINT, findChromium, launchChromium } from '../browser/chromium.js';
 import { openThreadsPage, threadsPageFiles } from '../browser/threadsPage.js';
+import { PAGE_SLICE_MS, WORKER_SLICE_MS } from './workerSlices.js';
 
 const chromium = findChromium();
 if (chromium === null) throw new Error(`no Chromium found: ${CHROMIUM_INSTALL_HINT}`);
@@ -22,7 +23,7 @@ try {
   if (report.timing === null) throw new Error(`the page could not train on two threads: ${report.unavailable || 'its steps ran on one'}`);
   const { oneThreadMs, twoThreadsMs, ratio, steps, parts } = report.timing;
   const slices = report.workers!.timing;
-  console.log(`the demo's training in headless Chromium (slices of 40 ms, ${slices.slices} on each, alternating; per demo step, a step of each model):`);
+  console.log(`the demo's training in headless Chromium (slices of ${PAGE_SLICE_MS} ms on the page's thread, ${WORKER_SLICE_MS} ms on the workers, ${slices.slices} rounds of ${WORKER_SLICE_MS} ms on each, alternating; per demo step, a step of each model):`);
   console.log(`  1 thread (the page's, the models in turn): ${slices.oneThreadMs.toFixed(2)} ms (${slices.steps.oneThread} steps)`);
   console.log(`  2 threads (each model on a Web Worker):    ${slices.twoThreadsMs.toFixed(2)} ms (${slices.steps.twoThreads} steps; a step on its worker: delta ${slices.workerStepMs.delta.toFixed(2)} ms, sum ${slices.workerStepMs.sum.toFixed(2)} ms)`);
   console.log(`  ratio: ${slices.ratio.toFixed(2)}x`);

@@ -9,7 +9,7 @@
  * the size where a kernel split pays, 2²⁰ scan cells). The worker slices run in a page only.
  */
 import { RetrievalTrainer, RULES, type Rule } from '../../../demo/retrievalTrainer.js';
-import { WorkerSlices } from '../../../demo/workerSlices.js';
+import { PAGE_SLICE_MS, WORKER_SLICE_MS, WorkerSlices } from '../../../demo/workerSlices.js';
 import { getBackend } from '../../../src/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 
@@ -102,7 +102,7 @@ export interface DemoSliceTimes {
   /** Milliseconds of training per demo step (a step of each model), wall time over the slices' steps. */
   oneThreadMs: number;
   twoThreadsMs: number;
-  /** Slices timed on each, and the steps they made (both models together). */
+  /** Rounds of WORKER_SLICE_MS timed on each, and the steps they made (both models together). */
   slices: number;
   steps: { oneThread: number; twoThreads: number };
   /** Median step time of each model on the workers, milliseconds (their own clocks). */
@@ -110,22 +110,26 @@ export interface DemoSliceTimes {
 }
 
 /**
- * The demo's training as its page runs it (demo/retrievalPanel.ts), in slices of `sliceMs`: on one
- * thread, the page's thread takes a step of each model in turn until the slice is up; on two, each
- * model trains for the slice on a pool worker of its own, both at once. After `warmUp` slices each,
- * `rounds` rounds of one slice on each; the wall time per demo step (a step of each model) over all
- * of them, messages and state copies included.
+ * The demo's training as its page runs it (demo/retrievalPanel.ts): on one thread, the page's
+ * thread takes a step of each model in turn until its slice of PAGE_SLICE_MS is up; on two, each
+ * model trains for a slice of WORKER_SLICE_MS on a pool worker of its own, both at once. After
+ * `warmUp` rounds, `rounds` rounds of WORKER_SLICE_MS on each; the wall time per demo step (a step
+ * of each model) over all of them, messages and state copies included.
  */
-export async function demoSliceTimes(rounds = 16, sliceMs = 40, warmUp = 3): Promise<DemoSliceTimes> {
+export async function demoSliceTimes(rounds = 20, warmUp = 2): Promise<DemoSliceTimes> {
   const pageTrainers = RULE_NAMES.map((rule) => new RetrievalTrainer(rule));
   const workerTrainers = RULE_NAMES.map((rule) => new RetrievalTrainer(rule));
   const workers = new WorkerSlices(workerTrainers.length);
+  // The page's slices, for as long as a workers' slice: both timed over the same wall time.
   const onPage = async () => {
     const started = performance.now();
-    do for (const trainer of pageTrainers) await trainer.step();
-    while (performance.now() - started < sliceMs);
+    while (performance.now() - started < WORKER_SLICE_MS) {
+      const slice = performance.now();
+      do for (const trainer of pageTrainers) await trainer.step();
+      while (performance.now() - slice < PAGE_SLICE_MS);
+    }
   };
-  const onWorkers = () => workers.slice(workerTrainers, sliceMs);
+  const onWorkers = () => workers.slice(workerTrainers, WORKER_SLICE_MS);
   const stepsOf = (trainers: RetrievalTrainer[]) => trainers.reduce((sum, t) => sum + t.steps, 0);
   const wall = [0, 0];
   const steps = [0, 0];
