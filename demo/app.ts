@@ -17,12 +17,12 @@ function element<T extends HTMLElement>(id: string): T {
 }
 
 /**
- * Threads a training step uses: one. A step of the demo's two models (about 2 ms) is too small for
- * data-parallel steps to pay: the worker's round trip costs more than the half step it saves (0.55
- * times the speed with two threads, docs/browser.md, "Training on two threads in a page"). Larger
- * models pass `threads: 2` to RetrievalTrainer (or DataParallel) on a cross-origin isolated page.
+ * Threads the training uses: on 2 cores or more, each of the two models on a pool worker of its own
+ * (demo/workerSlices.ts), where the page is cross-origin isolated and runs wasm. Not data-parallel
+ * steps: a step of one of these models (about 1 ms) is too small to split (docs/browser.md,
+ * "Training on two threads in a page").
  */
-const TRAINING_THREADS = 1;
+const TRAINING_THREADS = Math.min(2, navigator.hardwareConcurrency || 1);
 
 /**
  * Starts the page, each heavy step in a task of its own so that none holds the main thread long:

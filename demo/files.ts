@@ -1,7 +1,7 @@
 /**
  * The demo page's files, ready to serve: the minified esbuild bundle of demo/main.ts (the gpu
- * backend and the pretrained-model loader are chunks fetched only when asked for; the pool worker's
- * module an entry of its own, fetched by the worker when training starts on two threads), index.html
+ * backend and the pretrained-model loader are chunks fetched only when asked for; the pool workers'
+ * modules entries of their own, fetched by a worker when training starts on two threads), index.html
  * (told to fetch main.js's other chunks beside it rather than after it) and style.css.
  */
 import { readFileSync } from 'node:fs';
@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import { ROOT, bundlePageWithChunks, type PageFiles } from '../browser/bundle.js';
 
 /**
- * The page's worker modules, by the name each is served under: the pool's worker loads
+ * The page's worker modules, by the name each is served under: the pool's workers load
+ * /trainerWorker.js to train a model each (demo/workerSlices.ts's TRAINER_WORKER), and
  * /replicaWorker.js for data-parallel training steps (demo/retrievalTrainer.ts's REPLICA_WORKER).
  */
-export const DEMO_WORKERS = { replicaWorker: 'demo/replicaWorker.ts' };
+export const DEMO_WORKERS = { trainerWorker: 'demo/trainerWorker.ts', replicaWorker: 'demo/replicaWorker.ts' };
 
 const MAIN_SCRIPT = '<script type="module" src="/main.js"></script>';
 

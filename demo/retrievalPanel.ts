@@ -1,13 +1,16 @@
 /**
  * The retrieval panel: the delta rule and the sum rule trained side by side on setting 2, their loss
  * curves, and each one's fast weight matrix W_t as a heatmap while one sequence is fed token by
- * token. Training runs in short slices between paints, so the page stays responsive.
+ * token. Training runs in short slices between paints, so the page stays responsive: on two
+ * threads each model's slice runs on a pool worker of its own (./workerSlices.ts), both at once;
+ * on one, or where workers cannot run, the page's thread takes a step of each in turn.
  */
 import { drawLossChart } from './lossChart.js';
 import { commonRange, drawHeatmap } from './heatmap.js';
 import { RetrievalTrainer, TASK, displaySequence, type Rule } from './retrievalTrainer.js';
 import type { DemoStatus } from './status.js';
 import { inTasks } from './scheduling.js';
+import { PAGE_SLICE_MS, WORKER_SLICE_MS, WorkerSlices, workersUnavailableReason } from './workerSlices.js';
 import type { RetrievalBatch } from '../src/index.js';
 
 export interface RetrievalPanelElements {
@@ -23,8 +26,6 @@ export interface RetrievalPanelElements {
 
 const RULE_LABELS: Record<Rule, string> = { delta: 'delta rule', sum: 'sum rule' };
 const COLORS: Record<Rule, string> = { delta: '#c0392b', sum: '#2471a3' };
-/** Milliseconds of training per slice before the page repaints. */
-const SLICE_MS = 40;
 /** Milliseconds per token while a sequence is fed. */
 const FEED_MS = 220;
 /** While training, the heatmaps are redrawn (for the sequence on display) every this many steps. */
@@ -43,8 +44,10 @@ export class RetrievalPanel {
   private feedTimer: ReturnType<typeof setTimeout> | null = null;
   /** The training slice in flight (a step may be waiting for the pool's worker): the next slice, and closing the trainers a reset replaces, wait for it. */
   private slice: Promise<void> = Promise.resolve();
+  /** The pool's workers that train the models, one each (started with the first slice on two threads). */
+  private workers: WorkerSlices | null = null;
 
-  /** `threads`: threads a training step may run on, this one included (demo/retrievalTrainer.ts). */
+  /** `threads`: 2 trains each model on a pool worker of its own where the page allows (./workerSlices.ts); 1 on the page's thread. */
   constructor(private readonly el: RetrievalPanelElements, private readonly status: DemoStatus, private readonly threads: number) {
     this.reset();
     el.train.addEventListener('click', () => (this.running ? this.stop() : this.start()));
@@ -61,7 +64,7 @@ export class RetrievalPanel {
     this.stop();
     const replaced = this.trainers as Record<Rule, RetrievalTrainer> | undefined;
     if (replaced !== undefined) void this.slice.then(() => RULE_NAMES.forEach((rule) => replaced[rule].close()));
-    this.trainers = { delta: new RetrievalTrainer('delta', { threads: this.threads }), sum: new RetrievalTrainer('sum', { threads: this.threads }) };
+    this.trainers = { delta: new RetrievalTrainer('delta'), sum: new RetrievalTrainer('sum') };
     this.status.steps = { delta: 0, sum: 0 };
     this.status.losses = { delta: [], sum: [] };
     // The chart, then the sequence on display with each rule's W_t, each in a task of its own: the
@@ -101,9 +104,13 @@ export class RetrievalPanel {
     if (!live()) return;
     const trainers = this.trainers;
     try {
-      const started = performance.now();
-      do for (const rule of RULE_NAMES) await trainers[rule].step();
-      while (performance.now() - started < SLICE_MS && live());
+      const workers = this.sliceWorkers();
+      if (workers !== null) await workers.slice(RULE_NAMES.map((rule) => trainers[rule]), WORKER_SLICE_MS);
+      else {
+        const started = performance.now();
+        do for (const rule of RULE_NAMES) await trainers[rule].step();
+        while (performance.now() - started < PAGE_SLICE_MS && live());
+      }
     } catch (e) {
       this.status.error = `training failed: ${(e as Error).message}`;
       this.el.stepInfo.textContent = this.status.error;
@@ -116,6 +123,12 @@ export class RetrievalPanel {
     if (this.feedTimer === null && this.trainers.delta.steps - this.shownAtStep >= REFRESH_STEPS) this.showWholeSequence();
   }
 
+  /** The workers for this slice, or null: one thread, a page that is not isolated, or a backend other than wasm picked. */
+  private sliceWorkers(): WorkerSlices | null {
+    if (this.threads < 2 || workersUnavailableReason() !== '') return null;
+    return (this.workers ??= new WorkerSlices(RULE_NAMES.length));
+  }
+
   private redraw(): void {
     for (const rule of RULE_NAMES) {
       this.status.steps[rule] = this.trainers[rule].steps;
@@ -124,9 +137,12 @@ export class RetrievalPanel {
     }
     drawLossChart(this.el.chart, RULE_NAMES.map((rule) => ({ label: RULE_LABELS[rule], color: COLORS[rule], losses: this.trainers[rule].losses })));
     const ms = (rule: Rule) => (Number.isNaN(this.status.stepMs[rule]) ? '–' : `${this.status.stepMs[rule].toFixed(1)} ms`);
-    const threads = this.trainers.delta.threads;
-    this.status.threads = threads;
-    this.el.stepInfo.textContent = `step ${this.trainers.delta.steps} · step time (forward, backward, Adam; batch ${TASK.batchSize}): delta ${ms('delta')}, sum ${ms('sum')} on ${this.status.backend}${threads > 1 ? `, ${threads} threads` : ''}`;
+    const onWorkers = this.threads > 1 && workersUnavailableReason() === '';
+    this.status.threads = onWorkers ? RULE_NAMES.length : 1;
+    const [delta, sum] = RULE_NAMES.map((rule) => this.trainers[rule].steps);
+    const where = onWorkers ? `, each on a worker thread of its own` : '';
+    // On workers each model makes the steps its own slice allows: the counts differ.
+    this.el.stepInfo.textContent = `${delta === sum ? `step ${delta}` : `steps: delta ${delta}, sum ${sum}`} · step time (forward, backward, Adam; batch ${TASK.batchSize}): delta ${ms('delta')}, sum ${ms('sum')} on ${this.status.backend}${where}`;
   }
 
   /** Animates the sequence token by token: W_1, W_2, … for both rules. */

@@ -8,14 +8,17 @@
  * rows, and on two threads the page's thread runs one while the pool's Web Worker runs the other on
  * a replica of the model (./replicaWorker.ts); on one thread this thread runs both in turn. The
  * gradients are added in micro-batch order either way, so one thread and two give the same bits.
- * The worker runs the wasm kernels: with another backend picked, both parts run here.
+ * The worker runs the wasm kernels: with another backend picked, both parts run here. The demo page
+ * itself trains on one thread per model instead (./workerSlices.ts): a worker takes a trainer's
+ * whole state (`state()`), makes a slice of steps, and the page takes the new state back
+ * (`takeState()`), with the same bits.
  *
  * The sizes are those of the project's quick retrieval preset (src/tasks/retrieval/plan.ts):
  * S = 10 keys, d_key = 16, d_emb = round(2.2 S), batches of 32, learning rate 1e-2. There the delta
  * rule reaches a loss of 2e-4 in about 400 steps and the sum rule stays near 0.25
  * (docs/experiments.md).
  */
-import { Adam, RetrievalModel, Rng, getBackend, retrievalBatch, type FastWeightTrace, type RetrievalBatch } from '../src/index.js';
+import { Adam, RetrievalModel, Rng, getBackend, retrievalBatch, type FastWeightTrace, type OptimizerState, type RetrievalBatch, type RngState } from '../src/index.js';
 import { DataParallel, retrievalReplica, retrievalRows, type RetrievalReplicaConfig, type RetrievalRows } from '../src/threads.js';
 
 export const TASK = { setting: 2 as const, S: 10, dKey: 16, dEmb: 22, batchSize: 32, lr: 1e-2 };
@@ -40,6 +43,19 @@ export interface TrainerOptions {
 }
 
 type Steps = DataParallel<RetrievalRows, RetrievalModel, RetrievalReplicaConfig>;
+
+/**
+ * Everything the next steps depend on: the parameters, Adam's state, and the two generators (the
+ * batches', and the model's, which seeds the micro-batches). A trainer given another's state steps
+ * on exactly as that one would: the demo sends it to a pool worker and takes it back
+ * (./trainerTask.ts).
+ */
+export interface TrainerState {
+  params: Float32Array[];
+  optimizer: OptimizerState;
+  data: RngState;
+  model: RngState;
+}
 
 export class RetrievalTrainer {
   readonly model: RetrievalModel;
@@ -87,6 +103,43 @@ export class RetrievalTrainer {
     if (this.stepTimes.length > 20) this.stepTimes.shift();
     this.losses.push(value);
     return value;
+  }
+
+  /** Steps on this thread until `ms` milliseconds have passed (at least one step, at most `maxSteps`); the new losses. */
+  async trainFor(ms: number, maxSteps = Infinity): Promise<number[]> {
+    const started = performance.now();
+    const before = this.losses.length;
+    do await this.step();
+    while (performance.now() - started < ms && this.losses.length - before < maxSteps);
+    return this.losses.slice(before);
+  }
+
+  /** A copy of the training's state (see TrainerState). */
+  state(): TrainerState {
+    return {
+      params: this.model.namedParameters().map(([, p]) => Float32Array.from(p.data)),
+      optimizer: this.optimizer.stateDict(),
+      data: this.data.getState(),
+      model: this.model.rng.getState(),
+    };
+  }
+
+  /**
+   * Carries on from `state`, with the steps made elsewhere since this trainer's own state: their
+   * losses and times (./workerSlices.ts, after a pool worker's slice).
+   */
+  takeState(state: TrainerState, stepsMade: { losses: number[]; stepTimes: number[] } = { losses: [], stepTimes: [] }): void {
+    const params = this.model.namedParameters();
+    if (state.params.length !== params.length || state.params.some((p, i) => p.length !== params[i]![1].size)) {
+      throw new Error(`RetrievalTrainer.takeState: the state's parameters do not fit the ${this.rule} model`);
+    }
+    this.optimizer.loadStateDict(state.optimizer);
+    params.forEach(([, p], i) => p.data.set(state.params[i]!));
+    this.data.setState(state.data);
+    this.model.rng.setState(state.model);
+    this.losses.push(...stepsMade.losses);
+    this.stepTimes.push(...stepsMade.stepTimes);
+    this.stepTimes.splice(0, Math.max(0, this.stepTimes.length - 20));
   }
 
   /** Where the last step's parts took their time on this thread (src/train/dataParallel.ts). */

@@ -11,7 +11,7 @@ export interface DemoStatus {
   losses: { delta: number[]; sum: number[] };
   /** Median recent step time per rule, milliseconds. */
   stepMs: { delta: number; sum: number };
-  /** Threads a training step runs on, the page's included (2 in a cross-origin-isolated page on 2 cores or more, with the wasm backend). */
+  /** Threads the training runs on: 2 (each model on a pool worker of its own) in a cross-origin-isolated page on 2 cores or more with the wasm backend, else 1 (the page's). */
   threads: number;
   /** Times the W_t heatmaps were drawn. */
   heatmapDraws: number;

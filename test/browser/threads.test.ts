@@ -3,9 +3,10 @@
  * isolated, and with `fastweights/threads` imported its wasm kernels split their calls between the
  * page's thread and a Web Worker of the pool, and the demo's training steps run data-parallel (one
  * micro-batch on the page's thread, the other on the pool's worker, which loads the demo's worker
- * module), with the same bits as on one thread and the same losses as Node; a page served without
- * them trains on one thread, with a one-line notice. The page also times the demo's training step
- * on one thread and on two: printed, not asserted. This test serves its own pages (browser/threadsPage.ts;
+ * module), with the same bits as on one thread and the same losses as Node; the demo's two models
+ * train each on a pool worker of its own (two Web Workers), with the bits of the page's thread; a
+ * page served without them trains on one thread, with a one-line notice. The page also times a
+ * data-parallel step and the demo's training on one thread and on two: printed, not asserted. This test serves its own pages (browser/threadsPage.ts;
  * the demo server is not involved). Skipped without Chromium.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,14 +38,15 @@ describe.runIf(chromium !== null)('threads in headless Chromium', () => {
     await browser?.close();
   });
 
-  it('served with COOP and COEP, the page is cross-origin isolated; its kernels and its training steps use two threads (the page\'s and the pool\'s one Web Worker)', () => {
+  it('served with COOP and COEP, the page is cross-origin isolated; its kernels and its data-parallel steps use two threads (the page\'s and a Web Worker of the pool, which ends with two)', () => {
     const { report } = isolated;
     expect(report.error, isolated.console.join('\n')).toBe('');
     expect(report.isolated).toBe(true);
     expect(report.unavailable).toBe('');
     expect(report.runs.map((r) => r.kernelThreads)).toEqual([1, 2]);
     expect(report.runs.map((r) => r.stepThreads)).toEqual([1, 2]);
-    expect(report.poolThreads).toBe(1);
+    // The data-parallel steps and the kernels used one Web Worker; the demo's two models took one each.
+    expect(report.poolThreads).toBe(2);
     // One thread: the worker took nothing. Two: kernel jobs, and one micro-batch of every training step.
     expect([report.runs[0]!.jobs, report.runs[0]!.parts]).toEqual([0, 0]);
     expect(report.runs[1]!.jobs).toBeGreaterThan(0);
@@ -55,8 +57,11 @@ describe.runIf(chromium !== null)('threads in headless Chromium', () => {
     expect(timing.jobs).toBe(0);
     const [one, two] = report.runs as [ThreadsRun, ThreadsRun];
     // Timings on a loaded machine are not a measurement: printed, not asserted (npm run demo:threads on a quiet one).
+    const slices = report.workers!.timing;
+    expect(slices.steps.twoThreads).toBeGreaterThan(0);
     console.log(
-      `threads page (under load): the demo's training step (both models, median of ${timing.steps}) ${timing.oneThreadMs.toFixed(2)} ms on 1 thread, ${timing.twoThreadsMs.toFixed(2)} ms on 2 (${timing.ratio.toFixed(2)}x); ` +
+      `threads page (under load): the demo's training (a step of each model) ${slices.oneThreadMs.toFixed(2)} ms on the page's thread, ${slices.twoThreadsMs.toFixed(2)} ms with each model on a worker (${slices.ratio.toFixed(2)}x); ` +
+        `a data-parallel step of both models (median of ${timing.steps}) ${timing.oneThreadMs.toFixed(2)} ms on 1 thread, ${timing.twoThreadsMs.toFixed(2)} ms on 2 (${timing.ratio.toFixed(2)}x); ` +
         `on 2, the page's thread ran its micro-batches for ${timing.parts.twoThreads.hereMs.toFixed(2)} ms and waited ${timing.parts.twoThreads.waitMs.toFixed(2)} ms for the worker's; ` +
         `delta layer fwd+bwd [8, 256, 64] ${one.layerMs.toFixed(1)} ms on 1, ${two.layerMs.toFixed(1)} ms on 2 (${(one.layerMs / two.layerMs).toFixed(2)}x)`,
     );
@@ -78,6 +83,12 @@ describe.runIf(chromium !== null)('threads in headless Chromium', () => {
     expect(worst).toBeLessThanOrEqual(1e-6);
   });
 
+  it('each of the demo\'s models trained on a Web Worker of its own, in slices, gets the bits of the page\'s thread', () => {
+    const { workers, runs } = isolated.report;
+    expect(workers).not.toBeNull();
+    expect(workers!.losses).toEqual(runs[0]!.losses);
+  });
+
   it('served without them, the page trains on one thread, with a one-line notice, and the same losses', () => {
     const { report } = plain;
     expect(report.error, plain.console.join('\n')).toBe('');
@@ -86,6 +97,7 @@ describe.runIf(chromium !== null)('threads in headless Chromium', () => {
     expect(report.runs.map((r) => r.kernelThreads)).toEqual([1, 1]);
     expect(report.runs.map((r) => r.stepThreads)).toEqual([1, 1]);
     expect(report.timing).toBeNull();
+    expect(report.workers).toBeNull();
     expect(plain.console.filter((line) => line.includes('fastweights: the wasm kernels run on one thread'))).toEqual([
       'warning: fastweights: the wasm kernels run on one thread: the page is not cross-origin isolated (it needs the COOP and COEP headers, docs/browser.md)',
     ]);
