@@ -36,6 +36,9 @@ export const REPLICA_WORKER = 'replicaWorker';
 export const RULES = { delta: 'delta', sum: 'linear' } as const;
 export type Rule = keyof typeof RULES;
 
+/** Step times a trainer keeps, the latest (the page shows their median). */
+const RECENT_STEP_TIMES = 20;
+
 export interface TrainerOptions {
   seed?: number;
   /** Threads a step may run on, this one included (default 1); more need a cross-origin-isolated page. */
@@ -66,7 +69,7 @@ export class RetrievalTrainer {
   private readonly parallel: Steps | null;
   /** Training loss of every step so far. */
   readonly losses: number[] = [];
-  /** Milliseconds of the most recent steps (forward, backward and update). */
+  /** Milliseconds of the most recent steps (forward, backward and update), at most RECENT_STEP_TIMES. */
   readonly stepTimes: number[] = [];
 
   constructor(readonly rule: Rule, options: TrainerOptions = {}) {
@@ -100,7 +103,7 @@ export class RetrievalTrainer {
     const value = await this.stepper().gradients(batch);
     this.optimizer.step();
     this.stepTimes.push(performance.now() - started);
-    if (this.stepTimes.length > 20) this.stepTimes.shift();
+    if (this.stepTimes.length > RECENT_STEP_TIMES) this.stepTimes.shift();
     this.losses.push(value);
     return value;
   }
@@ -139,7 +142,7 @@ export class RetrievalTrainer {
     this.model.rng.setState(state.model);
     this.losses.push(...stepsMade.losses);
     this.stepTimes.push(...stepsMade.stepTimes);
-    this.stepTimes.splice(0, Math.max(0, this.stepTimes.length - 20));
+    this.stepTimes.splice(0, Math.max(0, this.stepTimes.length - RECENT_STEP_TIMES));
   }
 
   /** Where the last step's parts took their time on this thread (src/train/dataParallel.ts). */

@@ -20,7 +20,7 @@ export interface SliceRequest {
 export interface SliceReply {
   state: TrainerState;
   losses: number[];
-  /** Milliseconds of the slice's last steps (at most 20, as a trainer keeps). */
+  /** Milliseconds of the slice's last steps (as many as a trainer keeps). */
   stepTimes: number[];
 }
 
