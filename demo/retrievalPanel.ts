@@ -7,7 +7,7 @@
  */
 import { drawLossChart } from './lossChart.js';
 import { commonRange, drawHeatmap } from './heatmap.js';
-import { RetrievalTrainer, TASK, displaySequence, type Rule } from './retrievalTrainer.js';
+import { RetrievalTrainer, TASK, displaySequence, stepInTurn, type Rule } from './retrievalTrainer.js';
 import type { DemoStatus } from './status.js';
 import { inTasks } from './scheduling.js';
 import { PAGE_SLICE_MS, WORKER_SLICE_MS, WorkerSlices, workersUnavailableReason } from './workerSlices.js';
@@ -105,12 +105,9 @@ export class RetrievalPanel {
     const trainers = this.trainers;
     try {
       const workers = this.sliceWorkers();
-      if (workers !== null) await workers.slice(RULE_NAMES.map((rule) => trainers[rule]), WORKER_SLICE_MS);
-      else {
-        const started = performance.now();
-        do for (const rule of RULE_NAMES) await trainers[rule].step();
-        while (performance.now() - started < PAGE_SLICE_MS && live());
-      }
+      const models = RULE_NAMES.map((rule) => trainers[rule]);
+      if (workers !== null) await workers.slice(models, WORKER_SLICE_MS);
+      else await stepInTurn(models, PAGE_SLICE_MS, live);
     } catch (e) {
       this.status.error = `training failed: ${(e as Error).message}`;
       this.el.stepInfo.textContent = this.status.error;

@@ -179,6 +179,16 @@ export class RetrievalTrainer {
   }
 }
 
+/**
+ * The page's thread training several models for a slice: a step of each in turn until `ms`
+ * milliseconds have passed (or `live()` says stop), at least one round.
+ */
+export async function stepInTurn(trainers: readonly RetrievalTrainer[], ms: number, live: () => boolean = () => true): Promise<void> {
+  const started = performance.now();
+  do for (const trainer of trainers) await trainer.step();
+  while (performance.now() - started < ms && live());
+}
+
 /** A single sequence of the task to feed token by token (its own seed, apart from training). */
 export function displaySequence(seed: number): RetrievalBatch {
   return retrievalBatch(TASK.setting, TASK.S, 1, new Rng(seed));

@@ -8,7 +8,7 @@
  * (8 heads, T = 256, d = 64: work the wasm kernels split over threads; the demo's models are below
  * the size where a kernel split pays, 2²⁰ scan cells). The worker slices run in a page only.
  */
-import { RetrievalTrainer, RULES, type Rule } from '../../../demo/retrievalTrainer.js';
+import { RetrievalTrainer, RULES, stepInTurn, type Rule } from '../../../demo/retrievalTrainer.js';
 import { PAGE_SLICE_MS, WORKER_SLICE_MS, WorkerSlices } from '../../../demo/workerSlices.js';
 import { getBackend } from '../../../src/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
@@ -123,11 +123,7 @@ export async function demoSliceTimes(rounds = 20, warmUp = 2): Promise<DemoSlice
   // The page's slices, for as long as a workers' slice: both timed over the same wall time.
   const onPage = async () => {
     const started = performance.now();
-    while (performance.now() - started < WORKER_SLICE_MS) {
-      const slice = performance.now();
-      do for (const trainer of pageTrainers) await trainer.step();
-      while (performance.now() - slice < PAGE_SLICE_MS);
-    }
+    while (performance.now() - started < WORKER_SLICE_MS) await stepInTurn(pageTrainers, PAGE_SLICE_MS);
   };
   const onWorkers = () => workers.slice(workerTrainers, WORKER_SLICE_MS);
   const stepsOf = (trainers: RetrievalTrainer[]) => trainers.reduce((sum, t) => sum + t.steps, 0);
