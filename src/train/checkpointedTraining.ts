@@ -37,8 +37,10 @@ export interface TrainingBudget {
   minutes?: number;
   evalEvery: number;
   saveEvery: number;
-  /** Also keep the weights of every N-th step (the last KEPT_SNAPSHOTS of them) in `<out>/snapshots` (./snapshots.ts), for averaging; none when absent. */
+  /** Also keep the weights of every N-th step in `<out>/snapshots` (./snapshots.ts), for averaging; none when absent. */
   snapshotEvery?: number | undefined;
+  /** How many of those snapshots to keep, the newest; KEPT_SNAPSHOTS when absent. */
+  snapshotKeep?: number | undefined;
 }
 
 /** How a task's training run is called: where it writes, whether it resumes, and how it reports. */
@@ -192,7 +194,7 @@ export function trainWithCheckpoints(options: CheckpointedTrainingOptions): Prom
     saveCheckpoint(options.run.out, { weights, optimizer: optimizer.stateDict().buffers, config: options.config, tokenizer: options.tokenizer, state });
     if (training.snapshotEvery && step > 0 && step % training.snapshotEvery === 0) {
       saveCheckpoint(snapshotDir(options.run.out, step), { weights, optimizer: {}, config: options.config, tokenizer: options.tokenizer, state });
-      pruneSnapshots(options.run.out, KEPT_SNAPSHOTS);
+      pruneSnapshots(options.run.out, training.snapshotKeep ?? KEPT_SNAPSHOTS);
     }
   };
   // A fresh run in a directory that held another run's checkpoint (--overwrite) must not average that run's snapshots.

@@ -10,6 +10,7 @@ import { defaultFeedForward } from '../../nn/stackShape.js';
 import { MT_CORPORA, resolveMtCorpus } from './ende.js';
 import { withInterrupt } from '../../cli/interrupt.js';
 import { averageTranslationCheckpoint } from './average.js';
+import { KEPT_SNAPSHOTS } from '../../train/snapshots.js';
 import { TRAINING_HELP_FOOTER, attentionOption, checkOutDir, comparisonMistakes, headSizeOption, modelList, resumeMistakes, seedCount, trainRunOptions, trainingLog, warmupOption } from '../../cli/trainCommand.js';
 import { describeStop } from '../../train/stopReason.js';
 import { checkWritableFile, ensureOutDir } from '../../cli/outDir.js';
@@ -36,7 +37,7 @@ export const MT_PRESETS: Readonly<Record<string, Readonly<Partial<Record<'minute
   hour: { minutes: '60', 'enc-layers': '3', 'dec-layers': '3' },
 };
 
-/** The weights of every 100th step are kept (the last 10) for `mt average`; --snapshot-every 0 keeps none. */
+/** The weights of every 100th step are kept (the last KEPT_SNAPSHOTS, --snapshot-keep) for `mt average`; --snapshot-every 0 keeps none. */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
 
 const HELP = `fastweights mt — English→German translation with fast weight programmers
@@ -77,8 +78,8 @@ similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute run
   --vocab N (4000)  --max-tokens N (1200 per batch, padding included)  --max-len N (96 tokens per side)
   --lr X (0.002)  --warmup N (200, ending by a tenth of --steps or --minutes)  --weight-decay X (0.01)  --clip X (1)
   --label-smoothing E (0.1)  --eval-every N (500)  --bleu-every N (1000)  --bleu-sentences N (100)
-  --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step, the last 10, in DIR/snapshots
-                      for mt average; 0: none)
+  --save-every N (100)  --snapshot-every N (${DEFAULT_SNAPSHOT_EVERY}: keep the weights of every N-th step in DIR/snapshots
+                      for mt average; 0: none)  --snapshot-keep N (${KEPT_SNAPSHOTS}: how many of them, the newest)
   --seed S (1)  --corpus ding|libreoffice|FILE (${DEFAULT_CORPUS})  --train-pairs N (first N only)
   --memory nearest|none (${DEFAULT_MEMORY})  nearest: the encoder reads the English, then the German of the most
                       similar training pair (a translation memory: the lookup baseline's output, which the
@@ -111,7 +112,7 @@ const MT_TRAIN_OPTIONS = {
   'max-tokens': { type: 'string' }, 'max-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
   'weight-decay': { type: 'string' }, clip: { type: 'string' }, 'label-smoothing': { type: 'string' },
   'eval-every': { type: 'string' }, 'bleu-every': { type: 'string' }, 'bleu-sentences': { type: 'string' },
-  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, memory: { type: 'string' }, 'memory-min-similarity': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
+  'save-every': { type: 'string' }, 'snapshot-every': { type: 'string' }, 'snapshot-keep': { type: 'string' }, memory: { type: 'string' }, 'memory-min-similarity': { type: 'string' }, seed: { type: 'string' }, corpus: { type: 'string' }, data: { type: 'string' }, 'train-pairs': { type: 'string' },
   preset: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   // mt compare only (mt train refuses them with a pointer):
   models: { type: 'string' }, seeds: { type: 'string' }, beam: { type: 'string' }, 'test-limit': { type: 'string' },
@@ -158,7 +159,7 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
     bleuEvery: intOption(values['bleu-every'], 'bleu-every', 1000, 0),
     bleuSentences: intOption(values['bleu-sentences'], 'bleu-sentences', 100),
     saveEvery: intOption(values['save-every'], 'save-every', 100),
-    ...snapshotOption(values['snapshot-every']),
+    ...snapshotOptions(values['snapshot-every'], values['snapshot-keep'], command),
     seed: intOption(values.seed, 'seed', 1, 0),
     ...memoryOptions(values),
   };
@@ -196,9 +197,12 @@ function memoryOptions(values: MtTrainValues): Pick<MtTrainingConfig, 'memory' |
   return memory === 'none' ? { memory } : { memory, memoryMinSimilarity: minSimilarity };
 }
 
-function snapshotOption(value: string | undefined): { snapshotEvery?: number } {
-  const every = intOption(value, 'snapshot-every', DEFAULT_SNAPSHOT_EVERY, 0);
-  return every === 0 ? {} : { snapshotEvery: every };
+/** --snapshot-keep is recorded only when given, so runs without it keep the configs they had. */
+function snapshotOptions(everyValue: string | undefined, keepValue: string | undefined, command: string): Pick<MtTrainingConfig, 'snapshotEvery' | 'snapshotKeep'> {
+  const every = intOption(everyValue, 'snapshot-every', DEFAULT_SNAPSHOT_EVERY, 0);
+  if (keepValue === undefined) return every === 0 ? {} : { snapshotEvery: every };
+  if (every === 0) throw new UsageError(`${command}: --snapshot-keep needs snapshots; --snapshot-every 0 keeps none`);
+  return { snapshotEvery: every, snapshotKeep: intOption(keepValue, 'snapshot-keep', KEPT_SNAPSHOTS, 1) };
 }
 
 async function mtTrain(argv: string[]): Promise<number> {

@@ -53,6 +53,8 @@ export interface MtTrainingConfig {
   saveEvery: number;
   /** Keep the weights of every N-th step in `<out>/snapshots` for `mt average`; none when absent. */
   snapshotEvery?: number;
+  /** How many snapshots to keep (the newest); 10 when absent (src/train/snapshots.ts, KEPT_SNAPSHOTS). */
+  snapshotKeep?: number;
   /** Seed of the data order. */
   seed: number;
   /** What the encoder reads besides the English (translationMemory.ts); older checkpoints lack it: 'none'. */
@@ -247,6 +249,7 @@ const mtConfigSchema = object({
     bleuEvery: int(0),
     bleuSentences: int(1),
     snapshotEvery: optional(int(1)),
+    snapshotKeep: optional(int(1)),
     memory: optional(oneOf(MEMORY_KINDS)),
     memoryMinSimilarity: optional(num(0, 1)),
   }),

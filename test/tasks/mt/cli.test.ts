@@ -108,6 +108,17 @@ describe('mt train / translate / eval', () => {
     expect(() => mtTrainSettings({ 'snapshot-every': '-5' }, 'softmax')).toThrow(/--snapshot-every must be an integer ≥ 0/);
   });
 
+  it('keeps the last 10 snapshots unless --snapshot-keep N says how many, recorded only when given', async () => {
+    expect('snapshotKeep' in mtTrainSettings({}, 'softmax').training).toBe(false);
+    expect(mtTrainSettings({ 'snapshot-keep': '40' }, 'softmax').training).toMatchObject({ snapshotEvery: DEFAULT_SNAPSHOT_EVERY, snapshotKeep: 40 });
+    expect(() => mtTrainSettings({ 'snapshot-keep': '0' }, 'softmax')).toThrow(/--snapshot-keep must be an integer ≥ 1/);
+    expect(() => mtTrainSettings({ 'snapshot-every': '0', 'snapshot-keep': '5' }, 'softmax')).toThrow(/--snapshot-keep needs snapshots; --snapshot-every 0 keeps none/);
+    const out = join(dir, 'kept');
+    expect((await run(['train', '--model', 'softmax', '--out', out, '--steps', '7', '--snapshot-every', '1', '--snapshot-keep', '3', ...TINY])).code).toBe(0);
+    expect(readdirSync(join(out, 'snapshots')).sort()).toEqual(['step-00000005', 'step-00000006', 'step-00000007']);
+    expect((loadCheckpoint(out).config as { training: object }).training).toMatchObject({ snapshotEvery: 1, snapshotKeep: 3 });
+  });
+
   it('--preset hour gives the settings of its flags; flags beside it win and --steps replaces its minutes', () => {
     const hour = mtTrainSettings(withPreset({ preset: 'hour' }), 'softmax');
     expect(hour).toEqual(mtTrainSettings({ minutes: '60', 'enc-layers': '3', 'dec-layers': '3' }, 'softmax'));
