@@ -31,10 +31,11 @@ export const DEFAULT_MEMORY_MIN_SIMILARITY = 0.4;
 
 /**
  * Named recipes of `mt train --preset NAME`: flag values that the user's own flags override.
- * hour: the 60-minute LibreOffice run of docs/experiments.md, whose depth was chosen on the valid split.
+ * hour: the 60-minute LibreOffice run of docs/experiments.md, whose depth was chosen on the valid split;
+ * it keeps its last 40 saves (4,000 steps), so that the number averaged can be chosen on valid up to 40.
  */
-export const MT_PRESETS: Readonly<Record<string, Readonly<Partial<Record<'minutes' | 'enc-layers' | 'dec-layers', string>>>>> = {
-  hour: { minutes: '60', 'enc-layers': '3', 'dec-layers': '3' },
+export const MT_PRESETS: Readonly<Record<string, Readonly<Partial<Record<'minutes' | 'enc-layers' | 'dec-layers' | 'snapshot-keep', string>>>>> = {
+  hour: { minutes: '60', 'enc-layers': '3', 'dec-layers': '3', 'snapshot-keep': '40' },
 };
 
 /** The weights of every 100th step are kept (the last KEPT_SNAPSHOTS, --snapshot-keep) for `mt average`; --snapshot-every 0 keeps none. */
@@ -71,7 +72,7 @@ similarity, 10 minutes; docs/experiments.md has the probes and the 60-minute run
   --resume            continue from the checkpoint in --out exactly where it stopped
   --overwrite         start afresh even if --out already holds a checkpoint
   --preset hour       the recipe of the 60-minute run in docs/experiments.md: --minutes 60 --enc-layers 3
-                      --dec-layers 3 (flags given beside it win; --steps N replaces its minutes)
+                      --dec-layers 3 --snapshot-keep 40 (flags given beside it win; --steps N replaces its minutes)
   --steps N | --minutes M   budget (default --minutes 10); cosine decay to lr/10 at the end of the budget
   --enc-layers N (2)  --dec-layers N (2)  --dim D (128)  --heads H (4)  --ff N (4·dim)  --dropout P (0.1)
   --attention-normalise  --scale-output
@@ -181,13 +182,22 @@ export function mtTrainSettings(values: MtTrainValues, modelName: string, comman
   return { training, model, ...(corpusSpec in MT_CORPORA ? {} : { corpusFile: corpusSpec }) };
 }
 
-/** The flags of `--preset NAME` beneath the ones given; --steps N takes the place of the preset's minutes. */
+/**
+ * The flags of `--preset NAME` beneath the ones given; --steps N takes the place of the preset's
+ * minutes, and --snapshot-every 0 (no snapshots) drops its --snapshot-keep.
+ */
 export function withPreset(values: MtTrainValues): MtTrainValues {
   if (values.preset === undefined) return values;
   const preset = MT_PRESETS[values.preset];
   if (preset === undefined) throw new UsageError(`mt train: unknown --preset '${values.preset}' (valid: ${Object.keys(MT_PRESETS).join(', ')})`);
-  const { minutes, ...rest } = preset;
-  return { ...rest, ...(values.steps === undefined && minutes !== undefined ? { minutes } : {}), ...values };
+  const { minutes, 'snapshot-keep': keep, ...rest } = preset;
+  const noSnapshots = values['snapshot-every'] !== undefined && Number(values['snapshot-every']) === 0;
+  return {
+    ...rest,
+    ...(values.steps === undefined && minutes !== undefined ? { minutes } : {}),
+    ...(keep !== undefined && !noSnapshots ? { 'snapshot-keep': keep } : {}),
+    ...values,
+  };
 }
 
 function memoryOptions(values: MtTrainValues): Pick<MtTrainingConfig, 'memory' | 'memoryMinSimilarity'> {

@@ -121,7 +121,7 @@ describe('mt train / translate / eval', () => {
 
   it('--preset hour gives the settings of its flags; flags beside it win and --steps replaces its minutes', () => {
     const hour = mtTrainSettings(withPreset({ preset: 'hour' }), 'softmax');
-    expect(hour).toEqual(mtTrainSettings({ minutes: '60', 'enc-layers': '3', 'dec-layers': '3' }, 'softmax'));
+    expect(hour).toEqual(mtTrainSettings({ minutes: '60', 'enc-layers': '3', 'dec-layers': '3', 'snapshot-keep': '40' }, 'softmax'));
     expect(hour.training.minutes).toBe(60);
     expect([hour.model.encoderLayers, hour.model.decoderLayers]).toEqual([3, 3]);
     expect(hour.model).not.toEqual(mtTrainSettings({}, 'softmax').model);
@@ -129,6 +129,8 @@ describe('mt train / translate / eval', () => {
     expect(shorter.training).toMatchObject({ steps: 500 });
     expect('minutes' in shorter.training).toBe(false);
     expect([shorter.model.encoderLayers, shorter.model.decoderLayers]).toEqual([3, 2]);
+    expect(mtTrainSettings(withPreset({ preset: 'hour', 'snapshot-every': '0' }), 'softmax').training).not.toHaveProperty('snapshotKeep');
+    expect(mtTrainSettings(withPreset({ preset: 'hour', 'snapshot-keep': '20' }), 'softmax').training).toMatchObject({ snapshotKeep: 20 });
     expect(Object.keys(MT_PRESETS)).toEqual(['hour']);
     expect(() => withPreset({ preset: 'day' })).toThrow("mt train: unknown --preset 'day' (valid: hour)");
   });
